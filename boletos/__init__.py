@@ -1,0 +1,1 @@
+"""Shared pieces of the boletos services: generated contracts, platform helpers and the CLI."""

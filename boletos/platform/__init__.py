@@ -1,0 +1,1 @@
+"""Plumbing every service shares: configuration, logging, gRPC serving, NATS."""
