@@ -1,0 +1,1 @@
+"""Ingest service: receives debtors' CSV files, validates every row and stores accepted debts."""

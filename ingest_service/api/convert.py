@@ -1,0 +1,54 @@
+"""Maps domain values to their protobuf messages."""
+
+from __future__ import annotations
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from boletos.v1 import ingest_pb2
+from ingest_service.domain.errors import RowError
+from ingest_service.domain.upload import Upload
+
+
+def row_error(e: RowError) -> ingest_pb2.RowError:
+    return ingest_pb2.RowError(line=e.line, column=e.column, code=int(e.code), message=e.message)
+
+
+def summary(upload: Upload, first_errors: list[RowError]) -> ingest_pb2.UploadSummary:
+    message = ingest_pb2.UploadSummary(
+        upload_id=upload.upload_id,
+        file_name=upload.file_name,
+        client_request_id=upload.client_request_id,
+        state=int(upload.state),
+        rows=upload.rows,
+        accepted=upload.accepted,
+        duplicates=upload.duplicates,
+        conflicts=upload.conflicts,
+        rejected=upload.rejected,
+        first_errors=[row_error(e) for e in first_errors],
+        rejection_reason=upload.rejection_reason,
+        bytes_received=upload.bytes_received,
+    )
+    message.created_at.CopyFrom(_timestamp(upload.created_at))
+    if upload.finished_at is not None:
+        message.finished_at.CopyFrom(_timestamp(upload.finished_at))
+    return message
+
+
+def progress(upload: Upload) -> ingest_pb2.UploadProgress:
+    return ingest_pb2.UploadProgress(
+        upload_id=upload.upload_id,
+        state=int(upload.state),
+        rows=upload.rows,
+        accepted=upload.accepted,
+        boletos_issued=upload.boletos_issued,
+        boletos_failed=upload.boletos_failed,
+        emails_sent=upload.emails_sent,
+        emails_failed=upload.emails_failed,
+        settled=upload.settled,
+    )
+
+
+def _timestamp(value) -> Timestamp:  # type: ignore[no-untyped-def]
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp

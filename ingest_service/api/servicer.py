@@ -1,0 +1,179 @@
+"""boletos.v1.IngestService on grpc.aio."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
+
+import grpc
+
+from boletos.platform.logs import get_logger
+from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+from ingest_service.api import convert
+from ingest_service.domain.errors import HeaderError
+from ingest_service.domain.upload import Upload
+from ingest_service.service.upload_session import UploadSession
+from ingest_service.store.repository import IngestStore
+
+log = get_logger("ingest")
+
+SUMMARY_ERRORS = 100
+WATCH_POLL_SECONDS = 0.5
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
+    def __init__(
+        self,
+        store: IngestStore,
+        on_commit: Callable[[], None],
+        prepare_pool: Executor,
+        block_bytes: int,
+        max_line_bytes: int,
+    ) -> None:
+        self._store = store
+        self._on_commit = on_commit
+        self._prepare_pool = prepare_pool
+        self._block_bytes = block_bytes
+        self._max_line_bytes = max_line_bytes
+
+    async def Upload(
+        self,
+        request_iterator: AsyncIterator[ingest_pb2.UploadRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> ingest_pb2.UploadResponse:
+        first = await anext(aiter(request_iterator), None)
+        if first is None or first.WhichOneof("payload") != "header":
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "the first message of an upload must be its header (file name, request id)",
+            )
+        header = first.header
+        if header.client_request_id:
+            done = await asyncio.to_thread(
+                self._store.completed_upload_for_request, header.client_request_id
+            )
+            if done is not None:
+                log.info("upload.replayed", upload_id=done.upload_id)
+                return ingest_pb2.UploadResponse(summary=await self._summary(done))
+
+        upload = await asyncio.to_thread(
+            self._store.create_upload, header.file_name[:512], header.client_request_id[:128]
+        )
+        log.info("upload.started", upload_id=upload.upload_id, file_name=upload.file_name)
+        session = UploadSession(
+            self._store,
+            upload,
+            self._on_commit,
+            self._prepare_pool,
+            self._block_bytes,
+            self._max_line_bytes,
+        )
+        try:
+            async for request in request_iterator:
+                if request.WhichOneof("payload") != "chunk":
+                    await session.abandon()
+                    await context.abort(
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        "only the first message of an upload may be a header; the rest are chunks",
+                    )
+                await session.feed(request.chunk)
+            finished = await session.finish()
+        except HeaderError as exc:
+            rejected = await session.reject(f"bad header: {exc}")
+            log.warning("upload.rejected", upload_id=upload.upload_id, reason=str(exc))
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"upload {rejected.upload_id} refused, bad header: {exc}",
+            )
+        except asyncio.CancelledError:
+            # The client went away mid-file: keep every whole row received.
+            kept = await asyncio.shield(session.abandon())
+            log.warning(
+                "upload.interrupted",
+                upload_id=kept.upload_id,
+                rows=kept.rows,
+                bytes=kept.bytes_received,
+            )
+            raise
+        log.info(
+            "upload.finished",
+            upload_id=finished.upload_id,
+            rows=finished.rows,
+            accepted=finished.accepted,
+            duplicates=finished.duplicates,
+            conflicts=finished.conflicts,
+            rejected=finished.rejected,
+        )
+        return ingest_pb2.UploadResponse(summary=await self._summary(finished))
+
+    async def GetUpload(
+        self, request: ingest_pb2.GetUploadRequest, context: grpc.aio.ServicerContext
+    ) -> ingest_pb2.GetUploadResponse:
+        upload = await self._find(request.upload_id, context)
+        return ingest_pb2.GetUploadResponse(summary=await self._summary(upload))
+
+    async def ListUploads(
+        self, request: ingest_pb2.ListUploadsRequest, context: grpc.aio.ServicerContext
+    ) -> ingest_pb2.ListUploadsResponse:
+        size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        before: int | None = None
+        if request.page_token:
+            if not request.page_token.isdigit():
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "page_token is not valid")
+            before = int(request.page_token)
+        page = await asyncio.to_thread(self._store.list_uploads, size + 1, before)
+        more = len(page) > size
+        page = page[:size]
+        return ingest_pb2.ListUploadsResponse(
+            uploads=[convert.summary(u, []) for u in page],
+            next_page_token=str(page[-1].upload_no) if more else "",
+        )
+
+    async def ListRowErrors(
+        self, request: ingest_pb2.ListRowErrorsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[ingest_pb2.ListRowErrorsResponse]:
+        upload = await self._find(request.upload_id, context)
+        batches = self._store.iter_row_errors(upload.upload_no)
+        while True:
+            batch = await asyncio.to_thread(next, batches, None)
+            if batch is None:
+                return
+            yield ingest_pb2.ListRowErrorsResponse(row_errors=[convert.row_error(e) for e in batch])
+
+    async def WatchUpload(
+        self, request: ingest_pb2.WatchUploadRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[ingest_pb2.WatchUploadResponse]:
+        upload = await self._find(request.upload_id, context)
+        last = None
+        while True:
+            progress = convert.progress(upload)
+            if progress != last:
+                yield ingest_pb2.WatchUploadResponse(progress=progress)
+                last = progress
+            if progress.settled:
+                return
+            await asyncio.sleep(WATCH_POLL_SECONDS)
+            fresh = await asyncio.to_thread(self._store.get_upload, upload.upload_id)
+            assert fresh is not None
+            upload = fresh
+
+    async def _find(self, upload_id: str, context: grpc.aio.ServicerContext) -> Upload:
+        try:
+            uuid.UUID(upload_id)
+        except ValueError:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"{upload_id!r} is not an upload id"
+            )
+        upload = await asyncio.to_thread(self._store.get_upload, upload_id)
+        if upload is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no upload {upload_id}")
+        assert upload is not None
+        return upload
+
+    async def _summary(self, upload: Upload) -> ingest_pb2.UploadSummary:
+        errors = await asyncio.to_thread(self._store.first_errors, upload.upload_no, SUMMARY_ERRORS)
+        return convert.summary(upload, errors)

@@ -1,0 +1,57 @@
+"""An upload's life and its account."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class UploadState(IntEnum):
+    """Mirrors boletos.v1.UploadState."""
+
+    RECEIVING = 1
+    INTERRUPTED = 2
+    COMPLETED = 3
+    REJECTED = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    upload_no: int
+    upload_id: str
+    file_name: str
+    client_request_id: str
+    state: UploadState
+    rows: int
+    accepted: int
+    duplicates: int
+    conflicts: int
+    rejected: int
+    bytes_received: int
+    rejection_reason: str
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    boletos_issued: int = 0
+    boletos_failed: int = 0
+    emails_sent: int = 0
+    emails_failed: int = 0
+
+    @property
+    def settled(self) -> bool:
+        """Every accepted debt reached an end: e-mail sent or failed, or no boleto possible."""
+        if self.state == UploadState.REJECTED:
+            return True
+        if self.state != UploadState.COMPLETED:
+            return False
+        return self.emails_sent + self.emails_failed + self.boletos_failed >= self.accepted
+
+
+@dataclass(slots=True)
+class BlockCounts:
+    rows: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    bytes_received: int = 0

@@ -1,0 +1,1 @@
+"""NATS JetStream: events this service publishes (through its outbox) and consumes."""

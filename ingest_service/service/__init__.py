@@ -1,0 +1,1 @@
+"""Use cases of the ingest service, written against the store and the domain."""

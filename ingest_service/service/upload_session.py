@@ -1,0 +1,116 @@
+"""Runs one upload: chunks in, blocks validated on one thread and stored on another.
+
+Validation of block n+1 (in a worker process, see prepare.py) overlaps the database write
+of block n; at most a few blocks are in flight, so memory stays flat however large the
+file is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+
+from ingest_service.domain.errors import HeaderError
+from ingest_service.domain.header import parse_header
+from ingest_service.domain.lines import Block, LineAssembler, OversizedLine
+from ingest_service.domain.upload import Upload, UploadState
+from ingest_service.service.block_writer import BlockWriter
+from ingest_service.service.prepare import prepare
+from ingest_service.store.repository import IngestStore
+
+MAX_WRITES_IN_FLIGHT = 2
+
+
+class UploadSession:
+    def __init__(
+        self,
+        store: IngestStore,
+        upload: Upload,
+        on_commit: Callable[[], None],
+        prepare_pool: Executor,
+        block_bytes: int,
+        max_line_bytes: int,
+    ) -> None:
+        self.upload = upload
+        self._store = store
+        self._assembler = LineAssembler(block_bytes=block_bytes, max_line_bytes=max_line_bytes)
+        self._max_line = max_line_bytes
+        self._header: bytes | None = None
+        self._writer = BlockWriter(store, upload, on_commit)
+        self._prepare_pool = prepare_pool
+        self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="write")
+        self._writes: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def counts(self):  # type: ignore[no-untyped-def]
+        return self._writer.counts
+
+    async def feed(self, chunk: bytes) -> None:
+        """Raises HeaderError when the header arrives and is unusable."""
+        for item in self._assembler.feed(chunk):
+            await self._submit(item)
+        if self._header is None and self._assembler.header is not None:
+            self._start_rows()
+
+    async def finish(self) -> Upload:
+        items = self._assembler.finish()
+        if self._header is None:
+            self._start_rows()  # raises HeaderError for an empty file or a bad header
+        for item in items:
+            await self._submit(item)
+        await self._drain()
+        return await self._close(UploadState.COMPLETED)
+
+    async def abandon(self) -> Upload:
+        """The stream broke: keep every whole line received, mark the upload interrupted."""
+        try:
+            if self._header is not None:
+                for item in self._assembler.abandon():
+                    await self._submit(item)
+            await self._drain()
+        finally:
+            upload = await self._close(UploadState.INTERRUPTED)
+        return upload
+
+    async def reject(self, reason: str) -> Upload:
+        await self._drain()
+        return await self._close(UploadState.REJECTED, reason)
+
+    def _start_rows(self) -> None:
+        header = self._assembler.header
+        if header is None:
+            raise HeaderError(
+                "the file is empty; expected a header line: "
+                "name,governmentId,email,debtAmount,debtDueDate,debtId"
+            )
+        parse_header(header)  # refuse a bad header here, once, not in every block
+        self._header = header
+
+    async def _submit(self, item: Block | OversizedLine) -> None:
+        if self._header is None:
+            self._start_rows()
+        assert self._header is not None
+        loop = asyncio.get_running_loop()
+        validated = await loop.run_in_executor(
+            self._prepare_pool, prepare, self._header, item, self._max_line
+        )
+        while len(self._writes) >= MAX_WRITES_IN_FLIGHT:
+            await self._writes.popleft()
+        received = self._assembler.bytes_received
+        self._writes.append(
+            loop.run_in_executor(self._write_pool, self._writer.write, validated, received)
+        )
+
+    async def _drain(self) -> None:
+        while self._writes:
+            await self._writes.popleft()
+        await asyncio.get_running_loop().run_in_executor(self._write_pool, self._writer.commit)
+
+    async def _close(self, state: UploadState, reason: str = "") -> Upload:
+        self._write_pool.shutdown(wait=False)
+        await asyncio.to_thread(self._store.finish_upload, self.upload.upload_no, state, reason)
+        upload = await asyncio.to_thread(self._store.get_upload, self.upload.upload_id)
+        assert upload is not None
+        return upload

@@ -1,0 +1,295 @@
+"""The ingest store's operations: uploads, block writes, row errors, outbox, progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ingest_service.domain.errors import ErrorCode, RowError
+from ingest_service.domain.upload import BlockCounts, Upload, UploadState
+from ingest_service.store.debt_writer import DebtWriter
+from ingest_service.store.tables import debts, outbox, row_errors, uploads
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _upload(row: sa.Row) -> Upload:
+    m = row._mapping
+    return Upload(
+        upload_no=m["upload_no"],
+        upload_id=m["upload_id"],
+        file_name=m["file_name"],
+        client_request_id=m["client_request_id"],
+        state=UploadState(m["state"]),
+        rows=m["rows"],
+        accepted=m["accepted"],
+        duplicates=m["duplicates"],
+        conflicts=m["conflicts"],
+        rejected=m["rejected"],
+        bytes_received=m["bytes_received"],
+        rejection_reason=m["rejection_reason"],
+        created_at=_as_utc(m["created_at"]),  # type: ignore[arg-type]
+        finished_at=_as_utc(m["finished_at"]),
+        boletos_issued=m["boletos_issued"],
+        boletos_failed=m["boletos_failed"],
+        emails_sent=m["emails_sent"],
+        emails_failed=m["emails_failed"],
+    )
+
+
+class BlockTransaction:
+    """Writes of one or more blocks, committed together: debts, errors, outbox events and
+    counters, so that a commit never separates a debt from the event announcing it."""
+
+    def __init__(self, conn: Connection, expect_known: bool) -> None:
+        self._conn = conn
+        self._tx = conn.begin()
+        self.debts = DebtWriter(conn, expect_known)
+
+    def commit(self) -> None:
+        try:
+            self._tx.commit()
+        finally:
+            self._conn.close()
+
+    def rollback(self) -> None:
+        try:
+            self._tx.rollback()
+        finally:
+            self._conn.close()
+
+    def add_events(self, upload_no: int, events: Sequence[tuple[str, str, bytes]]) -> None:
+        if events:
+            created = _now()
+            self._conn.execute(
+                outbox.insert(),
+                [
+                    {
+                        "subject": s,
+                        "msg_id": m,
+                        "payload": p,
+                        "upload_no": upload_no,
+                        "created_at": created,
+                    }
+                    for s, m, p in events
+                ],
+            )
+
+    def add_counts(self, upload_no: int, counts: BlockCounts) -> None:
+        c = uploads.c
+        self._conn.execute(
+            uploads.update()
+            .where(c.upload_no == upload_no)
+            .values(
+                rows=c.rows + counts.rows,
+                accepted=c.accepted + counts.accepted,
+                duplicates=c.duplicates + counts.duplicates,
+                conflicts=c.conflicts + counts.conflicts,
+                rejected=c.rejected + counts.rejected,
+                bytes_received=counts.bytes_received,
+            )
+        )
+
+    def upload_ids(self, upload_nos: set[int]) -> dict[int, str]:
+        if not upload_nos:
+            return {}
+        rows = self._conn.execute(
+            sa.select(uploads.c.upload_no, uploads.c.upload_id).where(
+                uploads.c.upload_no.in_(upload_nos)
+            )
+        )
+        return {no: uid for no, uid in rows}
+
+
+class IngestStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- uploads -------------------------------------------------------------------------
+
+    def create_upload(self, file_name: str, client_request_id: str) -> Upload:
+        upload_id = str(uuid.uuid4())
+        with self._writing() as conn:
+            conn.execute(
+                uploads.insert().values(
+                    upload_id=upload_id,
+                    file_name=file_name,
+                    client_request_id=client_request_id,
+                    state=int(UploadState.RECEIVING),
+                    rows=0,
+                    accepted=0,
+                    duplicates=0,
+                    conflicts=0,
+                    rejected=0,
+                    bytes_received=0,
+                    events_planned=0,
+                    rejection_reason="",
+                    boletos_issued=0,
+                    boletos_failed=0,
+                    emails_sent=0,
+                    emails_failed=0,
+                    created_at=_now(),
+                )
+            )
+        upload = self.get_upload(upload_id)
+        assert upload is not None
+        return upload
+
+    def get_upload(self, upload_id: str) -> Upload | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(uploads).where(uploads.c.upload_id == upload_id)).first()
+        return _upload(row) if row else None
+
+    def completed_upload_for_request(self, client_request_id: str) -> Upload | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(uploads)
+                .where(
+                    uploads.c.client_request_id == client_request_id,
+                    uploads.c.state == int(UploadState.COMPLETED),
+                )
+                .order_by(uploads.c.upload_no.desc())
+                .limit(1)
+            ).first()
+        return _upload(row) if row else None
+
+    def list_uploads(self, limit: int, before_no: int | None) -> list[Upload]:
+        query = sa.select(uploads).order_by(uploads.c.upload_no.desc()).limit(limit)
+        if before_no is not None:
+            query = query.where(uploads.c.upload_no < before_no)
+        with self.engine.connect() as conn:
+            return [_upload(r) for r in conn.execute(query)]
+
+    def finish_upload(self, upload_no: int, state: UploadState, reason: str = "") -> None:
+        with self._writing() as conn:
+            conn.execute(
+                uploads.update()
+                .where(uploads.c.upload_no == upload_no)
+                .values(state=int(state), rejection_reason=reason, finished_at=_now())
+            )
+
+    # -- row errors ----------------------------------------------------------------------
+
+    def first_errors(self, upload_no: int, limit: int) -> list[RowError]:
+        return next(self.iter_row_errors(upload_no, limit), [])[:limit]
+
+    def iter_row_errors(self, upload_no: int, batch: int = 1000) -> Iterator[list[RowError]]:
+        c = row_errors.c
+        after = (-1, -1)
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    sa.select(c.line, c.id, c.column_name, c.code, c.message)
+                    .where(
+                        c.upload_no == upload_no,
+                        sa.or_(c.line > after[0], sa.and_(c.line == after[0], c.id > after[1])),
+                    )
+                    .order_by(c.line, c.id)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            yield [RowError(r.line, r.column_name, ErrorCode(r.code), r.message) for r in rows]
+            after = (rows[-1].line, rows[-1].id)
+
+    # -- block writes --------------------------------------------------------------------
+
+    def begin_blocks(self, expect_known: bool = False) -> BlockTransaction:
+        conn = self.engine.connect()
+        conn.execution_options(sqlite_begin="IMMEDIATE")
+        return BlockTransaction(conn, expect_known)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    # -- outbox --------------------------------------------------------------------------
+
+    def pending_events(self, limit: int) -> list[tuple[int, str, str, bytes]]:
+        c = outbox.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(c.id, c.subject, c.msg_id, c.payload)
+                .where(c.published == sa.false())
+                .order_by(c.id)
+                .limit(limit)
+            ).all()
+        return [(r.id, r.subject, r.msg_id, bytes(r.payload)) for r in rows]
+
+    def mark_published(self, ids: Sequence[int]) -> None:
+        with self._writing() as conn:
+            conn.execute(outbox.update().where(outbox.c.id.in_(ids)).values(published=True))
+
+    def purge_published(self, older_than: dt.datetime) -> int:
+        with self._writing() as conn:
+            result = conn.execute(
+                outbox.delete().where(
+                    outbox.c.published == sa.true(), outbox.c.created_at < older_than
+                )
+            )
+        return result.rowcount
+
+    def unpublished_count(self, upload_no: int | None = None) -> int:
+        query = (
+            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published == sa.false())
+        )
+        if upload_no is not None:
+            query = query.where(outbox.c.upload_no == upload_no)
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
+    # -- progress reported by the other services -----------------------------------------
+
+    def record_stage(
+        self, stage: str, outcome: int, items: Sequence[tuple[str, str]]
+    ) -> dict[str, int]:
+        """Marks debts as having reached a stage (boleto or email) with an outcome (1 done,
+        2 failed). Idempotent: a debt already marked does not count twice. Returns, per
+        upload_id, how many debts moved."""
+        column = {"boleto": debts.c.boleto_state, "email": debts.c.email_state}[stage]
+        counter = {
+            ("boleto", 1): uploads.c.boletos_issued,
+            ("boleto", 2): uploads.c.boletos_failed,
+            ("email", 1): uploads.c.emails_sent,
+            ("email", 2): uploads.c.emails_failed,
+        }[(stage, outcome)]
+        by_upload: dict[str, list[str]] = {}
+        for debt_id, upload_id in items:
+            by_upload.setdefault(upload_id, []).append(debt_id)
+        moved: dict[str, int] = {}
+        with self._writing() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            for upload_id, ids in by_upload.items():
+                keys = [uuid.UUID(d).bytes if sqlite else d for d in ids]
+                stmt = (
+                    debts.update()
+                    .where(debts.c.debt_id == sa.bindparam("k"), column != outcome)
+                    .values({column.name: outcome})
+                )
+                result = conn.execute(stmt, [{"k": k} for k in keys])
+                count = result.rowcount
+                if count:
+                    conn.execute(
+                        uploads.update()
+                        .where(uploads.c.upload_id == upload_id)
+                        .values({counter.name: counter + count})
+                    )
+                moved[upload_id] = count
+        return moved
