@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 
 from boletos.platform import logs, nats_streams
@@ -15,7 +16,7 @@ from ingest_service.api.servicer import IngestServicer
 from ingest_service.config import Settings
 from ingest_service.messaging.outbox_relay import OutboxRelay
 from ingest_service.messaging.progress_consumer import ProgressConsumer
-from ingest_service.service.prepare import warm_up
+from ingest_service.service.prepare import exit_with_parent, warm_up
 from ingest_service.store.engine import create_engine, create_schema
 from ingest_service.store.repository import IngestStore
 
@@ -37,7 +38,10 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     # Validation is pure CPU: worker processes run it beside this process's I/O.
     prepare_pool = ProcessPoolExecutor(
-        settings.prepare_workers, mp_context=multiprocessing.get_context("spawn")
+        settings.prepare_workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
     )
     await asyncio.gather(
         *(loop.run_in_executor(prepare_pool, warm_up) for _ in range(settings.prepare_workers))
@@ -71,7 +75,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await nc.drain()
+        # Every publish was acknowledged already; draining would wait on idle pull consumers.
+        await nc.close()
         prepare_pool.shutdown()
         engine.dispose()
         log.info("service.stopped")

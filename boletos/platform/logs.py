@@ -77,6 +77,8 @@ def configure(fmt: str = "json", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # gRPC's Cython layer logs every event loop lookup at DEBUG.
+    logging.getLogger("grpc").setLevel(max(root.level, logging.INFO))
 
 
 def mask_government_id(value: str) -> str:

@@ -73,14 +73,23 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             self._max_line_bytes,
         )
         try:
-            async for request in request_iterator:
-                if request.WhichOneof("payload") != "chunk":
-                    await session.abandon()
-                    await context.abort(
-                        grpc.StatusCode.INVALID_ARGUMENT,
-                        "only the first message of an upload may be a header; the rest are chunks",
-                    )
-                await session.feed(request.chunk)
+            end = await self._receive(request_iterator, session, context)
+            if end is None:
+                finished = await session.abandon()
+                log.warning(
+                    "upload.interrupted",
+                    upload_id=finished.upload_id,
+                    rows=finished.rows,
+                    reason="stream ended without an end message",
+                )
+                return ingest_pb2.UploadResponse(summary=await self._summary(finished))
+            if end.total_bytes != session.bytes_received:
+                kept = await session.abandon()
+                await context.abort(
+                    grpc.StatusCode.DATA_LOSS,
+                    f"upload {kept.upload_id}: the client sent {end.total_bytes} bytes but "
+                    f"{session.bytes_received} arrived; whole rows were kept, send the file again",
+                )
             finished = await session.finish()
         except HeaderError as exc:
             rejected = await session.reject(f"bad header: {exc}")
@@ -96,7 +105,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 "upload.interrupted",
                 upload_id=kept.upload_id,
                 rows=kept.rows,
-                bytes=kept.bytes_received,
+                reason="client cancelled or connection lost",
             )
             raise
         log.info(
@@ -109,6 +118,27 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             rejected=finished.rejected,
         )
         return ingest_pb2.UploadResponse(summary=await self._summary(finished))
+
+    async def _receive(
+        self,
+        request_iterator: AsyncIterator[ingest_pb2.UploadRequest],
+        session: UploadSession,
+        context: grpc.aio.ServicerContext,
+    ) -> ingest_pb2.UploadEnd | None:
+        """Feeds chunks to the session; returns the end message, or None if none came."""
+        async for request in request_iterator:
+            kind = request.WhichOneof("payload")
+            if kind == "chunk":
+                await session.feed(request.chunk)
+            elif kind == "end":
+                return request.end
+            else:
+                await session.abandon()
+                await context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "after the header an upload carries only chunks, then one end message",
+                )
+        return None
 
     async def GetUpload(
         self, request: ingest_pb2.GetUploadRequest, context: grpc.aio.ServicerContext

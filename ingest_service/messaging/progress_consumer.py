@@ -88,7 +88,7 @@ class ProgressConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep following through broker hiccups
-                log.warning("progress.fetch_failed", subject=route.subject, error=str(exc))
+                log.warning("progress.fetch_failed", subject=route.subject, error=repr(exc))
                 await asyncio.sleep(1)
                 continue
             items: list[tuple[str, str]] = []

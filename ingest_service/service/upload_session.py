@@ -2,14 +2,16 @@
 
 Validation of block n+1 (in a worker process, see prepare.py) overlaps the database write
 of block n; at most a few blocks are in flight, so memory stays flat however large the
-file is.
+file is. Block work and the closing of the upload run as tasks of their own, shielded from
+the cancellation a broken stream brings, so whatever was received is still stored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 
 from ingest_service.domain.errors import HeaderError
@@ -42,10 +44,12 @@ class UploadSession:
         self._prepare_pool = prepare_pool
         self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="write")
         self._writes: deque[asyncio.Future[None]] = deque()
+        self._processing: asyncio.Future[None] | None = None
+        self._closing: asyncio.Future[Upload] | None = None
 
     @property
-    def counts(self):  # type: ignore[no-untyped-def]
-        return self._writer.counts
+    def bytes_received(self) -> int:
+        return self._assembler.bytes_received
 
     async def feed(self, chunk: bytes) -> None:
         """Raises HeaderError when the header arrives and is unusable."""
@@ -54,7 +58,20 @@ class UploadSession:
         if self._header is None and self._assembler.header is not None:
             self._start_rows()
 
-    async def finish(self) -> Upload:
+    def finish(self) -> Awaitable[Upload]:
+        """Completes the upload after its end message; runs to the end even if cancelled."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._finish())
+        return asyncio.shield(self._closing)
+
+    def abandon(self) -> Awaitable[Upload]:
+        """The stream broke: keep every whole line received, mark the upload interrupted."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._abandon())
+        return asyncio.shield(self._closing)
+
+    async def _finish(self) -> Upload:
+        await self._settle()
         items = self._assembler.finish()
         if self._header is None:
             self._start_rows()  # raises HeaderError for an empty file or a bad header
@@ -63,9 +80,9 @@ class UploadSession:
         await self._drain()
         return await self._close(UploadState.COMPLETED)
 
-    async def abandon(self) -> Upload:
-        """The stream broke: keep every whole line received, mark the upload interrupted."""
+    async def _abandon(self) -> Upload:
         try:
+            await self._settle()
             if self._header is not None:
                 for item in self._assembler.abandon():
                     await self._submit(item)
@@ -75,6 +92,7 @@ class UploadSession:
         return upload
 
     async def reject(self, reason: str) -> Upload:
+        await self._settle()
         await self._drain()
         return await self._close(UploadState.REJECTED, reason)
 
@@ -89,6 +107,16 @@ class UploadSession:
         self._header = header
 
     async def _submit(self, item: Block | OversizedLine) -> None:
+        self._processing = asyncio.ensure_future(self._process(item))
+        await asyncio.shield(self._processing)
+
+    async def _settle(self) -> None:
+        """Waits for the block a cancelled feed() left in flight."""
+        if self._processing is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._processing
+
+    async def _process(self, item: Block | OversizedLine) -> None:
         if self._header is None:
             self._start_rows()
         assert self._header is not None

@@ -36,7 +36,7 @@ _NOT_OURS = "(d.upload_no <> :upload_no OR d.line <> i.line)"
 
 # (rows whose id is known from elsewhere, how many of those differ in content)
 _COUNT_KNOWN = f"""
-SELECT count(*), coalesce(sum(d.content_hash <> i.content_hash), 0) FROM incoming_debts i
+SELECT count(*), count(CASE WHEN d.content_hash <> i.content_hash THEN 1 END) FROM incoming_debts i
 JOIN debts d ON d.debt_id = i.debt_id WHERE {_NOT_OURS}
 """
 _CONFLICTS = f"""
@@ -93,10 +93,8 @@ class DebtWriter:
             if inserted == len(rows):
                 return StoredBlock(inserted=inserted)  # all new: one pass over the index
         self._load(rows)
-        try:
-            stored = self._store_loaded(upload_no, len(rows), inserted)
-        finally:
-            self._cursor.execute("DELETE FROM incoming_debts")
+        stored = self._store_loaded(upload_no, len(rows), inserted)
+        self._cursor.execute("DELETE FROM incoming_debts")
         self.expect_known = 2 * stored.inserted < len(rows)
         return stored
 

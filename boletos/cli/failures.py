@@ -1,0 +1,15 @@
+"""The one way a command reports that it could not do its job."""
+
+from __future__ import annotations
+
+# Exit codes: 0 done (even if some rows were rejected), 1 the server refused the file as
+# a whole, 2 the command could not run (bad input, unreachable or failing service),
+# 130 interrupted by the user.
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_FAILED = 2
+EXIT_INTERRUPTED = 130
+
+
+class CliError(Exception):
+    """A failure worth one clear line on stderr and exit code 2."""

@@ -1,0 +1,39 @@
+"""Entry point of the ``boletos`` command: parses arguments and runs one command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from collections.abc import Sequence
+
+from boletos.cli import channels, render, row_errors, stack, status, upload
+from boletos.cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, CliError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="boletos",
+        description="Upload debtors' CSV files and follow them until every boleto is e-mailed.",
+    )
+    channels.add_address_flags(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    upload.add_parser(commands)
+    row_errors.add_parser(commands)
+    status.add_parsers(commands)
+    stack.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    endpoints = channels.resolve(args, os.environ)
+    out, err = render.consoles()
+    try:
+        return asyncio.run(args.handler(args, endpoints, out, err))
+    except CliError as exc:
+        err.print(f"boletos: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        err.print("boletos: interrupted", markup=False)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,181 @@
+"""Turns ingest messages into plain dicts for --json and into rich tables for people."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from boletos.v1 import ingest_pb2
+
+# A terminal shows this many row errors; the rest are one `boletos errors` away.
+ERRORS_SHOWN = 20
+PIPED_WIDTH = 160
+
+
+def state_name(state: int) -> str:
+    return ingest_pb2.UploadState.Name(state).removeprefix("UPLOAD_STATE_")
+
+
+def code_name(code: int) -> str:
+    try:
+        return ingest_pb2.RowErrorCode.Name(code).removeprefix("ROW_ERROR_CODE_")
+    except ValueError:
+        # A newer server may send codes this client does not know yet.
+        return str(code)
+
+
+def _timestamp(ts: Timestamp, present: bool) -> str | None:
+    if not present:
+        return None
+    return ts.ToDatetime().isoformat(timespec="milliseconds") + "Z"
+
+
+def row_error_dict(error: ingest_pb2.RowError) -> dict[str, Any]:
+    return {
+        "line": error.line,
+        "column": error.column,
+        "code": code_name(error.code),
+        "message": error.message,
+    }
+
+
+def summary_dict(summary: ingest_pb2.UploadSummary) -> dict[str, Any]:
+    # Written out by hand: the proto3 JSON mapping turns uint64 into strings, which is
+    # awkward for anyone piping this into jq.
+    return {
+        "upload_id": summary.upload_id,
+        "file_name": summary.file_name,
+        "client_request_id": summary.client_request_id,
+        "state": state_name(summary.state),
+        "rows": summary.rows,
+        "accepted": summary.accepted,
+        "duplicates": summary.duplicates,
+        "conflicts": summary.conflicts,
+        "rejected": summary.rejected,
+        "rejection_reason": summary.rejection_reason,
+        "bytes_received": summary.bytes_received,
+        "created_at": _timestamp(summary.created_at, summary.HasField("created_at")),
+        "finished_at": _timestamp(summary.finished_at, summary.HasField("finished_at")),
+        "first_errors": [row_error_dict(e) for e in summary.first_errors],
+    }
+
+
+def progress_dict(progress: ingest_pb2.UploadProgress) -> dict[str, Any]:
+    return {
+        "upload_id": progress.upload_id,
+        "state": state_name(progress.state),
+        "rows": progress.rows,
+        "accepted": progress.accepted,
+        "boletos_issued": progress.boletos_issued,
+        "boletos_failed": progress.boletos_failed,
+        "emails_sent": progress.emails_sent,
+        "emails_failed": progress.emails_failed,
+        "settled": progress.settled,
+    }
+
+
+def consoles() -> tuple[Console, Console]:
+    """Consoles for results (stdout) and for progress and errors (stderr)."""
+    # Piped into a file or another program, tables keep room for full ids and messages
+    # instead of folding to the 80 columns rich assumes without a terminal.
+    piped = not sys.stdout.isatty() and not os.environ.get("COLUMNS")
+    return Console(width=PIPED_WIDTH if piped else None), Console(stderr=True)
+
+
+def print_json(value: Any) -> None:
+    # Straight to stdout, never through rich: machines read this and must get it verbatim.
+    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def summary_table(summary: ingest_pb2.UploadSummary) -> Table:
+    table = Table(title="Upload", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(no_wrap=True)
+    table.add_row("upload id", summary.upload_id)
+    table.add_row("file", Text(summary.file_name))
+    table.add_row("state", state_name(summary.state))
+    table.add_row("rows", str(summary.rows))
+    table.add_row("accepted", f"[green]{summary.accepted}[/]")
+    table.add_row("duplicates", str(summary.duplicates))
+    table.add_row("conflicts", _warn_if_any(summary.conflicts))
+    table.add_row("rejected", _warn_if_any(summary.rejected))
+    if summary.rejection_reason:
+        table.add_row("rejection", Text(summary.rejection_reason, style="red"))
+    return table
+
+
+def _warn_if_any(count: int) -> str:
+    return f"[red]{count}[/]" if count else "0"
+
+
+def errors_table(errors: list[ingest_pb2.RowError]) -> Table:
+    table = Table(title="Row errors", title_justify="left")
+    table.add_column("line", justify="right")
+    table.add_column("column")
+    table.add_column("code", style="red")
+    table.add_column("message")
+    for error in errors:
+        # Text, not markup: messages quote user data, which may contain brackets.
+        table.add_row(
+            str(error.line), Text(error.column), code_name(error.code), Text(error.message)
+        )
+    return table
+
+
+def print_summary(console: Console, summary: ingest_pb2.UploadSummary) -> None:
+    console.print(summary_table(summary))
+    shown = list(summary.first_errors[:ERRORS_SHOWN])
+    if not shown:
+        return
+    console.print(errors_table(shown))
+    not_accepted = summary.rejected + summary.conflicts
+    if not_accepted > len(shown):
+        console.print(
+            f"{len(shown)} of {not_accepted} rows not accepted shown; "
+            f"all of them: [bold]boletos errors {summary.upload_id}[/]"
+        )
+
+
+def progress_table(progress: ingest_pb2.UploadProgress) -> Table:
+    title = "Pipeline (settled)" if progress.settled else "Pipeline (in progress)"
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("accepted", str(progress.accepted))
+    table.add_row("boletos issued", str(progress.boletos_issued))
+    table.add_row("boletos failed", _warn_if_any(progress.boletos_failed))
+    table.add_row("e-mails sent", str(progress.emails_sent))
+    table.add_row("e-mails failed", _warn_if_any(progress.emails_failed))
+    return table
+
+
+def uploads_table(uploads: list[ingest_pb2.UploadSummary]) -> Table:
+    table = Table(title="Recent uploads", title_justify="left")
+    # Ids are what people copy into the next command: never cut or wrapped.
+    table.add_column("upload id", no_wrap=True, min_width=36)
+    table.add_column("file")
+    table.add_column("state")
+    table.add_column("rows", justify="right")
+    table.add_column("accepted", justify="right")
+    table.add_column("rejected", justify="right")
+    table.add_column("created")
+    for summary in uploads:
+        created = _timestamp(summary.created_at, summary.HasField("created_at")) or ""
+        table.add_row(
+            summary.upload_id,
+            Text(summary.file_name),
+            state_name(summary.state),
+            str(summary.rows),
+            str(summary.accepted),
+            str(summary.rejected),
+            created[:16].replace("T", " "),
+        )
+    return table

@@ -1,0 +1,66 @@
+"""``boletos errors``: every row error of an upload as CSV."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+
+from boletos.cli import render
+from boletos.cli.channels import Endpoints, service_channel
+from boletos.cli.failures import EXIT_OK, CliError
+from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+
+CSV_HEADER = ("line", "column", "code", "message")
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "errors",
+        help="print every row error of an upload as CSV",
+        description="Print every row error of an upload as CSV (line,column,code,message).",
+    )
+    parser.add_argument("upload_id", metavar="UPLOAD_ID")
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of stdout"
+    )
+    parser.set_defaults(handler=run)
+
+
+async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console) -> int:
+    if args.output is None:
+        await write_errors(endpoints.ingest, args.upload_id, sys.stdout)
+        return EXIT_OK
+    # Written beside the target and renamed at the end, so a failed call never leaves a
+    # file that looks complete.
+    partial = args.output.with_name(args.output.name + ".partial")
+    try:
+        with partial.open("w", newline="", encoding="utf-8") as sink:
+            count = await write_errors(endpoints.ingest, args.upload_id, sink)
+        os.replace(partial, args.output)
+    except OSError as exc:
+        raise CliError(f"{exc.filename or args.output}: {exc.strerror}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
+    err.print(f"{count} row errors written to {args.output}", markup=False)
+    return EXIT_OK
+
+
+async def write_errors(address: str, upload_id: str, sink: TextIO) -> int:
+    writer = csv.writer(sink, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    count = 0
+    async with service_channel("ingest", address) as channel:
+        stub = ingest_pb2_grpc.IngestServiceStub(channel)
+        request = ingest_pb2.ListRowErrorsRequest(upload_id=upload_id)
+        async for batch in stub.ListRowErrors(request):
+            for error in batch.row_errors:
+                row = render.row_error_dict(error)
+                writer.writerow([row[name] for name in CSV_HEADER])
+            count += len(batch.row_errors)
+    return count

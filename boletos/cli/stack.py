@@ -1,0 +1,82 @@
+"""``boletos stack``: run NATS and every service locally in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+
+from boletos.cli.channels import Endpoints
+from boletos.cli.failures import CliError
+from boletos.cli.upload import UploadOptions, upload_and_report
+from boletos.stack.layout import (
+    DEFAULT_BASE_PORT,
+    DEFAULT_DATA_DIR,
+    SERVICES,
+    StackError,
+    StackLayout,
+)
+from boletos.stack.supervisor import Stack
+
+INGEST = next(spec for spec in SERVICES if spec.name == "ingest")
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "stack",
+        help="run NATS and every service locally until Ctrl-C",
+        description="Run a JetStream nats-server and every service that exists as child "
+        "processes, in the foreground, until Ctrl-C or SIGTERM. Ports: ingest P, boleto "
+        "P+1, mailer P+2, NATS P+3, SMTP catcher P+4.",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        metavar="DIR",
+        help=f"databases and the NATS store (default {DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument(
+        "--base-port",
+        type=int,
+        default=DEFAULT_BASE_PORT,
+        metavar="P",
+        help=f"first of the five ports the stack uses (default {DEFAULT_BASE_PORT})",
+    )
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="upload the bundled sample CSV once everything is healthy",
+    )
+    parser.add_argument(
+        "--start-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long each component may take to become healthy (default 30)",
+    )
+    parser.set_defaults(handler=run)
+
+
+async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console) -> int:
+    try:
+        layout = StackLayout(data_dir=args.data_dir, base_port=args.base_port)
+    except StackError as exc:
+        raise CliError(str(exc)) from exc
+    stack = Stack(layout, out, err, start_timeout=args.start_timeout)
+
+    async def upload_sample() -> None:
+        if INGEST not in stack.services:
+            err.print("no ingest service to upload the sample to", style="yellow")
+            return
+        with resources.as_file(resources.files("boletos.samples") / "sample.csv") as path:
+            options = UploadOptions(path=path)
+            try:
+                await upload_and_report(layout.service_address(INGEST), options, out, err)
+            except CliError as exc:
+                # The stack is still useful without its sample; say why and keep serving.
+                err.print(f"sample upload failed: {exc}", style="yellow", markup=False)
+
+    return await stack.run(upload_sample if args.sample else None)

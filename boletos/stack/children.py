@@ -1,0 +1,144 @@
+"""One child process of the stack: started in its own session, its output forwarded with a
+name prefix, stopped with SIGTERM and, past a grace period, SIGKILL, together with any
+processes it leaves behind."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections import deque
+from collections.abc import Mapping, Sequence
+
+from rich.console import Console
+from rich.text import Text
+
+# Lines kept per child for error messages; enough to show a traceback's end.
+TAIL_LINES = 25
+# A child printing a longer line gets it cut rather than stalling the forwarder.
+MAX_LINE_BYTES = 1024 * 1024
+PREFIX_STYLES = ("cyan", "magenta", "green", "yellow", "blue")
+EXIT_POLL_SECONDS = 0.1
+# How long a child's leftover processes get to go away on their own once it has exited.
+LEFTOVER_GRACE_SECONDS = 3.0
+
+
+class Child:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        console: Console,
+        style: str,
+        prefix_width: int,
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.env = dict(env)
+        self.console = console
+        self.prefix = Text(f"{name:>{prefix_width}} | ", style=style)
+        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.proc: asyncio.subprocess.Process | None = None
+        self._forwarder: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.argv,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            limit=MAX_LINE_BYTES,
+            # Its own session keeps a terminal's Ctrl-C away from the child: the stack
+            # decides the order things stop in (services before the NATS they publish to).
+            start_new_session=True,
+        )
+        assert self.proc.stdout is not None
+        self._forwarder = asyncio.create_task(self._forward(self.proc.stdout))
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode if self.proc else None
+
+    def tail_text(self) -> str:
+        return "\n".join(self.tail) if self.tail else "(no output)"
+
+    async def wait(self) -> int:
+        """Wait for the process itself to exit.
+
+        Not Process.wait(): before Python 3.12 that also waits for the output pipe to close,
+        which worker processes the child left behind can hold open indefinitely.
+        """
+        assert self.proc is not None
+        # Polled: asyncio offers no public exit notification apart from Process.wait().
+        while self.proc.returncode is None:  # noqa: ASYNC110
+            await asyncio.sleep(EXIT_POLL_SECONDS)
+        return self.proc.returncode
+
+    async def stop(self, grace: float) -> int | None:
+        """SIGTERM, SIGKILL after grace seconds, then clear out its process group."""
+        if self.proc is None:
+            return None
+        if self.proc.returncode is None:
+            # Only the child itself: it owns any workers and shuts them down in order.
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.terminate()
+            try:
+                await asyncio.wait_for(self.wait(), timeout=grace)
+            except TimeoutError:
+                self._say(f"still running after {grace:g}s, killing")
+                self.kill()
+        code = await self.wait()
+        # End of output means every process holding the pipe (the child's workers, say) is
+        # gone; if that does not come soon, whatever is left of its group is killed.
+        if not await self._output_closed(LEFTOVER_GRACE_SECONDS):
+            self._say("processes it started are still running, killing them")
+            self._signal_group(signal.SIGKILL)
+            await self._output_closed(LEFTOVER_GRACE_SECONDS)
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL the child and everything in its process group."""
+        self._signal_group(signal.SIGKILL)
+
+    def _signal_group(self, sig: int) -> None:
+        # start_new_session made the child the leader of a group numbered by its pid.
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, sig)
+
+    async def _output_closed(self, within: float) -> bool:
+        if self._forwarder is None:
+            return True
+        try:
+            async with asyncio.timeout(within):
+                await asyncio.shield(self._forwarder)
+        except TimeoutError:
+            return False
+        return True
+
+    def _say(self, message: str) -> None:
+        self.console.print(Text.assemble(self.prefix, message), soft_wrap=True)
+
+    async def _forward(self, stream: asyncio.StreamReader) -> None:
+        while True:
+            try:
+                raw = await stream.readline()
+            except ValueError:
+                # The line overran the limit and was dropped; keep following the rest.
+                self._emit("[line too long, dropped]")
+                continue
+            if not raw:
+                return
+            self._emit(raw.decode("utf-8", errors="replace").rstrip())
+
+    def _emit(self, line: str) -> None:
+        self.tail.append(line)
+        # Text, never markup: service logs are full of brackets.
+        self.console.print(Text.assemble(self.prefix, line), soft_wrap=True, highlight=False)

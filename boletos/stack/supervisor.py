@@ -1,0 +1,187 @@
+"""Starts NATS and the services in order, watches them, and stops them in reverse order."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+
+from rich.console import Console
+from rich.table import Table
+
+from boletos.cli import channels
+from boletos.stack.children import PREFIX_STYLES, Child
+from boletos.stack.health import wait_for_port, wait_serving
+from boletos.stack.layout import (
+    DEFAULT_BASE_PORT,
+    LOOPBACK,
+    SERVICES,
+    StackError,
+    StackLayout,
+    check_ports_free,
+)
+from boletos.stack.nats import nats_argv
+
+# Services get this long after SIGTERM to finish in-flight calls before SIGKILL.
+STOP_GRACE_SECONDS = 10.0
+
+# Runs once every child is healthy (the CLI uses it for --sample); the stack keeps serving
+# afterwards whatever it returns.
+AfterStart = Callable[[], Awaitable[None]]
+
+
+class Stack:
+    def __init__(
+        self, layout: StackLayout, out: Console, err: Console, start_timeout: float
+    ) -> None:
+        self.layout = layout
+        self.out = out
+        self.err = err
+        self.start_timeout = start_timeout
+        self.services = [spec for spec in SERVICES if spec.exists()]
+        self.nats: Child | None = None
+        self.children: dict[str, Child] = {}
+        self._stopping = False
+        self._failure: str | None = None
+        self._failed = asyncio.Event()
+        self._stop_requested = asyncio.Event()
+        self._watchers: list[asyncio.Task[None]] = []
+        width = max(len(name) for name in ["nats", *(s.name for s in SERVICES)])
+        self._prefix_width = width
+
+    async def run(self, after_start: AfterStart | None = None) -> int:
+        """Serve until a signal (exit 0) or until something fails (exit 1)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal)
+        body = asyncio.create_task(self._start(after_start))
+        stop = asyncio.create_task(self._stop_requested.wait())
+        failed = asyncio.create_task(self._failed.wait())
+        pending: set[asyncio.Task[object]] = {body, stop, failed}
+        code = 0
+        try:
+            while True:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if body in done and body.exception() is not None:
+                    error = body.exception()
+                    if not isinstance(error, StackError):
+                        raise error
+                    self._report(str(error))
+                    code = 1
+                    break
+                if failed in done:
+                    self._report(self._failure or "a child process exited")
+                    code = 1
+                    break
+                if stop in done:
+                    break
+        finally:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            await self._stop_all()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        self.err.print("stack stopped", style="bold")
+        return code
+
+    async def _start(self, after_start: AfterStart | None) -> None:
+        check_ports_free(self.layout)
+        try:
+            self.layout.nats_store.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StackError(f"cannot create {exc.filename}: {exc.strerror}") from exc
+
+        self.nats = await self._launch("nats", nats_argv(self.layout), dict(os.environ))
+        await wait_for_port(self.nats, LOOPBACK, self.layout.nats_port, self.start_timeout)
+
+        # The SMTP catcher, once it exists, starts here on layout.smtp_catcher_port, so the
+        # mailer finds it listening.
+        for spec in self.services:
+            env = self.layout.service_env(spec, os.environ)
+            await self._launch(spec.name, [sys.executable, "-m", spec.module], env)
+        await asyncio.gather(
+            *(
+                wait_serving(
+                    self.children[spec.name],
+                    self.layout.service_address(spec),
+                    self.start_timeout,
+                )
+                for spec in self.services
+            )
+        )
+        self.out.print(self._endpoints_table())
+        missing = [spec.name for spec in SERVICES if spec not in self.services]
+        if missing:
+            self.out.print(f"not built yet, so not started: {', '.join(missing)}", style="dim")
+        if self.layout.base_port != DEFAULT_BASE_PORT:
+            self.out.print(f"point the CLI at it: {self._address_exports()}", markup=False)
+        self.out.print("serving; Ctrl-C stops the stack", style="bold")
+        if after_start is not None:
+            await after_start()
+
+    async def _launch(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
+        style = PREFIX_STYLES[len(self.children) % len(PREFIX_STYLES)]
+        child = Child(name, argv, env, self.err, style, self._prefix_width)
+        # Known before it exists, so a stop arriving mid-launch still reaches it.
+        self.children[name] = child
+        try:
+            await child.start()
+        except OSError as exc:
+            raise StackError(f"cannot start {name} ({argv[0]}): {exc.strerror}") from exc
+        self._watchers.append(asyncio.create_task(self._watch(child)))
+        return child
+
+    async def _watch(self, child: Child) -> None:
+        code = await child.wait()
+        if not self._stopping and not self._failed.is_set():
+            self._failure = f"{child.name} exited unexpectedly with code {code}"
+            self._failed.set()
+
+    def _on_signal(self) -> None:
+        if not self._stop_requested.is_set():
+            self.err.print("stopping the stack…", style="bold")
+            self._stop_requested.set()
+            return
+        # A second Ctrl-C means the user will not wait for graceful shutdowns.
+        self.err.print("stopping now", style="bold")
+        for child in self.children.values():
+            child.kill()
+
+    async def _stop_all(self) -> None:
+        self._stopping = True
+        # Services first, together, so their last events still reach NATS; NATS last.
+        services = [c for name, c in self.children.items() if name != "nats"]
+        await asyncio.gather(*(c.stop(STOP_GRACE_SECONDS) for c in services))
+        nats = self.children.get("nats")
+        if nats is not None:
+            await nats.stop(STOP_GRACE_SECONDS)
+        await asyncio.gather(*self._watchers, return_exceptions=True)
+
+    def _report(self, message: str) -> None:
+        self.err.print(f"stack: {message}", style="bold red", markup=False, highlight=False)
+
+    def _address_exports(self) -> str:
+        env_vars = {service.name: service.env_var for service in channels.SERVICES}
+        return "export " + " ".join(
+            f"{env_vars[spec.name]}={self.layout.service_address(spec)}" for spec in self.services
+        )
+
+    def _endpoints_table(self) -> Table:
+        table = Table(title="Local stack", title_justify="left")
+        table.add_column("component", style="bold")
+        table.add_column("address")
+        table.add_column("data")
+        table.add_column("pid", justify="right")
+        for spec in self.services:
+            table.add_row(
+                spec.name,
+                self.layout.service_address(spec),
+                str(self.layout.database_path(spec)),
+                str(self.children[spec.name].pid),
+            )
+        assert self.nats is not None
+        table.add_row("nats", self.layout.nats_url, str(self.layout.nats_store), str(self.nats.pid))
+        return table

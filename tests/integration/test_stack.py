@@ -1,0 +1,253 @@
+"""``boletos stack`` as a user runs it: a foreground process owning NATS and the services."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from boletos.stack.children import Child
+from boletos.stack.health import wait_serving
+from boletos.stack.layout import StackError, StackLayout, check_ports_free
+from tests.integration.conftest import REPO_ROOT, ingest_service_built
+from tests.integration.conftest import wait_serving as serving
+from tests.support.processes import free_port, python_env
+
+READY_LINE = "serving; Ctrl-C stops the stack"
+# The stack gives each service 10 s after SIGTERM before killing it, then stops NATS.
+STOP_TIMEOUT = 45.0
+START_TIMEOUT = 60.0
+
+
+def free_base_port() -> int:
+    """A base P with P..P+4 all free on the loopback interface."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20000, 60000)
+        try:
+            check_ports_free(StackLayout(Path("."), base))
+        except StackError:
+            continue
+        return base
+    raise RuntimeError("no five consecutive free ports found")
+
+
+class StackProcess:
+    def __init__(self, data_dir: Path, base_port: int, *extra: str) -> None:
+        self.base_port = base_port
+        self.seen_children: set[int] = set()
+        self.stdout = data_dir.parent / "stack.out"
+        self.stderr = data_dir.parent / "stack.err"
+        with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "boletos.cli", "stack", "--data-dir", str(data_dir),
+                 "--base-port", str(base_port), *extra],
+                cwd=REPO_ROOT, env=python_env(), stdout=out, stderr=err,
+            )  # fmt: skip
+
+    @property
+    def ingest_address(self) -> str:
+        return f"127.0.0.1:{self.base_port}"
+
+    def output(self) -> str:
+        return self.stdout.read_text(errors="replace")
+
+    def logs(self) -> str:
+        return f"--- stdout\n{self.output()}\n--- stderr\n{self.stderr.read_text(errors='replace')}"
+
+    def wait_for_output(self, text: str, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"stack never printed {text!r}\n{self.logs()}")
+
+    def children(self) -> list[int]:
+        found = [pid for pid in _all_pids() if _parent_of(pid) == self.proc.pid]
+        self.seen_children.update(found)
+        return found
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            raise AssertionError(
+                f"stack did not stop within {STOP_TIMEOUT}s\n{self.logs()}"
+            ) from None
+
+
+def _all_pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _stat(pid: int) -> list[str]:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    # The command name may contain spaces; the fields after its closing parenthesis do not:
+    # state, ppid, pgrp, ...
+    return stat.rsplit(")", 1)[1].split()
+
+
+def _parent_of(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else None
+
+
+def _left_behind(groups: list[int], timeout: float = 5.0) -> list[int]:
+    """Processes still running in the given process groups (each child leads its own).
+
+    Killed orphans linger as zombies until init reaps them; those do not count.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        running = []
+        for pid in _all_pids():
+            fields = _stat(pid)
+            if fields and int(fields[2]) in groups and fields[0] not in ("Z", "X"):
+                running.append(pid)
+        if not running or time.monotonic() >= deadline:
+            return running
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def cli(address: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "boletos.cli", "--ingest", address, *argv],
+        cwd=REPO_ROOT, env=python_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def stack_factory(tmp_path: Path) -> Iterator[type[StackProcess]]:
+    started: list[StackProcess] = []
+
+    class Started(StackProcess):
+        def __init__(self, *extra: str, base_port: int | None = None) -> None:
+            super().__init__(tmp_path / "stack", base_port or free_base_port(), *extra)
+            started.append(self)
+
+    yield Started  # type: ignore[misc]
+    # A failed test must not leave services running: kill whatever its stacks started.
+    # Each child leads its own process group, which also holds the workers it spawned.
+    groups: set[int] = set()
+    for stack in started:
+        if stack.proc.poll() is None:
+            stack.children()
+            stack.proc.kill()
+            stack.proc.wait(5)
+        groups |= stack.seen_children
+    for group in groups:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: type[StackProcess]) -> None:
+    stack = stack_factory("--sample")
+    stack.wait_for_output(READY_LINE)
+    children = stack.children()
+    assert len(children) == 1 + int(ingest_service_built()), stack.logs()
+
+    if ingest_service_built():
+        serving(stack.ingest_address, 10)
+        # The sample goes in once everything is healthy, through the same upload code.
+        stack.wait_for_output("rejected")
+        listed = cli(stack.ingest_address, "uploads", "--json")
+        assert listed.returncode == 0, listed.stderr
+        uploads = json.loads(listed.stdout)["uploads"]
+        assert [u["file_name"] for u in uploads] == ["sample.csv"]
+        status = cli(stack.ingest_address, "status", uploads[0]["upload_id"])
+        assert status.returncode == 0, status.stderr
+        assert "COMPLETED" in status.stdout
+        assert "ingest |" in stack.stderr.read_text()
+
+    assert stack.stop() == 0, stack.logs()
+    assert "stack stopped" in stack.stderr.read_text()
+    assert [pid for pid in children if _alive(pid)] == []
+    assert _left_behind(children) == [], stack.logs()
+    assert (stack.stdout.parent / "stack" / "nats").is_dir()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_child_dying_stops_the_stack_with_its_name(stack_factory: type[StackProcess]) -> None:
+    stack = stack_factory()
+    stack.wait_for_output(READY_LINE)
+    nats = next(pid for pid in stack.children() if "nats-server" in _cmdline(pid))
+    others = [pid for pid in stack.children() if pid != nats]
+
+    os.kill(nats, signal.SIGKILL)
+
+    try:
+        code = stack.proc.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"stack kept running after nats died\n{stack.logs()}") from None
+    assert code != 0
+    assert "nats exited unexpectedly" in stack.stderr.read_text()
+    assert [pid for pid in others if _alive(pid)] == []
+    assert _left_behind(others) == [], stack.logs()
+
+
+def test_busy_ports_are_named_before_anything_starts(stack_factory: type[StackProcess]) -> None:
+    base = free_base_port()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", base + 3))
+        squatter.listen()
+        stack = stack_factory(base_port=base)
+        try:
+            code = stack.proc.wait(START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(stack.logs()) from None
+
+    assert code != 0
+    assert f"{stack.base_port + 3} (nats)" in stack.stderr.read_text()
+
+
+async def test_a_service_that_never_gets_healthy_is_named_with_its_log_tail() -> None:
+    from rich.console import Console
+
+    script = "print('loading the frobnicator', flush=True); import time; time.sleep(30)"
+    child = Child("ingest", [sys.executable, "-c", script], python_env(), Console(), "cyan", 6)
+    await child.start()
+    try:
+        with pytest.raises(StackError) as failure:
+            await wait_serving(child, f"127.0.0.1:{free_port()}", 1.5)
+    finally:
+        await child.stop(5)
+
+    message = str(failure.value)
+    assert "ingest did not report SERVING" in message
+    assert "loading the frobnicator" in message
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

@@ -1,0 +1,115 @@
+"""Runs the real ingest service in-process against real NATS and a real database, and
+talks to it over gRPC like any client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import grpc
+import nats
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from boletos.v1 import events_pb2, ingest_pb2, ingest_pb2_grpc
+from ingest_service.app import run
+from ingest_service.config import Settings
+from tests.support.processes import free_port
+
+
+@dataclass
+class RunningIngest:
+    address: str
+    stub: ingest_pb2_grpc.IngestServiceStub
+    channel: grpc.aio.Channel
+    settings: Settings
+
+
+@contextlib.asynccontextmanager
+async def running_ingest(
+    database_url: str, nats_url: str, **env: str
+) -> AsyncIterator[RunningIngest]:
+    address = f"127.0.0.1:{free_port()}"
+    settings = Settings.from_env(
+        {"GRPC_LISTEN_ADDR": address, "DATABASE_URL": database_url, "NATS_URL": nats_url, **env}
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(settings, stop))
+    channel = grpc.aio.insecure_channel(address)
+    try:
+        await asyncio.wait_for(channel.channel_ready(), 30)
+        yield RunningIngest(address, ingest_pb2_grpc.IngestServiceStub(channel), channel, settings)
+    finally:
+        await channel.close()
+        stop.set()
+        await asyncio.wait_for(task, 60)
+
+
+def requests(
+    data: bytes,
+    chunk_size: int = 65536,
+    file_name: str = "debts.csv",
+    request_id: str = "",
+    end: bool = True,
+) -> list[ingest_pb2.UploadRequest]:
+    header = ingest_pb2.UploadHeader(file_name=file_name, client_request_id=request_id)
+    out = [ingest_pb2.UploadRequest(header=header)]
+    out += [
+        ingest_pb2.UploadRequest(chunk=data[i : i + chunk_size])
+        for i in range(0, len(data), chunk_size)
+    ]
+    if end:
+        out.append(ingest_pb2.UploadRequest(end=ingest_pb2.UploadEnd(total_bytes=len(data))))
+    return out
+
+
+async def upload(
+    stub: ingest_pb2_grpc.IngestServiceStub, data: bytes, **kwargs: object
+) -> ingest_pb2.UploadSummary:
+    async def stream():  # type: ignore[no-untyped-def]
+        for request in requests(data, **kwargs):  # type: ignore[arg-type]
+            yield request
+
+    response = await stub.Upload(stream())
+    return response.summary
+
+
+async def imported_debts(
+    nats_url: str, expected: int, timeout: float = 30
+) -> list[events_pb2.ImportedDebt]:
+    """Every debt announced on the INGEST stream, read by a fresh consumer; waits until at
+    least `expected` arrived, then drains whatever else is there."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        sub = await js.pull_subscribe(
+            "ingest.debts.imported",
+            durable=f"test-{uuid.uuid4().hex[:8]}",
+            stream="INGEST",
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
+        debts: list[events_pb2.ImportedDebt] = []
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            try:
+                msgs = await sub.fetch(100, timeout=0.5)
+            except nats.errors.TimeoutError:
+                if len(debts) >= expected or asyncio.get_running_loop().time() > deadline:
+                    return debts
+                continue
+            for msg in msgs:
+                debts.extend(events_pb2.DebtsImported.FromString(msg.data).debts)
+                await msg.ack()
+    finally:
+        await nc.close()
+
+
+async def stream_message_count(nats_url: str, stream: str = "INGEST") -> int:
+    nc = await nats.connect(nats_url)
+    try:
+        info = await nc.jetstream().stream_info(stream)
+        return info.state.messages
+    finally:
+        await nc.close()
