@@ -77,7 +77,7 @@ async def upload(
 
 
 async def imported_debts(
-    nats_url: str, expected: int, timeout: float = 30
+    nats_url: str, expected: int, within: float = 30
 ) -> list[events_pb2.ImportedDebt]:
     """Every debt announced on the INGEST stream, read by a fresh consumer; waits until at
     least `expected` arrived, then drains whatever else is there."""
@@ -91,7 +91,7 @@ async def imported_debts(
             config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
         )
         debts: list[events_pb2.ImportedDebt] = []
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while True:
             try:
                 msgs = await sub.fetch(100, timeout=0.5)

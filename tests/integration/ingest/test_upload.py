@@ -20,10 +20,10 @@ from tests.support.ingest import (
 COMPLETED = ingest_pb2.UPLOAD_STATE_COMPLETED
 
 
-async def settle_outbox(nats_url: str, expected_messages: int, timeout: float = 20) -> int:
+async def settle_outbox(nats_url: str, expected_messages: int, within: float = 20) -> int:
     """Waits until the stream holds the expected number of messages, then a little more to
     catch any extra one, and returns the count."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     count = await stream_message_count(nats_url)
     while count < expected_messages and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.1)
@@ -245,8 +245,8 @@ async def test_get_and_list_uploads_and_unknown_ids(database_url, nats_server):
         assert missing.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-async def _wait_for_state(stub, state, timeout: float = 15) -> ingest_pb2.UploadSummary:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _wait_for_state(stub, state, within: float = 15) -> ingest_pb2.UploadSummary:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         listed = await stub.ListUploads(ingest_pb2.ListUploadsRequest())
         if listed.uploads and listed.uploads[0].state == state:

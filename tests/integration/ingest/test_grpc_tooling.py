@@ -1,0 +1,98 @@
+"""The service as operators meet it: a process started with `python -m ingest_service`,
+inspected with the real grpcurl, stopped with SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.support.processes import free_port, python_env, wait_for_port
+
+
+def _grpcurl() -> str:
+    return str(Path(sys.executable).parent / "grpcurl")
+
+
+@pytest.fixture
+def ingest_process(tmp_path, nats_server):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest_service"],
+        env=python_env(
+            GRPC_LISTEN_ADDR=f"127.0.0.1:{port}",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'ingest.db'}",
+            NATS_URL=nats_server.url,
+        ),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_port(port, timeout=30)
+        yield proc, port
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_grpcurl_lists_services_and_checks_health(ingest_process):
+    _, port = ingest_process
+    listed = subprocess.run(
+        [_grpcurl(), "-plaintext", f"127.0.0.1:{port}", "list"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout.split()
+    assert "boletos.v1.IngestService" in listed
+    assert "grpc.health.v1.Health" in listed
+
+    described = subprocess.run(
+        [_grpcurl(), "-plaintext", f"127.0.0.1:{port}", "describe", "boletos.v1.IngestService"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    assert "rpc Upload ( stream .boletos.v1.UploadRequest )" in described
+
+    checked = subprocess.run(
+        [
+            _grpcurl(),
+            "-plaintext",
+            "-d",
+            '{"service": "boletos.v1.IngestService"}',
+            f"127.0.0.1:{port}",
+            "grpc.health.v1.Health/Check",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    assert json.loads(checked) == {"status": "SERVING"}
+
+
+def test_sigterm_stops_the_service_cleanly_and_logs_json(ingest_process):
+    proc, port = ingest_process
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        status = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(), timeout=10
+        )
+        assert status.status == health_pb2.HealthCheckResponse.SERVING
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert time.monotonic() - started < 15
+    events = [json.loads(line)["event"] for line in stderr.splitlines() if line.startswith("{")]
+    assert events[0] == "service.config"
+    assert "service.started" in events and events[-1] == "service.stopped"
