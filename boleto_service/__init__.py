@@ -1,0 +1,1 @@
+"""Boleto service: turns billed debts into FEBRABAN boletos (numbers, PDF, events)."""

@@ -1,0 +1,103 @@
+"""The beneficiary (cedente) and its bank account: who issues the boletos, and with which bank."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .banks import BANKS, Bank, bank_for
+from .banks.base import is_digits
+from .cnpj import cnpj_problem, format_cnpj, normalize_cnpj
+from .errors import InvalidBeneficiaryConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class BeneficiaryConfig:
+    """Validated on construction; every problem found is reported at once.
+
+    Fields hold canonical text: CNPJ without punctuation, agência with 4 digits, DVs upper-case.
+    `from_raw` builds one from values as people type them.
+    """
+
+    name: str
+    cnpj: str
+    bank_code: str
+    agencia: str
+    conta: str
+    conta_dv: str
+    convenio: str = ""
+    carteira: str
+
+    def __post_init__(self) -> None:
+        problems = self._general_problems()
+        if self.bank_code in BANKS and not problems:
+            # Bank rules read the other fields, so they only run once those are well-formed.
+            problems.extend(BANKS[self.bank_code].configuration_problems(self))
+        if problems:
+            raise InvalidBeneficiaryConfig(tuple(problems))
+
+    def _general_problems(self) -> list[str]:
+        problems: list[str] = []
+        for field in ("name", "cnpj", "bank_code", "agencia", "conta", "conta_dv", "carteira"):
+            if not isinstance(getattr(self, field), str):
+                problems.append(f"{field} must be text, got {getattr(self, field)!r}")
+        if not isinstance(self.convenio, str):
+            problems.append(f"convenio must be text, got {self.convenio!r}")
+        if problems:
+            return problems
+        if not self.name.strip():
+            problems.append("beneficiary name is empty")
+        cnpj_issue = cnpj_problem(self.cnpj)
+        if cnpj_issue:
+            problems.append(cnpj_issue)
+        if self.bank_code not in BANKS:
+            known = ", ".join(sorted(BANKS))
+            problems.append(f"bank code {self.bank_code!r} has no boleto layout; known: {known}")
+        if not is_digits(self.agencia, 4, 4):
+            problems.append(f"agência must have 4 digits, got {self.agencia!r}")
+        if not is_digits(self.conta, 1, 12):
+            problems.append(f"conta must be 1 to 12 digits, got {self.conta!r}")
+        if len(self.conta_dv) != 1:
+            problems.append(f"conta DV must be one character, got {self.conta_dv!r}")
+        if not is_digits(self.carteira, 1, 3):
+            problems.append(f"carteira must be 1 to 3 digits, got {self.carteira!r}")
+        if self.convenio and not is_digits(self.convenio, 1, 9):
+            problems.append(f"convênio must be digits, got {self.convenio!r}")
+        return problems
+
+    @classmethod
+    def from_raw(
+        cls,
+        *,
+        name: str,
+        cnpj: str,
+        bank_code: str,
+        agencia: str,
+        conta: str,
+        conta_dv: str,
+        carteira: str,
+        convenio: str = "",
+    ) -> BeneficiaryConfig:
+        """Tolerate surrounding blanks, a formatted CNPJ and a lower-case DV."""
+        return cls(
+            name=name.strip(),
+            cnpj=normalize_cnpj(cnpj),
+            bank_code=bank_code.strip(),
+            agencia=agencia.strip(),
+            conta=conta.strip(),
+            conta_dv=conta_dv.strip().upper(),
+            convenio=convenio.strip(),
+            carteira=carteira.strip(),
+        )
+
+    @property
+    def bank(self) -> Bank:
+        return bank_for(self.bank_code)
+
+    @property
+    def cnpj_formatted(self) -> str:
+        return format_cnpj(self.cnpj)
+
+    @property
+    def agencia_conta(self) -> str:
+        """'Agência / Código do Beneficiário' as commonly printed: '0810 / 53678-9'."""
+        return f"{self.agencia} / {self.conta}-{self.conta_dv}"

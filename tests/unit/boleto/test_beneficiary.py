@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import pytest
+
+from boleto_service.domain.beneficiary import BeneficiaryConfig
+from boleto_service.domain.cnpj import cnpj_problem, format_cnpj
+from boleto_service.domain.errors import InvalidBeneficiaryConfig
+
+_VALID_BB = dict(
+    name="Cobranças Exemplo Ltda",
+    cnpj="11222333000181",
+    bank_code="001",
+    agencia="1234",
+    conta="123456",
+    conta_dv="X",
+    convenio="1234567",
+    carteira="17",
+)
+_VALID_ITAU = dict(
+    name="Cobranças Exemplo Ltda",
+    cnpj="11222333000181",
+    bank_code="341",
+    agencia="1248",
+    conta="02124",
+    conta_dv="6",
+    carteira="109",
+)
+
+
+def _problems(**fields: str) -> tuple[str, ...]:
+    with pytest.raises(InvalidBeneficiaryConfig) as refused:
+        BeneficiaryConfig(**fields)
+    return refused.value.problems
+
+
+def test_valid_configurations() -> None:
+    bb = BeneficiaryConfig(**_VALID_BB)
+    assert bb.bank.name == "Banco do Brasil"
+    assert bb.cnpj_formatted == "11.222.333/0001-81"
+    assert bb.agencia_conta == "1234 / 123456-X"
+    assert BeneficiaryConfig(**_VALID_ITAU).bank.code == "341"
+
+
+def test_config_is_immutable() -> None:
+    config = BeneficiaryConfig(**_VALID_ITAU)
+    with pytest.raises(AttributeError):
+        config.conta = "99999"  # type: ignore[misc]
+
+
+def test_from_raw_tolerates_typing_habits() -> None:
+    config = BeneficiaryConfig.from_raw(
+        **{**_VALID_BB, "cnpj": " 11.222.333/0001-81 ", "conta_dv": "x", "name": " Exemplo "}
+    )
+    assert config.cnpj == "11222333000181"
+    assert config.conta_dv == "X"
+    assert config.name == "Exemplo"
+
+
+@pytest.mark.parametrize(
+    ("cnpj", "problem"),
+    [
+        ("11222333000181", None),
+        # Receita Federal's alphanumeric example (in use from July 2026).
+        ("12ABC34501DE35", None),
+        ("11222333000182", "expected 81"),
+        ("12ABC34501DE36", "expected 35"),
+        ("00000000000000", "placeholder"),
+        ("1122233300018", "12 digits or upper-case letters"),
+        ("12abc34501de35", "12 digits or upper-case letters"),
+    ],
+)
+def test_cnpj(cnpj: str, problem: str | None) -> None:
+    found = cnpj_problem(cnpj)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found
+
+
+def test_format_cnpj() -> None:
+    assert format_cnpj("12ABC34501DE35") == "12.ABC.345/01DE-35"
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"name": "  "}, "name is empty"),
+        ({"cnpj": "11222333000182"}, "check digits"),
+        ({"bank_code": "237"}, "bank code '237' has no boleto layout"),
+        ({"agencia": "123"}, "agência must have 4 digits"),
+        ({"conta": "12a"}, "conta must be 1 to 12 digits"),
+        ({"conta_dv": "10"}, "conta DV must be one character"),
+        ({"carteira": "1A"}, "carteira must be 1 to 3 digits"),
+        ({"convenio": "123456"}, "convênio must have 7 digits"),
+        ({"carteira": "11"}, "carteira must be one of 17, 18"),
+        ({"conta": "123456789"}, "conta must have 1 to 8 digits"),
+        ({"conta_dv": "Y"}, "one digit or X"),
+    ],
+)
+def test_banco_do_brasil_config_errors(changes: dict[str, str], fragment: str) -> None:
+    problems = _problems(**{**_VALID_BB, **changes})
+    assert any(fragment in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"conta_dv": "5"}, "Itaú conta DV for agência 1248 conta 02124 is 6, got '5'"),
+        ({"conta": "2124"}, "5 digits (pad with leading zeros)"),
+        ({"carteira": "112"}, "carteira must be one of 109, 157, 174, 175"),
+        ({"carteira": "168"}, "carteira must be one of"),
+        ({"convenio": "12387"}, "carry no convênio"),
+    ],
+)
+def test_itau_config_errors(changes: dict[str, str], fragment: str) -> None:
+    problems = _problems(**{**_VALID_ITAU, **changes})
+    assert any(fragment in p for p in problems), problems
+
+
+def test_all_general_problems_are_reported_together() -> None:
+    problems = _problems(**{**_VALID_BB, "name": "", "cnpj": "1", "agencia": "12"})
+    assert len(problems) == 3
+
+
+def test_error_message_lists_the_problems() -> None:
+    with pytest.raises(InvalidBeneficiaryConfig, match="agência must have 4 digits"):
+        BeneficiaryConfig(**{**_VALID_BB, "agencia": "12345"})
+
+
+def test_non_text_fields_are_refused() -> None:
+    problems = _problems(**{**_VALID_BB, "agencia": 1234})  # type: ignore[dict-item]
+    assert problems == ("agencia must be text, got 1234",)
