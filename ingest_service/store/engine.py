@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from ingest_service.store.tables import metadata
 
 SQLITE_PAGE_SIZE = 16384  # large pages halve the cost of random-key B-tree inserts
-SQLITE_CACHE_KIB = 256 * 1024
+SQLITE_CACHE_KIB = 64 * 1024
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 # Another connection's commit discards a connection's page cache in WAL mode; with the file
 # memory-mapped, pages are read straight from the OS cache instead of being copied back in.

@@ -74,20 +74,7 @@ class BlockTransaction:
 
     def add_events(self, upload_no: int, events: Sequence[tuple[str, str, bytes]]) -> None:
         if events:
-            created = _now()
-            self._conn.execute(
-                outbox.insert(),
-                [
-                    {
-                        "subject": s,
-                        "msg_id": m,
-                        "payload": p,
-                        "upload_no": upload_no,
-                        "created_at": created,
-                    }
-                    for s, m, p in events
-                ],
-            )
+            self.debts.insert_events(upload_no, events)
 
     def add_counts(self, upload_no: int, counts: BlockCounts) -> None:
         c = uploads.c

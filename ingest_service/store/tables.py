@@ -81,3 +81,13 @@ outbox = sa.Table(
         postgresql_where=sa.text("NOT published"),
     ),
 )
+
+# Event payloads are written once and read once: compressing them costs PostgreSQL more
+# CPU than the disk it saves.
+sa.event.listen(
+    outbox,
+    "after_create",
+    sa.DDL("ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTERNAL").execute_if(
+        dialect="postgresql"
+    ),
+)
