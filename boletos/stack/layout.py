@@ -96,6 +96,9 @@ class StackLayout:
             DATABASE_URL=f"sqlite:///{self.database_path(spec).resolve()}",
             NATS_URL=self.nats_url,
             LOG_FORMAT="console",
+            # Within the stack's own grace period, so a service finishes draining before
+            # the stack would kill it.
+            SHUTDOWN_GRACE_SECONDS="8",
             # Log lines are forwarded as they come; a buffered child would lag behind.
             PYTHONUNBUFFERED="1",
         )

@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import operator
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,7 +33,7 @@ ValidRow = tuple[str, str, str, str, int, str, int, int]
 _NAME = r'[^,"\s](?:[^,"\r\n]{0,' + str(NAME_MAX_CHARS - 2) + r'}[^,"\s])?'
 _GOVERNMENT_ID = r"[0-9]{1," + str(GOVERNMENT_ID_MAX_DIGITS) + "}"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_EMAIL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@" + _LABEL + r"(?:\." + _LABEL + r")+"
+_EMAIL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@" + _LABEL + r"(?:\." + _LABEL + r"){1,8}"
 _AMOUNT = r"[0-9]{1,8}(?:\.[0-9]{1,2})?"
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -73,7 +72,8 @@ class RowValidator:
         in_file_order = [""] * len(COLUMNS)
         for canonical_index, position in enumerate(header.positions):
             in_file_order[position] = "(" + _FAST_FIELDS[canonical_index] + ")"
-        self._fast = re.compile("^" + ",".join(in_file_order) + r"[ \t]*\r?$", re.MULTILINE)
+        # Every part is bounded, so no line the expression admits can be over-long.
+        self._fast = re.compile("^" + ",".join(in_file_order) + r"[ \t]{0,64}\r?$", re.MULTILINE)
         self._to_canonical: Callable[[tuple[str, ...]], tuple[str, ...]] | None = (
             None if header.is_canonical_order else operator.itemgetter(*header.positions)
         )
@@ -275,10 +275,7 @@ def validate_row(text: str, line: int, header: Header) -> ValidRow | list[RowErr
             )
         )
 
-    try:
-        canonical_id = str(uuid.UUID(debt_id)) if debt_id else ""
-    except ValueError:
-        canonical_id = ""
+    canonical_id = canonical_uuid(debt_id)
     if not canonical_id:
         errors.append(
             RowError(
@@ -306,6 +303,23 @@ def validate_row(text: str, line: int, header: Header) -> ValidRow | list[RowErr
     )
 
 
+_UUID_FORMS = re.compile(
+    r"(?:urn:uuid:)?(\{)?([0-9a-fA-F]{8})(-?)([0-9a-fA-F]{4})\3([0-9a-fA-F]{4})\3"
+    r"([0-9a-fA-F]{4})\3([0-9a-fA-F]{12})(?(1)\})"
+)
+
+
+def canonical_uuid(value: str) -> str:
+    """The lowercase 8-4-4-4-12 form of a UUID written with or without dashes, braces or a
+    urn:uuid: prefix; empty for anything else (uuid.UUID alone would also take '0x' and
+    underscores, letting two spellings of different ids pass)."""
+    match = _UUID_FORMS.fullmatch(value)
+    if match is None:
+        return ""
+    parts = match.groups()
+    return "-".join((parts[1], parts[3], parts[4], parts[5], parts[6])).lower()
+
+
 def parse_amount(value: str) -> int | RowError:
     """debtAmount in centavos; a RowError (line 0, no column) says why it is refused."""
     match = _AMOUNT_RE.fullmatch(value)
@@ -319,6 +333,15 @@ def parse_amount(value: str) -> int | RowError:
         )
     sign, whole, fraction = match.groups()
     fraction = (fraction or "").rstrip("0")
+    whole = whole.lstrip("0")
+    # Compared as digit strings: int() of a thousands-digit amount would raise.
+    if sign != "-" and (len(whole), whole + fraction) > (8, "9999999999"):
+        return RowError(
+            0,
+            "",
+            ErrorCode.AMOUNT_TOO_LARGE,
+            f"debtAmount {_show(value)} is above 99999999.99, the most a boleto can carry",
+        )
     if len(fraction) > 2:
         return RowError(
             0,
@@ -326,7 +349,7 @@ def parse_amount(value: str) -> int | RowError:
             ErrorCode.AMOUNT_TOO_PRECISE,
             f"debtAmount {_show(value)} has more than 2 decimal places",
         )
-    cents = int(whole) * 100 + int(fraction.ljust(2, "0"))
+    cents = int(whole or "0") * 100 + int(fraction.ljust(2, "0"))
     if sign == "-" or cents == 0:
         return RowError(
             0, "", ErrorCode.AMOUNT_NOT_POSITIVE, f"debtAmount {_show(value)} must be above zero"

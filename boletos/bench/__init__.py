@@ -1,0 +1,1 @@
+"""Benchmarks run against the real services on generated data of the real input's shape."""

@@ -1,0 +1,142 @@
+"""The build files agree with each other: lock vs pyproject, CI vs Makefile, compose vs SQL."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _lock() -> dict[str, Version]:
+    pins: dict[str, Version] = {}
+    for raw in (ROOT / "requirements.lock").read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)", line)
+        assert match, f"not an exact pin: {line!r}"
+        name = canonicalize_name(match[1])
+        assert name not in pins, f"pinned twice: {name}"
+        pins[name] = Version(match[2])
+    return pins
+
+
+def _project_requirements() -> list[Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return [
+        Requirement(r) for r in (*project["dependencies"], *project["optional-dependencies"]["dev"])
+    ]
+
+
+def test_lock_pins_every_direct_dependency_within_its_range() -> None:
+    pins = _lock()
+    for req in _project_requirements():
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req.name} is in pyproject.toml but not in requirements.lock"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"requirements.lock pins {req.name}=={pins[name]}, outside {req.specifier}"
+        )
+    # psycopg[binary] needs its extra's package too, or fresh installs fall back to libpq.
+    assert "psycopg-binary" in pins
+
+
+def test_lock_leaves_out_the_project_and_pip() -> None:
+    pins = _lock()
+    assert "boletos" not in pins
+    assert "pip" not in pins
+
+
+def test_ci_runs_make_test_strictly() -> None:
+    script = (ROOT / ".ci" / "run").read_text()
+    assert script.startswith("#!/usr/bin/env bash\n")
+    assert "set -euo pipefail" in script
+    commands = [
+        line.strip()
+        for line in script.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert commands[-1] in ("make test", "exec make test")
+    # Swallowing the test runner's exit code would let "no tests ran" pass.
+    assert "|| true" not in script
+
+
+def test_makefile_test_target_sets_up_and_installs_system_tools() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    targets = dict(re.findall(r"^([a-z-]+):[^=\n]*?(?:##|$)(.*)", makefile, re.M))
+    for name in ("setup", "protos", "test", "run", "bench", "lint", "clean", "system-deps"):
+        assert name in targets, f"Makefile lacks target {name}"
+    prerequisites = re.search(r"^test:([^#\n]*)", makefile, re.M)
+    assert prerequisites
+    assert {"setup", "system-deps"} <= set(prerequisites[1].split())
+
+
+def test_dockerfile_installs_dependencies_before_copying_code_and_drops_root() -> None:
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    lock_copy = next(
+        i for i, line in enumerate(lines) if re.match(r"COPY .*requirements\.lock", line)
+    )
+    code_copy = next(
+        i for i, line in enumerate(lines) if re.match(r"COPY (boletos|ingest_service)", line)
+    )
+    assert lock_copy < code_copy
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
+
+
+def _compose_services() -> dict[str, dict]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+
+def _settings_read_by(module: str) -> dict[str, str]:
+    """Environment variable -> default, as the service's config module reads them."""
+    source = (ROOT / module / "config.py").read_text()
+    return dict(re.findall(r'env_\w+\(env, "([A-Z_]+)", "?([^",)]*)', source))
+
+
+def test_compose_runs_each_service_as_its_code_expects() -> None:
+    services = {n: s for n, s in _compose_services().items() if n.endswith("_service")}
+    assert services, "compose runs no service"
+    for name, spec in services.items():
+        assert spec["command"] == ["python", "-m", name]
+        assert (ROOT / name / "__main__.py").is_file(), f"{name} has no entry point"
+        known = _settings_read_by(name)
+        env = spec["environment"]
+        unknown = set(env) - set(known)
+        assert not unknown, f"{name}: compose sets {unknown}, which its config never reads"
+        # The container listens where the service listens by default.
+        assert (
+            env["GRPC_LISTEN_ADDR"].rsplit(":", 1)[1] == known["GRPC_LISTEN_ADDR"].rsplit(":")[-1]
+        )
+        for dependency in spec["depends_on"]:
+            assert dependency in _compose_services(), f"{name} depends on unknown {dependency}"
+
+
+def test_compose_database_urls_name_databases_the_init_script_creates() -> None:
+    init_sql = (ROOT / "deploy" / "postgres-init.sql").read_text()
+    created = set(re.findall(r"CREATE DATABASE (\w+) OWNER (\w+);", init_sql))
+    urls = [
+        spec["environment"]["DATABASE_URL"]
+        for name, spec in _compose_services().items()
+        if name.endswith("_service")
+    ]
+    pairs = [
+        re.fullmatch(r"postgresql\+psycopg://(\w+):\w+@postgres:5432/(\w+)", url).groups()
+        for url in urls
+    ]
+    assert {(db, user) for user, db in pairs} <= created
+    assert len({db for _, db in pairs}) == len(pairs), "each service needs a database of its own"
+
+
+def test_compose_publishes_only_ingest_and_names_no_container() -> None:
+    services = _compose_services()
+    for name, spec in services.items():
+        assert "container_name" not in spec, f"{name}: a fixed name stops --scale"
+    published = [n for n, s in services.items() if s.get("ports") and n.endswith("_service")]
+    assert published == ["ingest_service"]
