@@ -11,10 +11,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 from boletos.platform import logs, nats_streams
 from boletos.platform.grpc_server import GrpcServer, install_stop_signals
+from boletos.platform.outbox import OutboxRelay
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from ingest_service.api.servicer import IngestServicer
 from ingest_service.config import Settings
-from ingest_service.messaging.outbox_relay import OutboxRelay
 from ingest_service.messaging.progress_consumer import ProgressConsumer
 from ingest_service.service.prepare import exit_with_parent, warm_up
 from ingest_service.store.engine import create_engine, create_schema
@@ -34,7 +34,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     js = nc.jetstream()
     await nats_streams.ensure_streams(js)
     retention = dt.timedelta(hours=settings.outbox_retention_hours)
-    relay = OutboxRelay(store, js, retention=retention)
+    relay = OutboxRelay(store.outbox, js, retention=retention)
     loop = asyncio.get_running_loop()
     # Validation is pure CPU: worker processes run it beside this process's I/O.
     prepare_pool = ProcessPoolExecutor(

@@ -4,7 +4,6 @@ needs no decision, which keeps a re-sent million-row file as fast as the first s
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from functools import lru_cache
 
 from sqlalchemy.engine import Connection
 
+from boletos.platform.outbox import Event, insert_events
 from ingest_service.domain.errors import RowError
 from ingest_service.service.prepare import StoreRow
 
@@ -159,23 +159,9 @@ class DebtWriter:
             for value in values:
                 copy.write_row(value)
 
-    def insert_events(self, upload_no: int, events: Sequence[tuple[str, str, bytes]]) -> None:
+    def insert_events(self, events: Sequence[Event]) -> None:
         """Outbox rows, written with the debts they announce."""
-        created = dt.datetime.now(dt.UTC)
-        if self._sqlite:
-            sql = (
-                "INSERT INTO outbox (subject, msg_id, payload, upload_no, published, created_at) "
-                "VALUES (?, ?, ?, ?, 0, ?)"
-            )
-            stamp: object = created.replace(tzinfo=None).isoformat(sep=" ")
-        else:
-            # %b sends the payload as binary instead of escaping it to text.
-            sql = (
-                "INSERT INTO outbox (subject, msg_id, payload, upload_no, published, created_at) "
-                "VALUES (%s, %s, %b, %s, false, %s)"
-            )
-            stamp = created
-        self._cursor.executemany(sql, [(s, m, p, upload_no, stamp) for s, m, p in events])
+        insert_events(self._cursor, "sqlite" if self._sqlite else "postgresql", events)
 
     def _load(self, rows: Sequence[StoreRow]) -> None:
         cur = self._cursor

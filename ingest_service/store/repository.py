@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from boletos.platform.outbox import OutboxStore
 from ingest_service.domain.errors import ErrorCode, RowError
 from ingest_service.domain.upload import BlockCounts, Upload, UploadState
 from ingest_service.store.debt_writer import DebtWriter
@@ -74,7 +75,7 @@ class BlockTransaction:
 
     def add_events(self, upload_no: int, events: Sequence[tuple[str, str, bytes]]) -> None:
         if events:
-            self.debts.insert_events(upload_no, events)
+            self.debts.insert_events(events)
 
     def add_counts(self, upload_no: int, counts: BlockCounts) -> None:
         c = uploads.c
@@ -105,6 +106,7 @@ class BlockTransaction:
 class IngestStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.outbox = OutboxStore(engine, outbox)
 
     # -- uploads -------------------------------------------------------------------------
 
@@ -206,41 +208,6 @@ class IngestStore:
             conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
                 yield conn
-
-    # -- outbox --------------------------------------------------------------------------
-
-    def pending_events(self, limit: int) -> list[tuple[int, str, str, bytes]]:
-        c = outbox.c
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(c.id, c.subject, c.msg_id, c.payload)
-                .where(c.published == sa.false())
-                .order_by(c.id)
-                .limit(limit)
-            ).all()
-        return [(r.id, r.subject, r.msg_id, bytes(r.payload)) for r in rows]
-
-    def mark_published(self, ids: Sequence[int]) -> None:
-        with self._writing() as conn:
-            conn.execute(outbox.update().where(outbox.c.id.in_(ids)).values(published=True))
-
-    def purge_published(self, older_than: dt.datetime) -> int:
-        with self._writing() as conn:
-            result = conn.execute(
-                outbox.delete().where(
-                    outbox.c.published == sa.true(), outbox.c.created_at < older_than
-                )
-            )
-        return result.rowcount
-
-    def unpublished_count(self, upload_no: int | None = None) -> int:
-        query = (
-            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published == sa.false())
-        )
-        if upload_no is not None:
-            query = query.where(outbox.c.upload_no == upload_no)
-        with self.engine.connect() as conn:
-            return conn.execute(query).scalar_one()
 
     # -- progress reported by the other services -----------------------------------------
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from boletos.platform.outbox import outbox_table
+
 metadata = sa.MetaData()
 
 # A debt id is a UUID: native on PostgreSQL, 16 raw bytes on SQLite, where a compact key
@@ -64,30 +66,4 @@ row_errors = sa.Table(
 )
 
 # Transactional outbox: written with the debts it announces, published by the relay.
-outbox = sa.Table(
-    "outbox",
-    metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-    sa.Column("subject", sa.String(128), nullable=False),
-    sa.Column("msg_id", sa.String(128), nullable=False, unique=True),
-    sa.Column("payload", sa.LargeBinary, nullable=False),
-    sa.Column("upload_no", sa.Integer, nullable=False),
-    sa.Column("published", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Index(
-        "ix_outbox_pending",
-        "id",
-        sqlite_where=sa.text("published = 0"),
-        postgresql_where=sa.text("NOT published"),
-    ),
-)
-
-# Event payloads are written once and read once: compressing them costs PostgreSQL more
-# CPU than the disk it saves.
-sa.event.listen(
-    outbox,
-    "after_create",
-    sa.DDL("ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTERNAL").execute_if(
-        dialect="postgresql"
-    ),
-)
+outbox = outbox_table(metadata)

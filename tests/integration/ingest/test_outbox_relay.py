@@ -9,7 +9,7 @@ import nats
 import sqlalchemy as sa
 
 from boletos.platform.nats_streams import ensure_streams
-from ingest_service.messaging.outbox_relay import OutboxRelay
+from boletos.platform.outbox import OutboxRelay
 from ingest_service.service.upload_session import UploadSession
 from ingest_service.store.engine import create_engine, create_schema
 from ingest_service.store.repository import IngestStore
@@ -36,22 +36,22 @@ async def test_relay_publishes_what_a_crash_left_pending_exactly_once(database_u
     create_schema(engine)
     store = IngestStore(engine)
     await _ingest_without_publishing(store, csv_bytes(rows))
-    pending = store.unpublished_count()
+    pending = store.outbox.unpublished_count()
     assert pending >= 3  # small blocks: several events per upload
 
     nc = await nats.connect(nats_server.url)
     try:
         js = nc.jetstream()
         await ensure_streams(js)
-        relay = OutboxRelay(store, js)
+        relay = OutboxRelay(store.outbox, js)
         assert await relay.publish_pending() == pending
-        assert store.unpublished_count() == 0
+        assert store.outbox.unpublished_count() == 0
         assert await relay.publish_pending() == 0
 
         # A crash after the publish but before the mark: the rows come back as pending.
         with engine.begin() as conn:
             conn.execute(outbox.update().values(published=False))
-        again = OutboxRelay(store, js)
+        again = OutboxRelay(store.outbox, js)
         assert await again.publish_pending() == pending
         assert again.duplicates == pending  # JetStream recognised every Nats-Msg-Id
         assert again.published == 0

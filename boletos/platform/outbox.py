@@ -1,0 +1,180 @@
+"""Transactional outbox shared by the services: events are written in the same database
+transaction as the state they announce, and a relay publishes them to JetStream afterwards.
+
+A crash after the commit and before the publish loses nothing: the rows stay pending and the
+next relay publishes them. A crash after the publish and before the mark publishes again, and
+JetStream drops the repeat by its Nats-Msg-Id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from nats.js import JetStreamContext
+from sqlalchemy.engine import Engine
+
+from boletos.platform.logs import get_logger
+
+log = get_logger("outbox")
+
+# (subject, Nats-Msg-Id, payload)
+Event = tuple[str, str, bytes]
+
+BATCH = 64
+IDLE_POLL_SECONDS = 1.0
+RETRY_SECONDS = 2.0
+PURGE_EVERY_SECONDS = 600.0
+
+
+def outbox_table(metadata: sa.MetaData) -> sa.Table:
+    table = sa.Table(
+        "outbox",
+        metadata,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+        sa.Column("subject", sa.String(128), nullable=False),
+        sa.Column("msg_id", sa.String(160), nullable=False, unique=True),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("published", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Index(
+            "ix_outbox_pending",
+            "id",
+            sqlite_where=sa.text("published = 0"),
+            postgresql_where=sa.text("NOT published"),
+        ),
+    )
+    # Payloads are written once and read once: compressing them costs PostgreSQL more CPU
+    # than the disk it saves.
+    sa.event.listen(
+        table,
+        "after_create",
+        sa.DDL("ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTERNAL").execute_if(
+            dialect="postgresql"
+        ),
+    )
+    return table
+
+
+def insert_events(cursor: Any, dialect: str, events: Sequence[Event]) -> None:
+    """Adds events through a DBAPI cursor inside the caller's transaction, in bulk."""
+    if not events:
+        return
+    created = dt.datetime.now(dt.UTC)
+    if dialect == "sqlite":
+        cursor.executemany(
+            "INSERT INTO outbox (subject, msg_id, payload, published, created_at) "
+            "VALUES (?, ?, ?, 0, ?)",
+            # The text form SQLAlchemy itself stores for DateTime on SQLite.
+            [(s, m, p, created.replace(tzinfo=None).isoformat(sep=" ")) for s, m, p in events],
+        )
+    else:
+        # %b sends the payload as binary instead of escaping it to text.
+        cursor.executemany(
+            "INSERT INTO outbox (subject, msg_id, payload, published, created_at) "
+            "VALUES (%s, %s, %b, false, %s)",
+            [(s, m, p, created) for s, m, p in events],
+        )
+
+
+class OutboxStore:
+    def __init__(self, engine: Engine, table: sa.Table) -> None:
+        self._engine = engine
+        self._table = table
+
+    def pending(self, limit: int) -> list[tuple[int, str, str, bytes]]:
+        c = self._table.c
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(c.id, c.subject, c.msg_id, c.payload)
+                .where(c.published == sa.false())
+                .order_by(c.id)
+                .limit(limit)
+            ).all()
+        return [(r.id, r.subject, r.msg_id, bytes(r.payload)) for r in rows]
+
+    def mark_published(self, ids: Sequence[int]) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                self._table.update().where(self._table.c.id.in_(ids)).values(published=True)
+            )
+
+    def purge_published(self, older_than: dt.datetime) -> int:
+        c = self._table.c
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                self._table.delete().where(c.published == sa.true(), c.created_at < older_than)
+            )
+        return result.rowcount
+
+    def unpublished_count(self) -> int:
+        c = self._table.c
+        query = sa.select(sa.func.count()).select_from(self._table).where(c.published == sa.false())
+        with self._engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
+
+class OutboxRelay:
+    def __init__(
+        self, store: OutboxStore, js: JetStreamContext, retention: dt.timedelta | None = None
+    ) -> None:
+        self._store = store
+        self._js = js
+        self._retention = retention
+        self._wake = asyncio.Event()
+        self._last_purge = 0.0
+        self.published = 0
+        self.duplicates = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.publish_pending()
+                await self._purge()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the relay must outlive any one failure
+                log.warning("outbox.publish_failed", error=repr(exc), retry_in=RETRY_SECONDS)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publishes until nothing is pending; returns how many events went out."""
+        total = 0
+        while True:
+            self._wake.clear()
+            batch = await asyncio.to_thread(self._store.pending, BATCH)
+            if not batch:
+                return total
+            acks = await asyncio.gather(
+                *(
+                    self._js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id})
+                    for _id, subject, msg_id, payload in batch
+                )
+            )
+            await asyncio.to_thread(self._store.mark_published, [row[0] for row in batch])
+            dupes = sum(1 for ack in acks if ack.duplicate)
+            self.published += len(batch) - dupes
+            self.duplicates += dupes
+            total += len(batch)
+
+    async def _purge(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if self._retention is None or now - self._last_purge < PURGE_EVERY_SECONDS:
+            return
+        self._last_purge = now
+        cutoff = dt.datetime.now(dt.UTC) - self._retention
+        purged = await asyncio.to_thread(self._store.purge_published, cutoff)
+        if purged:
+            log.info("outbox.purged", events=purged)
