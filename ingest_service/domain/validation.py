@@ -45,6 +45,8 @@ _AMOUNT_RE = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?")
 _DATE_RE = re.compile(_DATE)
 
 _DATE_CACHE_LIMIT = 100_000
+# Longer than any line the fast expression can admit (its parts are all bounded).
+FAST_PATH_LONGEST_LINE = 2048
 
 
 def content_hash(name: str, government_id: str, email: str, cents: int, due: str) -> int:
@@ -92,11 +94,11 @@ class RowValidator:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             return self._line_by_line(block)
-        if len(data) > self._max_line:
-            lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-        else:
-            # A short block may hold one over-long line; let the careful path judge it.
+        if len(data) <= self._max_line or self._max_line < FAST_PATH_LONGEST_LINE:
+            # The block may hold an over-long line the expression would admit: only the
+            # careful path measures lines.
             return self._line_by_line(block)
+        lines = text.count("\n") + (0 if text.endswith("\n") else 1)
         matches = self._fast.findall(text)
         if len(matches) != lines:
             return self._line_by_line(block)
@@ -332,6 +334,10 @@ def parse_amount(value: str) -> int | RowError:
             f"debtAmount {_show(value)} is not a decimal number like 1234.56{hint}",
         )
     sign, whole, fraction = match.groups()
+    if sign == "-" and match.group(0).strip("-0."):
+        return RowError(
+            0, "", ErrorCode.AMOUNT_NOT_POSITIVE, f"debtAmount {_show(value)} must be above zero"
+        )
     fraction = (fraction or "").rstrip("0")
     whole = whole.lstrip("0")
     # Compared as digit strings: int() of a thousands-digit amount would raise.
@@ -350,7 +356,7 @@ def parse_amount(value: str) -> int | RowError:
             f"debtAmount {_show(value)} has more than 2 decimal places",
         )
     cents = int(whole or "0") * 100 + int(fraction.ljust(2, "0"))
-    if sign == "-" or cents == 0:
+    if cents == 0:
         return RowError(
             0, "", ErrorCode.AMOUNT_NOT_POSITIVE, f"debtAmount {_show(value)} must be above zero"
         )

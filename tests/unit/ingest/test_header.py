@@ -1,0 +1,132 @@
+"""The header fixes which value of a row is which; a bad header must say what is wrong."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ingest_service.domain.errors import HeaderError
+from ingest_service.domain.header import COLUMNS, Header, parse_header
+
+CANONICAL = b"name,governmentId,email,debtAmount,debtDueDate,debtId"
+
+
+def test_canonical_header_maps_each_column_to_its_own_position() -> None:
+    header = parse_header(CANONICAL)
+    assert header == Header(names=COLUMNS, positions=(0, 1, 2, 3, 4, 5))
+    assert header.is_canonical_order
+
+
+def test_positions_follow_the_canonical_order_for_a_shuffled_header() -> None:
+    header = parse_header(b"debtId,name,email,governmentId,debtDueDate,debtAmount")
+    # positions[i] is where COLUMNS[i] sits in the file.
+    assert header.positions == (1, 3, 2, 5, 4, 0)
+    assert not header.is_canonical_order
+    assert header.column_at(0) == "debtId"
+    assert header.column_at(header.positions[COLUMNS.index("debtAmount")]) == "debtAmount"
+
+
+@pytest.mark.parametrize("spelling", ["debtId", "debtID", "DEBTID", "debtid"])
+def test_column_names_match_without_regard_to_case(spelling: str) -> None:
+    header = parse_header(f"name,governmentId,email,debtAmount,debtDueDate,{spelling}".encode())
+    assert header.positions == (0, 1, 2, 3, 4, 5)
+    # Error messages quote the column as the file spells it.
+    assert header.column_at(5) == spelling
+
+
+def test_surrounding_whitespace_is_ignored() -> None:
+    header = parse_header(b" name ,\tgovernmentId, email,debtAmount ,debtDueDate,  debtId  ")
+    assert header.names == COLUMNS
+    assert header.positions == (0, 1, 2, 3, 4, 5)
+
+
+def test_bom_and_crlf_are_ignored() -> None:
+    header = parse_header(b"\xef\xbb\xbf" + CANONICAL + b"\r\n")
+    assert header.names == COLUMNS
+    assert header.positions == (0, 1, 2, 3, 4, 5)
+
+
+def test_quoted_column_names_are_read_as_csv() -> None:
+    header = parse_header(b'"name","governmentId",email,debtAmount,debtDueDate,"debtId"')
+    assert header.names == COLUMNS
+
+
+@st.composite
+def shuffled_headers(draw: st.DrawFn) -> tuple[list[str], bytes]:
+    order = draw(st.permutations(COLUMNS))
+    spelled = []
+    for name in order:
+        case = draw(st.sampled_from([str, str.upper, str.lower, str.swapcase]))
+        pad = draw(st.sampled_from(["", " ", "\t"]))
+        spelled.append(pad + case(name) + pad)
+    return list(order), ",".join(spelled).encode()
+
+
+@given(shuffled_headers())
+def test_any_order_and_case_gives_the_right_positions(case: tuple[list[str], bytes]) -> None:
+    order, line = case
+    header = parse_header(line)
+    for canonical_index, canonical in enumerate(COLUMNS):
+        position = header.positions[canonical_index]
+        assert order[position] == canonical
+        assert header.column_at(position).lower() == canonical.lower()
+
+
+def _message(line: bytes) -> str:
+    with pytest.raises(HeaderError) as caught:
+        parse_header(line)
+    return str(caught.value)
+
+
+def test_missing_column_is_named() -> None:
+    message = _message(b"name,governmentId,debtAmount,debtDueDate,debtId")
+    assert "missing column(s): email" in message
+    assert "unknown" not in message
+
+
+def test_several_missing_columns_are_all_named() -> None:
+    message = _message(b"name,governmentId,debtAmount,debtId")
+    assert "missing column(s): email, debtDueDate" in message
+
+
+def test_unknown_column_is_named() -> None:
+    message = _message(CANONICAL + b",phone")
+    assert "unknown column(s): phone" in message
+    assert "missing" not in message
+
+
+def test_misspelled_column_is_both_unknown_and_missing() -> None:
+    message = _message(b"name,governmentId,e-mail,debtAmount,debtDueDate,debtId")
+    assert "missing column(s): email" in message
+    assert "unknown column(s): e-mail" in message
+
+
+def test_empty_column_name_is_reported_as_unknown() -> None:
+    message = _message(CANONICAL + b",")
+    assert "unknown column(s): (empty)" in message
+
+
+def test_repeated_column_is_named_in_the_files_spelling() -> None:
+    message = _message(CANONICAL + b",NAME")
+    assert "repeated column(s): NAME" in message
+
+
+def test_error_message_lists_the_expected_columns() -> None:
+    message = _message(b"foo")
+    assert ",".join(COLUMNS) in message
+
+
+@pytest.mark.parametrize("line", [b"", b"\r\n", b"   ", b"\xef\xbb\xbf"])
+def test_empty_file_or_blank_first_line(line: bytes) -> None:
+    message = _message(line)
+    assert "empty" in message
+    assert ",".join(COLUMNS) in message
+
+
+def test_header_that_is_not_utf8() -> None:
+    assert "UTF-8" in _message(b"n\xe4me,governmentId,email,debtAmount,debtDueDate,debtId")
+
+
+def test_header_with_broken_quoting() -> None:
+    assert "CSV" in _message(b'"name,governmentId,email,debtAmount,debtDueDate,debtId')
