@@ -35,6 +35,16 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
     PostgreSQL is part of the product's test matrix: in CI a missing server fails the run
     instead of skipping.
     """
+    yield from _scratch_database(postgres_admin_url)
+
+
+@pytest.fixture
+def second_postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """Another scratch database, for a second service in the same test."""
+    yield from _scratch_database(postgres_admin_url)
+
+
+def _scratch_database(postgres_admin_url: str) -> Iterator[str]:
     import sqlalchemy as sa
 
     admin = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")

@@ -7,7 +7,7 @@ import asyncio
 import os
 from collections.abc import Sequence
 
-from boletos.cli import channels, render, row_errors, stack, status, upload
+from boletos.cli import barcode, boleto, channels, render, row_errors, stack, status, upload
 from boletos.cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, CliError
 
 
@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     row_errors.add_parser(commands)
     status.add_parsers(commands)
     stack.add_parser(commands)
+    boleto.add_parsers(commands)
+    barcode.add_parser(commands)
     return parser
 
 

@@ -1,0 +1,91 @@
+"""boletos.v1.BoletoService on grpc.aio."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import grpc
+
+from boleto_service.service.issuing import BoletoRecord
+from boleto_service.store.repository import BoletoStore
+from boletos.v1 import boleto_pb2, boleto_pb2_grpc
+
+PDF_CHUNK_BYTES = 64 * 1024
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+def to_message(r: BoletoRecord) -> boleto_pb2.Boleto:
+    return boleto_pb2.Boleto(
+        debt_id=r.debt_id,
+        upload_id=r.upload_id,
+        bank_code=r.bank_code,
+        nosso_numero=r.nosso_numero,
+        barcode=r.barcode,
+        digitable_line=r.digitable_line,
+        amount_cents=r.amount_cents,
+        principal_cents=r.principal_cents,
+        fine_cents=r.fine_cents,
+        interest_cents=r.interest_cents,
+        due_date=r.due_date.isoformat(),
+        original_due_date=r.original_due_date.isoformat(),
+        payer_name=r.payer_name,
+        line=r.line,
+    )
+
+
+class BoletoServicer(boleto_pb2_grpc.BoletoServiceServicer):
+    def __init__(self, store: BoletoStore, render_pdf: Callable[[BoletoRecord], bytes]) -> None:
+        self._store = store
+        self._render_pdf = render_pdf
+
+    async def GetBoleto(
+        self, request: boleto_pb2.GetBoletoRequest, context: grpc.aio.ServicerContext
+    ) -> boleto_pb2.GetBoletoResponse:
+        record = await self._find(request.debt_id, context)
+        return boleto_pb2.GetBoletoResponse(boleto=to_message(record))
+
+    async def ListBoletos(
+        self, request: boleto_pb2.ListBoletosRequest, context: grpc.aio.ServicerContext
+    ) -> boleto_pb2.ListBoletosResponse:
+        size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        after = 0
+        if request.page_token:
+            if not request.page_token.isdigit():
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "page_token is not valid")
+            after = int(request.page_token)
+        page = await asyncio.to_thread(
+            self._store.list_for_upload, request.upload_id, after, size + 1
+        )
+        more = len(page) > size
+        page = page[:size]
+        return boleto_pb2.ListBoletosResponse(
+            boletos=[to_message(r) for r in page],
+            next_page_token=str(page[-1].line) if more else "",
+        )
+
+    async def GetBoletoPdf(
+        self, request: boleto_pb2.GetBoletoPdfRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[boleto_pb2.GetBoletoPdfResponse]:
+        record = await self._find(request.debt_id, context)
+        # Rendered on demand: the same record always gives the same bytes, and storing a
+        # million PDFs would cost gigabytes for nothing.
+        pdf = await asyncio.to_thread(self._render_pdf, record)
+        for start in range(0, len(pdf), PDF_CHUNK_BYTES):
+            yield boleto_pb2.GetBoletoPdfResponse(chunk=pdf[start : start + PDF_CHUNK_BYTES])
+
+    async def _find(self, debt_id: str, context: grpc.aio.ServicerContext) -> BoletoRecord:
+        try:
+            canonical = str(uuid.UUID(debt_id))
+        except ValueError:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{debt_id!r} is not a debt id")
+        record = await asyncio.to_thread(self._store.get, canonical)
+        if record is None:
+            await context.abort(
+                grpc.StatusCode.NOT_FOUND,
+                f"no boleto for debt {canonical} (not imported yet, or no boleto could be issued)",
+            )
+        assert record is not None
+        return record

@@ -1,0 +1,70 @@
+"""Text for the base-14 fonts: WinAnsi encoding, PDF string escaping and advance widths.
+
+Helvetica and Helvetica-Bold are built into every PDF reader, so the file embeds no font
+program; the price is WinAnsiEncoding, which covers Portuguese but not every script a name
+may arrive in. Characters outside it print as '?' rather than failing the boleto.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from enum import Enum
+
+from reportlab.pdfbase import pdfmetrics
+
+_ELLIPSIS = b"\x85"  # '…' in WinAnsiEncoding
+# Control characters would be taken as line breaks or garbage by viewers.
+_CONTROLS_TO_SPACE = {code: " " for code in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+
+
+class Font(Enum):
+    """The two fonts the page uses, with their resource names in the page dictionary."""
+
+    REGULAR = ("F1", "Helvetica")
+    BOLD = ("F2", "Helvetica-Bold")
+
+    def __init__(self, resource: str, base_font: str) -> None:
+        self.resource = resource
+        self.base_font = base_font
+        # reportlab's AFM metrics for the standard fonts, indexed by WinAnsi byte, in 1/1000 em.
+        self.widths: tuple[int, ...] = tuple(pdfmetrics.getFont(base_font).widths)
+
+
+def encode(text: str) -> bytes:
+    """The WinAnsi bytes that print `text`, unescaped."""
+    if text.isascii() and text.isprintable():
+        return text.encode("ascii")
+    if not text.isascii():
+        # Decomposed accents (e + U+0301) have no WinAnsi code of their own.
+        text = unicodedata.normalize("NFC", text)
+    return text.translate(_CONTROLS_TO_SPACE).encode("cp1252", "replace")
+
+
+def width(raw: bytes, font: Font, size: float) -> float:
+    """Advance width in points of WinAnsi bytes set in `font` at `size`."""
+    return sum(map(font.widths.__getitem__, raw)) * size / 1000
+
+
+def fit(raw: bytes, font: Font, size: float, max_width: float) -> tuple[bytes, float]:
+    """The bytes cut to `max_width` (ending in an ellipsis when cut) and their width."""
+    used = width(raw, font, size)
+    if used <= max_width:
+        return raw, used
+    widths = font.widths
+    budget = max_width * 1000 / size - widths[_ELLIPSIS[0]]
+    total = 0
+    for index, byte in enumerate(raw):
+        total += widths[byte]
+        if total > budget:
+            cut = raw[:index].rstrip() + _ELLIPSIS
+            return cut, width(cut, font, size)
+    return raw, used  # unreachable: the full text was wider than the budget
+
+
+def escape(raw: bytes) -> bytes:
+    """Bytes safe inside a PDF literal string '( ... )'."""
+    if b"\\" in raw:
+        raw = raw.replace(b"\\", b"\\\\")
+    if b"(" in raw or b")" in raw:
+        raw = raw.replace(b"(", b"\\(").replace(b")", b"\\)")
+    return raw

@@ -1,0 +1,2 @@
+"""The boleto service's own database: issued boletos, failures, the nosso número sequence
+and the event outbox."""

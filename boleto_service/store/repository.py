@@ -1,0 +1,144 @@
+"""The boleto store's operations: issue a batch once, read boletos back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from boleto_service.service.issuing import BoletoRecord, Failure
+from boleto_service.store.engine import NOSSO_NUMERO
+from boleto_service.store.tables import boletos, failures, outbox, sequences
+from boletos.platform.outbox import Event, OutboxStore, insert_events
+
+_RECORD_COLUMNS = [f.name for f in fields(BoletoRecord)]
+_IN_LIST = 900
+
+
+class LostRace(Exception):
+    """Another replica issued some of these debts while this one was working."""
+
+
+class BoletoStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.outbox = OutboxStore(engine, outbox)
+        self._sqlite = engine.dialect.name == "sqlite"
+
+    def issue_batch(
+        self,
+        debt_ids: Sequence[str],
+        build: Callable[[list[str], int], tuple[list[BoletoRecord], list[Failure], list[Event]]],
+    ) -> tuple[int, int]:
+        """In one transaction: skip debts already handled, allocate nosso número sequences
+        for the rest, store what `build(new_ids, first_sequence)` makes of them and its events.
+        Returns (issued, failed). Raises LostRace if another replica got there first; the
+        transaction is then rolled back and the caller can simply try again."""
+        with self.engine.begin() as conn:
+            done = self._handled(conn, debt_ids)
+            new = [d for d in dict.fromkeys(debt_ids) if d not in done]
+            if not new:
+                return 0, 0
+            first = self._allocate(conn, len(new))
+            records, failed, events = build(new, first)
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            self._insert(
+                cursor,
+                "boletos",
+                _RECORD_COLUMNS + ["issued_at"],
+                [(*self._row(r), self._now()) for r in records],
+            )
+            self._insert(
+                cursor,
+                "boleto_failures",
+                ["debt_id", "upload_id", "line", "reason", "failed_at"],
+                [
+                    (self._key(f.debt_id), f.upload_id, f.line, f.reason, self._now())
+                    for f in failed
+                ],
+            )
+            insert_events(cursor, conn.dialect.name, events)
+        return len(records), len(failed)
+
+    def get(self, debt_id: str) -> BoletoRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(*[boletos.c[name] for name in _RECORD_COLUMNS]).where(
+                    boletos.c.debt_id == self._key(debt_id)
+                )
+            ).first()
+        return self._record(row) if row else None
+
+    def list_for_upload(self, upload_id: str, after_line: int, limit: int) -> list[BoletoRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(*[boletos.c[name] for name in _RECORD_COLUMNS])
+                .where(boletos.c.upload_id == upload_id, boletos.c.line > after_line)
+                .order_by(boletos.c.line)
+                .limit(limit)
+            ).all()
+        return [self._record(r) for r in rows]
+
+    def counts(self) -> tuple[int, int]:
+        with self.engine.connect() as conn:
+            issued = conn.execute(sa.select(sa.func.count()).select_from(boletos)).scalar_one()
+            failed = conn.execute(sa.select(sa.func.count()).select_from(failures)).scalar_one()
+        return issued, failed
+
+    def _handled(self, conn: Connection, debt_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(debt_ids), _IN_LIST):
+            part = debt_ids[start : start + _IN_LIST]
+            by_key = {self._key(d): d for d in part}
+            for table in (boletos, failures):
+                rows = conn.execute(
+                    sa.select(table.c.debt_id).where(table.c.debt_id.in_(list(by_key)))
+                )
+                found.update(by_key[k] for (k,) in rows)
+        return found
+
+    def _allocate(self, conn: Connection, count: int) -> int:
+        """The first of `count` fresh sequence numbers. The row lock serialises replicas, and
+        numbers taken by a transaction that rolls back were never printed, so none is ever
+        issued twice."""
+        first = conn.execute(
+            sequences.update()
+            .where(sequences.c.name == NOSSO_NUMERO)
+            .values(next_value=sequences.c.next_value + count)
+            .returning(sequences.c.next_value)
+        ).scalar_one()
+        return first - count
+
+    def _insert(self, cursor, table: str, columns: list[str], rows: list[tuple]) -> None:  # type: ignore[no-untyped-def]
+        if not rows:
+            return
+        marks = ", ".join(["?" if self._sqlite else "%s"] * len(columns))
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+        cursor.executemany(sql, rows)
+        if cursor.rowcount != len(rows):
+            raise LostRace(f"{len(rows) - cursor.rowcount} of {len(rows)} already in {table}")
+
+    def _row(self, r: BoletoRecord) -> tuple:  # type: ignore[type-arg]
+        values = [getattr(r, name) for name in _RECORD_COLUMNS]
+        values[0] = self._key(r.debt_id)
+        if self._sqlite:
+            # Dates as ISO text, which is how SQLAlchemy's Date reads them back on SQLite.
+            values = [v.isoformat() if isinstance(v, dt.date) else v for v in values]
+        return tuple(values)
+
+    def _record(self, row: sa.Row) -> BoletoRecord:  # type: ignore[type-arg]
+        values = dict(row._mapping)
+        key = values["debt_id"]
+        values["debt_id"] = str(uuid.UUID(bytes=key)) if isinstance(key, bytes) else str(key)
+        return BoletoRecord(**values)
+
+    def _key(self, debt_id: str) -> bytes | str:
+        return uuid.UUID(debt_id).bytes if self._sqlite else debt_id
+
+    def _now(self) -> object:
+        now = dt.datetime.now(dt.UTC)
+        return now.replace(tzinfo=None).isoformat(sep=" ") if self._sqlite else now

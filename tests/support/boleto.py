@@ -1,0 +1,117 @@
+"""Runs the real boleto service, in-process or as replicas in their own processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import nats
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from boleto_service.app import run
+from boleto_service.config import Settings
+from boletos.v1 import boleto_pb2_grpc, events_pb2
+from tests.support.processes import free_port, python_env
+
+
+@dataclass
+class RunningBoleto:
+    address: str
+    stub: boleto_pb2_grpc.BoletoServiceStub
+
+
+@contextlib.asynccontextmanager
+async def running_boleto(
+    database_url: str, nats_url: str, **env: str
+) -> AsyncIterator[RunningBoleto]:
+    address = f"127.0.0.1:{free_port()}"
+    settings = Settings.from_env(
+        {"GRPC_LISTEN_ADDR": address, "DATABASE_URL": database_url, "NATS_URL": nats_url, **env}
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(settings, stop))
+    channel = grpc.aio.insecure_channel(address)
+    try:
+        await asyncio.wait_for(channel.channel_ready(), 30)
+        yield RunningBoleto(address, boleto_pb2_grpc.BoletoServiceStub(channel))
+    finally:
+        await channel.close()
+        stop.set()
+        await asyncio.wait_for(task, 60)
+
+
+class BoletoReplica:
+    """`python -m boleto_service` in its own process, logging JSON to a file."""
+
+    def __init__(self, database_url: str, nats_url: str, log_path: Path) -> None:
+        self.port = free_port()
+        self.log_path = log_path
+        self._log = log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "boleto_service"],
+            env=python_env(
+                GRPC_LISTEN_ADDR=f"127.0.0.1:{self.port}",
+                DATABASE_URL=database_url,
+                NATS_URL=nats_url,
+                LOG_LEVEL="INFO",
+                # A killed replica's messages go to the others this soon.
+                BOLETO_ACK_WAIT_SECONDS="3",
+            ),
+            stderr=self._log,
+        )
+
+    def events(self) -> list[dict]:
+        return [
+            json.loads(line)
+            for line in self.log_path.read_text().splitlines()
+            if line.startswith("{")
+        ]
+
+    def issued(self) -> int:
+        return sum(e.get("issued", 0) for e in self.events() if e["event"] == "boleto.batch_issued")
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        code = self.proc.wait(timeout)
+        self._log.close()
+        return code
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        self._log.close()
+
+
+async def announced(nats_url: str, subject: str, expected: int, within: float = 60) -> list:
+    """Every item on a BOLETO-stream subject, read by a fresh consumer."""
+    parse = {
+        "boleto.boletos.issued": lambda d: events_pb2.BoletosIssued.FromString(d).boletos,
+        "boleto.boletos.failed": lambda d: events_pb2.BoletosFailed.FromString(d).failures,
+    }[subject]
+    nc = await nats.connect(nats_url)
+    try:
+        sub = await nc.jetstream().pull_subscribe(
+            subject, stream="BOLETO", config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+        )
+        items: list = []
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            try:
+                msgs = await sub.fetch(50, timeout=0.5)
+            except nats.errors.TimeoutError:
+                if len(items) >= expected or asyncio.get_running_loop().time() > deadline:
+                    return items
+                continue
+            for msg in msgs:
+                items.extend(parse(msg.data))
+                await msg.ack()
+    finally:
+        await nc.close()

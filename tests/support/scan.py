@@ -1,0 +1,59 @@
+"""A printer and a scanner for tests: pdftoppm rasterizes a PDF, zbarimg reads its barcode.
+
+Without the tools, tests skip, except in CI, where they fail: there the tools are part of
+the setup (make system-deps).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} not found (install poppler-utils and zbar-tools: make system-deps)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def rasterize(pdf: bytes, directory: Path, dpi: int) -> Path:
+    source = directory / "boleto.pdf"
+    source.write_bytes(pdf)
+    result = subprocess.run(
+        [
+            require_tool("pdftoppm"),
+            "-r",
+            str(dpi),
+            "-png",
+            "-singlefile",
+            str(source),
+            str(directory / "page"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # poppler reports damaged files on stderr and renders anyway
+    return directory / "page.png"
+
+
+def scan(image: Path) -> list[str]:
+    """Every Interleaved 2 of 5 symbol zbar finds in the image, as raw text."""
+    result = subprocess.run(
+        # Only I2/5 enabled: nothing else on the page may be mistaken for a symbol.
+        [require_tool("zbarimg"), "--raw", "-q", "-Sdisable", "-Si25.enable", str(image)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"no barcode found ({result.returncode}): {result.stderr}"
+    return result.stdout.split()
