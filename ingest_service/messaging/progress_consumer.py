@@ -83,8 +83,8 @@ class ProgressConsumer:
         while True:
             try:
                 msgs = await sub.fetch(FETCH_BATCH, timeout=1)
-            except NatsTimeoutError:
-                continue
+            except (NatsTimeoutError, TimeoutError):
+                continue  # nothing to do for now
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep following through broker hiccups

@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from boletos.platform.schema import create_schema as create_tables
 from ingest_service.store.tables import metadata
 
 SQLITE_PAGE_SIZE = 16384  # large pages halve the cost of random-key B-tree inserts
@@ -55,7 +56,7 @@ def _sqlite_engine(url: sa.engine.URL) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    metadata.create_all(engine)
+    create_tables(engine, metadata)
 
 
 def is_sqlite(engine: Engine) -> bool:
