@@ -18,8 +18,8 @@ import pytest
 
 from boletos.stack.children import Child
 from boletos.stack.health import wait_serving
-from boletos.stack.layout import StackError, StackLayout, check_ports_free
-from tests.integration.conftest import REPO_ROOT, ingest_service_built
+from boletos.stack.layout import SERVICES, StackError, StackLayout, check_ports_free
+from tests.integration.conftest import REPO_ROOT
 from tests.integration.conftest import wait_serving as serving
 from tests.support.processes import free_port, python_env
 
@@ -173,20 +173,31 @@ def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: type[StackProc
     stack = stack_factory("--sample")
     stack.wait_for_output(READY_LINE)
     children = stack.children()
-    assert len(children) == 1 + int(ingest_service_built()), stack.logs()
+    services = [spec for spec in SERVICES if spec.exists()]
+    assert len(children) == 1 + len(services), stack.logs()  # NATS and every service
 
-    if ingest_service_built():
-        serving(stack.ingest_address, 10)
-        # The sample goes in once everything is healthy, through the same upload code.
-        stack.wait_for_output("rejected")
-        listed = cli(stack.ingest_address, "uploads", "--json")
-        assert listed.returncode == 0, listed.stderr
-        uploads = json.loads(listed.stdout)["uploads"]
-        assert [u["file_name"] for u in uploads] == ["sample.csv"]
-        status = cli(stack.ingest_address, "status", uploads[0]["upload_id"])
-        assert status.returncode == 0, status.stderr
-        assert "COMPLETED" in status.stdout
-        assert "ingest |" in stack.stderr.read_text()
+    serving(stack.ingest_address, 10)
+    # The sample goes in once everything is healthy, through the same upload code.
+    stack.wait_for_output("rejected")
+    listed = cli(stack.ingest_address, "uploads", "--json")
+    assert listed.returncode == 0, listed.stderr
+    uploads = json.loads(listed.stdout)["uploads"]
+    assert [u["file_name"] for u in uploads] == ["sample.csv"]
+    upload_id = uploads[0]["upload_id"]
+    status = cli(stack.ingest_address, "status", upload_id)
+    assert status.returncode == 0, status.stderr
+    assert "COMPLETED" in status.stdout
+    assert "ingest |" in stack.stderr.read_text()
+
+    # Downstream of ingest, every accepted debt of the sample gets its boleto.
+    deadline = time.monotonic() + 60
+    while True:
+        progress = json.loads(cli(stack.ingest_address, "status", upload_id, "--json").stdout)
+        progress = progress.get("progress", progress)
+        if progress["boletos_issued"] == progress["accepted"] == 37:
+            break
+        assert time.monotonic() < deadline, (progress, stack.logs())
+        time.sleep(0.5)
 
     assert stack.stop() == 0, stack.logs()
     assert "stack stopped" in stack.stderr.read_text()
