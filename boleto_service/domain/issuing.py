@@ -11,7 +11,7 @@ from .beneficiary import BeneficiaryConfig
 from .charges import ChargeBreakdown, OverduePolicy, apply_overdue_policy
 from .due_factor import due_factor, ensure_payable
 from .errors import InvalidAmount
-from .linha_digitavel import barcode_to_linha, format_linha
+from .linha_digitavel import format_linha, linha_for_built_barcode
 from .money import to_cents
 
 
@@ -54,7 +54,7 @@ def issue_boleto(
     barcode = build_barcode(
         bank.code, factor, charges.total_cents, bank.campo_livre(config, sequence)
     )
-    linha = barcode_to_linha(barcode)
+    linha = linha_for_built_barcode(barcode)
     return IssuedBoleto(
         bank_code=bank.code,
         nosso_numero=bank.nosso_numero(config, sequence),

@@ -33,13 +33,15 @@ class BoletoStore:
         self,
         debt_ids: Sequence[str],
         build: Callable[[list[str], int], tuple[list[BoletoRecord], list[Failure], list[Event]]],
+        check_first: bool = True,
     ) -> tuple[int, int]:
         """In one transaction: skip debts already handled, allocate nosso número sequences
         for the rest, store what `build(new_ids, first_sequence)` makes of them and its events.
-        Returns (issued, failed). Raises LostRace if another replica got there first; the
-        transaction is then rolled back and the caller can simply try again."""
+        Returns (issued, failed). Raises LostRace if some debt was handled already (by another
+        replica, or by an earlier delivery when check_first is off); the transaction is then
+        rolled back and the caller can try again, checking first."""
         with self.engine.begin() as conn:
-            done = self._handled(conn, debt_ids)
+            done = self._handled(conn, debt_ids) if check_first else set()
             new = [d for d in dict.fromkeys(debt_ids) if d not in done]
             if not new:
                 return 0, 0

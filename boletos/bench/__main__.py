@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from boletos.bench.boleto_bench import bench_boletos
 from boletos.bench.datagen import DEFAULT_ROWS, DEFAULT_SEED, cached_csv
 from boletos.bench.ingest_bench import (
     SERVICE_MODULE,
@@ -24,6 +25,7 @@ from boletos.bench.ingest_bench import (
     service_available,
 )
 from boletos.bench.machine import machine_state
+from boletos.bench.pdf_bench import bench_pdf
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -52,7 +54,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="JetStream sync_interval for the benchmark's nats-server, e.g. always or 1s "
         "(default: the server's own, every 2 minutes)",
     )
+    parser.add_argument(
+        "--parts",
+        default="ingest,boleto,pdf",
+        help="comma-separated parts to measure: ingest, boleto (records for the whole file), "
+        "pdf (rendering rate on one core)",
+    )
+    parser.add_argument("--pdf-seconds", type=float, default=6.0)
     args = parser.parse_args(argv)
+    args.parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     unknown = sorted(set(args.stores) - set(STORES))
     if unknown:
@@ -140,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"nats-server sync_interval: {args.nats_sync or 'server default (2m)'}")
     results: list[RunResult] = []
     errors: list[str] = []
-    for store in args.stores:
+    for store in args.stores if "ingest" in args.parts else []:
         console.print(f"running against {store}…")
         try:
             asyncio.run(bench_store(store, csv_path, args.rows, opts, results))
@@ -149,6 +159,23 @@ def main(argv: list[str] | None = None) -> int:
 
     if results:
         console.print(results_table(results))
+    for replicas in (1, 2) if "boleto" in args.parts else ():
+        console.print(f"boleto service x{replicas}: issuing the file's boletos (SQLite)…")
+        run = asyncio.run(bench_boletos(csv_path, replicas))
+        rss = None if run.peak_rss_bytes is None else run.peak_rss_bytes / 2**20
+        console.print(
+            f"boleto records, {replicas} replica(s): {run.issued:,} of {run.debts:,} debts in "
+            f"{run.wall_s:.1f} s ({run.per_s:,.0f}/s), peak RSS per replica {_fmt(rss, '.0f')} MB"
+        )
+        if run.issued != run.debts:
+            errors.append(f"boleto: {run.issued:,} boletos for {run.debts:,} debts")
+    if "pdf" in args.parts:
+        pdf = bench_pdf(args.pdf_seconds)
+        console.print(
+            f"boleto PDFs, one core: {pdf['pdfs_per_cpu_s']:,} rendered per CPU second "
+            f"({pdf['issue_and_render_per_cpu_s']:,} issued and rendered), "
+            f"{pdf['mean_bytes']:,} bytes each on average"
+        )
     failed = False
     for r in results:
         for failure in r.failures:
