@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.charges import OverduePolicy
 from boleto_service.domain.errors import BoletoDomainError
-from boletos.platform.settings import ConfigError, env_int, env_str, process_env
+from boletos.platform.settings import ConfigError, env_decimal, env_int, env_str, process_env
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,8 @@ class Settings:
             )
             overdue = OverduePolicy(
                 days_after_issue=env_int(env, "OVERDUE_DAYS_AFTER_ISSUE", 5, minimum=1),
-                fine_percent=_decimal(env, "OVERDUE_FINE_PERCENT"),
-                monthly_interest_percent=_decimal(env, "OVERDUE_MONTHLY_INTEREST_PERCENT"),
+                fine_percent=env_decimal(env, "OVERDUE_FINE_PERCENT", "0"),
+                monthly_interest_percent=env_decimal(env, "OVERDUE_MONTHLY_INTEREST_PERCENT", "0"),
             )
         except BoletoDomainError as exc:
             raise ConfigError(str(exc)) from None
@@ -76,13 +75,3 @@ class Settings:
             f"interest {self.overdue.monthly_interest_percent}%/month"
         )
         return values
-
-
-def _decimal(env: Mapping[str, str], name: str) -> Decimal:
-    raw = env_str(env, name, "0")
-    try:
-        return Decimal(raw)
-    except InvalidOperation:
-        raise ConfigError(
-            f"{name} must be a decimal number such as 2 or 0.5, got {raw!r}"
-        ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 
 
 class ConfigError(ValueError):
@@ -36,6 +37,16 @@ def env_float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def env_decimal(env: Mapping[str, str], name: str, default: str) -> Decimal:
+    raw = env.get(name, "").strip() or default
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        raise ConfigError(
+            f"{name} must be a decimal number such as 2 or 0.5, got {raw!r}"
+        ) from None
 
 
 def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
