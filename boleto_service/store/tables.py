@@ -37,7 +37,8 @@ boletos = sa.Table(
     sa.Column("email", sa.String(254), nullable=False),
     sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_boletos_upload_line", "upload_id", "line"),
-    sqlite_with_rowid=False,
+    # A rowid table on SQLite: rows append in arrival order and only the small key index
+    # takes the random inserts (keyed by the id itself, every wide row would land at random).
 )
 
 # Debts no boleto can be issued for, with the reason; never retried automatically.
