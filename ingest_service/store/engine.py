@@ -13,9 +13,6 @@ from ingest_service.store.tables import metadata
 SQLITE_PAGE_SIZE = 16384  # large pages halve the cost of random-key B-tree inserts
 SQLITE_CACHE_KIB = 64 * 1024
 SQLITE_BUSY_TIMEOUT_MS = 60_000
-# Another connection's commit discards a connection's page cache in WAL mode; with the file
-# memory-mapped, pages are read straight from the OS cache instead of being copied back in.
-SQLITE_MMAP_BYTES = 4 << 30
 
 
 def create_engine(url: str) -> Engine:
@@ -42,7 +39,6 @@ def _sqlite_engine(url: sa.engine.URL) -> Engine:
         cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA temp_store=MEMORY")
-        cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
