@@ -15,27 +15,9 @@ import pytest
 
 from boleto_service.documents import BoletoDocument, PayerIdKind, render_pdf
 from boleto_service.domain import BeneficiaryConfig, OverduePolicy, issue_boleto
+from tests.support.beneficiaries import BB, ITAU
 from tests.support.scan import rasterize, require_tool, scan
 
-BB = BeneficiaryConfig(
-    name="Cobranças Exemplo Ltda",
-    cnpj="11222333000181",
-    bank_code="001",
-    agencia="1234",
-    conta="123456",
-    conta_dv="X",
-    convenio="1234567",
-    carteira="17",
-)
-ITAU = BeneficiaryConfig(
-    name="Cobranças Exemplo Ltda",
-    cnpj="11222333000181",
-    bank_code="341",
-    agencia="0057",
-    conta="12345",
-    conta_dv="7",
-    carteira="109",
-)
 TODAY = date(2025, 11, 26)
 POLICY = OverduePolicy(fine_percent=Decimal(2), monthly_interest_percent=Decimal(1))
 

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
 import nats
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
@@ -19,6 +18,7 @@ from boleto_service.app import run
 from boleto_service.config import Settings
 from boletos.v1 import boleto_pb2_grpc, events_pb2
 from tests.support.processes import free_port, python_env
+from tests.support.running import running_service
 
 
 @dataclass
@@ -31,20 +31,12 @@ class RunningBoleto:
 async def running_boleto(
     database_url: str, nats_url: str, **env: str
 ) -> AsyncIterator[RunningBoleto]:
-    address = f"127.0.0.1:{free_port()}"
-    settings = Settings.from_env(
-        {"GRPC_LISTEN_ADDR": address, "DATABASE_URL": database_url, "NATS_URL": nats_url, **env}
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(run(settings, stop))
-    channel = grpc.aio.insecure_channel(address)
-    try:
-        await asyncio.wait_for(channel.channel_ready(), 30)
+    async with running_service(run, Settings.from_env, database_url, nats_url, env) as (
+        address,
+        channel,
+        _settings,
+    ):
         yield RunningBoleto(address, boleto_pb2_grpc.BoletoServiceStub(channel))
-    finally:
-        await channel.close()
-        stop.set()
-        await asyncio.wait_for(task, 60)
 
 
 class BoletoReplica:

@@ -16,7 +16,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from boletos.v1 import events_pb2, ingest_pb2, ingest_pb2_grpc
 from ingest_service.app import run
 from ingest_service.config import Settings
-from tests.support.processes import free_port
+from tests.support.running import running_service
 
 
 @dataclass
@@ -31,20 +31,12 @@ class RunningIngest:
 async def running_ingest(
     database_url: str, nats_url: str, **env: str
 ) -> AsyncIterator[RunningIngest]:
-    address = f"127.0.0.1:{free_port()}"
-    settings = Settings.from_env(
-        {"GRPC_LISTEN_ADDR": address, "DATABASE_URL": database_url, "NATS_URL": nats_url, **env}
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(run(settings, stop))
-    channel = grpc.aio.insecure_channel(address)
-    try:
-        await asyncio.wait_for(channel.channel_ready(), 30)
+    async with running_service(run, Settings.from_env, database_url, nats_url, env) as (
+        address,
+        channel,
+        settings,
+    ):
         yield RunningIngest(address, ingest_pb2_grpc.IngestServiceStub(channel), channel, settings)
-    finally:
-        await channel.close()
-        stop.set()
-        await asyncio.wait_for(task, 60)
 
 
 def requests(

@@ -5,17 +5,9 @@ import pytest
 from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.cnpj import cnpj_problem, format_cnpj
 from boleto_service.domain.errors import InvalidBeneficiaryConfig
+from tests.support.beneficiaries import BB_FIELDS
 
-_VALID_BB = dict(
-    name="Cobranças Exemplo Ltda",
-    cnpj="11222333000181",
-    bank_code="001",
-    agencia="1234",
-    conta="123456",
-    conta_dv="X",
-    convenio="1234567",
-    carteira="17",
-)
+_VALID_BB = BB_FIELDS
 _VALID_ITAU = dict(
     name="Cobranças Exemplo Ltda",
     cnpj="11222333000181",

@@ -34,27 +34,9 @@ from boleto_service.documents.layout import (
 )
 from boleto_service.documents.render import field_texts
 from boleto_service.documents.text import Font, encode, escape, fit, width
-from boleto_service.domain import BeneficiaryConfig, OverduePolicy, issue_boleto
+from boleto_service.domain import OverduePolicy, issue_boleto
+from tests.support.beneficiaries import BB, ITAU
 
-BB = BeneficiaryConfig(
-    name="Cobranças Exemplo Ltda",
-    cnpj="11222333000181",
-    bank_code="001",
-    agencia="1234",
-    conta="123456",
-    conta_dv="X",
-    convenio="1234567",
-    carteira="17",
-)
-ITAU = BeneficiaryConfig(
-    name="Cobranças Exemplo Ltda",
-    cnpj="11222333000181",
-    bank_code="341",
-    agencia="0057",
-    conta="12345",
-    conta_dv="7",
-    carteira="109",
-)
 TODAY = date(2025, 11, 26)
 POLICY = OverduePolicy(fine_percent=Decimal(2), monthly_interest_percent=Decimal(1))
 DEBT_ID = "8291a4c4-3b1e-4c3f-9e6b-5a7f6d9c2e10"

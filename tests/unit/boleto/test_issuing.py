@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from boleto_service.domain import (
-    BeneficiaryConfig,
     BoletoIssuer,
     DueDateOutsidePayableWindow,
     InvalidAmount,
@@ -18,17 +17,9 @@ from boleto_service.domain import (
     parse_barcode,
 )
 from boleto_service.domain.issuing import issue_boleto
+from tests.support.beneficiaries import BB
 
-CONFIG = BeneficiaryConfig(
-    name="Cobranças Exemplo Ltda",
-    cnpj="11222333000181",
-    bank_code="001",
-    agencia="1234",
-    conta="123456",
-    conta_dv="X",
-    convenio="1234567",
-    carteira="17",
-)
+CONFIG = BB
 TODAY = date(2025, 11, 26)
 
 

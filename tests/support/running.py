@@ -1,0 +1,37 @@
+"""Runs a service's real composition root in-process on a free port, for as long as a test
+needs it, and stops it the way SIGTERM would."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from tests.support.processes import free_port
+
+
+@contextlib.asynccontextmanager
+async def running_service(
+    run: Callable[[Any, asyncio.Event], Awaitable[None]],
+    settings_from_env: Callable[[dict[str, str]], Any],
+    database_url: str,
+    nats_url: str,
+    env: dict[str, str],
+) -> AsyncIterator[tuple[str, grpc.aio.Channel, Any]]:
+    address = f"127.0.0.1:{free_port()}"
+    settings = settings_from_env(
+        {"GRPC_LISTEN_ADDR": address, "DATABASE_URL": database_url, "NATS_URL": nats_url, **env}
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(settings, stop))
+    channel = grpc.aio.insecure_channel(address)
+    try:
+        await asyncio.wait_for(channel.channel_ready(), 30)
+        yield address, channel, settings
+    finally:
+        await channel.close()
+        stop.set()
+        await asyncio.wait_for(task, 60)
