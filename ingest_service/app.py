@@ -27,8 +27,9 @@ SERVICE_NAME = ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     engine = create_engine(settings.database_url)
+    bulk_engine = create_engine(settings.database_url, bulk=True)
     create_schema(engine)
-    store = IngestStore(engine)
+    store = IngestStore(engine, bulk_engine)
 
     nc = await nats_streams.connect(settings.nats_url, name="ingest_service")
     js = nc.jetstream()
@@ -79,6 +80,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         await nc.close()
         prepare_pool.shutdown()
         engine.dispose()
+        bulk_engine.dispose()
         log.info("service.stopped")
 
 

@@ -104,8 +104,9 @@ class BlockTransaction:
 
 
 class IngestStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, bulk_engine: Engine | None = None) -> None:
         self.engine = engine
+        self._bulk_engine = bulk_engine or engine
         self.outbox = OutboxStore(engine, outbox)
 
     # -- uploads -------------------------------------------------------------------------
@@ -198,7 +199,7 @@ class IngestStore:
     # -- block writes --------------------------------------------------------------------
 
     def begin_blocks(self, expect_known: bool = False) -> BlockTransaction:
-        conn = self.engine.connect()
+        conn = self._bulk_engine.connect()
         conn.execution_options(sqlite_begin="IMMEDIATE")
         return BlockTransaction(conn, expect_known)
 
