@@ -35,33 +35,39 @@ class BoletoStore:
         build: Callable[[list[str], int], tuple[list[BoletoRecord], list[Failure], list[Event]]],
         check_first: bool = True,
     ) -> tuple[int, int]:
-        """In one transaction: skip debts already handled, allocate nosso número sequences
-        for the rest, store what `build(new_ids, first_sequence)` makes of them and its events.
-        Returns (issued, failed). Raises LostRace if some debt was handled already (by another
-        replica, or by an earlier delivery when check_first is off); the transaction is then
-        rolled back and the caller can try again, checking first."""
+        """Skips debts already handled, takes nosso número sequences for the rest, and stores
+        what `build(new_ids, first_sequence)` makes of them, with its events, in one
+        transaction. Returns (issued, failed). Raises LostRace, storing nothing, if some debt
+        was handled already (by another replica, or by an earlier delivery when check_first
+        is off); the caller can then try again, checking first.
+
+        The sequences are taken in a transaction of their own and `build` runs outside any,
+        so replicas compute in parallel instead of queueing on the database lock. Numbers
+        taken for a batch that is then not stored are skipped, never reused."""
+        done: set[str] = set()
+        if check_first:
+            with self.engine.begin() as conn:
+                done = self._handled(conn, debt_ids)
+        new = [d for d in dict.fromkeys(debt_ids) if d not in done]
+        if not new:
+            return 0, 0
         with self.engine.begin() as conn:
-            done = self._handled(conn, debt_ids) if check_first else set()
-            new = [d for d in dict.fromkeys(debt_ids) if d not in done]
-            if not new:
-                return 0, 0
             first = self._allocate(conn, len(new))
-            records, failed, events = build(new, first)
+        records, failed, events = build(new, first)
+        issued_at = self._now()
+        with self.engine.begin() as conn:
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             self._insert(
                 cursor,
                 "boletos",
                 _RECORD_COLUMNS + ["issued_at"],
-                [(*self._row(r), self._now()) for r in records],
+                [(*self._row(r), issued_at) for r in records],
             )
             self._insert(
                 cursor,
                 "boleto_failures",
                 ["debt_id", "upload_id", "line", "reason", "failed_at"],
-                [
-                    (self._key(f.debt_id), f.upload_id, f.line, f.reason, self._now())
-                    for f in failed
-                ],
+                [(self._key(f.debt_id), f.upload_id, f.line, f.reason, issued_at) for f in failed],
             )
             insert_events(cursor, conn.dialect.name, events)
         return len(records), len(failed)
@@ -104,9 +110,7 @@ class BoletoStore:
         return found
 
     def _allocate(self, conn: Connection, count: int) -> int:
-        """The first of `count` fresh sequence numbers. The row lock serialises replicas, and
-        numbers taken by a transaction that rolls back were never printed, so none is ever
-        issued twice."""
+        """The first of `count` fresh sequence numbers; the row lock serialises replicas."""
         first = conn.execute(
             sequences.update()
             .where(sequences.c.name == NOSSO_NUMERO)
