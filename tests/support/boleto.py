@@ -98,7 +98,7 @@ async def announced(nats_url: str, subject: str, expected: int, within: float = 
         while True:
             try:
                 msgs = await sub.fetch(50, timeout=0.5)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, TimeoutError):
                 if len(items) >= expected or asyncio.get_running_loop().time() > deadline:
                     return items
                 continue

@@ -87,7 +87,7 @@ async def imported_debts(
         while True:
             try:
                 msgs = await sub.fetch(100, timeout=0.5)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, TimeoutError):
                 if len(debts) >= expected or asyncio.get_running_loop().time() > deadline:
                     return debts
                 continue

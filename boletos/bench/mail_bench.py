@@ -1,0 +1,108 @@
+"""E-mail composition rate on one core: ``python -m boletos.bench.mail_bench [--seconds S]``.
+
+Messages are composed for rows shaped like the real file (ASCII names) with a PDF the size
+of a rendered boleto, and again with accented pt-BR names, whose headers need RFC 2047
+encoding. Composition only: no SMTP, no network. Rates are also given per CPU second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from itertools import cycle
+
+from boletos.bench.datagen import iter_rows
+from mailer_service.domain import BoletoMail, MailSettings, compose
+
+POOL_SIZE = 2_000
+PDF_BYTES = 2_600  # about what the boleto service renders for one page
+DATE = datetime(2025, 11, 26, 12, 0, tzinfo=UTC)  # fixed, so every run builds the same bytes
+SETTINGS = MailSettings(
+    from_address="Cobranças Exemplo <cobranca@example.com>",
+    reply_to="Atendimento <atendimento@example.com>",
+)
+ACCENTED = ("São João", "Conceição Araújo", "Antônio Gonçalves", "Lúcia Câmara", "Inês Brandão")
+LINHA = "00190.00009 01234.567890 12345.678901 2 12340000123456"
+
+
+def sample_pdf(size: int = PDF_BYTES, seed: int = 1) -> bytes:
+    """Bytes with a PDF signature; base64 costs the same whatever they are."""
+    header = b"%PDF-1.4\n"
+    return header + random.Random(seed).randbytes(size - len(header))
+
+
+def sample_mails(count: int, accented: bool = False) -> list[BoletoMail]:
+    mails = []
+    for index, line in enumerate(iter_rows(count)):
+        name, _government_id, email, amount, due, debt_id = line.split(",")
+        if accented:
+            name = f"{ACCENTED[index % len(ACCENTED)]} {name.split()[-1]}"
+        mails.append(
+            BoletoMail(
+                debt_id=debt_id,
+                upload_id="bench",
+                payer_name=name,
+                email=email,
+                amount_cents=int(amount) * 100,
+                due_date=date.fromisoformat(due),
+                digitable_line=LINHA,
+                nosso_numero=f"1234567{index:010d}",
+            )
+        )
+    return mails
+
+
+def _timed(seconds: float, step: Callable[[], int]) -> tuple[int, float, float, int]:
+    """Run `step` until `seconds` pass: (calls, wall s, CPU s, bytes produced)."""
+    calls = produced = 0
+    wall_start, cpu_start = time.perf_counter(), time.process_time()
+    deadline = wall_start + seconds
+    while True:
+        for _ in range(100):  # checking the clock every call would be measured too
+            produced += step()
+        calls += 100
+        if time.perf_counter() >= deadline:
+            break
+    return calls, time.perf_counter() - wall_start, time.process_time() - cpu_start, produced
+
+
+def bench_compose(seconds: float) -> dict[str, float | int]:
+    """Compose for about `seconds`: two thirds with the file's names, a third accented."""
+    pdf = sample_pdf()
+    plain = cycle(sample_mails(POOL_SIZE))
+    accented = cycle(sample_mails(POOL_SIZE, accented=True))
+
+    def step(pool: cycle[BoletoMail]) -> Callable[[], int]:
+        return lambda: len(compose(next(pool), pdf, SETTINGS, date=DATE))
+
+    step(plain)()  # warm-up
+    calls, wall, cpu, produced = _timed(seconds * 2 / 3, step(plain))
+    accented_calls, accented_wall, accented_cpu, _ = _timed(seconds / 3, step(accented))
+    return {
+        "messages": calls,
+        "seconds": round(wall, 3),
+        "messages_per_s": round(calls / wall),
+        "messages_per_cpu_s": round(calls / cpu) if cpu else 0,
+        "accented_messages_per_s": round(accented_calls / accented_wall),
+        "accented_messages_per_cpu_s": round(accented_calls / accented_cpu) if accented_cpu else 0,
+        "mean_bytes": round(produced / calls),
+        "pdf_bytes": len(pdf),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m boletos.bench.mail_bench", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=3.0, help="duration (default 3)")
+    args = parser.parse_args(argv)
+    if args.seconds <= 0:
+        parser.error("--seconds must be positive")
+    print(json.dumps(bench_compose(args.seconds), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

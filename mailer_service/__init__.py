@@ -1,0 +1,1 @@
+"""Mailer service: e-mails each issued boleto to its payer and reports what was sent or failed."""

@@ -1,0 +1,58 @@
+"""What the mailer knows about one boleto: the IssuedBoleto event's fields, typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from .errors import InvalidBoletoMail
+from .message_id import check_debt_id
+
+if TYPE_CHECKING:
+    from boletos.v1.events_pb2 import IssuedBoleto
+
+# The barcode's amount field has ten digits of centavos.
+MAX_AMOUNT_CENTS = 9_999_999_999
+
+
+@dataclass(frozen=True, slots=True)
+class BoletoMail:
+    """One boleto to e-mail. The e-mail itself is checked when the message is composed."""
+
+    debt_id: str
+    upload_id: str
+    payer_name: str
+    email: str
+    amount_cents: int
+    due_date: date
+    digitable_line: str
+    nosso_numero: str
+
+    def __post_init__(self) -> None:
+        check_debt_id(self.debt_id)
+        cents = self.amount_cents
+        if isinstance(cents, bool) or not isinstance(cents, int):
+            raise InvalidBoletoMail(f"amount must be int centavos, got {cents!r}")
+        if not 0 <= cents <= MAX_AMOUNT_CENTS:
+            raise InvalidBoletoMail(f"amount of {cents} centavos is out of range")
+        # A datetime is a date too, but would print its time in the message.
+        if not isinstance(self.due_date, date) or isinstance(self.due_date, datetime):
+            raise InvalidBoletoMail(f"due date must be a date, got {self.due_date!r}")
+
+    @classmethod
+    def from_event(cls, event: IssuedBoleto) -> BoletoMail:
+        try:
+            due_date = date.fromisoformat(event.due_date)
+        except ValueError:
+            raise InvalidBoletoMail(f"due date {event.due_date!r} is not ISO 8601") from None
+        return cls(
+            debt_id=event.debt_id,
+            upload_id=event.upload_id,
+            payer_name=event.payer_name,
+            email=event.email,
+            amount_cents=event.amount_cents,
+            due_date=due_date,
+            digitable_line=event.digitable_line,
+            nosso_numero=event.nosso_numero,
+        )

@@ -1,0 +1,30 @@
+"""Deterministic Message-IDs: a re-sent boleto keeps its id, so duplicates show downstream."""
+
+from __future__ import annotations
+
+import re
+
+from .addresses import HOSTNAME
+from .errors import InvalidBoletoMail
+
+# Debt ids end up in the Message-ID, a header and the attachment's file name, so only
+# characters that are plain atext everywhere are admitted. Debt ids are UUIDs in practice.
+MAX_DEBT_ID_CHARS = 64
+_DEBT_ID = re.compile(rf"[A-Za-z0-9](?:[A-Za-z0-9_-]{{0,{MAX_DEBT_ID_CHARS - 2}}}[A-Za-z0-9])?")
+_HOSTNAME = re.compile(HOSTNAME)
+
+
+def check_debt_id(debt_id: str) -> str:
+    if not isinstance(debt_id, str) or not _DEBT_ID.fullmatch(debt_id):
+        raise InvalidBoletoMail(
+            f"debt id {debt_id!r} must be 1-{MAX_DEBT_ID_CHARS} letters, digits, '-' or '_'"
+        )
+    return debt_id
+
+
+def message_id(debt_id: str, domain: str) -> str:
+    """'<boleto-<debt_id>@<domain>>', the domain lowercased so the id does not vary with case."""
+    check_debt_id(debt_id)
+    if not _HOSTNAME.fullmatch(domain):
+        raise ValueError(f"{domain!r} is not a host name usable in a Message-ID")
+    return f"<boleto-{debt_id}@{domain.lower()}>"
