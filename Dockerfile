@@ -30,9 +30,10 @@ COPY protos ./protos
 COPY boletos ./boletos
 COPY ingest_service ./ingest_service
 COPY boleto_service ./boleto_service
+COPY mailer_service ./mailer_service
 RUN /opt/protoc/bin/python -m grpc_tools.protoc -Iprotos --python_out=. --grpc_python_out=. \
         protos/boletos/v1/*.proto \
- && /opt/venv/bin/python -m compileall -q boletos ingest_service boleto_service
+ && /opt/venv/bin/python -m compileall -q boletos ingest_service boleto_service mailer_service
 
 FROM base AS runtime
 RUN groupadd --system --gid 10001 boletos \
@@ -43,6 +44,7 @@ WORKDIR /app
 COPY --from=code /src/boletos ./boletos
 COPY --from=code /src/ingest_service ./ingest_service
 COPY --from=code /src/boleto_service ./boleto_service
+COPY --from=code /src/mailer_service ./mailer_service
 # Code is importable from /app without installing the project, so a code change only
 # replaces the layers above. Services keep state in PostgreSQL, not in the container.
 ENV PATH=/opt/venv/bin:$PATH \

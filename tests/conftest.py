@@ -44,6 +44,11 @@ def second_postgres_url(postgres_admin_url: str) -> Iterator[str]:
     yield from _scratch_database(postgres_admin_url)
 
 
+@pytest.fixture
+def third_postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    yield from _scratch_database(postgres_admin_url)
+
+
 def _scratch_database(postgres_admin_url: str) -> Iterator[str]:
     import sqlalchemy as sa
 

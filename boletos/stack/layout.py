@@ -39,6 +39,7 @@ SERVICES = (
     ServiceSpec("boleto", "boleto_service", 1),
     ServiceSpec("mailer", "mailer_service", 2),
 )
+BOLETO = next(spec for spec in SERVICES if spec.name == "boleto")
 NATS_PORT_OFFSET = 3
 # Where the mailer's SMTP catcher listens in a local stack; kept free from the start so
 # adding the catcher never shifts the other ports.
@@ -77,6 +78,10 @@ class StackLayout:
     def smtp_catcher_port(self) -> int:
         return self.base_port + SMTP_CATCHER_PORT_OFFSET
 
+    @property
+    def maildir(self) -> Path:
+        return self.data_dir / "mail"
+
     def service_address(self, spec: ServiceSpec) -> str:
         return f"{LOOPBACK}:{self.base_port + spec.port_offset}"
 
@@ -102,6 +107,12 @@ class StackLayout:
             # Log lines are forwarded as they come; a buffered child would lag behind.
             PYTHONUNBUFFERED="1",
         )
+        if spec.name == "mailer":
+            env.update(
+                SMTP_HOST=LOOPBACK,
+                SMTP_PORT=str(self.smtp_catcher_port),
+                BOLETO_ADDR=self.service_address(BOLETO),
+            )
         checkout = _source_checkout()
         if checkout is not None:
             # Run from a checkout rather than installed: children must import the same tree

@@ -97,8 +97,14 @@ class Stack:
         self.nats = await self._launch("nats", nats_argv(self.layout), dict(os.environ))
         await wait_for_port(self.nats, LOOPBACK, self.layout.nats_port, self.start_timeout)
 
-        # The SMTP catcher, once it exists, starts here on layout.smtp_catcher_port, so the
-        # mailer finds it listening.
+        # Before the mailer, so it finds somewhere to deliver.
+        catcher = await self._launch(
+            "smtp",
+            [sys.executable, "-m", "boletos.stack.smtp_catcher", "--port",
+             str(self.layout.smtp_catcher_port), "--maildir", str(self.layout.maildir)],
+            dict(os.environ),
+        )  # fmt: skip
+        await wait_for_port(catcher, LOOPBACK, self.layout.smtp_catcher_port, self.start_timeout)
         for spec in self.services:
             env = self.layout.service_env(spec, os.environ)
             await self._launch(spec.name, [sys.executable, "-m", spec.module], env)
@@ -152,12 +158,15 @@ class Stack:
 
     async def _stop_all(self) -> None:
         self._stopping = True
-        # Services first, together, so their last events still reach NATS; NATS last.
-        services = [c for name, c in self.children.items() if name != "nats"]
+        # Services first, together, so their last events still reach NATS and their last
+        # e-mails the catcher; those two last.
+        infrastructure = ("nats", "smtp")
+        services = [c for name, c in self.children.items() if name not in infrastructure]
         await asyncio.gather(*(c.stop(STOP_GRACE_SECONDS) for c in services))
-        nats = self.children.get("nats")
-        if nats is not None:
-            await nats.stop(STOP_GRACE_SECONDS)
+        for name in infrastructure:
+            child = self.children.get(name)
+            if child is not None:
+                await child.stop(STOP_GRACE_SECONDS)
         await asyncio.gather(*self._watchers, return_exceptions=True)
 
     def _report(self, message: str) -> None:
@@ -184,4 +193,10 @@ class Stack:
             )
         assert self.nats is not None
         table.add_row("nats", self.layout.nats_url, str(self.layout.nats_store), str(self.nats.pid))
+        table.add_row(
+            "smtp",
+            f"smtp://{LOOPBACK}:{self.layout.smtp_catcher_port}",
+            str(self.layout.maildir / "new"),
+            str(self.children["smtp"].pid),
+        )
         return table

@@ -216,15 +216,15 @@ class IngestStore:
         self, stage: str, outcome: int, items: Sequence[tuple[str, str]]
     ) -> dict[str, int]:
         """Marks debts as having reached a stage (boleto or email) with an outcome (1 done,
-        2 failed). Idempotent: a debt already marked does not count twice. Returns, per
-        upload_id, how many debts moved."""
+        2 failed). Idempotent: a debt already marked does not count twice; one that moves
+        from the other outcome (a failed e-mail sent after a retry) leaves that count.
+        Returns, per upload_id, how many debts moved."""
         column = {"boleto": debts.c.boleto_state, "email": debts.c.email_state}[stage]
-        counter = {
-            ("boleto", 1): uploads.c.boletos_issued,
-            ("boleto", 2): uploads.c.boletos_failed,
-            ("email", 1): uploads.c.emails_sent,
-            ("email", 2): uploads.c.emails_failed,
-        }[(stage, outcome)]
+        counters = {
+            "boleto": {1: uploads.c.boletos_issued, 2: uploads.c.boletos_failed},
+            "email": {1: uploads.c.emails_sent, 2: uploads.c.emails_failed},
+        }[stage]
+        other = 3 - outcome
         by_upload: dict[str, list[str]] = {}
         for debt_id, upload_id in items:
             by_upload.setdefault(upload_id, []).append(debt_id)
@@ -232,19 +232,26 @@ class IngestStore:
         with self._writing() as conn:
             sqlite = conn.dialect.name == "sqlite"
             for upload_id, ids in by_upload.items():
-                keys = [uuid.UUID(d).bytes if sqlite else d for d in ids]
-                stmt = (
-                    debts.update()
-                    .where(debts.c.debt_id == sa.bindparam("k"), column != outcome)
-                    .values({column.name: outcome})
-                )
-                result = conn.execute(stmt, [{"k": k} for k in keys])
-                count = result.rowcount
+                params = [{"k": uuid.UUID(d).bytes if sqlite else d} for d in ids]
+                changed = {}
+                for previous in (0, other):
+                    stmt = (
+                        debts.update()
+                        .where(debts.c.debt_id == sa.bindparam("k"), column == previous)
+                        .values({column.name: outcome})
+                    )
+                    changed[previous] = conn.execute(stmt, params).rowcount
+                count = changed[0] + changed[other]
                 if count:
                     conn.execute(
                         uploads.update()
                         .where(uploads.c.upload_id == upload_id)
-                        .values({counter.name: counter + count})
+                        .values(
+                            {
+                                counters[outcome].name: counters[outcome] + count,
+                                counters[other].name: counters[other] - changed[other],
+                            }
+                        )
                     )
                 moved[upload_id] = count
         return moved

@@ -174,7 +174,8 @@ def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: type[StackProc
     stack.wait_for_output(READY_LINE)
     children = stack.children()
     services = [spec for spec in SERVICES if spec.exists()]
-    assert len(children) == 1 + len(services), stack.logs()  # NATS and every service
+    # NATS, the SMTP catcher and every service
+    assert len(children) == 2 + len(services), stack.logs()
 
     serving(stack.ingest_address, 10)
     # The sample goes in once everything is healthy, through the same upload code.
@@ -189,15 +190,19 @@ def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: type[StackProc
     assert "COMPLETED" in status.stdout
     assert "ingest |" in stack.stderr.read_text()
 
-    # Downstream of ingest, every accepted debt of the sample gets its boleto.
-    deadline = time.monotonic() + 60
+    # Downstream of ingest, every accepted debt of the sample gets its boleto and its e-mail,
+    # which the catcher keeps as one file each.
+    deadline = time.monotonic() + 90
     while True:
         progress = json.loads(cli(stack.ingest_address, "status", upload_id, "--json").stdout)
         progress = progress.get("progress", progress)
-        if progress["boletos_issued"] == progress["accepted"] == 37:
+        if progress["settled"]:
             break
         assert time.monotonic() < deadline, (progress, stack.logs())
         time.sleep(0.5)
+    assert progress["boletos_issued"] == progress["emails_sent"] == progress["accepted"] == 37
+    maildir = stack.stdout.parent / "stack" / "mail" / "new"
+    assert len(list(maildir.iterdir())) == 37
 
     assert stack.stop() == 0, stack.logs()
     assert "stack stopped" in stack.stderr.read_text()

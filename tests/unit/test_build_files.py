@@ -97,7 +97,7 @@ def _compose_services() -> dict[str, dict]:
 def _settings_read_by(module: str) -> dict[str, str]:
     """Environment variable -> default, as the service's config module reads them."""
     source = (ROOT / module / "config.py").read_text()
-    return dict(re.findall(r'env_\w+\(env, "([A-Z_]+)", "?([^",)]*)', source))
+    return dict(re.findall(r'env_\w+\(\s*env,\s*"([A-Z_]+)",\s*"?([^",)]*)', source))
 
 
 def test_compose_runs_each_service_as_its_code_expects() -> None:

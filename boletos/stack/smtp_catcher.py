@@ -1,0 +1,54 @@
+"""``python -m boletos.stack.smtp_catcher --port P --maildir DIR``: an SMTP server that keeps
+every message it accepts as a file in a Maildir (DIR/new), so a person can open what the
+local stack sent. Compose uses Mailpit in its place."""
+
+from __future__ import annotations
+
+import argparse
+import mailbox
+import signal
+import threading
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+
+class MaildirHandler:
+    def __init__(self, path: Path) -> None:
+        self._maildir = mailbox.Maildir(path, create=True)
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
+        content = envelope.original_content or envelope.content
+        with self._lock:
+            self._maildir.add(content)
+        return "250 Message accepted for delivery"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m boletos.stack.smtp_catcher")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--maildir", type=Path, required=True)
+    args = parser.parse_args(argv)
+    controller = Controller(
+        MaildirHandler(args.maildir),
+        hostname=args.host,
+        port=args.port,
+        # Boletos with their PDF are small; anything past this is a mistake, not a boleto.
+        data_size_limit=10 * 1024 * 1024,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    controller.start()
+    print(
+        f"smtp catcher on {args.host}:{args.port}, messages in {args.maildir / 'new'}", flush=True
+    )
+    stop.wait()
+    controller.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

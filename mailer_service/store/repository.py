@@ -1,0 +1,230 @@
+"""The mailer store's operations: queue deliveries once, claim them, record outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from boletos.platform.nats_streams import SUBJECT_EMAILS_FAILED, SUBJECT_EMAILS_SENT
+from boletos.platform.outbox import OutboxStore, insert_events
+from boletos.v1 import events_pb2
+from mailer_service.store.tables import deliveries, outbox
+
+PENDING, SENDING, SENT, FAILED = 1, 2, 3, 4
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A delivery claimed for sending."""
+
+    debt_id: str
+    upload_id: str
+    email: str
+    payer_name: str
+    amount_cents: int
+    due_date: dt.date
+    digitable_line: str
+    nosso_numero: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    debt_id: str
+    upload_id: str
+    email: str
+    status: int
+    attempts: int
+    last_error: str
+    smtp_code: int
+    message_id: str
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    debt_id: str
+    upload_id: str
+    status: int  # SENT, FAILED, or PENDING for a retry
+    message_id: str = ""
+    error: str = ""
+    smtp_code: int = 0
+    retry_at: dt.datetime | None = None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class MailerStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.outbox = OutboxStore(engine, outbox)
+        self._sqlite = engine.dialect.name == "sqlite"
+
+    def enqueue(self, boletos: Sequence[events_pb2.IssuedBoleto]) -> int:
+        """One pending delivery per debt; a debt already queued (a redelivered or re-sent
+        event) is left as it is. Returns how many were new."""
+        if not boletos:
+            return 0
+        now = _now()
+        rows = [
+            {
+                "debt_id": self._key(b.debt_id),
+                "upload_id": b.upload_id,
+                "email": b.email,
+                "payer_name": b.payer_name,
+                "amount_cents": b.amount_cents,
+                "due_date": dt.date.fromisoformat(b.due_date),
+                "digitable_line": b.digitable_line,
+                "nosso_numero": b.nosso_numero,
+                "status": PENDING,
+                "due_at": now,
+                "updated_at": now,
+            }
+            for b in boletos
+        ]
+        insert = (
+            sa.dialects.sqlite.insert(deliveries)
+            if self._sqlite
+            else sa.dialects.postgresql.insert(deliveries)
+        ).on_conflict_do_nothing(index_elements=["debt_id"])
+        with self.engine.begin() as conn:
+            return conn.execute(insert, rows).rowcount
+
+    def claim(self, limit: int, lease: dt.timedelta) -> list[Queued]:
+        """Marks up to `limit` due deliveries as sending, leased until now + lease. A lease
+        that ran out belongs to a sender that died: the delivery is claimed again."""
+        now = _now()
+        c = deliveries.c
+        due = (
+            sa.select(c.debt_id)
+            .where(c.status.in_([PENDING, SENDING]), c.due_at <= now)
+            .order_by(c.due_at)
+            .limit(limit)
+        )
+        if not self._sqlite:
+            due = due.with_for_update(skip_locked=True)  # replicas take different rows
+        with self.engine.begin() as conn:
+            keys = [k for (k,) in conn.execute(due)]
+            if not keys:
+                return []
+            conn.execute(
+                deliveries.update()
+                .where(c.debt_id.in_(keys))
+                .values(status=SENDING, due_at=now + lease, attempts=c.attempts + 1, updated_at=now)
+            )
+            rows = conn.execute(
+                sa.select(
+                    c.debt_id, c.upload_id, c.email, c.payer_name, c.amount_cents, c.due_date,
+                    c.digitable_line, c.nosso_numero, c.attempts,
+                ).where(c.debt_id.in_(keys))
+            ).all()  # fmt: skip
+        return [Queued(self._id(r[0]), *r[1:]) for r in rows]
+
+    def record(self, outcomes: Sequence[Outcome]) -> None:
+        """Stores the outcomes and their EmailsSent / EmailsFailed events together."""
+        if not outcomes:
+            return
+        now = _now()
+        c = deliveries.c
+        sent = [o for o in outcomes if o.status == SENT]
+        failed = [o for o in outcomes if o.status == FAILED]
+        with self.engine.begin() as conn:
+            for o in outcomes:
+                conn.execute(
+                    deliveries.update()
+                    .where(c.debt_id == self._key(o.debt_id))
+                    .values(
+                        status=o.status,
+                        message_id=o.message_id or c.message_id,
+                        last_error=o.error,
+                        smtp_code=o.smtp_code,
+                        due_at=o.retry_at or now,
+                        updated_at=now,
+                    )
+                )
+            events = []
+            if sent:
+                payload = events_pb2.EmailsSent(
+                    emails=[
+                        events_pb2.SentEmail(
+                            debt_id=o.debt_id, upload_id=o.upload_id, message_id=o.message_id
+                        )
+                        for o in sent
+                    ]
+                ).SerializeToString()
+                events.append((SUBJECT_EMAILS_SENT, f"emails-sent:{uuid.uuid4()}", payload))
+            if failed:
+                payload = events_pb2.EmailsFailed(
+                    emails=[
+                        events_pb2.FailedEmail(
+                            debt_id=o.debt_id,
+                            upload_id=o.upload_id,
+                            reason=o.error,
+                            smtp_code=o.smtp_code,
+                        )
+                        for o in failed
+                    ]
+                ).SerializeToString()
+                events.append((SUBJECT_EMAILS_FAILED, f"emails-failed:{uuid.uuid4()}", payload))
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            insert_events(cursor, conn.dialect.name, events)
+
+    def retry_failed(self, upload_id: str) -> int:
+        c = deliveries.c
+        with self.engine.begin() as conn:
+            return conn.execute(
+                deliveries.update()
+                .where(c.upload_id == upload_id, c.status == FAILED)
+                .values(status=PENDING, attempts=0, due_at=_now(), updated_at=_now())
+            ).rowcount
+
+    def get(self, debt_id: str) -> DeliveryRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                self._record_query().where(deliveries.c.debt_id == self._key(debt_id))
+            ).first()
+        return self._record(row) if row else None
+
+    def list_for_upload(
+        self, upload_id: str, status: int, after: str, limit: int
+    ) -> list[DeliveryRecord]:
+        c = deliveries.c
+        query = (
+            self._record_query().where(c.upload_id == upload_id).order_by(c.debt_id).limit(limit)
+        )
+        if status:
+            query = query.where(c.status == status)
+        if after:
+            query = query.where(c.debt_id > self._key(after))
+        with self.engine.connect() as conn:
+            return [self._record(r) for r in conn.execute(query)]
+
+    def counts(self) -> dict[int, int]:
+        c = deliveries.c
+        with self.engine.connect() as conn:
+            return dict(conn.execute(sa.select(c.status, sa.func.count()).group_by(c.status)).all())
+
+    def _record_query(self) -> sa.Select:  # type: ignore[type-arg]
+        c = deliveries.c
+        return sa.select(
+            c.debt_id, c.upload_id, c.email, c.status, c.attempts, c.last_error, c.smtp_code,
+            c.message_id, c.updated_at,
+        )  # fmt: skip
+
+    def _record(self, row: sa.Row) -> DeliveryRecord:  # type: ignore[type-arg]
+        values = list(row)
+        values[0] = self._id(values[0])
+        return DeliveryRecord(*values)
+
+    def _key(self, debt_id: str) -> bytes | str:
+        return uuid.UUID(debt_id).bytes if self._sqlite else debt_id
+
+    def _id(self, key: object) -> str:
+        return str(uuid.UUID(bytes=key)) if isinstance(key, bytes) else str(key)

@@ -1,0 +1,75 @@
+"""The mailer service in-process, and a real SMTP server (aiosmtpd) that keeps what it gets."""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from aiosmtpd.controller import Controller
+
+from boletos.v1 import mailer_pb2_grpc
+from mailer_service.app import run
+from mailer_service.config import Settings
+from tests.support.processes import free_port
+from tests.support.running import running_service
+
+
+@dataclass
+class Sink:
+    """An SMTP server's handler: keeps every accepted message; `reply` may refuse some."""
+
+    messages: list[email.message.EmailMessage] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
+    reply: Callable[[str], str | None] = lambda _rcpt: None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        refusal = self.reply(address)
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.recipients.extend(envelope.rcpt_tos)
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)  # type: ignore[arg-type]
+        )
+        return "250 Message accepted"
+
+
+@contextlib.contextmanager
+def smtp_sink(sink: Sink, port: int | None = None):  # type: ignore[no-untyped-def]
+    controller = Controller(sink, hostname="127.0.0.1", port=port or free_port())
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+@dataclass
+class RunningMailer:
+    stub: mailer_pb2_grpc.MailerServiceStub
+
+
+@contextlib.asynccontextmanager
+async def running_mailer(
+    database_url: str, nats_url: str, boleto_addr: str, smtp_port: int, **env: str
+) -> AsyncIterator[RunningMailer]:
+    settings = {
+        "BOLETO_ADDR": boleto_addr,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_SECURITY": "none",
+        "MAIL_RETRY_BASE_SECONDS": "0.2",
+        **env,
+    }
+    async with running_service(run, Settings.from_env, database_url, nats_url, settings) as (
+        _address,
+        channel,
+        _settings,
+    ):
+        yield RunningMailer(mailer_pb2_grpc.MailerServiceStub(channel))
