@@ -7,7 +7,17 @@ import asyncio
 import os
 from collections.abc import Sequence
 
-from boletos.cli import barcode, boleto, channels, render, row_errors, stack, status, upload
+from boletos.cli import (
+    barcode,
+    boleto,
+    channels,
+    deliveries,
+    render,
+    row_errors,
+    stack,
+    status,
+    upload,
+)
 from boletos.cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, CliError
 
 
@@ -23,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_parsers(commands)
     stack.add_parser(commands)
     boleto.add_parsers(commands)
+    deliveries.add_parsers(commands)
     barcode.add_parser(commands)
     return parser
 

@@ -52,6 +52,7 @@ def smtp_sink(sink: Sink, port: int | None = None):  # type: ignore[no-untyped-d
 
 @dataclass
 class RunningMailer:
+    address: str
     stub: mailer_pb2_grpc.MailerServiceStub
 
 
@@ -68,8 +69,8 @@ async def running_mailer(
         **env,
     }
     async with running_service(run, Settings.from_env, database_url, nats_url, settings) as (
-        _address,
+        address,
         channel,
         _settings,
     ):
-        yield RunningMailer(mailer_pb2_grpc.MailerServiceStub(channel))
+        yield RunningMailer(address, mailer_pb2_grpc.MailerServiceStub(channel))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 
 from boletos.v1 import ingest_pb2, mailer_pb2
 from tests.support.boleto import running_boleto
@@ -48,6 +50,19 @@ async def test_every_accepted_debt_gets_exactly_one_email_with_its_boleto(
             (only,) = failed.deliveries
             assert only.debt_id == rows[5].debt_id and only.smtp_code == 550
             assert "no such user" in only.last_error
+
+            # The same answer through the command line.
+            cli = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "boletos.cli", "--mailer", mailer.address,
+                "deliveries", summary.upload_id, "--status", "failed", "--json",
+                stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            stdout, _ = await asyncio.wait_for(cli.communicate(), 60)
+            assert cli.returncode == 0
+            listed = json.loads(stdout)["deliveries"]
+            assert [(d["debt_id"], d["status"], d["smtp_code"]) for d in listed] == [
+                (rows[5].debt_id, "failed", 550)
+            ]
 
             # The same file again: nothing new is issued or sent.
             again = await upload(ingest.stub, data)

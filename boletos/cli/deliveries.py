@@ -1,0 +1,87 @@
+"""``boletos deliveries UPLOAD_ID [--status failed]``: what happened to an upload's e-mails."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+from rich.table import Table
+
+from boletos.cli.channels import MAILER, Endpoints, service_channel
+from boletos.cli.failures import EXIT_OK
+from boletos.cli.render import print_json
+from boletos.v1 import mailer_pb2, mailer_pb2_grpc
+
+CALL_TIMEOUT_SECONDS = 30.0
+PAGE_SIZE = 1000
+STATUSES = {
+    name.removeprefix("DELIVERY_STATUS_").lower(): value
+    for name, value in mailer_pb2.DeliveryStatus.items()
+    if value
+}
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    deliveries = commands.add_parser(
+        "deliveries",
+        help="list an upload's e-mail deliveries",
+        description="List the e-mail deliveries of an upload: status, attempts, the SMTP "
+        "server's last reply.",
+    )
+    deliveries.add_argument("upload_id", metavar="UPLOAD_ID")
+    deliveries.add_argument("--status", choices=sorted(STATUSES), help="only this status")
+    deliveries.add_argument(
+        "--json", dest="as_json", action="store_true", help="print one JSON object on stdout"
+    )
+    deliveries.set_defaults(handler=run_deliveries)
+
+
+def status_name(value: int) -> str:
+    return mailer_pb2.DeliveryStatus.Name(value).removeprefix("DELIVERY_STATUS_").lower()
+
+
+async def run_deliveries(
+    args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console
+) -> int:
+    found: list[mailer_pb2.Delivery] = []
+    async with service_channel(MAILER.name, endpoints.mailer) as channel:
+        stub = mailer_pb2_grpc.MailerServiceStub(channel)
+        token = ""
+        while True:
+            page = await stub.ListDeliveries(
+                mailer_pb2.ListDeliveriesRequest(
+                    upload_id=args.upload_id,
+                    status=STATUSES.get(args.status or "", 0),
+                    page_size=PAGE_SIZE,
+                    page_token=token,
+                ),
+                timeout=CALL_TIMEOUT_SECONDS,
+            )
+            found.extend(page.deliveries)
+            token = page.next_page_token
+            if not token:
+                break
+    rows = [
+        {
+            "debt_id": d.debt_id,
+            "status": status_name(d.status),
+            "recipient": d.recipient,
+            "attempts": d.attempts,
+            "smtp_code": d.smtp_code,
+            "last_error": d.last_error,
+            "message_id": d.message_id,
+        }
+        for d in found
+    ]
+    if args.as_json:
+        print_json({"upload_id": args.upload_id, "deliveries": rows})
+        return EXIT_OK
+    table = Table(title=f"deliveries of upload {args.upload_id}", title_justify="left")
+    for column in ("debt_id", "status", "recipient", "attempts", "smtp code", "last error"):
+        table.add_column(column)
+    columns = ("debt_id", "status", "recipient", "attempts", "smtp_code", "last_error")
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in columns))
+    out.print(table)
+    out.print(f"{len(rows)} deliveries")
+    return EXIT_OK
