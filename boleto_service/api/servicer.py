@@ -69,23 +69,36 @@ class BoletoServicer(boleto_pb2_grpc.BoletoServiceServicer):
     async def GetBoletoPdf(
         self, request: boleto_pb2.GetBoletoPdfRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[boleto_pb2.GetBoletoPdfResponse]:
-        record = await self._find(request.debt_id, context)
-        # Rendered on demand: the same record always gives the same bytes, and storing a
-        # million PDFs would cost gigabytes for nothing.
-        pdf = await asyncio.to_thread(self._render_pdf, record)
+        debt_id = await self._debt_id(request.debt_id, context)
+        # Rendered on demand, lookup and rendering in one trip off the event loop: the same
+        # record always gives the same bytes, and storing a million PDFs would cost
+        # gigabytes for nothing.
+        pdf = await asyncio.to_thread(self._pdf_for, debt_id)
+        if pdf is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, _missing(debt_id))
+        assert pdf is not None
         for start in range(0, len(pdf), PDF_CHUNK_BYTES):
             yield boleto_pb2.GetBoletoPdfResponse(chunk=pdf[start : start + PDF_CHUNK_BYTES])
 
+    def _pdf_for(self, debt_id: str) -> bytes | None:
+        record = self._store.get(debt_id)
+        return None if record is None else self._render_pdf(record)
+
     async def _find(self, debt_id: str, context: grpc.aio.ServicerContext) -> BoletoRecord:
-        try:
-            canonical = str(uuid.UUID(debt_id))
-        except ValueError:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{debt_id!r} is not a debt id")
+        canonical = await self._debt_id(debt_id, context)
         record = await asyncio.to_thread(self._store.get, canonical)
         if record is None:
-            await context.abort(
-                grpc.StatusCode.NOT_FOUND,
-                f"no boleto for debt {canonical} (not imported yet, or no boleto could be issued)",
-            )
+            await context.abort(grpc.StatusCode.NOT_FOUND, _missing(canonical))
         assert record is not None
         return record
+
+    async def _debt_id(self, debt_id: str, context: grpc.aio.ServicerContext) -> str:
+        try:
+            return str(uuid.UUID(debt_id))
+        except ValueError:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{debt_id!r} is not a debt id")
+            raise
+
+
+def _missing(debt_id: str) -> str:
+    return f"no boleto for debt {debt_id} (not imported yet, or no boleto could be issued)"

@@ -25,6 +25,7 @@ from boletos.bench.ingest_bench import (
     service_available,
 )
 from boletos.bench.machine import machine_state
+from boletos.bench.mail_pipeline_bench import SMTP_CONNECTIONS, bench_mail
 from boletos.bench.pdf_bench import bench_pdf
 
 
@@ -56,9 +57,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--parts",
-        default="ingest,boleto,pdf",
+        default="ingest,boleto,pdf,mail",
         help="comma-separated parts to measure: ingest, boleto (records for the whole file), "
-        "pdf (rendering rate on one core)",
+        "pdf (rendering rate on one core), mail (e-mails into the local SMTP catcher)",
+    )
+    parser.add_argument(
+        "--mail-rows",
+        type=int,
+        default=20_000,
+        help="e-mails to send in the mail part (the first rows of the file)",
     )
     parser.add_argument("--pdf-seconds", type=float, default=6.0)
     args = parser.parse_args(argv)
@@ -169,6 +176,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         if run.issued != run.debts:
             errors.append(f"boleto: {run.issued:,} boletos for {run.debts:,} debts")
+    if "mail" in args.parts:
+        console.print(f"mailer: {args.mail_rows:,} e-mails into the local SMTP catcher…")
+        mail_csv = cached_csv(args.mail_rows, args.seed, args.data_dir)
+        mail = asyncio.run(bench_mail(mail_csv))
+        console.print(
+            f"e-mails with PDF into the catcher: {mail.delivered:,} of {mail.emails:,} in "
+            f"{mail.wall_s:.1f} s ({mail.per_s:,.0f}/s; mailer, boleto service and catcher on "
+            f"this machine, {SMTP_CONNECTIONS} SMTP connections, rate limit off)"
+        )
+        if mail.delivered != mail.emails:
+            errors.append(f"mail: {mail.delivered:,} e-mails for {mail.emails:,} boletos")
     if "pdf" in args.parts:
         pdf = bench_pdf(args.pdf_seconds)
         console.print(

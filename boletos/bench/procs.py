@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
@@ -92,8 +92,11 @@ class NatsServer:
 class ServiceProcess:
     """``python -m MODULE`` with the given environment, its output kept in a log file."""
 
-    def __init__(self, module: str, env: Mapping[str, str], log_path: Path) -> None:
+    def __init__(
+        self, module: str, env: Mapping[str, str], log_path: Path, args: Sequence[str] = ()
+    ) -> None:
         self.module = module
+        self.args = list(args)
         self.env = dict(env)
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
@@ -102,7 +105,7 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", self.module],
+                [sys.executable, "-m", self.module, *self.args],
                 env={**os.environ, **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,

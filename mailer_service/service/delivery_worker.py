@@ -74,7 +74,8 @@ class DeliveryWorker:
     async def run(self) -> None:
         lease = dt.timedelta(seconds=self._policy.lease_seconds)
         while not self._stopping.is_set():
-            claimed = await asyncio.to_thread(self._store.claim, self._concurrency * 4, lease)
+            # Enough per round that the database round trips are small beside the sending.
+            claimed = await asyncio.to_thread(self._store.claim, self._concurrency * 16, lease)
             if not claimed:
                 self._wake.clear()
                 try:

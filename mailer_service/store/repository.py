@@ -136,19 +136,30 @@ class MailerStore:
         sent = [o for o in outcomes if o.status == SENT]
         failed = [o for o in outcomes if o.status == FAILED]
         with self.engine.begin() as conn:
-            for o in outcomes:
-                conn.execute(
-                    deliveries.update()
-                    .where(c.debt_id == self._key(o.debt_id))
-                    .values(
-                        status=o.status,
-                        message_id=o.message_id or c.message_id,
-                        last_error=o.error,
-                        smtp_code=o.smtp_code,
-                        due_at=o.retry_at or now,
-                        updated_at=now,
-                    )
-                )
+            # One statement for the whole batch; a message id is only ever set, never cleared.
+            conn.execute(
+                deliveries.update()
+                .where(c.debt_id == sa.bindparam("k"))
+                .values(
+                    status=sa.bindparam("s"),
+                    message_id=sa.func.coalesce(sa.bindparam("m"), c.message_id),
+                    last_error=sa.bindparam("e"),
+                    smtp_code=sa.bindparam("code"),
+                    due_at=sa.bindparam("due"),
+                    updated_at=now,
+                ),
+                [
+                    {
+                        "k": self._key(o.debt_id),
+                        "s": o.status,
+                        "m": o.message_id or None,
+                        "e": o.error,
+                        "code": o.smtp_code,
+                        "due": o.retry_at or now,
+                    }
+                    for o in outcomes
+                ],
+            )
             events = []
             if sent:
                 payload = events_pb2.EmailsSent(

@@ -1,0 +1,112 @@
+"""E-mails per second into the local SMTP catcher: the mailer service fetching each PDF from
+the boleto service, composing, and sending over SMTP, with the catcher running on the same
+machine (its CPU included, as in `boletos stack`).
+
+Boletos are issued first, off the clock; the clock runs from the mailer's start to the last
+message in the catcher's Maildir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nats
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from boletos.bench.boleto_bench import _publish_file
+from boletos.bench.procs import NatsServer, ServiceProcess, free_port, wait_for_port
+from boletos.platform.nats_streams import SUBJECT_BOLETOS_ISSUED
+from boletos.v1 import events_pb2
+
+
+# Messages in flight: each waits on a PDF from the boleto service and on SMTP round trips,
+# so more connections than cores keep every process busy. The service default is 8, a
+# safe number for a provider's relay; the local catcher takes more.
+SMTP_CONNECTIONS = 24
+
+
+@dataclass
+class MailRun:
+    emails: int
+    delivered: int
+    wall_s: float
+
+    @property
+    def per_s(self) -> float:
+        return self.delivered / self.wall_s if self.wall_s else 0.0
+
+
+async def _count_issued(nats_url: str, expected: int, within: float) -> int:
+    nc = await nats.connect(nats_url)
+    try:
+        sub = await nc.jetstream().pull_subscribe(
+            SUBJECT_BOLETOS_ISSUED,
+            stream="BOLETO",
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
+        issued = 0
+        deadline = time.monotonic() + within
+        while issued < expected and time.monotonic() < deadline:
+            try:
+                msgs = await sub.fetch(100, timeout=1)
+            except (nats.errors.TimeoutError, TimeoutError):
+                continue
+            for msg in msgs:
+                issued += len(events_pb2.BoletosIssued.FromString(msg.data).boletos)
+                await msg.ack()
+        return issued
+    finally:
+        await nc.close()
+
+
+async def bench_mail(csv_path: Path, within: float = 900) -> MailRun:
+    with tempfile.TemporaryDirectory(prefix="mail-bench-") as tmp:
+        workdir = Path(tmp)
+        server = NatsServer(workdir / "nats").start()
+        smtp_port = free_port()
+        catcher = ServiceProcess(
+            "boletos.stack.smtp_catcher",
+            {},
+            workdir / "smtp.log",
+            args=["--port", str(smtp_port), "--maildir", str(workdir / "mail")],
+        )
+        boleto_addr = f"127.0.0.1:{free_port()}"
+        boleto = ServiceProcess(
+            "boleto_service",
+            {"GRPC_LISTEN_ADDR": boleto_addr, "DATABASE_URL": f"sqlite:///{workdir / 'boleto.db'}",
+             "NATS_URL": server.url, "LOG_LEVEL": "WARNING"},
+            workdir / "boleto.log",
+        )  # fmt: skip
+        mailer = ServiceProcess(
+            "mailer_service",
+            {"GRPC_LISTEN_ADDR": f"127.0.0.1:{free_port()}",
+             "DATABASE_URL": f"sqlite:///{workdir / 'mailer.db'}", "NATS_URL": server.url,
+             "BOLETO_ADDR": boleto_addr, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port),
+             "SMTP_SECURITY": "none", "SMTP_CONNECTIONS": str(SMTP_CONNECTIONS),
+             "LOG_LEVEL": "WARNING"},
+            workdir / "mailer.log",
+        )  # fmt: skip
+        maildir = workdir / "mail" / "new"
+        try:
+            debts = await _publish_file(server.url, csv_path)
+            boleto.start()
+            if await _count_issued(server.url, debts, within) < debts:
+                raise RuntimeError(f"boletos not issued in time: {boleto.log_tail()}")
+            catcher.start()
+            wait_for_port(smtp_port)
+            started = time.perf_counter()
+            mailer.start()
+            delivered = 0
+            deadline = time.monotonic() + within
+            while delivered < debts and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+                delivered = sum(1 for _ in maildir.iterdir()) if maildir.exists() else 0
+            return MailRun(debts, delivered, time.perf_counter() - started)
+        finally:
+            for process in (mailer, boleto, catcher):
+                process.stop()
+            server.stop()
