@@ -22,7 +22,6 @@ from boletos.bench.procs import NatsServer, ServiceProcess, free_port, wait_for_
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_ISSUED
 from boletos.v1 import events_pb2
 
-
 # Messages in flight: each waits on a PDF from the boleto service and on SMTP round trips,
 # so more connections than cores keep every process busy. The service default is 8, a
 # safe number for a provider's relay; the local catcher takes more.
