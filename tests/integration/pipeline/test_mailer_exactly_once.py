@@ -1,0 +1,71 @@
+"""The mailer sends one message per debt: across replicas and across redelivered events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import nats
+
+from boletos.platform.nats_streams import SUBJECT_BOLETOS_ISSUED
+from boletos.v1 import events_pb2
+from tests.integration.pipeline.test_csv_to_smtp import _settled
+from tests.support.boleto import running_boleto
+from tests.support.csvdata import csv_bytes, valid_rows
+from tests.support.ingest import running_ingest, upload
+from tests.support.mailer import Sink, running_mailer, smtp_sink
+
+
+def _stopped_counts(caplog) -> list[int]:  # type: ignore[no-untyped-def]
+    return [
+        r.sent for r in caplog.records if r.name == "mailer" and r.getMessage() == "service.stopped"
+    ]
+
+
+async def test_two_mailer_replicas_share_the_work_without_duplicates(
+    databases, nats_server, caplog
+):
+    caplog.set_level(logging.INFO, logger="mailer")
+    ingest_db, boleto_db, mailer_db = databases
+    rows = valid_rows(400, seed=11)
+    sink = Sink()
+    with smtp_sink(sink) as smtp:
+        async with (
+            running_ingest(ingest_db, nats_server.url) as ingest,
+            running_boleto(boleto_db, nats_server.url) as boleto,
+            running_mailer(mailer_db, nats_server.url, boleto.address, smtp.port,
+                           SMTP_CONNECTIONS="2"),
+            running_mailer(mailer_db, nats_server.url, boleto.address, smtp.port,
+                           SMTP_CONNECTIONS="2"),
+        ):  # fmt: skip
+            summary = await upload(ingest.stub, csv_bytes(rows))
+            progress = await _settled(ingest.stub, summary.upload_id, within=120)
+            assert progress.emails_sent == 400
+    assert sorted(sink.recipients) == sorted(r.email for r in rows)
+    assert len({m["X-Boleto-Debt-Id"] for m in sink.messages}) == 400
+    counts = _stopped_counts(caplog)
+    assert len(counts) == 2 and sum(counts) == 400 and min(counts) > 0, counts
+
+
+async def test_a_redelivered_event_sends_nothing_new(databases, nats_server):
+    ingest_db, boleto_db, mailer_db = databases
+    rows = valid_rows(10, seed=12)
+    sink = Sink()
+    with smtp_sink(sink) as smtp:
+        async with (
+            running_ingest(ingest_db, nats_server.url) as ingest,
+            running_boleto(boleto_db, nats_server.url) as boleto,
+            running_mailer(mailer_db, nats_server.url, boleto.address, smtp.port),
+        ):
+            summary = await upload(ingest.stub, csv_bytes(rows))
+            await _settled(ingest.stub, summary.upload_id)
+            # The same BoletosIssued again, as a broker redelivery or a replayed outbox would.
+            nc = await nats.connect(nats_server.url)
+            js = nc.jetstream()
+            sub = await js.pull_subscribe(SUBJECT_BOLETOS_ISSUED, stream="BOLETO")
+            (original,) = await sub.fetch(1, timeout=5)
+            assert len(events_pb2.BoletosIssued.FromString(original.data).boletos) == 10
+            await js.publish(SUBJECT_BOLETOS_ISSUED, original.data)
+            await nc.close()
+            await asyncio.sleep(3)
+    assert len(sink.messages) == 10
