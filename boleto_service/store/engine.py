@@ -19,7 +19,7 @@ def create_engine(url: str) -> Engine:
 def create_schema(engine: Engine) -> None:
     create_tables(engine, metadata)
     try:
-        with engine.begin() as conn:
+        with database.writing(engine) as conn:
             known = sa.select(sequences.c.name).where(sequences.c.name == NOSSO_NUMERO)
             if conn.execute(known).first() is None:
                 conn.execute(sequences.insert().values(name=NOSSO_NUMERO, next_value=1))

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from boleto_service.service.issuing import BoletoRecord, Failure
 from boleto_service.store.engine import NOSSO_NUMERO
 from boleto_service.store.tables import boletos, failures, outbox, sequences
+from boletos.platform.database import writing
 from boletos.platform.outbox import Event, OutboxStore, insert_events
 
 _RECORD_COLUMNS = [f.name for f in fields(BoletoRecord)]
@@ -46,16 +47,16 @@ class BoletoStore:
         taken for a batch that is then not stored are skipped, never reused."""
         done: set[str] = set()
         if check_first:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 done = self._handled(conn, debt_ids)
         new = [d for d in dict.fromkeys(debt_ids) if d not in done]
         if not new:
             return 0, 0
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             first = self._allocate(conn, len(new))
         records, failed, events = build(new, first)
         issued_at = self._now()
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             self._insert(
                 cursor,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
@@ -15,13 +17,11 @@ def create_engine(
     *,
     sqlite_cache_kib: int = 16 * 1024,
     sqlite_page_size: int | None = None,
-    sqlite_begin: str = "IMMEDIATE",
+    sqlite_begin: str = "DEFERRED",
     pool_size: int = 8,
 ) -> Engine:
     """`sqlite_begin` is how transactions start on SQLite unless a connection's
-    `sqlite_begin` execution option says otherwise: IMMEDIATE takes the write lock up front,
-    since a deferred transaction that later writes fails with SQLITE_BUSY instead of
-    waiting its turn."""
+    `sqlite_begin` execution option says otherwise (see writing())."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_size=pool_size, max_overflow=8, pool_pre_ping=True)
@@ -54,3 +54,14 @@ def create_engine(
         )
 
     return engine
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction that writes. On SQLite it takes the write lock up front: a deferred
+    transaction that later writes fails with SQLITE_BUSY instead of waiting its turn, while
+    reads stay deferred and never queue behind a writer."""
+    with engine.connect() as conn:
+        conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from nats.js import JetStreamContext
 from sqlalchemy.engine import Engine
 
+from boletos.platform.database import writing
 from boletos.platform.logs import get_logger
 
 log = get_logger("outbox")
@@ -97,14 +98,14 @@ class OutboxStore:
         return [(r.id, r.subject, r.msg_id, bytes(r.payload)) for r in rows]
 
     def mark_published(self, ids: Sequence[int]) -> None:
-        with self._engine.begin() as conn:
+        with writing(self._engine) as conn:
             conn.execute(
                 self._table.update().where(self._table.c.id.in_(ids)).values(published=True)
             )
 
     def purge_published(self, older_than: dt.datetime) -> int:
         c = self._table.c
-        with self._engine.begin() as conn:
+        with writing(self._engine) as conn:
             result = conn.execute(
                 self._table.delete().where(c.published == sa.true(), c.created_at < older_than)
             )

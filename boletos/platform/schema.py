@@ -7,9 +7,11 @@ import zlib
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from boletos.platform.database import writing
+
 
 def create_schema(engine: Engine, metadata: sa.MetaData) -> None:
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         if conn.dialect.name == "postgresql":
             # Replicas starting together would race between "no such table" and CREATE TABLE;
             # a transaction-scoped advisory lock lets one create while the others wait.

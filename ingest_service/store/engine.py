@@ -23,8 +23,6 @@ def create_engine(url: str, bulk: bool = False) -> Engine:
         url,
         sqlite_cache_kib=SQLITE_BULK_CACHE_KIB if bulk else SQLITE_CACHE_KIB,
         sqlite_page_size=SQLITE_PAGE_SIZE,
-        # Reads must not queue behind a block transaction; writers ask for IMMEDIATE.
-        sqlite_begin="DEFERRED",
     )
 
 

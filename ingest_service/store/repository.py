@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from boletos.platform.database import writing
 from boletos.platform.outbox import OutboxStore
 from ingest_service.domain.errors import ErrorCode, RowError
 from ingest_service.domain.upload import BlockCounts, Upload, UploadState
@@ -203,12 +204,8 @@ class IngestStore:
         conn.execution_options(sqlite_begin="IMMEDIATE")
         return BlockTransaction(conn, expect_known)
 
-    @contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                yield conn
+    def _writing(self) -> AbstractContextManager[Connection]:
+        return writing(self.engine)
 
     # -- progress reported by the other services -----------------------------------------
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from boletos.platform.database import writing
 from boletos.platform.nats_streams import SUBJECT_EMAILS_FAILED, SUBJECT_EMAILS_SENT
 from boletos.platform.outbox import OutboxStore, insert_events
 from boletos.v1 import events_pb2
@@ -94,7 +95,7 @@ class MailerStore:
             if self._sqlite
             else sa.dialects.postgresql.insert(deliveries)
         ).on_conflict_do_nothing(index_elements=["debt_id"])
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             return conn.execute(insert, rows).rowcount
 
     def claim(self, limit: int, lease: dt.timedelta) -> list[Queued]:
@@ -110,7 +111,7 @@ class MailerStore:
         )
         if not self._sqlite:
             due = due.with_for_update(skip_locked=True)  # replicas take different rows
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             keys = [k for (k,) in conn.execute(due)]
             if not keys:
                 return []
@@ -135,7 +136,7 @@ class MailerStore:
         c = deliveries.c
         sent = [o for o in outcomes if o.status == SENT]
         failed = [o for o in outcomes if o.status == FAILED]
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             # One statement for the whole batch; a message id is only ever set, never cleared.
             conn.execute(
                 deliveries.update()
@@ -189,7 +190,7 @@ class MailerStore:
 
     def retry_failed(self, upload_id: str) -> int:
         c = deliveries.c
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             return conn.execute(
                 deliveries.update()
                 .where(c.upload_id == upload_id, c.status == FAILED)
