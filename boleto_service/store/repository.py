@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -18,6 +19,8 @@ from boletos.platform.outbox import Event, OutboxStore, insert_events
 
 _RECORD_COLUMNS = [f.name for f in fields(BoletoRecord)]
 _IN_LIST = 900
+# Sequence numbers a process reserves at a time: one small transaction per ten batches.
+SEQUENCE_RANGE = 10_000
 
 
 class LostRace(Exception):
@@ -29,6 +32,8 @@ class BoletoStore:
         self.engine = engine
         self.outbox = OutboxStore(engine, outbox)
         self._sqlite = engine.dialect.name == "sqlite"
+        self._sequence_lock = threading.Lock()
+        self._next_sequence = self._range_end = 0
 
     def issue_batch(
         self,
@@ -42,18 +47,18 @@ class BoletoStore:
         was handled already (by another replica, or by an earlier delivery when check_first
         is off); the caller can then try again, checking first.
 
-        The sequences are taken in a transaction of their own and `build` runs outside any,
-        so replicas compute in parallel instead of queueing on the database lock. Numbers
-        taken for a batch that is then not stored are skipped, never reused."""
+        Sequences come from a range this process reserves in a transaction of its own, and
+        `build` runs outside any transaction, so replicas compute in parallel instead of
+        queueing on the database lock. Numbers reserved but not stored (a lost race, a
+        stop) are skipped, never reused."""
         done: set[str] = set()
         if check_first:
-            with writing(self.engine) as conn:
+            with self.engine.connect() as conn:
                 done = self._handled(conn, debt_ids)
         new = [d for d in dict.fromkeys(debt_ids) if d not in done]
         if not new:
             return 0, 0
-        with writing(self.engine) as conn:
-            first = self._allocate(conn, len(new))
+        first = self._take_sequences(len(new))
         records, failed, events = build(new, first)
         issued_at = self._now()
         with writing(self.engine) as conn:
@@ -109,6 +114,19 @@ class BoletoStore:
                 )
                 found.update(by_key[k] for (k,) in rows)
         return found
+
+    def _take_sequences(self, count: int) -> int:
+        """The first of `count` consecutive sequence numbers from the reserved range,
+        reserving a new range (at least SEQUENCE_RANGE) when it runs short."""
+        with self._sequence_lock:
+            if self._next_sequence + count > self._range_end:
+                size = max(count, SEQUENCE_RANGE)
+                with writing(self.engine) as conn:
+                    self._next_sequence = self._allocate(conn, size)
+                self._range_end = self._next_sequence + size
+            first = self._next_sequence
+            self._next_sequence += count
+            return first
 
     def _allocate(self, conn: Connection, count: int) -> int:
         """The first of `count` fresh sequence numbers; the row lock serialises replicas."""
