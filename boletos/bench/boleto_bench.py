@@ -68,7 +68,7 @@ async def _publish_file(nats_url: str, csv_path: Path) -> int:
     return debts
 
 
-async def _wait_for_boletos(nats_url: str, expected: int, within: float) -> int:
+async def count_issued(nats_url: str, expected: int, within: float) -> int:
     nc = await nats.connect(nats_url)
     try:
         sub = await nc.jetstream().pull_subscribe(
@@ -115,7 +115,7 @@ async def bench_boletos(csv_path: Path, replicas: int = 1, within: float = 900) 
             started = time.perf_counter()
             for service in services:
                 service.start()
-            issued = await _wait_for_boletos(server.url, debts, within)
+            issued = await count_issued(server.url, debts, within)
             wall = time.perf_counter() - started
             rss = max(
                 sum(peak_rss_bytes(pid) or 0 for pid in process_tree(service.pid))

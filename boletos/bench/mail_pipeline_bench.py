@@ -14,13 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import nats
-from nats.js.api import ConsumerConfig, DeliverPolicy
-
-from boletos.bench.boleto_bench import _publish_file
+from boletos.bench.boleto_bench import _publish_file, count_issued
 from boletos.bench.procs import NatsServer, ServiceProcess, free_port, wait_for_port
-from boletos.platform.nats_streams import SUBJECT_BOLETOS_ISSUED
-from boletos.v1 import events_pb2
 
 # Messages in flight: each waits on a PDF from the boleto service and on SMTP round trips,
 # so more connections than cores keep every process busy. The service default is 8, a
@@ -37,29 +32,6 @@ class MailRun:
     @property
     def per_s(self) -> float:
         return self.delivered / self.wall_s if self.wall_s else 0.0
-
-
-async def _count_issued(nats_url: str, expected: int, within: float) -> int:
-    nc = await nats.connect(nats_url)
-    try:
-        sub = await nc.jetstream().pull_subscribe(
-            SUBJECT_BOLETOS_ISSUED,
-            stream="BOLETO",
-            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-        )
-        issued = 0
-        deadline = time.monotonic() + within
-        while issued < expected and time.monotonic() < deadline:
-            try:
-                msgs = await sub.fetch(100, timeout=1)
-            except (nats.errors.TimeoutError, TimeoutError):
-                continue
-            for msg in msgs:
-                issued += len(events_pb2.BoletosIssued.FromString(msg.data).boletos)
-                await msg.ack()
-        return issued
-    finally:
-        await nc.close()
 
 
 async def bench_mail(csv_path: Path, within: float = 900) -> MailRun:
@@ -93,7 +65,7 @@ async def bench_mail(csv_path: Path, within: float = 900) -> MailRun:
         try:
             debts = await _publish_file(server.url, csv_path)
             boleto.start()
-            if await _count_issued(server.url, debts, within) < debts:
+            if await count_issued(server.url, debts, within) < debts:
                 raise RuntimeError(f"boletos not issued in time: {boleto.log_tail()}")
             catcher.start()
             wait_for_port(smtp_port)
