@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from itertools import cycle
 
 from boletos.bench.datagen import iter_rows
+from boletos.bench.pdf_bench import timed
 from mailer_service.domain import BoletoMail, MailSettings, compose
 
 POOL_SIZE = 2_000
@@ -56,20 +56,6 @@ def sample_mails(count: int, accented: bool = False) -> list[BoletoMail]:
     return mails
 
 
-def _timed(seconds: float, step: Callable[[], int]) -> tuple[int, float, float, int]:
-    """Run `step` until `seconds` pass: (calls, wall s, CPU s, bytes produced)."""
-    calls = produced = 0
-    wall_start, cpu_start = time.perf_counter(), time.process_time()
-    deadline = wall_start + seconds
-    while True:
-        for _ in range(100):  # checking the clock every call would be measured too
-            produced += step()
-        calls += 100
-        if time.perf_counter() >= deadline:
-            break
-    return calls, time.perf_counter() - wall_start, time.process_time() - cpu_start, produced
-
-
 def bench_compose(seconds: float) -> dict[str, float | int]:
     """Compose for about `seconds`: two thirds with the file's names, a third accented."""
     pdf = sample_pdf()
@@ -80,8 +66,8 @@ def bench_compose(seconds: float) -> dict[str, float | int]:
         return lambda: len(compose(next(pool), pdf, SETTINGS, date=DATE))
 
     step(plain)()  # warm-up
-    calls, wall, cpu, produced = _timed(seconds * 2 / 3, step(plain))
-    accented_calls, accented_wall, accented_cpu, _ = _timed(seconds / 3, step(accented))
+    calls, wall, cpu, produced = timed(seconds * 2 / 3, step(plain))
+    accented_calls, accented_wall, accented_cpu, _ = timed(seconds / 3, step(accented))
     return {
         "messages": calls,
         "seconds": round(wall, 3),

@@ -78,7 +78,7 @@ def _jobs(debts: list[Debt]) -> Iterator[tuple[BoletoIssuer, int, Debt]]:
         yield BoletoIssuer(config, POLICY), index + 1, debt
 
 
-def _timed(seconds: float, step: Callable[[], int]) -> tuple[int, float, float, int]:
+def timed(seconds: float, step: Callable[[], int]) -> tuple[int, float, float, int]:
     """Run `step` until `seconds` pass: (calls, wall s, CPU s, bytes produced)."""
     calls = produced = 0
     wall_start, cpu_start = time.perf_counter(), time.process_time()
@@ -100,11 +100,11 @@ def bench_pdf(seconds: float) -> dict[str, float | int | str]:
     sizes = [len(render_pdf(doc)) for doc in documents]  # also warms the caches
 
     pool = cycle(documents)
-    renders, render_wall, render_cpu, _ = _timed(
+    renders, render_wall, render_cpu, _ = timed(
         seconds * 2 / 3, lambda: len(render_pdf(next(pool)))
     )
     work = cycle(jobs)
-    full, full_wall, full_cpu, _ = _timed(
+    full, full_wall, full_cpu, _ = timed(
         seconds / 3, lambda: len(render_pdf(_document(*next(work))))
     )
     return {

@@ -92,11 +92,15 @@ class ProgressConsumer:
                 await asyncio.sleep(1)
                 continue
             items: list[tuple[str, str]] = []
+            readable = []
             for msg in msgs:
                 try:
                     items.extend(route.items(msg.data))
                 except Exception as exc:  # noqa: BLE001 - a bad event must not block the rest
                     log.error("progress.bad_event", subject=route.subject, error=str(exc))
+                    await msg.term()  # no replica can read it: never redeliver
+                else:
+                    readable.append(msg)
             await asyncio.to_thread(self._store.record_stage, route.stage, route.outcome, items)
-            for msg in msgs:
+            for msg in readable:
                 await msg.ack()

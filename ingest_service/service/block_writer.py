@@ -39,7 +39,6 @@ class BlockWriter:
         self._tx_started = 0.0
         self._next_event_seq = 0
         self._expect_known = False
-        self.counts = BlockCounts()
 
     def write(self, block: PreparedBlock, bytes_received: int) -> None:
         if self._tx is None:
@@ -81,14 +80,6 @@ class BlockWriter:
         if errors:
             tx.debts.insert_errors(upload_no, errors)
         tx.add_counts(upload_no, counts)
-
-        c = self.counts
-        c.rows += counts.rows
-        c.accepted += counts.accepted
-        c.duplicates += counts.duplicates
-        c.conflicts += counts.conflicts
-        c.rejected += counts.rejected
-        c.bytes_received = bytes_received
 
     def _events(
         self, block: PreparedBlock, rows: list[StoreRow], stored: StoredBlock

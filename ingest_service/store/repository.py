@@ -127,7 +127,6 @@ class IngestStore:
                     conflicts=0,
                     rejected=0,
                     bytes_received=0,
-                    events_planned=0,
                     rejection_reason="",
                     boletos_issued=0,
                     boletos_failed=0,

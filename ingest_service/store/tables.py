@@ -28,7 +28,6 @@ uploads = sa.Table(
     sa.Column("conflicts", sa.BigInteger, nullable=False, default=0),
     sa.Column("rejected", sa.BigInteger, nullable=False, default=0),
     sa.Column("bytes_received", sa.BigInteger, nullable=False, default=0),
-    sa.Column("events_planned", sa.BigInteger, nullable=False, default=0),
     sa.Column("rejection_reason", sa.Text, nullable=False, default=""),
     sa.Column("boletos_issued", sa.BigInteger, nullable=False, default=0),
     sa.Column("boletos_failed", sa.BigInteger, nullable=False, default=0),

@@ -26,30 +26,15 @@ import aiosmtplib
 
 from mailer_service.domain.errors import InvalidMailSettings
 
-from .backoff import BASE_DELAY_SECONDS, MAX_ATTEMPTS, MAX_DELAY_SECONDS, retry_delay
 from .failures import (
-    DeliveryFailure,
     PermanentFailure,
     Stage,
-    TemporaryFailure,
     classify,
     one_line,
 )
 from .rate_limit import TokenBucket
 
-__all__ = [
-    "BASE_DELAY_SECONDS",
-    "MAX_ATTEMPTS",
-    "MAX_DELAY_SECONDS",
-    "DeliveryFailure",
-    "PermanentFailure",
-    "Security",
-    "SendResult",
-    "SmtpSender",
-    "SmtpSettings",
-    "TemporaryFailure",
-    "retry_delay",
-]
+__all__ = ["Security", "SendResult", "SmtpSender", "SmtpSettings"]
 
 Security = Literal["none", "starttls", "tls"]
 _SECURITY_MODES: tuple[str, ...] = get_args(Security)

@@ -16,7 +16,7 @@ import pytest
 
 from boletos.cli import channels
 from boletos.cli.main import main
-from tests.integration.conftest import REPO_ROOT, IngestEndpoint, ingest_service_built
+from tests.integration.conftest import REPO_ROOT, IngestEndpoint
 from tests.support.processes import free_port, python_env
 
 SAMPLE = Path(str(resources.files("boletos.samples") / "sample.csv"))
@@ -114,20 +114,6 @@ def test_upload_wait_merges_the_settled_progress(
     assert progress["settled"] is True
     assert progress["upload_id"] == document["upload_id"]
     assert {"boletos_issued", "emails_sent", "emails_failed", "boletos_failed"} <= set(progress)
-
-
-@pytest.mark.skipif(
-    ingest_service_built(),
-    reason="settles only once boletos and e-mails exist; the fake settles on its own",
-)
-def test_upload_wait_follows_until_settled(
-    capsys: pytest.CaptureFixture[str], ingest: IngestEndpoint
-) -> None:
-    code, out, err = run_cli(capsys, "--ingest", ingest.address, "upload", "--wait", str(SAMPLE))
-
-    assert code == 0, err
-    assert "Pipeline (settled)" in out
-    assert "pipeline" in err
 
 
 def test_errors_prints_every_row_error_as_csv(

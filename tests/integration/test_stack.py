@@ -21,6 +21,7 @@ from boletos.stack.health import wait_serving
 from boletos.stack.layout import SERVICES, StackError, StackLayout, check_ports_free
 from tests.integration.conftest import REPO_ROOT
 from tests.integration.conftest import wait_serving as serving
+from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.processes import free_port, python_env
 
 READY_LINE = "serving; Ctrl-C stops the stack"
@@ -203,6 +204,15 @@ def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: type[StackProc
     assert progress["boletos_issued"] == progress["emails_sent"] == progress["accepted"] == 37
     maildir = stack.stdout.parent / "stack" / "mail" / "new"
     assert len(list(maildir.iterdir())) == 37
+
+    # `upload --wait` follows a new file through the whole pipeline until it settles.
+    fresh = stack.stdout.parent / "fresh.csv"
+    fresh.write_bytes(csv_bytes(valid_rows(5, seed=77)))
+    waited = cli(stack.ingest_address, "upload", "--wait", "--json", str(fresh))
+    assert waited.returncode == 0, waited.stderr
+    followed = json.loads(waited.stdout)["progress"]
+    assert followed["settled"] and followed["emails_sent"] == followed["accepted"] == 5
+    assert len(list(maildir.iterdir())) == 42
 
     assert stack.stop() == 0, stack.logs()
     assert "stack stopped" in stack.stderr.read_text()
