@@ -1,4 +1,5 @@
-"""``boletos deliveries UPLOAD_ID [--status failed]``: what happened to an upload's e-mails."""
+"""``boletos deliveries UPLOAD_ID [--status failed]``: what happened to an upload's e-mails;
+``boletos retry UPLOAD_ID``: send its failed e-mails again."""
 
 from __future__ import annotations
 
@@ -34,6 +35,16 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "--json", dest="as_json", action="store_true", help="print one JSON object on stdout"
     )
     deliveries.set_defaults(handler=run_deliveries)
+
+    retry = commands.add_parser(
+        "retry",
+        help="send an upload's failed e-mails again",
+        description="Queue every failed e-mail of an upload for delivery again, after the cause "
+        "(a wrong address, a refusing server) was fixed. Each goes once more, with its "
+        "original Message-ID.",
+    )
+    retry.add_argument("upload_id", metavar="UPLOAD_ID")
+    retry.set_defaults(handler=run_retry)
 
 
 def status_name(value: int) -> str:
@@ -84,4 +95,16 @@ async def run_deliveries(
         table.add_row(*(str(row[c]) for c in columns))
     out.print(table)
     out.print(f"{len(rows)} deliveries")
+    return EXIT_OK
+
+
+async def run_retry(
+    args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console
+) -> int:
+    async with service_channel(MAILER.name, endpoints.mailer) as channel:
+        stub = mailer_pb2_grpc.MailerServiceStub(channel)
+        response = await stub.RetryFailed(
+            mailer_pb2.RetryFailedRequest(upload_id=args.upload_id), timeout=CALL_TIMEOUT_SECONDS
+        )
+    out.print(f"{response.requeued} failed e-mails of upload {args.upload_id} queued again")
     return EXIT_OK
