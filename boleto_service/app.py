@@ -10,11 +10,11 @@ import functools
 from boleto_service.api.servicer import BoletoServicer
 from boleto_service.config import Settings
 from boleto_service.domain.issuing import BoletoIssuer
-from boleto_service.messaging.debts_consumer import DebtsConsumer
+from boleto_service.messaging.debts_consumer import DURABLE, DebtsConsumer
 from boleto_service.service.pdf import render_record
 from boleto_service.store.engine import create_engine, create_schema
 from boleto_service.store.repository import BoletoStore
-from boletos.platform import logs, nats_streams
+from boletos.platform import logs, metrics, nats_streams
 from boletos.platform.grpc_server import GrpcServer, install_stop_signals
 from boletos.platform.outbox import OutboxRelay
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
@@ -45,13 +45,17 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         ack_wait_seconds=settings.ack_wait_seconds,
     )
 
-    server = GrpcServer(settings.grpc_listen_addr, [SERVICE_NAME])
+    server = GrpcServer(settings.grpc_listen_addr, [SERVICE_NAME], [metrics.RpcMetrics()])
     server.add(
         boleto_pb2_grpc.add_BoletoServiceServicer_to_server,
         BoletoServicer(store, functools.partial(render_record, settings.beneficiary)),
     )
     consuming = asyncio.create_task(consumer.run(), name="debts-consumer")
     relaying = asyncio.create_task(relay.run(), name="outbox-relay")
+    lagging = asyncio.create_task(
+        metrics.track_consumer_lag(js, [("INGEST", DURABLE)]), name="consumer-lag"
+    )
+    endpoint = metrics.MetricsEndpoint(settings.metrics_addr) if settings.metrics_addr else None
     await server.start()
     log.info("service.started", listen=settings.grpc_listen_addr, port=server.port)
     try:
@@ -68,9 +72,12 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(relay.publish_pending(), 10)
         relaying.cancel()
-        await asyncio.gather(consuming, relaying, return_exceptions=True)
+        lagging.cancel()
+        await asyncio.gather(consuming, relaying, lagging, return_exceptions=True)
         await nc.close()
         engine.dispose()
+        if endpoint is not None:
+            await endpoint.close()
         log.info("service.stopped", issued=consumer.issued, failed=consumer.failed)
 
 

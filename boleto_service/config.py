@@ -14,6 +14,9 @@ from boletos.platform.settings import ConfigError, env_decimal, env_int, env_str
 @dataclass(frozen=True)
 class Settings:
     grpc_listen_addr: str
+    # host:port of the Prometheus /metrics endpoint. Empty (the default) serves none: several
+    # services share one machine in development and tests, where any fixed port would clash.
+    metrics_addr: str
     database_url: str
     nats_url: str
     log_format: str
@@ -48,6 +51,7 @@ class Settings:
             raise ConfigError(str(exc)) from None
         return cls(
             grpc_listen_addr=env_str(env, "GRPC_LISTEN_ADDR", "0.0.0.0:50052"),
+            metrics_addr=env_str(env, "METRICS_ADDR", ""),
             database_url=env_str(env, "DATABASE_URL", "sqlite:///var/boleto.db"),
             nats_url=env_str(env, "NATS_URL", "nats://127.0.0.1:4222"),
             log_format=env_str(env, "LOG_FORMAT", "json"),

@@ -9,13 +9,13 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 
-from boletos.platform import logs, nats_streams
+from boletos.platform import logs, metrics, nats_streams
 from boletos.platform.grpc_server import GrpcServer, install_stop_signals
 from boletos.platform.outbox import OutboxRelay
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from ingest_service.api.servicer import IngestServicer
 from ingest_service.config import Settings
-from ingest_service.messaging.progress_consumer import ProgressConsumer
+from ingest_service.messaging.progress_consumer import CONSUMERS, ProgressConsumer
 from ingest_service.service.prepare import exit_with_parent, warm_up
 from ingest_service.store.engine import create_engine, create_schema
 from ingest_service.store.repository import IngestStore
@@ -48,7 +48,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         *(loop.run_in_executor(prepare_pool, warm_up) for _ in range(settings.prepare_workers))
     )
 
-    server = GrpcServer(settings.grpc_listen_addr, [SERVICE_NAME])
+    server = GrpcServer(settings.grpc_listen_addr, [SERVICE_NAME], [metrics.RpcMetrics()])
     server.add(
         ingest_pb2_grpc.add_IngestServiceServicer_to_server,
         IngestServicer(
@@ -62,7 +62,9 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     tasks = [
         asyncio.create_task(relay.run(), name="outbox-relay"),
         asyncio.create_task(ProgressConsumer(store, js).run(), name="progress"),
+        asyncio.create_task(metrics.track_consumer_lag(js, CONSUMERS), name="consumer-lag"),
     ]
+    endpoint = metrics.MetricsEndpoint(settings.metrics_addr) if settings.metrics_addr else None
     await server.start()
     log.info("service.started", listen=settings.grpc_listen_addr, port=server.port)
     try:
@@ -81,6 +83,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         prepare_pool.shutdown()
         engine.dispose()
         bulk_engine.dispose()
+        if endpoint is not None:
+            await endpoint.close()
         log.info("service.stopped")
 
 

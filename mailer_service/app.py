@@ -8,14 +8,15 @@ import datetime as dt
 
 import grpc
 
-from boletos.platform import logs, nats_streams
+from boletos.platform import logs, metrics, nats_streams
 from boletos.platform.grpc_server import GrpcServer, install_stop_signals
 from boletos.platform.outbox import OutboxRelay
-from boletos.v1 import boleto_pb2, boleto_pb2_grpc, mailer_pb2, mailer_pb2_grpc
+from boletos.v1 import mailer_pb2, mailer_pb2_grpc
 from mailer_service.api.servicer import MailerServicer
+from mailer_service.clients.boleto_pdfs import BoletoPdfs
 from mailer_service.config import Settings
 from mailer_service.delivery.smtp import SmtpSender, SmtpSettings
-from mailer_service.messaging.boletos_consumer import BoletosConsumer
+from mailer_service.messaging.boletos_consumer import DURABLE, BoletosConsumer
 from mailer_service.service.delivery_worker import DeliveryWorker, RetryPolicy
 from mailer_service.store.engine import create_engine, create_schema
 from mailer_service.store.repository import MailerStore
@@ -23,17 +24,6 @@ from mailer_service.store.repository import MailerStore
 log = logs.get_logger("mailer")
 
 SERVICE_NAME = mailer_pb2.DESCRIPTOR.services_by_name["MailerService"].full_name
-
-
-def pdf_source(channel: grpc.aio.Channel):  # type: ignore[no-untyped-def]
-    """The boleto's PDF through the boleto service's contract, never its store."""
-    stub = boleto_pb2_grpc.BoletoServiceStub(channel)
-
-    async def pdf_for(debt_id: str) -> bytes:
-        request = boleto_pb2.GetBoletoPdfRequest(debt_id=debt_id)
-        return b"".join([r.chunk async for r in stub.GetBoletoPdf(request, timeout=30)])
-
-    return pdf_for
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
@@ -48,7 +38,12 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         store.outbox, js, retention=dt.timedelta(hours=settings.outbox_retention_hours)
     )
     loop = asyncio.get_running_loop()
-    boletos = grpc.aio.insecure_channel(settings.boleto_addr)
+    # BOLETO_ADDR may name several replicas (an ipv4: list, or a DNS name with one address
+    # per replica); round_robin spreads the PDF fetches over all of them rather than pinning
+    # every call to the first that answers.
+    boletos = grpc.aio.insecure_channel(
+        settings.boleto_addr, options=[("grpc.lb_policy_name", "round_robin")]
+    )
     sender = SmtpSender(
         SmtpSettings(
             host=settings.smtp_host,
@@ -64,7 +59,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     worker = DeliveryWorker(
         store,
         sender,
-        pdf_source(boletos),
+        BoletoPdfs(boletos).prefetch,
         settings.mail,
         RetryPolicy(max_attempts=settings.max_attempts, base_seconds=settings.retry_base_seconds),
         concurrency=settings.smtp_connections,
@@ -73,7 +68,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     consumer = BoletosConsumer(
         store, js, on_queued=worker.wake, ack_wait_seconds=settings.ack_wait_seconds
     )
-    server = GrpcServer(settings.grpc_listen_addr, [SERVICE_NAME])
+    server = GrpcServer(settings.grpc_listen_addr, [SERVICE_NAME], [metrics.RpcMetrics()])
     server.add(
         mailer_pb2_grpc.add_MailerServiceServicer_to_server, MailerServicer(store, worker.wake)
     )
@@ -82,7 +77,11 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         asyncio.create_task(consumer.run(), name="boletos-consumer"),
         asyncio.create_task(worker.run(), name="delivery-worker"),
         asyncio.create_task(relay.run(), name="outbox-relay"),
+        asyncio.create_task(
+            metrics.track_consumer_lag(js, [("BOLETO", DURABLE)]), name="consumer-lag"
+        ),
     ]
+    endpoint = metrics.MetricsEndpoint(settings.metrics_addr) if settings.metrics_addr else None
     await server.start()
     log.info("service.started", listen=settings.grpc_listen_addr, port=server.port)
     try:
@@ -107,6 +106,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         await boletos.close()
         await nc.close()
         engine.dispose()
+        if endpoint is not None:
+            await endpoint.close()
         log.info("service.stopped", sent=worker.sent, failed=worker.failed, retried=worker.retried)
 
 

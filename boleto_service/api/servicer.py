@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 import grpc
 
@@ -13,6 +13,8 @@ from boleto_service.store.repository import BoletoStore
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 
 PDF_CHUNK_BYTES = 64 * 1024
+# A few kilobytes each: 500 PDFs stay far below the largest message the server takes.
+MAX_BATCH_PDFS = 500
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
@@ -80,6 +82,23 @@ class BoletoServicer(boleto_pb2_grpc.BoletoServiceServicer):
         for start in range(0, len(pdf), PDF_CHUNK_BYTES):
             yield boleto_pb2.GetBoletoPdfResponse(chunk=pdf[start : start + PDF_CHUNK_BYTES])
 
+    async def BatchGetBoletoPdfs(
+        self, request: boleto_pb2.BatchGetBoletoPdfsRequest, context: grpc.aio.ServicerContext
+    ) -> boleto_pb2.BatchGetBoletoPdfsResponse:
+        if len(request.debt_ids) > MAX_BATCH_PDFS:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"{len(request.debt_ids)} debt ids; at most {MAX_BATCH_PDFS} per call",
+            )
+        pdfs = await asyncio.to_thread(self._pdfs_for, _canonical(request.debt_ids))
+        return boleto_pb2.BatchGetBoletoPdfsResponse(
+            pdfs=[boleto_pb2.BoletoPdf(debt_id=d, pdf=pdf) for d, pdf in pdfs]
+        )
+
+    def _pdfs_for(self, debt_ids: list[str]) -> list[tuple[str, bytes]]:
+        records = self._store.get_many(debt_ids)
+        return [(d, self._render_pdf(records[d])) for d in debt_ids if d in records]
+
     def _pdf_for(self, debt_id: str) -> bytes | None:
         record = self._store.get(debt_id)
         return None if record is None else self._render_pdf(record)
@@ -98,6 +117,17 @@ class BoletoServicer(boleto_pb2_grpc.BoletoServiceServicer):
         except ValueError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{debt_id!r} is not a debt id")
             raise
+
+
+def _canonical(debt_ids: Iterable[str]) -> list[str]:
+    """Each debt id once, canonical; one that is not a debt id names no boleto."""
+    found: dict[str, None] = {}
+    for debt_id in debt_ids:
+        try:
+            found[str(uuid.UUID(debt_id))] = None
+        except ValueError:
+            continue
+    return list(found)
 
 
 def _missing(debt_id: str) -> str:

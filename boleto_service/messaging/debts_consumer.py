@@ -14,6 +14,7 @@ from collections.abc import Callable
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from prometheus_client import Counter
 
 from boleto_service.domain.issuing import BoletoIssuer
 from boleto_service.service.issuing import (
@@ -34,6 +35,9 @@ log = get_logger("boleto")
 
 DURABLE = "boleto-service"
 MAX_DELIVER = 10
+
+ISSUED = Counter("boletos_boletos_issued_total", "Boletos issued and committed.")
+FAILED = Counter("boletos_boletos_failed_total", "Debts for which no boleto could be issued.")
 
 
 def consumer_config(ack_wait_seconds: int) -> ConsumerConfig:
@@ -114,6 +118,8 @@ class DebtsConsumer:
         await msg.ack_sync()
         self.issued += issued
         self.failed += failed
+        ISSUED.inc(issued)
+        FAILED.inc(failed)
         log.info(
             "boleto.batch_issued",
             upload_id=event.upload_id,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from prometheus_client import Counter
+
 from boleto_service.documents.model import BoletoDocument, overdue_instructions, payer_id_text
 from boleto_service.documents.render import render_pdf
 from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.service.issuing import BoletoRecord
+
+RENDERED = Counter("boletos_pdfs_rendered_total", "Boleto PDFs rendered.")
 
 
 def document_for(config: BeneficiaryConfig, r: BoletoRecord) -> BoletoDocument:
@@ -45,4 +49,6 @@ def document_for(config: BeneficiaryConfig, r: BoletoRecord) -> BoletoDocument:
 
 
 def render_record(config: BeneficiaryConfig, record: BoletoRecord) -> bytes:
-    return render_pdf(document_for(config, record))
+    pdf = render_pdf(document_for(config, record))
+    RENDERED.inc()
+    return pdf

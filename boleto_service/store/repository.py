@@ -87,6 +87,22 @@ class BoletoStore:
             ).first()
         return self._record(row) if row else None
 
+    def get_many(self, debt_ids: Sequence[str]) -> dict[str, BoletoRecord]:
+        """The boletos of those debts that have one, by debt id."""
+        found: dict[str, BoletoRecord] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(debt_ids), _IN_LIST):
+                keys = [self._key(d) for d in debt_ids[start : start + _IN_LIST]]
+                rows = conn.execute(
+                    sa.select(*[boletos.c[name] for name in _RECORD_COLUMNS]).where(
+                        boletos.c.debt_id.in_(keys)
+                    )
+                )
+                for row in rows:
+                    record = self._record(row)
+                    found[record.debt_id] = record
+        return found
+
     def list_for_upload(self, upload_id: str, after_line: int, limit: int) -> list[BoletoRecord]:
         with self.engine.connect() as conn:
             rows = conn.execute(

@@ -183,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(
             f"e-mails with PDF into the catcher: {mail.delivered:,} of {mail.emails:,} in "
             f"{mail.wall_s:.1f} s ({mail.per_s:,.0f}/s; mailer, boleto service and catcher on "
-            f"this machine, {SMTP_CONNECTIONS} SMTP connections, rate limit off)"
+            f"this machine, {SMTP_CONNECTIONS} SMTP connections, rate limit off); CPU ms per "
+            "e-mail: " + ", ".join(f"{k} {v:.2f}" for k, v in mail.cpu_ms_per_email.items())
         )
         if mail.delivered != mail.emails:
             errors.append(f"mail: {mail.delivered:,} e-mails for {mail.emails:,} boletos")

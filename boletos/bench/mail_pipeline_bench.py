@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from boletos.bench.boleto_bench import _publish_file, count_issued
-from boletos.bench.procs import NatsServer, ServiceProcess, free_port, wait_for_port
+from boletos.bench.procs import NatsServer, ServiceProcess, cpu_seconds, free_port, wait_for_port
 
 # Messages in flight: each waits on a PDF from the boleto service and on SMTP round trips,
 # so more connections than cores keep every process busy. The service default is 8, a
@@ -28,6 +28,9 @@ class MailRun:
     emails: int
     delivered: int
     wall_s: float
+    # CPU milliseconds per e-mail of each process while mailing: unlike the rate, they hardly
+    # move when something else shares the machine.
+    cpu_ms_per_email: dict[str, float]
 
     @property
     def per_s(self) -> float:
@@ -69,14 +72,23 @@ async def bench_mail(csv_path: Path, within: float = 900) -> MailRun:
                 raise RuntimeError(f"boletos not issued in time: {boleto.log_tail()}")
             catcher.start()
             wait_for_port(smtp_port)
+            processes = {"mailer": mailer, "boleto": boleto, "catcher": catcher}
             started = time.perf_counter()
             mailer.start()
+            cpu_before = {"boleto": cpu_seconds(boleto.pid) or 0.0}
             delivered = 0
             deadline = time.monotonic() + within
             while delivered < debts and time.monotonic() < deadline:
                 await asyncio.sleep(0.2)
                 delivered = sum(1 for _ in maildir.iterdir()) if maildir.exists() else 0
-            return MailRun(debts, delivered, time.perf_counter() - started)
+            wall = time.perf_counter() - started
+            cpu = {
+                name: 1000
+                * ((cpu_seconds(p.pid) or 0.0) - cpu_before.get(name, 0.0))
+                / max(1, delivered)
+                for name, p in processes.items()
+            }
+            return MailRun(debts, delivered, wall, cpu)
         finally:
             for process in (mailer, boleto, catcher):
                 process.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -22,13 +22,19 @@ MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 class GrpcServer:
     """A grpc.aio server that reports SERVING for the given services while it runs."""
 
-    def __init__(self, listen_addr: str, service_names: Iterable[str]) -> None:
+    def __init__(
+        self,
+        listen_addr: str,
+        service_names: Iterable[str],
+        interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    ) -> None:
         self.server = grpc.aio.server(
+            interceptors=list(interceptors),
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
-            ]
+            ],
         )
         self.service_names = list(service_names)
         self.health = health.aio.HealthServicer()

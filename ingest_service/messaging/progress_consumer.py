@@ -59,6 +59,14 @@ ROUTES = (
 )
 
 
+def durable_name(route: _Route) -> str:
+    return f"{DURABLE}-{route.subject.replace('.', '-')}"
+
+
+# (stream, durable) of each route, for the consumer-lag gauge.
+CONSUMERS = tuple((route.stream, durable_name(route)) for route in ROUTES)
+
+
 class ProgressConsumer:
     def __init__(self, store: IngestStore, js: JetStreamContext) -> None:
         self._store = store
@@ -68,7 +76,7 @@ class ProgressConsumer:
         await asyncio.gather(*(self._follow(route) for route in ROUTES))
 
     async def _follow(self, route: _Route) -> None:
-        durable = f"{DURABLE}-{route.subject.replace('.', '-')}"
+        durable = durable_name(route)
         sub = await self._js.pull_subscribe(
             route.subject,
             durable=durable,

@@ -14,6 +14,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 
+from prometheus_client import Counter
+
 from ingest_service.domain.errors import HeaderError
 from ingest_service.domain.header import parse_header
 from ingest_service.domain.lines import Block, LineAssembler, OversizedLine
@@ -23,6 +25,24 @@ from ingest_service.service.prepare import prepare
 from ingest_service.store.repository import IngestStore
 
 MAX_WRITES_IN_FLIGHT = 2
+
+ROWS = Counter(
+    "boletos_ingest_rows_total", "Rows of finished uploads, by what became of each.", ["outcome"]
+)
+UPLOADS = Counter("boletos_ingest_uploads_total", "Uploads, by the state they ended in.", ["state"])
+# Every series exists from the start, at zero, so rates see the first upload too.
+for _outcome in ("accepted", "duplicate", "conflict", "rejected"):
+    ROWS.labels(_outcome)
+for _state in (UploadState.COMPLETED, UploadState.INTERRUPTED, UploadState.REJECTED):
+    UPLOADS.labels(_state.name.lower())
+
+
+def count_finished(upload: Upload) -> None:
+    ROWS.labels("accepted").inc(upload.accepted)
+    ROWS.labels("duplicate").inc(upload.duplicates)
+    ROWS.labels("conflict").inc(upload.conflicts)
+    ROWS.labels("rejected").inc(upload.rejected)
+    UPLOADS.labels(upload.state.name.lower()).inc()
 
 
 class UploadSession:
@@ -141,4 +161,5 @@ class UploadSession:
         await asyncio.to_thread(self._store.finish_upload, self.upload.upload_no, state, reason)
         upload = await asyncio.to_thread(self._store.get_upload, self.upload.upload_id)
         assert upload is not None
+        count_finished(upload)
         return upload

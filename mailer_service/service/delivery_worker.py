@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+
+from prometheus_client import Counter
 
 from boletos.platform.logs import get_logger
 from mailer_service.delivery.backoff import retry_delay
@@ -27,7 +29,16 @@ from mailer_service.store.repository import FAILED, PENDING, SENT, MailerStore, 
 
 log = get_logger("mailer")
 
-PdfSource = Callable[[str], Awaitable[bytes]]
+# Counted once the outcome is committed: a crash before that counts nothing twice.
+SENT_TOTAL = Counter("boletos_emails_sent_total", "E-mails the SMTP server accepted.")
+FAILED_TOTAL = Counter("boletos_emails_failed_total", "E-mails given up on for good.")
+RETRIED_TOTAL = Counter("boletos_email_retries_total", "Failed attempts scheduled to retry.")
+
+# Starts fetching the PDFs of the debts given, in order; each arrives when it can.
+PdfPrefetch = Callable[[Sequence[str]], Mapping[str, Awaitable[bytes]]]
+# Claims in flight at once: while one is recorded and the next claimed, the other keeps
+# every SMTP connection busy.
+LANES = 2
 
 
 @dataclass(frozen=True)
@@ -43,7 +54,7 @@ class DeliveryWorker:
         self,
         store: MailerStore,
         sender: SmtpSender,
-        pdf_for: PdfSource,
+        prefetch_pdfs: PdfPrefetch,
         mail: MailSettings,
         policy: RetryPolicy,
         concurrency: int,
@@ -51,7 +62,7 @@ class DeliveryWorker:
     ) -> None:
         self._store = store
         self._sender = sender
-        self._pdf_for = pdf_for
+        self._prefetch_pdfs = prefetch_pdfs
         self._mail = mail
         self._policy = policy
         self._concurrency = concurrency
@@ -72,10 +83,14 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run(self) -> None:
+        gate = asyncio.Semaphore(self._concurrency)
+        await asyncio.gather(*(self._lane(gate) for _ in range(LANES)))
+
+    async def _lane(self, gate: asyncio.Semaphore) -> None:
         lease = dt.timedelta(seconds=self._policy.lease_seconds)
         while not self._stopping.is_set():
             # Enough per round that the database round trips are small beside the sending.
-            claimed = await asyncio.to_thread(self._store.claim, self._concurrency * 16, lease)
+            claimed = await asyncio.to_thread(self._store.claim, self._concurrency * 8, lease)
             if not claimed:
                 self._wake.clear()
                 try:
@@ -83,22 +98,23 @@ class DeliveryWorker:
                 except TimeoutError:
                     pass
                 continue
-            outcomes = await self._deliver_all(claimed)
+            outcomes = await self._deliver_all(claimed, gate)
             await asyncio.to_thread(self._store.record, outcomes)
             self._on_commit()
+            _count(outcomes)
 
-    async def _deliver_all(self, claimed: list[Queued]) -> list[Outcome]:
-        gate = asyncio.Semaphore(self._concurrency)
+    async def _deliver_all(self, claimed: list[Queued], gate: asyncio.Semaphore) -> list[Outcome]:
+        pdfs = self._prefetch_pdfs([item.debt_id for item in claimed])
 
         async def one(item: Queued) -> Outcome:
             async with gate:
-                return await self._deliver(item)
+                return await self._deliver(item, pdfs[item.debt_id])
 
         return list(await asyncio.gather(*(one(item) for item in claimed)))
 
-    async def _deliver(self, item: Queued) -> Outcome:
+    async def _deliver(self, item: Queued, pdf_arrival: Awaitable[bytes]) -> Outcome:
         try:
-            pdf = await self._pdf_for(item.debt_id)
+            pdf = await pdf_arrival
             mail = compose_mail(
                 BoletoMail(
                     debt_id=item.debt_id,
@@ -156,3 +172,9 @@ class DeliveryWorker:
             reason=reason,
         )
         return Outcome(item.debt_id, item.upload_id, FAILED, error=reason, smtp_code=code)
+
+
+def _count(outcomes: list[Outcome]) -> None:
+    totals = {SENT: SENT_TOTAL, FAILED: FAILED_TOTAL, PENDING: RETRIED_TOTAL}
+    for outcome in outcomes:
+        totals[outcome.status].inc()
