@@ -5,23 +5,35 @@ local stack sent. Compose uses Mailpit in its place."""
 from __future__ import annotations
 
 import argparse
-import mailbox
+import itertools
+import os
 import signal
+import socket
 import threading
+import time
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
 
 class MaildirHandler:
+    """Writes each message to tmp/ and renames it into new/, as Maildir readers expect. No
+    fsync, unlike mailbox.Maildir.add: this is a local inspection tool, and syncing every
+    message made the catcher the slowest part of a local run."""
+
     def __init__(self, path: Path) -> None:
-        self._maildir = mailbox.Maildir(path, create=True)
-        self._lock = threading.Lock()
+        for sub in ("tmp", "new", "cur"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+        self._path = path
+        self._names = itertools.count()
+        self._unique = f"{os.getpid()}_{socket.gethostname().replace('/', '_')}"
 
     async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
         content = envelope.original_content or envelope.content
-        with self._lock:
-            self._maildir.add(content)
+        name = f"{time.time_ns()}.M{next(self._names)}P{self._unique}"
+        tmp = self._path / "tmp" / name
+        tmp.write_bytes(content if isinstance(content, bytes) else content.encode())
+        os.rename(tmp, self._path / "new" / name)
         return "250 Message accepted for delivery"
 
 
