@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import uvloop
 from aiosmtpd.controller import Controller
 
 
@@ -45,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     controller = Controller(
         MaildirHandler(args.maildir),
+        # aiosmtpd handles every command and DATA line in Python; uvloop's loop takes about
+        # a sixth off the catcher's CPU per message.
+        loop=uvloop.new_event_loop(),
         hostname=args.host,
         port=args.port,
         # Boletos with their PDF are small; anything past this is a mistake, not a boleto.
