@@ -22,10 +22,10 @@ ROWS ?=
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos test run bench lint format lock system-deps clean distclean
+.PHONY: help setup protos test run bench bench-e2e lint format lock system-deps clean distclean
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) \
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) \
 		| awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
 setup: $(INSTALLED) protos ## Create .venv from requirements.lock and generate gRPC stubs
@@ -65,6 +65,9 @@ run: setup ## Start the whole stack locally with a sample file
 
 bench: setup ## Benchmark ingest on a generated file (ROWS=N, BENCH_ARGS="--stores sqlite")
 	$(VENV_PY) -m boletos.bench $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)
+
+bench-e2e: setup ## Upload to last e-mail through the local stack (ROWS=N, BENCH_ARGS=...)
+	$(VENV_PY) -m boletos.bench.e2e $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)
 
 lint: setup ## ruff check and format check
 	$(BIN)/ruff check .

@@ -18,6 +18,7 @@ from boletos.stack.layout import (
     StackError,
     StackLayout,
 )
+from boletos.stack.replicas import SYNTAX, parse_replicas
 from boletos.stack.supervisor import Stack
 
 INGEST = next(spec for spec in SERVICES if spec.name == "ingest")
@@ -29,7 +30,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="run NATS and every service locally until Ctrl-C",
         description="Run a JetStream nats-server and every service that exists as child "
         "processes, in the foreground, until Ctrl-C or SIGTERM. Ports: ingest P, boleto "
-        "P+1, mailer P+2, NATS P+3, SMTP catcher P+4.",
+        "P+1, mailer P+2, NATS P+3, SMTP catcher P+4; each service's metrics on its gRPC "
+        "port + 5; replica n of a service on its first replica's ports + 10(n-1). Settings "
+        "the stack does not set itself (SMTP_CONNECTIONS, LOG_LEVEL, ...) pass from the "
+        "environment to every service.",
     )
     parser.add_argument(
         "--data-dir",
@@ -43,7 +47,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         type=int,
         default=DEFAULT_BASE_PORT,
         metavar="P",
-        help=f"first of the five ports the stack uses (default {DEFAULT_BASE_PORT})",
+        help=f"first of the ports the stack uses (default {DEFAULT_BASE_PORT})",
+    )
+    parser.add_argument(
+        "--replicas",
+        type=_replicas,
+        default={},
+        metavar=SYNTAX,
+        help="run several processes of a service, sharing its store and NATS consumers, "
+        "e.g. boleto=2,mailer=2 (default one each)",
     )
     parser.add_argument(
         "--sample",
@@ -60,9 +72,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def _replicas(raw: str) -> dict[str, int]:
+    try:
+        return parse_replicas(raw)
+    except StackError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console) -> int:
     try:
-        layout = StackLayout(data_dir=args.data_dir, base_port=args.base_port)
+        layout = StackLayout(
+            data_dir=args.data_dir, base_port=args.base_port, replicas=args.replicas
+        )
     except StackError as exc:
         raise CliError(str(exc)) from exc
     stack = Stack(layout, out, err, start_timeout=args.start_timeout)

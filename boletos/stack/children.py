@@ -92,13 +92,13 @@ class Child:
             try:
                 await asyncio.wait_for(self.wait(), timeout=grace)
             except TimeoutError:
-                self._say(f"still running after {grace:g}s, killing")
+                self.say(f"still running after {grace:g}s, killing")
                 self.kill()
         code = await self.wait()
         # End of output means every process holding the pipe (the child's workers, say) is
         # gone; if that does not come soon, whatever is left of its group is killed.
         if not await self._output_closed(LEFTOVER_GRACE_SECONDS):
-            self._say("processes it started are still running, killing them")
+            self.say("processes it started are still running, killing them")
             self._signal_group(signal.SIGKILL)
             await self._output_closed(LEFTOVER_GRACE_SECONDS)
         return code
@@ -123,7 +123,8 @@ class Child:
             return False
         return True
 
-    def _say(self, message: str) -> None:
+    def say(self, message: str) -> None:
+        """A line from the stack about this child, under its prefix."""
         self.console.print(Text.assemble(self.prefix, message), soft_wrap=True)
 
     async def _forward(self, stream: asyncio.StreamReader) -> None:

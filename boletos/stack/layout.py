@@ -1,7 +1,10 @@
 """Which services a local stack runs, on which ports, and with which configuration.
 
 Ports are laid out from one base so a second stack (or a test) only has to move one
-number: ingest P, boleto P+1, mailer P+2, NATS P+3, SMTP catcher P+4.
+number: ingest P, boleto P+1, mailer P+2, NATS P+3, SMTP catcher P+4, and each service's
+Prometheus metrics on its gRPC port + 5 (P+5, P+6, P+7). Replica n of a service takes its
+first replica's two ports + 10(n-1), so boleto-2 serves gRPC on P+11 and metrics on P+16:
+scaling one service never moves another's ports.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import importlib.util
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import boletos
@@ -44,6 +47,10 @@ NATS_PORT_OFFSET = 3
 # Where the mailer's SMTP catcher listens in a local stack; kept free from the start so
 # adding the catcher never shifts the other ports.
 SMTP_CATCHER_PORT_OFFSET = 4
+METRICS_PORT_OFFSET = 5
+REPLICA_PORT_STRIDE = 10
+# Far more than two cores can use; the bound keeps a typo from claiming hundreds of ports.
+MAX_REPLICAS = 8
 
 DEFAULT_BASE_PORT = 50051
 DEFAULT_DATA_DIR = Path(".stack")
@@ -51,15 +58,37 @@ LOOPBACK = "127.0.0.1"
 
 
 @dataclass(frozen=True)
+class Replica:
+    """One process of a service; named after the service alone when it is the only one."""
+
+    spec: ServiceSpec
+    index: int
+    name: str
+
+
+@dataclass(frozen=True)
 class StackLayout:
     data_dir: Path
     base_port: int = DEFAULT_BASE_PORT
+    # Processes per service by name; a service not named runs one.
+    replicas: Mapping[str, int] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
-        if not 1024 <= self.base_port <= 65535 - SMTP_CATCHER_PORT_OFFSET:
+        known = [spec.name for spec in SERVICES]
+        for name, count in self.replicas.items():
+            if name not in known:
+                raise StackError(
+                    f"replicas: unknown service {name!r}; the services are {', '.join(known)}"
+                )
+            if not 1 <= count <= MAX_REPLICAS:
+                raise StackError(
+                    f"replicas: {name}={count}: a service runs 1 to {MAX_REPLICAS} processes"
+                )
+        top = max(self.reserved_ports().values())
+        if not 1024 <= self.base_port or top > 65535:
             raise StackError(
-                f"base port {self.base_port} out of range: it and the "
-                f"{SMTP_CATCHER_PORT_OFFSET} ports after it must lie in 1024..65535"
+                f"base port {self.base_port} out of range: the stack uses ports "
+                f"{self.base_port}..{top}, which must lie in 1024..65535"
             )
 
     @property
@@ -82,22 +111,56 @@ class StackLayout:
     def maildir(self) -> Path:
         return self.data_dir / "mail"
 
+    def replicas_of(self, spec: ServiceSpec) -> list[Replica]:
+        count = self.replicas.get(spec.name, 1)
+        if count == 1:
+            return [Replica(spec, 1, spec.name)]
+        return [Replica(spec, n, f"{spec.name}-{n}") for n in range(1, count + 1)]
+
+    def grpc_port(self, replica: Replica) -> int:
+        row = REPLICA_PORT_STRIDE * (replica.index - 1)
+        return self.base_port + row + replica.spec.port_offset
+
+    def metrics_port(self, replica: Replica) -> int:
+        return self.grpc_port(replica) + METRICS_PORT_OFFSET
+
+    def replica_address(self, replica: Replica) -> str:
+        return f"{LOOPBACK}:{self.grpc_port(replica)}"
+
+    def metrics_address(self, replica: Replica) -> str:
+        return f"{LOOPBACK}:{self.metrics_port(replica)}"
+
     def service_address(self, spec: ServiceSpec) -> str:
-        return f"{LOOPBACK}:{self.base_port + spec.port_offset}"
+        """The first replica's address: where a client that knows one address goes."""
+        return self.replica_address(self.replicas_of(spec)[0])
+
+    def service_target(self, spec: ServiceSpec) -> str:
+        """A gRPC target naming every replica, for a channel that balances over them."""
+        replicas = self.replicas_of(spec)
+        if len(replicas) == 1:
+            return self.replica_address(replicas[0])
+        return "ipv4:" + ",".join(self.replica_address(r) for r in replicas)
 
     def database_path(self, spec: ServiceSpec) -> Path:
         return self.data_dir / f"{spec.name}.db"
 
     def reserved_ports(self) -> dict[str, int]:
-        ports = {spec.name: self.base_port + spec.port_offset for spec in SERVICES}
+        ports = {}
+        for spec in SERVICES:
+            for replica in self.replicas_of(spec):
+                ports[replica.name] = self.grpc_port(replica)
+                ports[f"{replica.name} metrics"] = self.metrics_port(replica)
         ports["nats"] = self.nats_port
         ports["smtp catcher"] = self.smtp_catcher_port
         return ports
 
-    def service_env(self, spec: ServiceSpec, inherited: Mapping[str, str]) -> dict[str, str]:
+    def service_env(self, replica: Replica, inherited: Mapping[str, str]) -> dict[str, str]:
+        spec = replica.spec
         env = dict(inherited)
         env.update(
-            GRPC_LISTEN_ADDR=self.service_address(spec),
+            GRPC_LISTEN_ADDR=self.replica_address(replica),
+            METRICS_ADDR=self.metrics_address(replica),
+            # Replicas share one file: the stores take SQLite's write lock per transaction.
             DATABASE_URL=f"sqlite:///{self.database_path(spec).resolve()}",
             NATS_URL=self.nats_url,
             LOG_FORMAT="console",
@@ -111,7 +174,7 @@ class StackLayout:
             env.update(
                 SMTP_HOST=LOOPBACK,
                 SMTP_PORT=str(self.smtp_catcher_port),
-                BOLETO_ADDR=self.service_address(BOLETO),
+                BOLETO_ADDR=self.service_target(BOLETO),
             )
         checkout = _source_checkout()
         if checkout is not None:

@@ -1,4 +1,9 @@
-"""Starts NATS and the services in order, watches them, and stops them in reverse order."""
+"""Starts NATS and the services in order, watches them, and stops them in reverse order.
+
+A service may run as several replicas; one that exits cleanly while its siblings keep
+serving (stopped from outside, as an orchestrator scaling down would) leaves the stack
+running. Anything else that exits ends the stack.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from rich.console import Console
 from rich.table import Table
@@ -18,6 +23,7 @@ from boletos.stack.layout import (
     DEFAULT_BASE_PORT,
     LOOPBACK,
     SERVICES,
+    Replica,
     StackError,
     StackLayout,
     check_ports_free,
@@ -34,21 +40,31 @@ AfterStart = Callable[[], Awaitable[None]]
 
 class Stack:
     def __init__(
-        self, layout: StackLayout, out: Console, err: Console, start_timeout: float
+        self,
+        layout: StackLayout,
+        out: Console,
+        err: Console,
+        start_timeout: float,
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        """`env` is what every child inherits (default: this process's environment); the
+        layout overrides the addresses, stores and log format in it."""
         self.layout = layout
         self.out = out
         self.err = err
         self.start_timeout = start_timeout
+        self.env = dict(os.environ if env is None else env)
         self.services = [spec for spec in SERVICES if spec.exists()]
+        self.replicas = [r for spec in self.services for r in layout.replicas_of(spec)]
         self.nats: Child | None = None
         self.children: dict[str, Child] = {}
+        self._replica_of: dict[str, Replica] = {r.name: r for r in self.replicas}
         self._stopping = False
         self._failure: str | None = None
         self._failed = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._watchers: list[asyncio.Task[None]] = []
-        width = max(len(name) for name in ["nats", *(s.name for s in SERVICES)])
+        width = max(len(name) for name in ["nats", *(r.name for r in self.replicas)])
         self._prefix_width = width
 
     async def run(self, after_start: AfterStart | None = None) -> int:
@@ -94,7 +110,7 @@ class Stack:
         except OSError as exc:
             raise StackError(f"cannot create {exc.filename}: {exc.strerror}") from exc
 
-        self.nats = await self._launch("nats", nats_argv(self.layout), dict(os.environ))
+        self.nats = await self._launch("nats", nats_argv(self.layout), self.env)
         await wait_for_port(self.nats, LOOPBACK, self.layout.nats_port, self.start_timeout)
 
         # Before the mailer, so it finds somewhere to deliver.
@@ -102,20 +118,20 @@ class Stack:
             "smtp",
             [sys.executable, "-m", "boletos.stack.smtp_catcher", "--port",
              str(self.layout.smtp_catcher_port), "--maildir", str(self.layout.maildir)],
-            dict(os.environ),
+            self.env,
         )  # fmt: skip
         await wait_for_port(catcher, LOOPBACK, self.layout.smtp_catcher_port, self.start_timeout)
-        for spec in self.services:
-            env = self.layout.service_env(spec, os.environ)
-            await self._launch(spec.name, [sys.executable, "-m", spec.module], env)
+        for replica in self.replicas:
+            env = self.layout.service_env(replica, self.env)
+            await self._launch(replica.name, [sys.executable, "-m", replica.spec.module], env)
         await asyncio.gather(
             *(
                 wait_serving(
-                    self.children[spec.name],
-                    self.layout.service_address(spec),
+                    self.children[replica.name],
+                    self.layout.replica_address(replica),
                     self.start_timeout,
                 )
-                for spec in self.services
+                for replica in self.replicas
             )
         )
         self.out.print(self._endpoints_table())
@@ -128,7 +144,7 @@ class Stack:
         if after_start is not None:
             await after_start()
 
-    async def _launch(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
+    async def _launch(self, name: str, argv: list[str], env: Mapping[str, str]) -> Child:
         style = PREFIX_STYLES[len(self.children) % len(PREFIX_STYLES)]
         child = Child(name, argv, env, self.err, style, self._prefix_width)
         # Known before it exists, so a stop arriving mid-launch still reaches it.
@@ -142,9 +158,29 @@ class Stack:
 
     async def _watch(self, child: Child) -> None:
         code = await child.wait()
-        if not self._stopping and not self._failed.is_set():
-            self._failure = f"{child.name} exited unexpectedly with code {code}"
-            self._failed.set()
+        if self._stopping or self._failed.is_set():
+            return
+        siblings = self._siblings_running(child.name)
+        if code == 0 and siblings:
+            child.say(f"exited with code 0; {len(siblings)} other replica(s) still serving")
+            return
+        self._failure = f"{child.name} exited unexpectedly with code {code}"
+        self._failed.set()
+
+    def _siblings_running(self, name: str) -> list[str]:
+        replica = self._replica_of.get(name)
+        if replica is None:
+            return []
+        launched = [
+            other.name
+            for other in self.replicas
+            if other.spec == replica.spec and other.name != name and other.name in self.children
+        ]
+        return [other for other in launched if self.children[other].returncode is None]
+
+    def request_stop(self) -> None:
+        """Stop the stack as a first Ctrl-C would; for callers running it in-process."""
+        self._stop_requested.set()
 
     def _on_signal(self) -> None:
         if not self._stop_requested.is_set():
@@ -182,20 +218,25 @@ class Stack:
         table = Table(title="Local stack", title_justify="left")
         table.add_column("component", style="bold")
         table.add_column("address")
+        table.add_column("metrics")
         table.add_column("data")
         table.add_column("pid", justify="right")
-        for spec in self.services:
+        for replica in self.replicas:
             table.add_row(
-                spec.name,
-                self.layout.service_address(spec),
-                str(self.layout.database_path(spec)),
-                str(self.children[spec.name].pid),
+                replica.name,
+                self.layout.replica_address(replica),
+                f"http://{self.layout.metrics_address(replica)}/metrics",
+                str(self.layout.database_path(replica.spec)),
+                str(self.children[replica.name].pid),
             )
         assert self.nats is not None
-        table.add_row("nats", self.layout.nats_url, str(self.layout.nats_store), str(self.nats.pid))
+        table.add_row(
+            "nats", self.layout.nats_url, "", str(self.layout.nats_store), str(self.nats.pid)
+        )
         table.add_row(
             "smtp",
             f"smtp://{LOOPBACK}:{self.layout.smtp_catcher_port}",
+            "",
             str(self.layout.maildir / "new"),
             str(self.children["smtp"].pid),
         )

@@ -98,19 +98,39 @@ class DeliveryWorker:
                 except TimeoutError:
                     pass
                 continue
-            outcomes = await self._deliver_all(claimed, gate)
+            outcomes, untried = await self._deliver_all(claimed, gate)
             await asyncio.to_thread(self._store.record, outcomes)
+            await asyncio.to_thread(self._store.release, untried)
             self._on_commit()
             _count(outcomes)
 
-    async def _deliver_all(self, claimed: list[Queued], gate: asyncio.Semaphore) -> list[Outcome]:
+    async def _deliver_all(
+        self, claimed: list[Queued], gate: asyncio.Semaphore
+    ) -> tuple[list[Outcome], list[str]]:
+        """The outcomes of the messages tried, and the debts left untried because the worker
+        is stopping: a stop waits for the messages being sent, never for a whole claim."""
         pdfs = self._prefetch_pdfs([item.debt_id for item in claimed])
 
-        async def one(item: Queued) -> Outcome:
+        async def one(item: Queued) -> Outcome | None:
             async with gate:
+                if self._stopping.is_set():
+                    return None
                 return await self._deliver(item, pdfs[item.debt_id])
 
-        return list(await asyncio.gather(*(one(item) for item in claimed)))
+        tasks = [asyncio.create_task(one(item)) for item in claimed]
+        try:
+            results = await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            # Past the grace period: keep what the SMTP server already accepted, or those
+            # debtors would get a second copy once the lease runs out.
+            finished = [
+                t.result() for t in tasks if t.done() and not t.cancelled() and not t.exception()
+            ]
+            self._store.record([o for o in finished if o is not None])
+            raise
+        outcomes = [o for o in results if o is not None]
+        untried = [item.debt_id for item, o in zip(claimed, results, strict=True) if o is None]
+        return outcomes, untried
 
     async def _deliver(self, item: Queued, pdf_arrival: Awaitable[bytes]) -> Outcome:
         try:

@@ -188,6 +188,21 @@ class MailerStore:
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             insert_events(cursor, conn.dialect.name, events)
 
+    def release(self, debt_ids: Sequence[str]) -> None:
+        """Hands claimed deliveries that were never tried back to the queue, due now and with
+        their attempt given back: a stopping sender's unsent share goes to the others at once
+        instead of waiting out its lease."""
+        if not debt_ids:
+            return
+        c = deliveries.c
+        now = _now()
+        with writing(self.engine) as conn:
+            conn.execute(
+                deliveries.update()
+                .where(c.debt_id.in_([self._key(d) for d in debt_ids]), c.status == SENDING)
+                .values(status=PENDING, attempts=c.attempts - 1, due_at=now, updated_at=now)
+            )
+
     def retry_failed(self, upload_id: str) -> int:
         c = deliveries.c
         with writing(self.engine) as conn:

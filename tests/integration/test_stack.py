@@ -30,17 +30,17 @@ STOP_TIMEOUT = 45.0
 START_TIMEOUT = 60.0
 
 
-def free_base_port() -> int:
-    """A base P with P..P+4 all free on the loopback interface."""
+def free_base_port(replicas: dict[str, int] | None = None) -> int:
+    """A base P with every port of the stack's layout free on the loopback interface."""
     rng = random.Random()
     for _ in range(200):
         base = rng.randrange(20000, 60000)
         try:
-            check_ports_free(StackLayout(Path("."), base))
+            check_ports_free(StackLayout(Path("."), base, replicas or {}))
         except StackError:
             continue
         return base
-    raise RuntimeError("no five consecutive free ports found")
+    raise RuntimeError("no free ports found for a stack")
 
 
 class StackProcess:

@@ -69,3 +69,41 @@ async def test_a_redelivered_event_sends_nothing_new(databases, nats_server):
             await nc.close()
             await asyncio.sleep(3)
     assert len(sink.messages) == 10
+
+
+async def test_a_stopping_mailer_hands_back_what_it_has_not_sent(databases, nats_server):
+    """A replica stopped mid-claim finishes only the messages on the wire: the rest of its
+    claim goes to the other replica at once, not after its lease, and nobody gets two."""
+    ingest_db, boleto_db, mailer_db = databases
+    rows = valid_rows(40, seed=13)
+    sink = Sink()
+    # Slow sending (5 a second, 2 connections) so a claim is far from done at the stop; a
+    # short grace so a stop that waited for the whole claim would be cut off mid-way.
+    slow = {"SMTP_CONNECTIONS": "2", "SMTP_RATE_PER_SECOND": "5", "SHUTDOWN_GRACE_SECONDS": "4"}
+    with smtp_sink(sink) as smtp:
+        async with (
+            running_ingest(ingest_db, nats_server.url) as ingest,
+            running_boleto(boleto_db, nats_server.url) as boleto,
+        ):
+            summary = await upload(ingest.stub, csv_bytes(rows))
+            async with running_mailer(
+                mailer_db, nats_server.url, boleto.address, smtp.port, **slow
+            ):
+                async with asyncio.timeout(60):
+                    while True:  # until a few messages are out
+                        if len(sink.messages) >= 4:
+                            break
+                        await asyncio.sleep(0.05)
+                stopping = asyncio.get_running_loop().time()
+            stop_took = asyncio.get_running_loop().time() - stopping
+            assert stop_took < 2.5, stop_took  # did not wait for its whole claim
+            stopped_at = len(sink.messages)
+            assert stopped_at < 40
+            async with running_mailer(
+                mailer_db, nats_server.url, boleto.address, smtp.port, **slow
+            ):
+                # Far sooner than the 120 s lease a dropped claim would wait out.
+                progress = await _settled(ingest.stub, summary.upload_id, within=40)
+    assert progress.emails_sent == 40
+    assert sorted(sink.recipients) == sorted(r.email for r in rows)
+    assert len(sink.messages) == 40

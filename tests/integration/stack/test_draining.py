@@ -1,0 +1,139 @@
+"""SIGTERM to one boleto and one mailer replica in the middle of a file: each finishes or
+hands back what it holds and exits 0 in time, and the rest of the stack completes the file
+with one boleto and one e-mail per debt."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+import pytest
+
+from boletos.bench.datagen import write_csv
+from boletos.stack.supervisor import STOP_GRACE_SECONDS
+from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+from tests.integration.stack.evidence import (
+    REPLICAS,
+    REPLICAS_ARG,
+    SHARING_ENV,
+    assert_one_boleto_and_one_email_per_debt,
+    debt_ids,
+    settled_progress,
+    stopped_reports,
+)
+from tests.integration.test_stack import READY_LINE, StackProcess, _alive, free_base_port
+
+ROWS = 2000
+# Sent slowly, so debts keep arriving for several seconds and the replicas are stopped
+# with work in hand and more to come, not after the file is done.
+CHUNK_BYTES = 4096
+CHUNK_PAUSE_SECONDS = 0.12
+
+
+def paced_upload(address: str, path: Path) -> ingest_pb2.UploadSummary:
+    def requests() -> Iterator[ingest_pb2.UploadRequest]:
+        yield ingest_pb2.UploadRequest(header=ingest_pb2.UploadHeader(file_name=path.name))
+        sent = 0
+        with path.open("rb") as source:
+            while chunk := source.read(CHUNK_BYTES):
+                yield ingest_pb2.UploadRequest(chunk=chunk)
+                sent += len(chunk)
+                time.sleep(CHUNK_PAUSE_SECONDS)
+        yield ingest_pb2.UploadRequest(end=ingest_pb2.UploadEnd(total_bytes=sent))
+
+    with grpc.insecure_channel(address) as channel:
+        stub = ingest_pb2_grpc.IngestServiceStub(channel)
+        return stub.Upload(requests(), timeout=120).summary
+
+
+def pid_listening_on(stack: StackProcess, address: str) -> int:
+    wanted = f"GRPC_LISTEN_ADDR={address}".encode()
+    for pid in stack.children():
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if wanted in environ:
+            return pid
+    raise AssertionError(f"no process of the stack listens on {address}\n{stack.logs()}")
+
+
+def wait_until(
+    condition: Callable[[], bool], within: float, what: str, stack: StackProcess
+) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {within}s\n{stack.logs()}"
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigterm_mid_file_drains_replicas_and_loses_or_repeats_nothing(
+    stack_factory: type[StackProcess], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in SHARING_ENV.items():
+        monkeypatch.setenv(key, value)
+    # A PDF fetch that lands on the boleto replica as it goes away is retried soon.
+    monkeypatch.setenv("MAIL_RETRY_BASE_SECONDS", "1")
+    base = free_base_port(REPLICAS)
+    stack = stack_factory("--replicas", REPLICAS_ARG, base_port=base)
+    stack.wait_for_output(READY_LINE)
+    boleto_2 = pid_listening_on(stack, f"127.0.0.1:{base + 11}")
+    mailer_2 = pid_listening_on(stack, f"127.0.0.1:{base + 12}")
+    data_dir = tmp_path / "stack"
+    maildir = data_dir / "mail" / "new"
+    csv_path = write_csv(tmp_path / "debts.csv", ROWS, seed=5151)
+
+    with ThreadPoolExecutor(1) as pool:
+        upload: Future[ingest_pb2.UploadSummary] = pool.submit(
+            paced_upload, stack.ingest_address, csv_path
+        )
+
+        # Both replicas are at work: boleto-2 has issued a batch, e-mails are going out.
+        def working() -> bool:
+            lines = stack.stderr.read_text(errors="replace").splitlines()
+            issuing = any(
+                line.lstrip().startswith("boleto-2 | ") and "boleto.batch_issued" in line
+                for line in lines
+            )
+            return issuing and maildir.is_dir() and any(maildir.iterdir())
+
+        wait_until(working, 60, "both replicas working", stack)
+        assert not upload.done(), "the file was through before the replicas could be stopped"
+        sent_at = time.monotonic()
+        os.kill(boleto_2, signal.SIGTERM)
+        os.kill(mailer_2, signal.SIGTERM)
+        wait_until(
+            lambda: not _alive(boleto_2) and not _alive(mailer_2),
+            STOP_GRACE_SECONDS,
+            "the SIGTERMed replicas gone",
+            stack,
+        )
+        drained_in = time.monotonic() - sent_at
+        summary = upload.result(timeout=120)
+
+    log = stack.stderr.read_text()
+    # The stack reaped both with exit code 0 and kept serving on the other replicas.
+    assert "boleto-2 | exited with code 0; 1 other replica(s) still serving" in log, log
+    assert "mailer-2 | exited with code 0; 1 other replica(s) still serving" in log, log
+    assert stack.proc.poll() is None, stack.logs()
+    assert drained_in < STOP_GRACE_SECONDS
+
+    assert summary.accepted == ROWS
+    progress = settled_progress(stack, summary.upload_id, within=180)
+    assert progress["boletos_issued"] == progress["emails_sent"] == ROWS, progress
+    assert_one_boleto_and_one_email_per_debt(data_dir, debt_ids(csv_path))
+
+    assert stack.stop() == 0, stack.logs()
+    reports = stopped_reports(stack)
+    # The stopped replicas said so before exiting, with what they had done; nothing they
+    # counted was counted again by the others.
+    assert reports["boleto-2"]["issued"] > 0 and reports["mailer-2"]["sent"] > 0, reports
+    assert reports["boleto-1"]["issued"] + reports["boleto-2"]["issued"] == ROWS, reports
+    assert reports["mailer-1"]["sent"] + reports["mailer-2"]["sent"] == ROWS, reports

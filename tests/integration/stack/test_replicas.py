@@ -1,0 +1,65 @@
+"""``boletos stack --replicas``: several processes per service on one NATS and one store per
+service, sharing a file's work and handling each debt once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from boletos.bench.datagen import write_csv
+from tests.integration.stack.evidence import (
+    REPLICAS,
+    REPLICAS_ARG,
+    SHARING_ENV,
+    assert_one_boleto_and_one_email_per_debt,
+    debt_ids,
+    settled_progress,
+    stopped_reports,
+)
+from tests.integration.test_stack import READY_LINE, StackProcess, cli, free_base_port
+
+ROWS = 1200
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_replicas_share_a_file_and_handle_each_debt_once(
+    stack_factory: type[StackProcess], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in SHARING_ENV.items():
+        monkeypatch.setenv(key, value)
+    # Wide enough that no address in the endpoints table is folded.
+    monkeypatch.setenv("COLUMNS", "250")
+    base = free_base_port(REPLICAS)
+    stack = stack_factory("--replicas", REPLICAS_ARG, base_port=base)
+    stack.wait_for_output(READY_LINE)
+    # NATS, the SMTP catcher, ingest, and two processes each of boleto and mailer
+    assert len(stack.children()) == 7, stack.logs()
+    rows = {line.split()[1]: line for line in stack.output().splitlines() if "127.0.0.1:" in line}
+    for name, port in [("ingest", base), ("boleto-1", base + 1), ("mailer-1", base + 2),
+                       ("boleto-2", base + 11), ("mailer-2", base + 12)]:  # fmt: skip
+        assert f" 127.0.0.1:{port} " in rows[name], stack.output()
+        assert f"http://127.0.0.1:{port + 5}/metrics" in rows[name], stack.output()
+
+    csv_path = write_csv(tmp_path / "debts.csv", ROWS, seed=4242)
+    uploaded = cli(stack.ingest_address, "upload", "--json", str(csv_path))
+    assert uploaded.returncode == 0, uploaded.stderr
+    summary = json.loads(uploaded.stdout)
+    assert summary["accepted"] == ROWS
+    progress = settled_progress(stack, summary["upload_id"], within=180)
+    assert progress["boletos_issued"] == progress["emails_sent"] == ROWS, progress
+    assert_one_boleto_and_one_email_per_debt(tmp_path / "stack", debt_ids(csv_path))
+
+    assert stack.stop() == 0, stack.logs()
+    # Each replica's own account at shutdown: both took part, and together they did each
+    # debt exactly once.
+    reports = stopped_reports(stack)
+    issued = [reports[name]["issued"] for name in ("boleto-1", "boleto-2")]
+    sent = [reports[name]["sent"] for name in ("mailer-1", "mailer-2")]
+    assert sum(issued) == ROWS and min(issued) > 0, issued
+    assert sum(sent) == ROWS and min(sent) > 0, sent
+    # Replicas are told apart in the log by their prefix.
+    log = stack.stderr.read_text()
+    assert "boleto-2 | " in log and "mailer-2 | " in log
