@@ -16,6 +16,7 @@ from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from ingest_service.api.servicer import IngestServicer
 from ingest_service.config import Settings
 from ingest_service.messaging.progress_consumer import CONSUMERS, ProgressConsumer
+from ingest_service.notifications.wiring import start_notifications
 from ingest_service.service.prepare import exit_with_parent, warm_up
 from ingest_service.store.engine import create_engine, create_schema
 from ingest_service.store.repository import IngestStore
@@ -63,6 +64,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         asyncio.create_task(relay.run(), name="outbox-relay"),
         asyncio.create_task(ProgressConsumer(store, js).run(), name="progress"),
         asyncio.create_task(metrics.track_consumer_lag(js, CONSUMERS), name="consumer-lag"),
+        *await start_notifications(store, nc, js, settings.notify),
     ]
     endpoint = metrics.MetricsEndpoint(settings.metrics_addr) if settings.metrics_addr else None
     await server.start()

@@ -155,7 +155,7 @@ class DebtsConsumer:
                 )
             if failures:
                 for f in failures:
-                    log.warning(
+                    log.error(
                         "boleto.not_issued",
                         upload_id=f.upload_id,
                         debt_id=f.debt_id,

@@ -104,9 +104,13 @@ class EventWatcher:
         return None
 
     async def stream_messages(self) -> int:
+        """DebtsImported messages on the stream; it also carries an UploadCompleted per
+        settled upload, which a re-send (nothing accepted) publishes at once."""
         assert self._nc is not None
-        info = await self._nc.jetstream().stream_info(self.stream)
-        return info.state.messages
+        info = await self._nc.jetstream().stream_info(
+            self.stream, subjects_filter=SUBJECT_DEBTS_IMPORTED
+        )
+        return (info.state.subjects or {}).get(SUBJECT_DEBTS_IMPORTED, 0)
 
     def tally(self, since: int, upload_id: str | None = None, verify: bool = False) -> EventTally:
         """Messages and debts received after ``since``; with ``verify``, check their content."""

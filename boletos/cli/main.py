@@ -13,6 +13,7 @@ from boletos.cli import (
     channels,
     deliveries,
     render,
+    report,
     row_errors,
     stack,
     status,
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     upload.add_parser(commands)
     row_errors.add_parser(commands)
+    report.add_parser(commands)
     status.add_parsers(commands)
     stack.add_parser(commands)
     boleto.add_parsers(commands)

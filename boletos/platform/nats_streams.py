@@ -14,6 +14,7 @@ from boletos.platform.logs import get_logger
 log = get_logger("nats")
 
 SUBJECT_DEBTS_IMPORTED = "ingest.debts.imported"
+SUBJECT_UPLOAD_COMPLETED = "ingest.uploads.completed"
 SUBJECT_BOLETOS_ISSUED = "boleto.boletos.issued"
 SUBJECT_BOLETOS_FAILED = "boleto.boletos.failed"
 SUBJECT_EMAILS_SENT = "mailer.emails.sent"

@@ -6,11 +6,24 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from boletos.v1 import ingest_pb2
 from ingest_service.domain.errors import RowError
+from ingest_service.domain.report import ReportLine
 from ingest_service.domain.upload import Upload
 
 
 def row_error(e: RowError) -> ingest_pb2.RowError:
     return ingest_pb2.RowError(line=e.line, column=e.column, code=int(e.code), message=e.message)
+
+
+def report_line(r: ReportLine) -> ingest_pb2.ReportLine:
+    return ingest_pb2.ReportLine(
+        line=r.line,
+        debt_id=r.debt_id,
+        outcome=int(r.outcome),
+        boleto_status=int(r.boleto),
+        nosso_numero=r.nosso_numero,
+        email_status=int(r.email),
+        error=r.error,
+    )
 
 
 def summary(upload: Upload, first_errors: list[RowError]) -> ingest_pb2.UploadSummary:

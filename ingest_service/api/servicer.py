@@ -174,6 +174,17 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 return
             yield ingest_pb2.ListRowErrorsResponse(row_errors=[convert.row_error(e) for e in batch])
 
+    async def GetUploadReport(
+        self, request: ingest_pb2.GetUploadReportRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[ingest_pb2.GetUploadReportResponse]:
+        upload = await self._find(request.upload_id, context)
+        batches = self._store.iter_report(upload.upload_no)
+        while True:
+            batch = await asyncio.to_thread(next, batches, None)
+            if batch is None:
+                return
+            yield ingest_pb2.GetUploadReportResponse(lines=[convert.report_line(r) for r in batch])
+
     async def WatchUpload(
         self, request: ingest_pb2.WatchUploadRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[ingest_pb2.WatchUploadResponse]:

@@ -31,6 +31,8 @@ class RowError:
     column: str
     code: ErrorCode
     message: str
+    # The row's debtId when it is a valid one, so reports can name the debt.
+    debt_id: str = ""
 
 
 class HeaderError(ValueError):

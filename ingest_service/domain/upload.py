@@ -36,6 +36,8 @@ class Upload:
     boletos_failed: int = 0
     emails_sent: int = 0
     emails_failed: int = 0
+    # When the upload was found settled and announced (UploadCompleted).
+    completed_at: dt.datetime | None = None
 
     @property
     def settled(self) -> bool:

@@ -14,7 +14,7 @@ import hashlib
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ingest_service.domain.errors import ErrorCode, RowError
 from ingest_service.domain.header import COLUMNS, Header
@@ -290,6 +290,8 @@ def validate_row(text: str, line: int, header: Header) -> ValidRow | list[RowErr
         )
 
     if errors:
+        if canonical_id:
+            return [replace(e, debt_id=canonical_id) for e in errors]
         return errors
     assert isinstance(cents, int) and due_date is not None
     due_iso = due_date.isoformat()

@@ -26,29 +26,36 @@ DURABLE = "ingest-progress"
 FETCH_BATCH = 64
 
 
+# (debt_id, upload_id, detail): the nosso número of an issued boleto, a failure's reason.
+Item = tuple[str, str, str]
+
+
 @dataclass(frozen=True)
 class _Route:
     stream: str
     subject: str
     stage: str
     outcome: int
-    items: Callable[[bytes], list[tuple[str, str]]]
+    items: Callable[[bytes], list[Item]]
 
 
-def _issued(data: bytes) -> list[tuple[str, str]]:
-    return [(b.debt_id, b.upload_id) for b in events_pb2.BoletosIssued.FromString(data).boletos]
+def _issued(data: bytes) -> list[Item]:
+    boletos = events_pb2.BoletosIssued.FromString(data).boletos
+    return [(b.debt_id, b.upload_id, b.nosso_numero) for b in boletos]
 
 
-def _boleto_failed(data: bytes) -> list[tuple[str, str]]:
-    return [(f.debt_id, f.upload_id) for f in events_pb2.BoletosFailed.FromString(data).failures]
+def _boleto_failed(data: bytes) -> list[Item]:
+    failures = events_pb2.BoletosFailed.FromString(data).failures
+    return [(f.debt_id, f.upload_id, f.reason) for f in failures]
 
 
-def _sent(data: bytes) -> list[tuple[str, str]]:
-    return [(e.debt_id, e.upload_id) for e in events_pb2.EmailsSent.FromString(data).emails]
+def _sent(data: bytes) -> list[Item]:
+    return [(e.debt_id, e.upload_id, "") for e in events_pb2.EmailsSent.FromString(data).emails]
 
 
-def _email_failed(data: bytes) -> list[tuple[str, str]]:
-    return [(e.debt_id, e.upload_id) for e in events_pb2.EmailsFailed.FromString(data).emails]
+def _email_failed(data: bytes) -> list[Item]:
+    emails = events_pb2.EmailsFailed.FromString(data).emails
+    return [(e.debt_id, e.upload_id, e.reason) for e in emails]
 
 
 ROUTES = (
@@ -99,7 +106,7 @@ class ProgressConsumer:
                 log.warning("progress.fetch_failed", subject=route.subject, error=repr(exc))
                 await asyncio.sleep(1)
                 continue
-            items: list[tuple[str, str]] = []
+            items: list[Item] = []
             readable = []
             for msg in msgs:
                 try:

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 from ingest_service.domain.errors import ErrorCode, RowError
+from ingest_service.domain.report import RowOutcome
 from ingest_service.domain.upload import BlockCounts, Upload
 from ingest_service.messaging.events import DEBTS_PER_EVENT, keep_only, stamped
 from ingest_service.service.prepare import PreparedBlock, StoreRow
@@ -77,6 +78,9 @@ class BlockWriter:
             bytes_received=bytes_received,
         )
         tx.add_events(upload_no, self._events(block, rows, stored))
+        if rows:
+            outcomes = _outcomes(rows, stored)
+            tx.debts.insert_outcomes(upload_no, rows[0][2], block.keys, block.lines, outcomes)
         if errors:
             tx.debts.insert_errors(upload_no, errors)
         tx.add_counts(upload_no, counts)
@@ -120,6 +124,30 @@ class BlockWriter:
                     ErrorCode.DEBT_ID_CONFLICT,
                     f"debtId {c.debt_id} is already known with different content (from {where}); "
                     "this row was not stored",
+                    c.debt_id,
                 )
             )
         return errors
+
+
+_ACCEPTED = bytes([RowOutcome.ACCEPTED])
+_DUPLICATE = bytes([RowOutcome.DUPLICATE])
+
+
+def _outcomes(rows: list[StoreRow], stored: StoredBlock) -> bytes:
+    """One RowOutcome byte per row. The store says which rows are new only when some are
+    and some are not; every other row is a duplicate unless it is a conflict."""
+    if stored.new_lines is None:
+        return _ACCEPTED * len(rows)
+    conflicts = {c.line for c in stored.conflicts}
+    if not stored.new_lines and not conflicts:
+        return _DUPLICATE * len(rows)
+    new = stored.new_lines
+    return bytes(
+        RowOutcome.ACCEPTED
+        if line in new
+        else RowOutcome.CONFLICT
+        if line in conflicts
+        else RowOutcome.DUPLICATE
+        for _key, _hash, line in rows
+    )

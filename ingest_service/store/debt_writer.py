@@ -145,19 +145,30 @@ class DebtWriter:
         ]
 
     def insert_errors(self, upload_no: int, errors: Iterable[RowError]) -> None:
-        values = [(upload_no, e.line, e.column, int(e.code), e.message) for e in errors]
+        values = [(upload_no, e.line, e.column, int(e.code), e.message, e.debt_id) for e in errors]
         if self._sqlite:
             self._cursor.executemany(
-                "INSERT INTO row_errors (upload_no, line, column_name, code, message) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO row_errors (upload_no, line, column_name, code, message, debt_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 values,
             )
             return
         with self._cursor.copy(
-            "COPY row_errors (upload_no, line, column_name, code, message) FROM STDIN"
+            "COPY row_errors (upload_no, line, column_name, code, message, debt_id) FROM STDIN"
         ) as copy:
             for value in values:
                 copy.write_row(value)
+
+    def insert_outcomes(
+        self, upload_no: int, first_line: int, keys: bytes, lines: bytes, outcomes: bytes
+    ) -> None:
+        """What a block did with each of its valid rows, for the upload's report: the block's
+        own arrays (16-byte ids, array('q') lines) and one outcome byte per row."""
+        values = (upload_no, first_line, keys, lines, outcomes)
+        if self._sqlite:
+            self._cursor.execute("INSERT INTO upload_blocks VALUES (?, ?, ?, ?, ?)", values)
+        else:
+            self._cursor.execute("INSERT INTO upload_blocks VALUES (%s, %s, %b, %b, %b)", values)
 
     def insert_events(self, events: Sequence[Event]) -> None:
         """Outbox rows, written with the debts they announce."""

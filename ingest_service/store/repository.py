@@ -13,44 +13,17 @@ from sqlalchemy.engine import Connection, Engine
 from boletos.platform.database import writing
 from boletos.platform.outbox import OutboxStore
 from ingest_service.domain.errors import ErrorCode, RowError
+from ingest_service.domain.report import Failure, ReportLine
 from ingest_service.domain.upload import BlockCounts, Upload, UploadState
+from ingest_service.store import progress, report
+from ingest_service.store.completion import complete_settled
 from ingest_service.store.debt_writer import DebtWriter
-from ingest_service.store.tables import debts, outbox, row_errors, uploads
+from ingest_service.store.rows import upload_from_row as _upload
+from ingest_service.store.tables import outbox, row_errors, uploads
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
-def _upload(row: sa.Row) -> Upload:
-    m = row._mapping
-    return Upload(
-        upload_no=m["upload_no"],
-        upload_id=m["upload_id"],
-        file_name=m["file_name"],
-        client_request_id=m["client_request_id"],
-        state=UploadState(m["state"]),
-        rows=m["rows"],
-        accepted=m["accepted"],
-        duplicates=m["duplicates"],
-        conflicts=m["conflicts"],
-        rejected=m["rejected"],
-        bytes_received=m["bytes_received"],
-        rejection_reason=m["rejection_reason"],
-        created_at=_as_utc(m["created_at"]),  # type: ignore[arg-type]
-        finished_at=_as_utc(m["finished_at"]),
-        boletos_issued=m["boletos_issued"],
-        boletos_failed=m["boletos_failed"],
-        emails_sent=m["emails_sent"],
-        emails_failed=m["emails_failed"],
-    )
 
 
 class BlockTransaction:
@@ -171,6 +144,9 @@ class IngestStore:
                 .where(uploads.c.upload_no == upload_no)
                 .values(state=int(state), rejection_reason=reason, finished_at=_now())
             )
+            # With nothing accepted, or a pipeline faster than the last commit, the upload
+            # is settled the moment it ends.
+            complete_settled(conn, uploads.c.upload_no == upload_no)
 
     # -- row errors ----------------------------------------------------------------------
 
@@ -196,6 +172,14 @@ class IngestStore:
             yield [RowError(r.line, r.column_name, ErrorCode(r.code), r.message) for r in rows]
             after = (rows[-1].line, rows[-1].id)
 
+    # -- report ----------------------------------------------------------------------------
+
+    def iter_report(self, upload_no: int, batch: int = 1000) -> Iterator[list[ReportLine]]:
+        return report.iter_report(self.engine, upload_no, batch)
+
+    def first_failures(self, upload_no: int, limit: int) -> list[Failure]:
+        return report.first_failures(self.engine, upload_no, limit)
+
     # -- block writes --------------------------------------------------------------------
 
     def begin_blocks(self, expect_known: bool = False) -> BlockTransaction:
@@ -209,45 +193,9 @@ class IngestStore:
     # -- progress reported by the other services -----------------------------------------
 
     def record_stage(
-        self, stage: str, outcome: int, items: Sequence[tuple[str, str]]
+        self, stage: str, outcome: int, items: Sequence[tuple[str, str, str]]
     ) -> dict[str, int]:
-        """Marks debts as having reached a stage (boleto or email) with an outcome (1 done,
-        2 failed). Idempotent: a debt already marked does not count twice; one that moves
-        from the other outcome (a failed e-mail sent after a retry) leaves that count.
-        Returns, per upload_id, how many debts moved."""
-        column = {"boleto": debts.c.boleto_state, "email": debts.c.email_state}[stage]
-        counters = {
-            "boleto": {1: uploads.c.boletos_issued, 2: uploads.c.boletos_failed},
-            "email": {1: uploads.c.emails_sent, 2: uploads.c.emails_failed},
-        }[stage]
-        other = 3 - outcome
-        by_upload: dict[str, list[str]] = {}
-        for debt_id, upload_id in items:
-            by_upload.setdefault(upload_id, []).append(debt_id)
-        moved: dict[str, int] = {}
+        """See progress.record_stage; an upload this settles is announced in the same
+        transaction."""
         with self._writing() as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            for upload_id, ids in by_upload.items():
-                params = [{"k": uuid.UUID(d).bytes if sqlite else d} for d in ids]
-                changed = {}
-                for previous in (0, other):
-                    stmt = (
-                        debts.update()
-                        .where(debts.c.debt_id == sa.bindparam("k"), column == previous)
-                        .values({column.name: outcome})
-                    )
-                    changed[previous] = conn.execute(stmt, params).rowcount
-                count = changed[0] + changed[other]
-                if count:
-                    conn.execute(
-                        uploads.update()
-                        .where(uploads.c.upload_id == upload_id)
-                        .values(
-                            {
-                                counters[outcome].name: counters[outcome] + count,
-                                counters[other].name: counters[other] - changed[other],
-                            }
-                        )
-                    )
-                moved[upload_id] = count
-        return moved
+            return progress.record_stage(conn, stage, outcome, items)

@@ -35,6 +35,9 @@ uploads = sa.Table(
     sa.Column("emails_failed", sa.BigInteger, nullable=False, default=0),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
+    # Set, once, in the transaction that finds the upload settled; it also writes the
+    # UploadCompleted event, so however many replicas race only one announces it.
+    sa.Column("completed_at", sa.DateTime(timezone=True)),
 )
 
 # Every debt ever accepted, by id. Content is kept as a fingerprint only: the full record
@@ -49,7 +52,46 @@ debts = sa.Table(
     # Pipeline stages reported back by the other services: 0 none, 1 done, 2 failed.
     sa.Column("boleto_state", sa.SmallInteger, nullable=False, server_default="0"),
     sa.Column("email_state", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("nosso_numero", sa.String(32)),
     sqlite_with_rowid=False,
+)
+
+# What each block of an upload did with its valid rows, so the upload's report can account
+# for every line. One row per block: an index or a row per line would cost the bulk insert
+# a B-tree write for every debt, while these columns are the block's own arrays, stored as
+# they are. Outcomes are one byte per row, mirroring boletos.v1.RowOutcome.
+upload_blocks = sa.Table(
+    "upload_blocks",
+    metadata,
+    sa.Column("upload_no", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("first_line", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("debt_ids", sa.LargeBinary, nullable=False),  # 16 bytes per row
+    sa.Column("lines", sa.LargeBinary, nullable=False),  # array('q')
+    sa.Column("outcomes", sa.LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
+)
+# Random ids do not compress; trying costs PostgreSQL CPU on every block.
+sa.event.listen(
+    upload_blocks,
+    "after_create",
+    sa.DDL(
+        "ALTER TABLE upload_blocks ALTER COLUMN debt_ids SET STORAGE EXTERNAL, "
+        "ALTER COLUMN lines SET STORAGE EXTERNAL, ALTER COLUMN outcomes SET STORAGE EXTERNAL"
+    ).execute_if(dialect="postgresql"),
+)
+
+# Why a debt's boleto or e-mail failed; gone once a retried e-mail is sent. Few debts fail,
+# so they live apart from the debts table and are found by upload without walking it.
+failures = sa.Table(
+    "failures",
+    metadata,
+    sa.Column("debt_id", DebtKey, primary_key=True),
+    # 1 boleto, 2 e-mail
+    sa.Column("stage", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("upload_no", sa.Integer, nullable=False),
+    sa.Column("line", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Index("ix_failures_upload_line", "upload_no", "line"),
 )
 
 row_errors = sa.Table(
@@ -61,6 +103,8 @@ row_errors = sa.Table(
     sa.Column("column_name", sa.String(64), nullable=False),
     sa.Column("code", sa.SmallInteger, nullable=False),
     sa.Column("message", sa.Text, nullable=False),
+    # The row's debtId when it is a valid one, so the report can name the debt.
+    sa.Column("debt_id", sa.String(36), nullable=False, server_default=""),
     sa.Index("ix_row_errors_upload_line", "upload_no", "line"),
 )
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import mailbox
-import subprocess
 import sys
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,9 +15,9 @@ from tests.support.processes import free_port, python_env, wait_for_port
 
 async def test_each_message_is_one_file_in_new_that_a_maildir_reader_opens(tmp_path: Path):
     port = free_port()
-    catcher = subprocess.Popen(
-        [sys.executable, "-m", "boletos.stack.smtp_catcher", "--port", str(port),
-         "--maildir", str(tmp_path / "mail")],
+    catcher = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "boletos.stack.smtp_catcher", "--port", str(port),
+        "--maildir", str(tmp_path / "mail"),
         env=python_env(),
     )  # fmt: skip
     try:
@@ -38,7 +38,7 @@ async def test_each_message_is_one_file_in_new_that_a_maildir_reader_opens(tmp_p
                 await smtp.send_message(message)
     finally:
         catcher.terminate()
-        assert catcher.wait(10) == 0
+        assert await asyncio.wait_for(catcher.wait(), 10) == 0
 
     assert list((tmp_path / "mail" / "tmp").iterdir()) == []
     assert len(list((tmp_path / "mail" / "new").iterdir())) == 3

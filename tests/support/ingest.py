@@ -13,6 +13,7 @@ import grpc
 import nats
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from boletos.platform.nats_streams import SUBJECT_DEBTS_IMPORTED
 from boletos.v1 import events_pb2, ingest_pb2, ingest_pb2_grpc
 from ingest_service.app import run
 from ingest_service.config import Settings
@@ -98,10 +99,14 @@ async def imported_debts(
         await nc.close()
 
 
-async def stream_message_count(nats_url: str, stream: str = "INGEST") -> int:
+async def stream_message_count(
+    nats_url: str, stream: str = "INGEST", subject: str = SUBJECT_DEBTS_IMPORTED
+) -> int:
+    """Messages on one subject of the stream (DebtsImported by default: the stream also
+    carries an UploadCompleted per settled upload)."""
     nc = await nats.connect(nats_url)
     try:
-        info = await nc.jetstream().stream_info(stream)
-        return info.state.messages
+        info = await nc.jetstream().stream_info(stream, subjects_filter=subject)
+        return (info.state.subjects or {}).get(subject, 0)
     finally:
         await nc.close()

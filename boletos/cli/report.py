@@ -1,0 +1,90 @@
+"""``boletos report UPLOAD_ID``: one CSV line per data row of an upload's file, saying what
+became of the row, its boleto and its e-mail."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+
+from boletos.cli.channels import INGEST, Endpoints, service_channel
+from boletos.cli.failures import EXIT_OK, CliError
+from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+
+CSV_HEADER = ("line", "debtId", "outcome", "boletoStatus", "nossoNumero", "emailStatus", "error")
+STDOUT = Path("-")
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "report",
+        help="write an upload's report as CSV: one line per row of its file",
+        description="Write an upload's report as CSV, one line per data row of its file, in "
+        "line order: " + ",".join(CSV_HEADER) + ". outcome is accepted, duplicate, conflict "
+        "or rejected; boletoStatus pending, issued or failed; emailStatus pending, sent or "
+        "failed (empty when none is due); error says why a row was not accepted or why its "
+        "boleto or e-mail failed.",
+    )
+    parser.add_argument("upload_id", metavar="UPLOAD_ID")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=STDOUT,
+        metavar="FILE",
+        help="write to FILE instead of stdout ('-' is stdout)",
+    )
+    parser.set_defaults(handler=run)
+
+
+async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console) -> int:
+    if args.output == STDOUT:
+        await write_report(endpoints.ingest, args.upload_id, sys.stdout)
+        return EXIT_OK
+    # Written beside the target and renamed at the end, so a failed call never leaves a
+    # file that looks complete.
+    partial = args.output.with_name(args.output.name + ".partial")
+    try:
+        with partial.open("w", newline="", encoding="utf-8") as sink:
+            count = await write_report(endpoints.ingest, args.upload_id, sink)
+        os.replace(partial, args.output)
+    except OSError as exc:
+        raise CliError(f"{exc.filename or args.output}: {exc.strerror}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
+    err.print(f"{count} report lines written to {args.output}", markup=False)
+    return EXIT_OK
+
+
+async def write_report(address: str, upload_id: str, sink: TextIO) -> int:
+    writer = csv.writer(sink, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    count = 0
+    async with service_channel(INGEST.name, address) as channel:
+        stub = ingest_pb2_grpc.IngestServiceStub(channel)
+        request = ingest_pb2.GetUploadReportRequest(upload_id=upload_id)
+        async for batch in stub.GetUploadReport(request):
+            writer.writerows(csv_row(line) for line in batch.lines)
+            count += len(batch.lines)
+    return count
+
+
+def csv_row(line: ingest_pb2.ReportLine) -> tuple[object, ...]:
+    return (
+        line.line,
+        line.debt_id,
+        _name(ingest_pb2.RowOutcome, "ROW_OUTCOME_", line.outcome),
+        _name(ingest_pb2.BoletoStatus, "BOLETO_STATUS_", line.boleto_status),
+        line.nosso_numero,
+        _name(ingest_pb2.EmailStatus, "EMAIL_STATUS_", line.email_status),
+        line.error,
+    )
+
+
+def _name(enum, prefix: str, value: int) -> str:  # type: ignore[no-untyped-def]
+    return enum.Name(value).removeprefix(prefix).lower() if value else ""

@@ -1,0 +1,1 @@
+"""Tells operators when an upload settles, and when a message needs a person."""

@@ -1,0 +1,41 @@
+"""Starts what the notification settings ask for."""
+
+from __future__ import annotations
+
+import asyncio
+
+import nats
+from nats.js import JetStreamContext
+
+from ingest_service.notifications.advisories import AdvisoryWatcher
+from ingest_service.notifications.channels import Channel
+from ingest_service.notifications.consumer import NotificationConsumer
+from ingest_service.notifications.email import EmailChannel
+from ingest_service.notifications.settings import NotifySettings
+from ingest_service.notifications.webhook import WebhookChannel
+from ingest_service.store.repository import IngestStore
+
+
+def channels(settings: NotifySettings) -> list[Channel]:
+    found: list[Channel] = []
+    if settings.email_to:
+        found.append(EmailChannel(settings))
+    if settings.webhook_url:
+        found.append(WebhookChannel(settings.webhook_url, settings.timeout_seconds))
+    return found
+
+
+async def start_notifications(
+    store: IngestStore, nc: nats.NATS, js: JetStreamContext, settings: NotifySettings
+) -> list[asyncio.Task[None]]:
+    """Subscribes, then runs: upload notices on each channel, and max-deliveries advisories
+    (logged as errors even when no channel is configured)."""
+    chosen = channels(settings)
+    watcher = AdvisoryWatcher(nc, chosen, settings)
+    await watcher.subscribe()
+    tasks = [asyncio.create_task(watcher.run(), name="advisories")]
+    if chosen:
+        consumer = NotificationConsumer(store, js, chosen, settings)
+        await consumer.subscribe()
+        tasks.append(asyncio.create_task(consumer.run(), name="notifications"))
+    return tasks

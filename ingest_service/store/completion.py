@@ -1,0 +1,47 @@
+"""Announces an upload once it settles, in the transaction that settles it.
+
+The mark (completed_at) and the UploadCompleted outbox row commit together, and the mark is
+taken by a conditional UPDATE: of replicas racing on the same upload only one's UPDATE finds
+it unmarked, so the event is written exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ingest_service.domain.upload import UploadState
+from ingest_service.messaging.completed import upload_completed
+from ingest_service.store.rows import upload_from_row
+from ingest_service.store.tables import outbox, uploads
+
+
+def complete_settled(conn: Connection, which: sa.ColumnElement[bool]) -> list[str]:
+    """Marks the settled uploads among `which` completed and adds their events; returns
+    their ids. Settled: refused as a whole, or read to the end with every accepted debt's
+    e-mail sent or failed, or its boleto failed."""
+    c = uploads.c
+    settled = sa.or_(
+        c.state == int(UploadState.REJECTED),
+        sa.and_(
+            c.state == int(UploadState.COMPLETED),
+            c.emails_sent + c.emails_failed + c.boletos_failed >= c.accepted,
+        ),
+    )
+    now = dt.datetime.now(dt.UTC)
+    marked = conn.execute(
+        uploads.update()
+        .where(which, c.completed_at.is_(None), settled)
+        .values(completed_at=now)
+        .returning(*uploads.c)
+    ).all()
+    for row in marked:
+        subject, msg_id, payload = upload_completed(upload_from_row(row), now)
+        conn.execute(
+            outbox.insert().values(
+                subject=subject, msg_id=msg_id, payload=payload, published=False, created_at=now
+            )
+        )
+    return [row.upload_id for row in marked]

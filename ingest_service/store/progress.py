@@ -1,0 +1,104 @@
+"""Records the stages the other services report for each debt, and each upload's counts.
+
+Idempotent per debt: a debt already at an outcome does not count twice, and one that moves
+from the other outcome (a failed e-mail sent after a retry) leaves that count.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ingest_service.domain.report import STAGE_DONE, STAGE_FAILED, STAGE_NUMBERS
+from ingest_service.store.completion import complete_settled
+from ingest_service.store.tables import DebtKey, debts, failures, uploads
+
+_KEEP_REASON = sa.text(
+    "INSERT INTO failures (debt_id, stage, upload_no, line, reason) "
+    "SELECT debt_id, :stage, upload_no, line, :detail FROM debts WHERE debt_id = :k "
+    "ON CONFLICT (debt_id, stage) DO UPDATE SET reason = excluded.reason"
+).bindparams(sa.bindparam("k", type_=DebtKey))
+
+
+def record_stage(
+    conn: Connection, stage: str, outcome: int, items: Sequence[tuple[str, str, str]]
+) -> dict[str, int]:
+    """Marks debts as having reached `stage` (boleto or email) with `outcome` (1 done, 2
+    failed). Each item is (debt_id, upload_id, detail): the nosso número of an issued
+    boleto, the reason of a failure. Returns, per upload_id, how many debts moved."""
+    column = {"boleto": debts.c.boleto_state, "email": debts.c.email_state}[stage]
+    counters = {
+        "boleto": {1: uploads.c.boletos_issued, 2: uploads.c.boletos_failed},
+        "email": {1: uploads.c.emails_sent, 2: uploads.c.emails_failed},
+    }[stage]
+    other = 3 - outcome
+    values: dict[str, object] = {column.name: outcome}
+    with_detail = stage == "boleto" and outcome == STAGE_DONE
+    if with_detail:
+        values["nosso_numero"] = sa.bindparam("detail")
+    by_upload: dict[str, list[tuple[str, str]]] = {}
+    for debt_id, upload_id, detail in items:
+        by_upload.setdefault(upload_id, []).append((debt_id, detail))
+    sqlite = conn.dialect.name == "sqlite"
+    moved: dict[str, int] = {}
+    for upload_id, entries in by_upload.items():
+        keys = [uuid.UUID(d).bytes if sqlite else d for d, _detail in entries]
+        params = [
+            {"k": k, "detail": detail} if with_detail else {"k": k}
+            for k, (_d, detail) in zip(keys, entries, strict=True)
+        ]
+        changed = {}
+        for previous in (0, other):
+            stmt = (
+                debts.update()
+                .where(debts.c.debt_id == sa.bindparam("k"), column == previous)
+                .values(values)
+            )
+            changed[previous] = conn.execute(stmt, params).rowcount
+        _keep_reasons(conn, stage, outcome, keys, entries, changed[other])
+        count = changed[0] + changed[other]
+        if count:
+            conn.execute(
+                uploads.update()
+                .where(uploads.c.upload_id == upload_id)
+                .values(
+                    {
+                        counters[outcome].name: counters[outcome] + count,
+                        counters[other].name: counters[other] - changed[other],
+                    }
+                )
+            )
+        moved[upload_id] = count
+    if any(moved.values()):
+        complete_settled(conn, uploads.c.upload_id.in_([u for u, n in moved.items() if n]))
+    return moved
+
+
+def _keep_reasons(
+    conn: Connection,
+    stage: str,
+    outcome: int,
+    keys: list[object],
+    entries: list[tuple[str, str]],
+    recovered: int,
+) -> None:
+    """A failure's reason is kept for the report; a later success makes it history."""
+    number = STAGE_NUMBERS[stage]
+    if outcome == STAGE_FAILED:
+        conn.execute(
+            _KEEP_REASON,
+            [
+                {"k": k, "stage": number, "detail": detail}
+                for k, (_d, detail) in zip(keys, entries, strict=True)
+            ],
+        )
+    elif recovered:
+        conn.execute(
+            failures.delete().where(
+                failures.c.debt_id == sa.bindparam("k"), failures.c.stage == number
+            ),
+            [{"k": k} for k in keys],
+        )
