@@ -50,8 +50,13 @@ def record_stage(
             {"k": k, "detail": detail} if with_detail else {"k": k}
             for k, (_d, detail) in zip(keys, entries, strict=True)
         ]
-        changed = {}
-        for previous in (0, other):
+        # A debt can only move from the other outcome if the upload counts some there; most
+        # batches skip that second pass over every key.
+        in_other = conn.execute(
+            sa.select(counters[other]).where(uploads.c.upload_id == upload_id)
+        ).scalar()
+        changed = {other: 0}
+        for previous in (0, other) if in_other else (0,):
             stmt = (
                 debts.update()
                 .where(debts.c.debt_id == sa.bindparam("k"), column == previous)
