@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import sys
 from pathlib import Path
 from typing import TextIO
 
@@ -13,7 +11,8 @@ from rich.console import Console
 
 from boletos.cli import render
 from boletos.cli.channels import Endpoints, service_channel
-from boletos.cli.failures import EXIT_OK, CliError
+from boletos.cli.csv_output import write_csv
+from boletos.cli.failures import EXIT_OK
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 
 CSV_HEADER = ("line", "column", "code", "message")
@@ -33,21 +32,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console) -> int:
-    if args.output is None:
-        await write_errors(endpoints.ingest, args.upload_id, sys.stdout)
-        return EXIT_OK
-    # Written beside the target and renamed at the end, so a failed call never leaves a
-    # file that looks complete.
-    partial = args.output.with_name(args.output.name + ".partial")
-    try:
-        with partial.open("w", newline="", encoding="utf-8") as sink:
-            count = await write_errors(endpoints.ingest, args.upload_id, sink)
-        os.replace(partial, args.output)
-    except OSError as exc:
-        raise CliError(f"{exc.filename or args.output}: {exc.strerror}") from exc
-    finally:
-        partial.unlink(missing_ok=True)
-    err.print(f"{count} row errors written to {args.output}", markup=False)
+    count = await write_csv(
+        args.output, lambda sink: write_errors(endpoints.ingest, args.upload_id, sink)
+    )
+    if args.output is not None:
+        err.print(f"{count} row errors written to {args.output}", markup=False)
     return EXIT_OK
 
 

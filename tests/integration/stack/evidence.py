@@ -13,7 +13,9 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from tests.integration.test_stack import StackProcess, cli
+import pytest
+
+from tests.integration.test_stack import READY_LINE, StackProcess, cli, free_base_port
 
 REPLICAS = {"boleto": 2, "mailer": 2}
 REPLICAS_ARG = "boleto=2,mailer=2"
@@ -26,6 +28,20 @@ SHARING_ENV = {
     "SMTP_CONNECTIONS": "2",
 }
 SENT = 3  # mailer_service.store.repository.SENT
+
+
+def start_replicated(
+    stack_factory: type[StackProcess], monkeypatch: pytest.MonkeyPatch, **env: str
+) -> tuple[StackProcess, int]:
+    """A stack with two boleto and two mailer replicas, tuned to share a small file, once it
+    is ready; and its base port."""
+    for key, value in {**SHARING_ENV, **env}.items():
+        monkeypatch.setenv(key, value)
+    base = free_base_port(REPLICAS)
+    stack = stack_factory("--replicas", REPLICAS_ARG, base_port=base)
+    stack.wait_for_output(READY_LINE)
+    return stack, base
+
 
 # "boleto-2 | 12:00:01 INFO boleto   service.stopped issued=412 failed=0"
 _STOPPED = re.compile(r"^\s*(?P<name>[\w-]+) \| .*\bservice\.stopped\b(?P<fields>.*)$")

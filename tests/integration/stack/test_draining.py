@@ -19,15 +19,13 @@ from boletos.bench.datagen import write_csv
 from boletos.stack.supervisor import STOP_GRACE_SECONDS
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from tests.integration.stack.evidence import (
-    REPLICAS,
-    REPLICAS_ARG,
-    SHARING_ENV,
     assert_one_boleto_and_one_email_per_debt,
     debt_ids,
     settled_progress,
+    start_replicated,
     stopped_reports,
 )
-from tests.integration.test_stack import READY_LINE, StackProcess, _alive, free_base_port
+from tests.integration.test_stack import StackProcess, _alive
 
 ROWS = 2000
 # Sent slowly, so debts keep arriving for several seconds and the replicas are stopped
@@ -77,13 +75,8 @@ def wait_until(
 def test_sigterm_mid_file_drains_replicas_and_loses_or_repeats_nothing(
     stack_factory: type[StackProcess], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for key, value in SHARING_ENV.items():
-        monkeypatch.setenv(key, value)
     # A PDF fetch that lands on the boleto replica as it goes away is retried soon.
-    monkeypatch.setenv("MAIL_RETRY_BASE_SECONDS", "1")
-    base = free_base_port(REPLICAS)
-    stack = stack_factory("--replicas", REPLICAS_ARG, base_port=base)
-    stack.wait_for_output(READY_LINE)
+    stack, base = start_replicated(stack_factory, monkeypatch, MAIL_RETRY_BASE_SECONDS="1")
     boleto_2 = pid_listening_on(stack, f"127.0.0.1:{base + 11}")
     mailer_2 = pid_listening_on(stack, f"127.0.0.1:{base + 12}")
     data_dir = tmp_path / "stack"

@@ -11,15 +11,13 @@ import pytest
 
 from boletos.bench.datagen import write_csv
 from tests.integration.stack.evidence import (
-    REPLICAS,
-    REPLICAS_ARG,
-    SHARING_ENV,
     assert_one_boleto_and_one_email_per_debt,
     debt_ids,
     settled_progress,
+    start_replicated,
     stopped_reports,
 )
-from tests.integration.test_stack import READY_LINE, StackProcess, cli, free_base_port
+from tests.integration.test_stack import StackProcess, cli
 
 ROWS = 1200
 
@@ -28,13 +26,8 @@ ROWS = 1200
 def test_replicas_share_a_file_and_handle_each_debt_once(
     stack_factory: type[StackProcess], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for key, value in SHARING_ENV.items():
-        monkeypatch.setenv(key, value)
     # Wide enough that no address in the endpoints table is folded.
-    monkeypatch.setenv("COLUMNS", "250")
-    base = free_base_port(REPLICAS)
-    stack = stack_factory("--replicas", REPLICAS_ARG, base_port=base)
-    stack.wait_for_output(READY_LINE)
+    stack, base = start_replicated(stack_factory, monkeypatch, COLUMNS="250")
     # NATS, the SMTP catcher, ingest, and two processes each of boleto and mailer
     assert len(stack.children()) == 7, stack.logs()
     rows = {line.split()[1]: line for line in stack.output().splitlines() if "127.0.0.1:" in line}
