@@ -64,10 +64,10 @@ run: setup ## Start the whole stack locally with a sample file
 	$(BIN)/boletos stack --sample
 
 bench: setup ## Benchmark ingest on a generated file (ROWS=N, BENCH_ARGS="--stores sqlite")
-	$(VENV_PY) -m boletos.bench $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)
+	$(VENV_PY) -m boletos_bench $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)
 
 bench-e2e: setup ## Upload to last e-mail through the local stack (ROWS=N, BENCH_ARGS=...)
-	$(VENV_PY) -m boletos.bench.e2e $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)
+	$(VENV_PY) -m boletos_bench.e2e $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)
 
 lint: setup ## ruff check and format check
 	$(BIN)/ruff check .

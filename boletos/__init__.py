@@ -1,1 +1,1 @@
-"""Shared pieces of the boletos services: generated contracts, platform helpers and the CLI."""
+"""Shared kernel of the boletos services: platform plumbing and the generated contracts."""

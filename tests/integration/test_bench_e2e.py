@@ -1,4 +1,4 @@
-"""``python -m boletos.bench.e2e`` on a small file: the real stack, measured and checked."""
+"""``python -m boletos_bench.e2e`` on a small file: the real stack, measured and checked."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from boletos.bench import e2e
+from boletos_bench import e2e
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from boletos.cli import channels
-from boletos.cli.main import main
+from boletos_cli import channels
+from boletos_cli.main import main
 from tests.integration.conftest import REPO_ROOT, IngestEndpoint
 from tests.support.processes import free_port, python_env
 
-SAMPLE = Path(str(resources.files("boletos.samples") / "sample.csv"))
+SAMPLE = Path(str(resources.files("boletos_cli.samples") / "sample.csv"))
 HEADER = "name,governmentId,email,debtAmount,debtDueDate,debtId\n"
 # Where the sample's three deliberately bad rows sit, and what is wrong with each.
 SAMPLE_BAD_ROWS = {11: "EMAIL_INVALID", 23: "DUE_DATE_INVALID", 35: "MALFORMED_ROW"}
@@ -219,7 +219,7 @@ def test_a_missing_file_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: 
 
 def test_the_module_entry_point_runs_as_a_process(ingest: IngestEndpoint) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "boletos.cli", "uploads", "--json"],
+        [sys.executable, "-m", "boletos_cli", "uploads", "--json"],
         env=python_env(BOLETOS_INGEST_ADDR=ingest.address),
         cwd=REPO_ROOT,
         capture_output=True,

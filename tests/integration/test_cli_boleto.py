@@ -17,8 +17,8 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from boletos.cli.main import main
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
+from boletos_cli.main import main
 from tests.support.processes import free_port
 
 DEBT_ID = "3f1c9a52-8d4e-4c1b-9f7a-2b6e5d0c7a11"

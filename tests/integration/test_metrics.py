@@ -17,13 +17,13 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
-from boletos.bench.procs import ServiceProcess
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc, ingest_pb2, ingest_pb2_grpc
+from boletos_bench.procs import ServiceProcess
 from tests.support.ingest import upload
 from tests.support.mailer import Sink, smtp_sink
 from tests.support.processes import free_port
 
-SAMPLE = (resources.files("boletos.samples") / "sample.csv").read_bytes()
+SAMPLE = (resources.files("boletos_cli.samples") / "sample.csv").read_bytes()
 # Of the sample's 40 rows, 37 are accepted; these two of them are delivered differently.
 REFUSED = "paula.lima@example.org"
 DEFERRED_ONCE = "sofia.silva@example.org"

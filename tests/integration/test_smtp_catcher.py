@@ -16,7 +16,7 @@ from tests.support.processes import free_port, python_env, wait_for_port
 async def test_each_message_is_one_file_in_new_that_a_maildir_reader_opens(tmp_path: Path):
     port = free_port()
     catcher = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "boletos.stack.smtp_catcher", "--port", str(port),
+        sys.executable, "-m", "boletos_cli.stack.smtp_catcher", "--port", str(port),
         "--maildir", str(tmp_path / "mail"),
         env=python_env(),
     )  # fmt: skip

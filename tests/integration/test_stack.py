@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from boletos.stack.children import Child
-from boletos.stack.health import wait_serving
-from boletos.stack.layout import SERVICES, StackError, StackLayout, check_ports_free
+from boletos_cli.stack.children import Child
+from boletos_cli.stack.health import wait_serving
+from boletos_cli.stack.layout import SERVICES, StackError, StackLayout, check_ports_free
 from tests.integration.conftest import REPO_ROOT
 from tests.integration.conftest import wait_serving as serving
 from tests.support.csvdata import csv_bytes, valid_rows
@@ -51,7 +51,7 @@ class StackProcess:
         self.stderr = data_dir.parent / "stack.err"
         with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "boletos.cli", "stack", "--data-dir", str(data_dir),
+                [sys.executable, "-m", "boletos_cli", "stack", "--data-dir", str(data_dir),
                  "--base-port", str(base_port), *extra],
                 cwd=REPO_ROOT, env=python_env(), stdout=out, stderr=err,
             )  # fmt: skip
@@ -140,7 +140,7 @@ def _alive(pid: int) -> bool:
 
 def cli(address: str, *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "boletos.cli", "--ingest", address, *argv],
+        [sys.executable, "-m", "boletos_cli", "--ingest", address, *argv],
         cwd=REPO_ROOT, env=python_env(), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 

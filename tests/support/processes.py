@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from boletos.bench.procs import NatsServer, free_port, wait_for_port
+from boletos_bench.procs import NatsServer, free_port, wait_for_port
 
 __all__ = ["NatsServer", "free_port", "python_env", "wait_for_port"]
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from boletos.cli.main import main
+from boletos_cli.main import main
 from tests.unit.boleto.test_golden_vectors import BANK_VECTORS, BankVector
 
 BB = next(v for v in BANK_VECTORS if v.bank_code == "001" and v.barcode)

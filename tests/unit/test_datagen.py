@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from boletos.bench.datagen import (
+from boletos_bench.datagen import (
     FEMALE_PREFIXES,
     FEMALE_SUFFIXES,
     HEADER,

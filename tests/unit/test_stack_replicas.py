@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from boletos.stack.layout import SERVICES, StackError, StackLayout
-from boletos.stack.replicas import describe, parse_replicas
+from boletos_cli.stack.layout import SERVICES, StackError, StackLayout
+from boletos_cli.stack.replicas import describe, parse_replicas
 
 INGEST, BOLETO, MAILER = SERVICES
 
@@ -80,7 +80,7 @@ def test_the_layout_refuses_ports_past_the_last() -> None:
 
 def test_the_cli_rejects_a_bad_replicas_argument_before_starting_anything() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "boletos.cli", "stack", "--replicas", "boleto=0"],
+        [sys.executable, "-m", "boletos_cli", "stack", "--replicas", "boleto=0"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2

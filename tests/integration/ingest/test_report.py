@@ -44,7 +44,7 @@ async def settled(stub, upload_id: str, within: float = 30) -> ingest_pb2.Upload
 
 async def cli(*args: str) -> bytes:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "boletos.cli", *args, stdout=asyncio.subprocess.PIPE
+        sys.executable, "-m", "boletos_cli", *args, stdout=asyncio.subprocess.PIPE
     )
     stdout, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, stdout

@@ -53,7 +53,7 @@ async def test_every_accepted_debt_gets_exactly_one_email_with_its_boleto(
 
             # The same answer through the command line.
             cli = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "boletos.cli", "--mailer", mailer.address,
+                sys.executable, "-m", "boletos_cli", "--mailer", mailer.address,
                 "deliveries", summary.upload_id, "--status", "failed", "--json",
                 stdout=asyncio.subprocess.PIPE,
             )  # fmt: skip

@@ -75,7 +75,7 @@ async def test_retry_failed_sends_the_failed_once_more_and_the_rest_never_again(
 
             mailbox_exists = True  # the debtors' addresses were fixed at their provider
             cli = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "boletos.cli", "--mailer", mailer.address,
+                sys.executable, "-m", "boletos_cli", "--mailer", mailer.address,
                 "retry", summary.upload_id,
                 stdout=asyncio.subprocess.PIPE,
             )  # fmt: skip

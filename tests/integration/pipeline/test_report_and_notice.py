@@ -44,7 +44,7 @@ async def test_report_and_notice_of_an_upload_through_the_whole_pipeline(databas
             progress = await _settled(ingest.stub, uid)
             assert (progress.emails_sent, progress.emails_failed) == (18, 1)
             cli = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "boletos.cli", "--ingest", ingest.address, "report", uid,
+                sys.executable, "-m", "boletos_cli", "--ingest", ingest.address, "report", uid,
                 stdout=asyncio.subprocess.PIPE,
             )  # fmt: skip
             stdout, _ = await asyncio.wait_for(cli.communicate(), 60)

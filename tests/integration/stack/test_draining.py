@@ -15,9 +15,9 @@ from pathlib import Path
 import grpc
 import pytest
 
-from boletos.bench.datagen import write_csv
-from boletos.stack.supervisor import STOP_GRACE_SECONDS
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+from boletos_bench.datagen import write_csv
+from boletos_cli.stack.supervisor import STOP_GRACE_SECONDS
 from tests.integration.stack.evidence import (
     assert_one_boleto_and_one_email_per_debt,
     debt_ids,

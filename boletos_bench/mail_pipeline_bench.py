@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from boletos.bench.boleto_bench import _publish_file, count_issued
-from boletos.bench.procs import NatsServer, ServiceProcess, cpu_seconds, free_port, wait_for_port
+from boletos_bench.boleto_bench import _publish_file, count_issued
+from boletos_bench.procs import NatsServer, ServiceProcess, cpu_seconds, free_port, wait_for_port
 
 # Messages in flight: each waits on a PDF from the boleto service and on SMTP round trips,
 # so more connections than cores keep every process busy. The service default is 8, a
@@ -43,7 +43,7 @@ async def bench_mail(csv_path: Path, within: float = 900) -> MailRun:
         server = NatsServer(workdir / "nats").start()
         smtp_port = free_port()
         catcher = ServiceProcess(
-            "boletos.stack.smtp_catcher",
+            "boletos_cli.stack.smtp_catcher",
             {},
             workdir / "smtp.log",
             args=["--port", str(smtp_port), "--maildir", str(workdir / "mail")],

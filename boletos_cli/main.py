@@ -7,19 +7,18 @@ import asyncio
 import os
 from collections.abc import Sequence
 
-from boletos.cli import (
+from boletos_cli import channels, render
+from boletos_cli.commands import (
     barcode,
     boleto,
-    channels,
     deliveries,
-    render,
     report,
     row_errors,
     stack,
     status,
     upload,
 )
-from boletos.cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, CliError
+from boletos_cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, CliError
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""Boleto PDF rendering rate on one core: ``python -m boletos.bench.pdf_bench [--seconds S]``.
+"""Boleto PDF rendering rate on one core: ``python -m boletos_bench.pdf_bench [--seconds S]``.
 
 Documents come from rows shaped like the real file (almost all overdue), issued by the
 domain for one beneficiary at a time, as an upload would be. Two figures: rendering alone
@@ -18,7 +18,7 @@ from itertools import cycle
 
 from boleto_service.documents import BoletoDocument, PayerIdKind, render_pdf
 from boleto_service.domain import BeneficiaryConfig, BoletoIssuer, OverduePolicy
-from boletos.bench.datagen import iter_rows
+from boletos_bench.datagen import iter_rows
 
 ISSUE_DATE = date(2025, 11, 26)  # fixed, so every run renders the same documents
 POOL_SIZE = 2_000
@@ -121,7 +121,7 @@ def bench_pdf(seconds: float) -> dict[str, float | int | str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m boletos.bench.pdf_bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m boletos_bench.pdf_bench", description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0, help="duration (default 5)")
     args = parser.parse_args(argv)
     if args.seconds <= 0:

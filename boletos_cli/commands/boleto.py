@@ -15,10 +15,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from boletos.cli.channels import BOLETO, Endpoints, service_channel
-from boletos.cli.failures import EXIT_OK, CliError
-from boletos.cli.render import print_json
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
+from boletos_cli.channels import BOLETO, Endpoints, service_channel
+from boletos_cli.failures import EXIT_OK, CliError
+from boletos_cli.render import print_json
 
 # A unary lookup answers from the database; anything slower than this is a stuck service.
 CALL_TIMEOUT_SECONDS = 30.0

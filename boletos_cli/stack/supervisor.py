@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from rich.console import Console
 from rich.table import Table
 
-from boletos.cli import channels
-from boletos.stack.children import PREFIX_STYLES, Child
-from boletos.stack.health import wait_for_port, wait_serving
-from boletos.stack.layout import (
+from boletos_cli import channels
+from boletos_cli.stack.children import PREFIX_STYLES, Child
+from boletos_cli.stack.health import wait_for_port, wait_serving
+from boletos_cli.stack.layout import (
     DEFAULT_BASE_PORT,
     LOOPBACK,
     SERVICES,
@@ -28,7 +28,7 @@ from boletos.stack.layout import (
     StackLayout,
     check_ports_free,
 )
-from boletos.stack.nats import nats_argv
+from boletos_cli.stack.nats import nats_argv
 
 # Services get this long after SIGTERM to finish in-flight calls before SIGKILL.
 STOP_GRACE_SECONDS = 10.0
@@ -116,7 +116,7 @@ class Stack:
         # Before the mailer, so it finds somewhere to deliver.
         catcher = await self._launch(
             "smtp",
-            [sys.executable, "-m", "boletos.stack.smtp_catcher", "--port",
+            [sys.executable, "-m", "boletos_cli.stack.smtp_catcher", "--port",
              str(self.layout.smtp_catcher_port), "--maildir", str(self.layout.maildir)],
             self.env,
         )  # fmt: skip

@@ -6,7 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from boletos.stack.layout import LOOPBACK, StackError, StackLayout
+from boletos_cli.stack.layout import LOOPBACK, StackError, StackLayout
 
 
 def nats_server_binary() -> str:

@@ -1,4 +1,4 @@
-"""``python -m boletos.bench``: the ingest benchmark on a file shaped like the real one."""
+"""``python -m boletos_bench``: the ingest benchmark on a file shaped like the real one."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from boletos.bench.boleto_bench import bench_boletos
-from boletos.bench.datagen import DEFAULT_ROWS, DEFAULT_SEED, cached_csv
-from boletos.bench.ingest_bench import (
+from boletos_bench.boleto_bench import bench_boletos
+from boletos_bench.datagen import DEFAULT_ROWS, DEFAULT_SEED, cached_csv
+from boletos_bench.ingest_bench import (
     SERVICE_MODULE,
     STORES,
     BenchError,
@@ -24,13 +24,13 @@ from boletos.bench.ingest_bench import (
     bench_store,
     service_available,
 )
-from boletos.bench.machine import machine_state
-from boletos.bench.mail_pipeline_bench import SMTP_CONNECTIONS, bench_mail
-from boletos.bench.pdf_bench import bench_pdf
+from boletos_bench.machine import machine_state
+from boletos_bench.mail_pipeline_bench import SMTP_CONNECTIONS, bench_mail
+from boletos_bench.pdf_bench import bench_pdf
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m boletos.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m boletos_bench", description=__doc__)
     parser.add_argument(
         "--rows",
         type=int,

@@ -7,8 +7,8 @@ import asyncio
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from boletos.stack.children import Child
-from boletos.stack.layout import StackError
+from boletos_cli.stack.children import Child
+from boletos_cli.stack.layout import StackError
 
 POLL_SECONDS = 0.2
 

@@ -8,18 +8,18 @@ from pathlib import Path
 
 from rich.console import Console
 
-from boletos.cli.channels import Endpoints
-from boletos.cli.failures import CliError
-from boletos.cli.upload import UploadOptions, upload_and_report
-from boletos.stack.layout import (
+from boletos_cli.channels import Endpoints
+from boletos_cli.commands.upload import UploadOptions, upload_and_report
+from boletos_cli.failures import CliError
+from boletos_cli.stack.layout import (
     DEFAULT_BASE_PORT,
     DEFAULT_DATA_DIR,
     SERVICES,
     StackError,
     StackLayout,
 )
-from boletos.stack.replicas import SYNTAX, parse_replicas
-from boletos.stack.supervisor import Stack
+from boletos_cli.stack.replicas import SYNTAX, parse_replicas
+from boletos_cli.stack.supervisor import Stack
 
 INGEST = next(spec for spec in SERVICES if spec.name == "ingest")
 
@@ -92,7 +92,7 @@ async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err:
         if INGEST not in stack.services:
             err.print("no ingest service to upload the sample to", style="yellow")
             return
-        with resources.as_file(resources.files("boletos.samples") / "sample.csv") as path:
+        with resources.as_file(resources.files("boletos_cli.samples") / "sample.csv") as path:
             options = UploadOptions(path=path)
             try:
                 await upload_and_report(layout.service_address(INGEST), options, out, err)

@@ -4,7 +4,7 @@ The real file is 1.1M rows of Faker en_US output; the generator reproduces its s
 widths, value ranges, name decorations, e-mail styles) from small embedded lists, so a
 benchmark exercises the same parsing and validation work without shipping 105 MB.
 
-Run ``python -m boletos.bench.datagen --rows N --out FILE`` to write one by hand.
+Run ``python -m boletos_bench.datagen --rows N --out FILE`` to write one by hand.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from boletos.cli.failures import CliError
+from boletos_cli.failures import CliError
 
 
 async def write_csv(path: Path | None, write: Callable[[TextIO], Awaitable[int]]) -> int:

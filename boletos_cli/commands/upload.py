@@ -19,10 +19,10 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from boletos.cli import render
-from boletos.cli.channels import Endpoints, service_channel
-from boletos.cli.failures import EXIT_OK, EXIT_REFUSED, CliError
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+from boletos_cli import render
+from boletos_cli.channels import Endpoints, service_channel
+from boletos_cli.failures import EXIT_OK, EXIT_REFUSED, CliError
 
 DEFAULT_CHUNK_BYTES = 64 * 1024
 # Well under the servers' message limit, leaving room for framing.

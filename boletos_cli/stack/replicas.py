@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from boletos.stack.layout import MAX_REPLICAS, SERVICES, StackError
+from boletos_cli.stack.layout import MAX_REPLICAS, SERVICES, StackError
 
 SYNTAX = "SERVICE=N[,SERVICE=N...]"
 

@@ -1,4 +1,4 @@
-"""``python -m boletos.stack.smtp_catcher --port P --maildir DIR``: an SMTP server that keeps
+"""``python -m boletos_cli.stack.smtp_catcher --port P --maildir DIR``: an SMTP server that keeps
 every message it accepts as a file in a Maildir (DIR/new), so a person can open what the
 local stack sent. Compose uses Mailpit in its place."""
 
@@ -39,7 +39,7 @@ class MaildirHandler:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m boletos.stack.smtp_catcher")
+    parser = argparse.ArgumentParser(prog="python -m boletos_cli.stack.smtp_catcher")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--maildir", type=Path, required=True)

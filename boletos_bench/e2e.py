@@ -1,4 +1,4 @@
-"""``python -m boletos.bench.e2e``: a generated file through the whole local stack, from
+"""``python -m boletos_bench.e2e``: a generated file through the whole local stack, from
 the first byte uploaded to the last e-mail in the SMTP catcher, once per replica layout."""
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from boletos.bench.datagen import DEFAULT_ROWS, DEFAULT_SEED, cached_csv
-from boletos.bench.e2e_report import processes_table, stages_table, write_json
-from boletos.bench.e2e_run import BenchError, E2eRun, run_e2e
-from boletos.bench.machine import machine_state
-from boletos.bench.mail_pipeline_bench import SMTP_CONNECTIONS
-from boletos.stack.layout import StackError
-from boletos.stack.replicas import SYNTAX, describe, parse_replicas
+from boletos_bench.datagen import DEFAULT_ROWS, DEFAULT_SEED, cached_csv
+from boletos_bench.e2e_report import processes_table, stages_table, write_json
+from boletos_bench.e2e_run import BenchError, E2eRun, run_e2e
+from boletos_bench.machine import machine_state
+from boletos_bench.mail_pipeline_bench import SMTP_CONNECTIONS
+from boletos_cli.stack.layout import StackError
+from boletos_cli.stack.replicas import SYNTAX, describe, parse_replicas
 
 DEFAULT_LAYOUTS = ({}, {"boleto": 2, "mailer": 2})
 
@@ -33,7 +33,7 @@ def _replicas(raw: str) -> dict[str, int]:
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m boletos.bench.e2e", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m boletos_bench.e2e", description=__doc__)
     parser.add_argument(
         "--rows",
         type=int,

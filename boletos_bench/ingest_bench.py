@@ -20,8 +20,9 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from boletos.bench.events import EventWatcher
-from boletos.bench.procs import (
+from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+from boletos_bench.events import EventWatcher
+from boletos_bench.procs import (
     NatsServer,
     ServiceProcess,
     cpu_seconds,
@@ -29,7 +30,6 @@ from boletos.bench.procs import (
     peak_rss_bytes,
     reset_peak_rss,
 )
-from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 
 SERVICE_MODULE = "ingest_service"
 SERVICE_NAME = "boletos.v1.IngestService"

@@ -7,10 +7,10 @@ import argparse
 import grpc
 from rich.console import Console
 
-from boletos.cli import render
-from boletos.cli.channels import Endpoints, service_channel
-from boletos.cli.failures import EXIT_OK
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+from boletos_cli import render
+from boletos_cli.channels import Endpoints, service_channel
+from boletos_cli.failures import EXIT_OK
 
 # Unary calls answer from the database; anything slower than this is a stuck service.
 CALL_TIMEOUT_SECONDS = 30.0

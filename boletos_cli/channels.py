@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import grpc
 
-from boletos.cli.failures import CliError
 from boletos.platform.grpc_server import MAX_MESSAGE_BYTES
+from boletos_cli.failures import CliError
 
 
 @dataclass(frozen=True)

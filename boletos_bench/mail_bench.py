@@ -1,4 +1,4 @@
-"""E-mail composition rate on one core: ``python -m boletos.bench.mail_bench [--seconds S]``.
+"""E-mail composition rate on one core: ``python -m boletos_bench.mail_bench [--seconds S]``.
 
 Messages are composed for rows shaped like the real file (ASCII names) with a PDF the size
 of a rendered boleto, and again with accented pt-BR names, whose headers need RFC 2047
@@ -14,8 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from itertools import cycle
 
-from boletos.bench.datagen import iter_rows
-from boletos.bench.pdf_bench import timed
+from boletos_bench.datagen import iter_rows
+from boletos_bench.pdf_bench import timed
 from mailer_service.domain import BoletoMail, MailSettings, compose
 
 POOL_SIZE = 2_000
@@ -81,7 +81,7 @@ def bench_compose(seconds: float) -> dict[str, float | int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m boletos.bench.mail_bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m boletos_bench.mail_bench", description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0, help="duration (default 3)")
     args = parser.parse_args(argv)
     if args.seconds <= 0:

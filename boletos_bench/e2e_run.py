@@ -22,12 +22,12 @@ from pathlib import Path
 import grpc
 from rich.console import Console
 
-from boletos.bench.procs import cpu_seconds, peak_rss_bytes
-from boletos.cli.channels import open_channel
-from boletos.cli.upload import UploadOptions, send_file
-from boletos.stack.layout import SERVICES, StackError, StackLayout, check_ports_free
-from boletos.stack.supervisor import Stack
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+from boletos_bench.procs import cpu_seconds, peak_rss_bytes
+from boletos_cli.channels import open_channel
+from boletos_cli.commands.upload import UploadOptions, send_file
+from boletos_cli.stack.layout import SERVICES, StackError, StackLayout, check_ports_free
+from boletos_cli.stack.supervisor import Stack
 
 INGEST = next(spec for spec in SERVICES if spec.name == "ingest")
 START_TIMEOUT = 60.0

@@ -9,11 +9,11 @@ from typing import TextIO
 
 from rich.console import Console
 
-from boletos.cli import render
-from boletos.cli.channels import Endpoints, service_channel
-from boletos.cli.csv_output import write_csv
-from boletos.cli.failures import EXIT_OK
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+from boletos_cli import render
+from boletos_cli.channels import Endpoints, service_channel
+from boletos_cli.csv_output import write_csv
+from boletos_cli.failures import EXIT_OK
 
 CSV_HEADER = ("line", "column", "code", "message")
 

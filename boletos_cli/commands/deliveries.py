@@ -8,10 +8,10 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
-from boletos.cli.channels import MAILER, Endpoints, service_channel
-from boletos.cli.failures import EXIT_OK
-from boletos.cli.render import print_json
 from boletos.v1 import mailer_pb2, mailer_pb2_grpc
+from boletos_cli.channels import MAILER, Endpoints, service_channel
+from boletos_cli.failures import EXIT_OK
+from boletos_cli.render import print_json
 
 CALL_TIMEOUT_SECONDS = 30.0
 PAGE_SIZE = 1000

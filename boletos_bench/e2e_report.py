@@ -9,8 +9,8 @@ from typing import Any
 
 from rich.table import Table
 
-from boletos.bench.e2e_run import E2eRun
-from boletos.stack.replicas import describe
+from boletos_bench.e2e_run import E2eRun
+from boletos_cli.stack.replicas import describe
 
 
 def _fmt(value: float | None, spec: str) -> str:

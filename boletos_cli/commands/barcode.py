@@ -35,10 +35,10 @@ from boleto_service.domain.banks import BANKS, bank_for
 from boleto_service.domain.barcode import BARCODE_LENGTH, CURRENCY_REAL, barcode_mismatches
 from boleto_service.domain.digits import strip_separators
 from boleto_service.domain.linha_digitavel import LINHA_LENGTH, linha_mismatches
-from boletos.cli.boleto import amount_text, reais_text
-from boletos.cli.channels import Endpoints
-from boletos.cli.failures import EXIT_OK, EXIT_REFUSED, CliError
-from boletos.cli.render import print_json
+from boletos_cli.channels import Endpoints
+from boletos_cli.commands.boleto import amount_text, reais_text
+from boletos_cli.failures import EXIT_OK, EXIT_REFUSED, CliError
+from boletos_cli.render import print_json
 
 # Name and CNPJ never enter the barcode, but the beneficiary checks insist on valid ones.
 PLACEHOLDER_NAME = "Beneficiário"

@@ -1,0 +1,1 @@
+"""One module per ``boletos`` subcommand: its arguments and what it does."""
