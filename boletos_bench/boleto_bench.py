@@ -21,7 +21,7 @@ from boletos.platform.nats_streams import SUBJECT_BOLETOS_ISSUED, ensure_streams
 from boletos.v1 import events_pb2
 from boletos_bench.procs import NatsServer, ServiceProcess, free_port, peak_rss_bytes, process_tree
 from ingest_service.domain.lines import LineAssembler
-from ingest_service.messaging.events import stamped
+from ingest_service.service.events import stamped
 from ingest_service.service.prepare import prepare
 
 

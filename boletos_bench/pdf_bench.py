@@ -18,6 +18,7 @@ from itertools import cycle
 
 from boleto_service.documents import BoletoDocument, PayerIdKind, render_pdf
 from boleto_service.domain import BeneficiaryConfig, BoletoIssuer, OverduePolicy
+from boleto_service.domain.boleto import Boleto, Payer
 from boletos_bench.datagen import iter_rows
 
 ISSUE_DATE = date(2025, 11, 26)  # fixed, so every run renders the same documents
@@ -59,14 +60,17 @@ def _debts(count: int) -> list[Debt]:
 def _document(issuer: BoletoIssuer, sequence: int, debt: Debt) -> BoletoDocument:
     name, government_id, debt_id, amount, due = debt
     issued = issuer.issue(sequence, amount, due, ISSUE_DATE)
-    return BoletoDocument.from_issued(
-        issued,
+    return BoletoDocument.of(
+        Boleto(
+            debt_id=debt_id,
+            upload_id="",
+            line=2,
+            sequence=1,
+            issue_date=ISSUE_DATE,
+            payer=Payer(name, government_id, PayerIdKind.OTHER, ""),
+            numbers=issued,
+        ),
         issuer.config,
-        payer_name=name,
-        payer_government_id=government_id,
-        government_id_kind=PayerIdKind.OTHER,
-        debt_id=debt_id,
-        issue_date=ISSUE_DATE,
     )
 
 

@@ -1,7 +1,5 @@
-import asyncio
-
 from ingest_service.app import main
 
 # Guarded: validation worker processes import this module again under another name.
 if __name__ == "__main__":
-    asyncio.run(main())
+    raise SystemExit(main())

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator, Callable, Iterable
 
 import grpc
 
-from boleto_service.service.issuing import BoletoRecord
+from boleto_service.domain.boleto import Boleto
 from boleto_service.store.repository import BoletoStore
+from boletos.platform import errors
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 
 PDF_CHUNK_BYTES = 64 * 1024
@@ -19,66 +20,78 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
 
-def to_message(r: BoletoRecord) -> boleto_pb2.Boleto:
-    return boleto_pb2.Boleto(
-        debt_id=r.debt_id,
-        upload_id=r.upload_id,
-        bank_code=r.bank_code,
-        nosso_numero=r.nosso_numero,
-        barcode=r.barcode,
-        digitable_line=r.digitable_line,
-        amount_cents=r.amount_cents,
-        principal_cents=r.principal_cents,
-        fine_cents=r.fine_cents,
-        interest_cents=r.interest_cents,
-        due_date=r.due_date.isoformat(),
-        original_due_date=r.original_due_date.isoformat(),
-        payer_name=r.payer_name,
-        line=r.line,
+def to_message(b: Boleto) -> boleto_pb2.Boleto:
+    charges = b.charges
+    message = boleto_pb2.Boleto(
+        debt_id=b.debt_id,
+        upload_id=b.upload_id,
+        bank_code=b.numbers.bank_code,
+        nosso_numero=b.numbers.nosso_numero,
+        barcode=b.numbers.barcode,
+        digitable_line=b.numbers.linha_digitavel_formatted,
+        amount_cents=b.amount_cents,
+        principal_cents=charges.principal_cents,
+        fine_cents=charges.fine_cents,
+        interest_cents=charges.interest_cents,
+        due_date=b.due_date.isoformat(),
+        original_due_date=charges.original_due_date.isoformat(),
+        payer_name=b.payer.name,
+        line=b.line,
     )
+    if b.issued_at is not None:
+        message.issued_at.FromDatetime(b.issued_at)
+    return message
 
 
 class BoletoServicer(boleto_pb2_grpc.BoletoServiceServicer):
-    def __init__(self, store: BoletoStore, render_pdf: Callable[[BoletoRecord], bytes]) -> None:
+    def __init__(self, store: BoletoStore, render_pdf: Callable[[Boleto], bytes]) -> None:
         self._store = store
         self._render_pdf = render_pdf
 
     async def GetBoleto(
         self, request: boleto_pb2.GetBoletoRequest, context: grpc.aio.ServicerContext
     ) -> boleto_pb2.GetBoletoResponse:
-        record = await self._find(request.debt_id, context)
-        return boleto_pb2.GetBoletoResponse(boleto=to_message(record))
+        boleto = await self._find(request.debt_id, context)
+        return boleto_pb2.GetBoletoResponse(boleto=to_message(boleto))
 
     async def ListBoletos(
         self, request: boleto_pb2.ListBoletosRequest, context: grpc.aio.ServicerContext
     ) -> boleto_pb2.ListBoletosResponse:
+        upload_id = await _upload_id(request.upload_id, context)
         size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         after = 0
         if request.page_token:
             if not request.page_token.isdigit():
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "page_token is not valid")
+                await errors.invalid_argument(context, "page_token", "not a token this API gave")
             after = int(request.page_token)
-        page = await asyncio.to_thread(
-            self._store.list_for_upload, request.upload_id, after, size + 1
-        )
+        page = await asyncio.to_thread(self._store.list_for_upload, upload_id, after, size + 1)
+        if (
+            not page
+            and not after
+            and not await asyncio.to_thread(self._store.knows_upload, upload_id)
+        ):
+            await errors.not_found(
+                context,
+                "upload",
+                upload_id,
+                f"no debt of upload {upload_id} reached the boleto service "
+                "(unknown upload, or its debts are still on the way)",
+                "UPLOAD_NOT_FOUND",
+            )
         more = len(page) > size
         page = page[:size]
         return boleto_pb2.ListBoletosResponse(
-            boletos=[to_message(r) for r in page],
+            boletos=[to_message(b) for b in page],
             next_page_token=str(page[-1].line) if more else "",
         )
 
     async def GetBoletoPdf(
         self, request: boleto_pb2.GetBoletoPdfRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[boleto_pb2.GetBoletoPdfResponse]:
-        debt_id = await self._debt_id(request.debt_id, context)
-        # Rendered on demand, lookup and rendering in one trip off the event loop: the same
-        # record always gives the same bytes, and storing a million PDFs would cost
-        # gigabytes for nothing.
-        pdf = await asyncio.to_thread(self._pdf_for, debt_id)
-        if pdf is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, _missing(debt_id))
-        assert pdf is not None
+        boleto = await self._find(request.debt_id, context)
+        # Rendered on demand: the same boleto always gives the same bytes, and storing a
+        # million PDFs would cost gigabytes for nothing.
+        pdf = await asyncio.to_thread(self._render_pdf, boleto)
         for start in range(0, len(pdf), PDF_CHUNK_BYTES):
             yield boleto_pb2.GetBoletoPdfResponse(chunk=pdf[start : start + PDF_CHUNK_BYTES])
 
@@ -86,8 +99,9 @@ class BoletoServicer(boleto_pb2_grpc.BoletoServiceServicer):
         self, request: boleto_pb2.BatchGetBoletoPdfsRequest, context: grpc.aio.ServicerContext
     ) -> boleto_pb2.BatchGetBoletoPdfsResponse:
         if len(request.debt_ids) > MAX_BATCH_PDFS:
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
+            await errors.invalid_argument(
+                context,
+                "debt_ids",
                 f"{len(request.debt_ids)} debt ids; at most {MAX_BATCH_PDFS} per call",
             )
         pdfs = await asyncio.to_thread(self._pdfs_for, _canonical(request.debt_ids))
@@ -96,27 +110,48 @@ class BoletoServicer(boleto_pb2_grpc.BoletoServiceServicer):
         )
 
     def _pdfs_for(self, debt_ids: list[str]) -> list[tuple[str, bytes]]:
-        records = self._store.get_many(debt_ids)
-        return [(d, self._render_pdf(records[d])) for d in debt_ids if d in records]
+        boletos = self._store.get_many(debt_ids)
+        return [(d, self._render_pdf(boletos[d])) for d in debt_ids if d in boletos]
 
-    def _pdf_for(self, debt_id: str) -> bytes | None:
-        record = self._store.get(debt_id)
-        return None if record is None else self._render_pdf(record)
+    async def _find(self, raw_id: str, context: grpc.aio.ServicerContext) -> Boleto:
+        debt_id = await _debt_id(raw_id, context)
+        boleto = await asyncio.to_thread(self._store.get, debt_id)
+        if boleto is not None:
+            return boleto
+        refusal = await asyncio.to_thread(self._store.refusal, debt_id)
+        if refusal is not None:
+            await errors.failed_precondition(
+                context,
+                "BOLETO_REFUSED",
+                f"debt/{debt_id}",
+                f"no boleto was issued for debt {debt_id}: {refusal.reason}",
+                debt_id=debt_id,
+                upload_id=refusal.upload_id,
+                refusal=refusal.reason,
+            )
+        await errors.not_found(
+            context,
+            "debt",
+            debt_id,
+            f"no boleto for debt {debt_id} yet (not imported, or still being issued)",
+            "BOLETO_NOT_ISSUED",
+        )
 
-    async def _find(self, debt_id: str, context: grpc.aio.ServicerContext) -> BoletoRecord:
-        canonical = await self._debt_id(debt_id, context)
-        record = await asyncio.to_thread(self._store.get, canonical)
-        if record is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, _missing(canonical))
-        assert record is not None
-        return record
 
-    async def _debt_id(self, debt_id: str, context: grpc.aio.ServicerContext) -> str:
-        try:
-            return str(uuid.UUID(debt_id))
-        except ValueError:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{debt_id!r} is not a debt id")
-            raise
+async def _debt_id(raw: str, context: grpc.aio.ServicerContext) -> str:
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        await errors.invalid_argument(context, "debt_id", "not a debt id (a UUID)", "INVALID_ID")
+
+
+async def _upload_id(raw: str, context: grpc.aio.ServicerContext) -> str:
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        await errors.invalid_argument(
+            context, "upload_id", "not an upload id (a UUID)", "INVALID_ID"
+        )
 
 
 def _canonical(debt_ids: Iterable[str]) -> list[str]:
@@ -128,7 +163,3 @@ def _canonical(debt_ids: Iterable[str]) -> list[str]:
         except ValueError:
             continue
     return list(found)
-
-
-def _missing(debt_id: str) -> str:
-    return f"no boleto for debt {debt_id} (not imported yet, or no boleto could be issued)"

@@ -8,9 +8,9 @@ from datetime import date
 from enum import IntEnum
 
 from ..domain.beneficiary import BeneficiaryConfig
+from ..domain.boleto import Boleto
 from ..domain.checkdigits import mod11_remainder
 from ..domain.cnpj import format_cnpj
-from ..domain.issuing import IssuedBoleto
 from ..domain.linha_digitavel import linha_to_barcode
 from ..domain.money import format_reais
 
@@ -136,20 +136,11 @@ class BoletoDocument:
         return bank_code_with_dv(self.bank_code)
 
     @classmethod
-    def from_issued(
-        cls,
-        issued: IssuedBoleto,
-        config: BeneficiaryConfig,
-        *,
-        payer_name: str,
-        payer_government_id: str,
-        government_id_kind: int,
-        debt_id: str,
-        issue_date: date,
-        extra_instructions: Sequence[str] = (),
+    def of(
+        cls, boleto: Boleto, config: BeneficiaryConfig, extra_instructions: Sequence[str] = ()
     ) -> BoletoDocument:
-        """The document for a boleto the domain issued; overdue debts explain their charges."""
-        charges = issued.charges
+        """The document for an issued boleto; an overdue debt's explains its charges."""
+        charges = boleto.charges
         instructions: tuple[str, ...] = ()
         if charges.is_overdue:
             instructions = overdue_instructions(
@@ -160,25 +151,26 @@ class BoletoDocument:
                 charges.fine_cents,
                 charges.interest_cents,
             )
+        numbers, payer = boleto.numbers, boleto.payer
         return cls(
-            bank_code=issued.bank_code,
+            bank_code=numbers.bank_code,
             bank_name=config.bank.name,
             beneficiary_name=config.name,
             beneficiary_cnpj=config.cnpj_formatted,
             agencia_codigo=config.agencia_conta,
-            payer_name=payer_name.strip(),
-            payer_id=payer_id_text(payer_government_id, government_id_kind),
-            nosso_numero=issued.nosso_numero,
-            numero_documento=debt_id,
+            payer_name=payer.name.strip(),
+            payer_id=payer_id_text(payer.government_id, payer.government_id_kind),
+            nosso_numero=numbers.nosso_numero,
+            numero_documento=boleto.debt_id,
             carteira=config.carteira,
-            issue_date=issue_date,
+            issue_date=boleto.issue_date,
             due_date=charges.due_date,
             original_due_date=charges.original_due_date,
             principal_cents=charges.principal_cents,
             fine_cents=charges.fine_cents,
             interest_cents=charges.interest_cents,
             total_cents=charges.total_cents,
-            linha_digitavel=issued.linha_digitavel_formatted,
-            barcode=issued.barcode,
+            linha_digitavel=numbers.linha_digitavel_formatted,
+            barcode=numbers.barcode,
             instructions=instructions + tuple(extra_instructions),
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from .banks import BANKS, Bank, bank_for
 from .banks.base import is_digits
 from .cnpj import cnpj_problem, format_cnpj, normalize_cnpj
-from .errors import InvalidBeneficiaryConfig
+from .errors import InvalidBeneficiaryConfig, Problem
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,33 +35,44 @@ class BeneficiaryConfig:
         if problems:
             raise InvalidBeneficiaryConfig(tuple(problems))
 
-    def _general_problems(self) -> list[str]:
-        problems: list[str] = []
-        for field in ("name", "cnpj", "bank_code", "agencia", "conta", "conta_dv", "carteira"):
+    def _general_problems(self) -> list[Problem]:
+        problems: list[Problem] = []
+        for field in (
+            "name", "cnpj", "bank_code", "agencia", "conta", "conta_dv", "carteira", "convenio"
+        ):  # fmt: skip
             if not isinstance(getattr(self, field), str):
-                problems.append(f"{field} must be text, got {getattr(self, field)!r}")
-        if not isinstance(self.convenio, str):
-            problems.append(f"convenio must be text, got {self.convenio!r}")
+                problems.append(
+                    Problem(field, f"{field} must be text, got {getattr(self, field)!r}")
+                )
         if problems:
             return problems
         if not self.name.strip():
-            problems.append("beneficiary name is empty")
+            problems.append(Problem("name", "beneficiary name is empty"))
         cnpj_issue = cnpj_problem(self.cnpj)
         if cnpj_issue:
-            problems.append(cnpj_issue)
+            problems.append(Problem("cnpj", cnpj_issue))
         if self.bank_code not in BANKS:
             known = ", ".join(sorted(BANKS))
-            problems.append(f"bank code {self.bank_code!r} has no boleto layout; known: {known}")
+            problems.append(
+                Problem(
+                    "bank_code",
+                    f"bank code {self.bank_code!r} has no boleto layout; known: {known}",
+                )
+            )
         if not is_digits(self.agencia, 4, 4):
-            problems.append(f"agência must have 4 digits, got {self.agencia!r}")
+            problems.append(Problem("agencia", f"agência must have 4 digits, got {self.agencia!r}"))
         if not is_digits(self.conta, 1, 12):
-            problems.append(f"conta must be 1 to 12 digits, got {self.conta!r}")
+            problems.append(Problem("conta", f"conta must be 1 to 12 digits, got {self.conta!r}"))
         if len(self.conta_dv) != 1:
-            problems.append(f"conta DV must be one character, got {self.conta_dv!r}")
+            problems.append(
+                Problem("conta_dv", f"conta DV must be one character, got {self.conta_dv!r}")
+            )
         if not is_digits(self.carteira, 1, 3):
-            problems.append(f"carteira must be 1 to 3 digits, got {self.carteira!r}")
+            problems.append(
+                Problem("carteira", f"carteira must be 1 to 3 digits, got {self.carteira!r}")
+            )
         if self.convenio and not is_digits(self.convenio, 1, 9):
-            problems.append(f"convênio must be digits, got {self.convenio!r}")
+            problems.append(Problem("convenio", f"convênio must be digits, got {self.convenio!r}"))
         return problems
 
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 
 class BoletoDomainError(ValueError):
@@ -53,11 +54,20 @@ class InvalidCheckDigit(BoletoDomainError):
         self.mismatches = mismatches
 
 
+class Problem(NamedTuple):
+    """One reason a configuration is unusable, and the field it concerns."""
+
+    field: str
+    text: str
+
+
 class InvalidBeneficiaryConfig(BoletoDomainError):
     """A beneficiary/bank configuration is unusable; `problems` lists every reason."""
 
-    def __init__(self, problems: tuple[str, ...]) -> None:
-        super().__init__("invalid beneficiary configuration: " + "; ".join(problems))
+    def __init__(self, problems: tuple[Problem, ...]) -> None:
+        super().__init__(
+            "invalid beneficiary configuration: " + "; ".join(p.text for p in problems)
+        )
         self.problems = problems
 
 

@@ -15,19 +15,33 @@ from .linha_digitavel import format_linha, linha_for_built_barcode
 from .money import to_cents
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IssuedBoleto:
-    """Everything printed or encoded on one boleto that the domain computes."""
+    """The numbers of one boleto: what the barcode encodes and the payer types or scans."""
 
     bank_code: str
     nosso_numero: str
-    due_date: date
-    factor: int
-    amount_cents: int
     barcode: str
-    linha_digitavel: str
+    # Grouped for printing: '00190.00009 01234.567004 ...'
     linha_digitavel_formatted: str
     charges: ChargeBreakdown
+
+    @property
+    def due_date(self) -> date:
+        return self.charges.due_date
+
+    @property
+    def amount_cents(self) -> int:
+        return self.charges.total_cents
+
+    @property
+    def factor(self) -> int:
+        return int(self.barcode[5:9])
+
+    @property
+    def linha_digitavel(self) -> str:
+        """The 47 digits, ungrouped."""
+        return "".join(c for c in self.linha_digitavel_formatted if c.isdigit())
 
 
 def issue_boleto(
@@ -58,11 +72,7 @@ def issue_boleto(
     return IssuedBoleto(
         bank_code=bank.code,
         nosso_numero=bank.nosso_numero(config, sequence),
-        due_date=charges.due_date,
-        factor=factor,
-        amount_cents=charges.total_cents,
         barcode=barcode,
-        linha_digitavel=linha,
         linha_digitavel_formatted=format_linha(linha),
         charges=charges,
     )

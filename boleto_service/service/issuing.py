@@ -1,13 +1,24 @@
-"""Turns imported debts into boleto records: pure, so it is tested without I/O."""
+"""Issuing the boletos of a DebtsImported event, once per debt.
+
+The computation is pure; the store is reached through the BoletoLedger protocol, which the
+SQL store implements and tests can replace.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
+from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal
 from boleto_service.domain.errors import BoletoDomainError
 from boleto_service.domain.issuing import BoletoIssuer
+from boletos.platform.logs import get_logger
+from boletos.platform.nats_streams import SUBJECT_BOLETOS_FAILED, SUBJECT_BOLETOS_ISSUED
+from boletos.platform.outbox import Event
 from boletos.v1 import events_pb2
+
+log = get_logger("boleto")
 
 # Boletos are dated in Brazil's official time (UTC-3 all year since daylight saving ended in
 # 2019), whatever the server's clock zone.
@@ -18,35 +29,20 @@ def today_in_brazil(now: dt.datetime | None = None) -> dt.date:
     return (now or dt.datetime.now(dt.UTC)).astimezone(BRASILIA).date()
 
 
-@dataclass(frozen=True, slots=True)
-class BoletoRecord:
-    debt_id: str
-    upload_id: str
-    line: int
-    sequence: int
-    bank_code: str
-    nosso_numero: str
-    barcode: str
-    digitable_line: str
-    amount_cents: int
-    principal_cents: int
-    fine_cents: int
-    interest_cents: int
-    due_date: dt.date
-    original_due_date: dt.date
-    issue_date: dt.date
-    payer_name: str
-    payer_government_id: str
-    government_id_kind: int
-    email: str
+# What issue_batch hands back to be stored: boletos, refusals and the events announcing them.
+Built = tuple[list[Boleto], list[Refusal], list[Event]]
 
 
-@dataclass(frozen=True, slots=True)
-class Failure:
-    debt_id: str
-    upload_id: str
-    line: int
-    reason: str
+class BoletoLedger(Protocol):
+    def issue_batch(
+        self,
+        debt_ids: Sequence[str],
+        build: Callable[[list[str], int], Built],
+        check_first: bool = True,
+    ) -> tuple[int, int]:
+        """Stores what `build(new_ids, first_sequence)` makes of the debts not handled yet;
+        returns (issued, refused). Raises LostRace, storing nothing, if some were."""
+        ...
 
 
 def issue(
@@ -55,59 +51,110 @@ def issue(
     debt: events_pb2.ImportedDebt,
     sequence: int,
     today: dt.date,
-) -> BoletoRecord | Failure:
+) -> Boleto | Refusal:
     try:
         due = dt.date.fromisoformat(debt.due_date)
         numbers = issuer.issue(sequence, debt.amount_cents, due, today)
     except (BoletoDomainError, ValueError) as exc:
-        return Failure(debt.debt_id, upload_id, debt.line, str(exc))
-    charges = numbers.charges
-    return BoletoRecord(
+        return Refusal(debt.debt_id, upload_id, debt.line, str(exc))
+    return Boleto(
         debt_id=debt.debt_id,
         upload_id=upload_id,
         line=debt.line,
         sequence=sequence,
-        bank_code=numbers.bank_code,
-        nosso_numero=numbers.nosso_numero,
-        barcode=numbers.barcode,
-        digitable_line=numbers.linha_digitavel_formatted,
-        amount_cents=numbers.amount_cents,
-        principal_cents=charges.principal_cents,
-        fine_cents=charges.fine_cents,
-        interest_cents=charges.interest_cents,
-        due_date=numbers.due_date,
-        original_due_date=due,
         issue_date=today,
-        payer_name=debt.name,
-        payer_government_id=debt.government_id,
-        government_id_kind=debt.government_id_kind,
-        email=debt.email,
+        payer=Payer(debt.name, debt.government_id, debt.government_id_kind, debt.email),
+        numbers=numbers,
     )
 
 
-def issued_event(records: list[BoletoRecord]) -> bytes:
+def issued_event(boletos: Sequence[Boleto]) -> bytes:
     return events_pb2.BoletosIssued(
         boletos=[
             events_pb2.IssuedBoleto(
-                debt_id=r.debt_id,
-                upload_id=r.upload_id,
-                payer_name=r.payer_name,
-                email=r.email,
-                amount_cents=r.amount_cents,
-                due_date=r.due_date.isoformat(),
-                digitable_line=r.digitable_line,
-                barcode=r.barcode,
-                nosso_numero=r.nosso_numero,
+                debt_id=b.debt_id,
+                upload_id=b.upload_id,
+                payer_name=b.payer.name,
+                email=b.payer.email,
+                amount_cents=b.amount_cents,
+                due_date=b.due_date.isoformat(),
+                digitable_line=b.numbers.linha_digitavel_formatted,
+                barcode=b.numbers.barcode,
+                nosso_numero=b.numbers.nosso_numero,
+                line=b.line,
             )
-            for r in records
+            for b in boletos
         ]
     ).SerializeToString()
 
 
-def failed_event(failures: list[Failure]) -> bytes:
+def failed_event(refusals: Sequence[Refusal]) -> bytes:
     return events_pb2.BoletosFailed(
         failures=[
-            events_pb2.FailedBoleto(debt_id=f.debt_id, upload_id=f.upload_id, reason=f.reason)
-            for f in failures
+            events_pb2.FailedBoleto(debt_id=r.debt_id, upload_id=r.upload_id, reason=r.reason)
+            for r in refusals
         ]
     ).SerializeToString()
+
+
+class IssueBoletos:
+    """The use case: one DebtsImported event in, its boletos and refusals stored with their
+    events, each debt at most once however often the event arrives."""
+
+    def __init__(
+        self,
+        ledger: BoletoLedger,
+        issuer: BoletoIssuer,
+        today: Callable[[], dt.date] = today_in_brazil,
+    ) -> None:
+        self._ledger = ledger
+        self._issuer = issuer
+        self._today = today
+
+    def __call__(self, event: events_pb2.DebtsImported) -> tuple[int, int]:
+        """(issued, refused) by this call; debts handled before count in neither."""
+        debts = {d.debt_id: d for d in event.debts}
+        today = self._today()
+        source = f"{event.upload_id}:{event.batch_seq}"
+
+        def build(new_ids: list[str], first: int) -> Built:
+            boletos: list[Boleto] = []
+            refusals: list[Refusal] = []
+            for offset, debt_id in enumerate(new_ids):
+                outcome = issue(
+                    self._issuer, event.upload_id, debts[debt_id], first + offset, today
+                )
+                if isinstance(outcome, Boleto):
+                    boletos.append(outcome)
+                else:
+                    refusals.append(outcome)
+            events: list[Event] = []
+            if boletos:
+                events.append(
+                    (SUBJECT_BOLETOS_ISSUED, f"boletos-issued:{source}", issued_event(boletos))
+                )
+            if refusals:
+                for r in refusals:
+                    log.error(
+                        "boleto.not_issued",
+                        upload_id=r.upload_id,
+                        debt_id=r.debt_id,
+                        reason=r.reason,
+                    )
+                events.append(
+                    (SUBJECT_BOLETOS_FAILED, f"boletos-failed:{source}", failed_event(refusals))
+                )
+            return boletos, refusals, events
+
+        ids = list(debts)
+        try:
+            # Almost every message is new: skip the lookup and let the unique keys object.
+            return self._ledger.issue_batch(ids, build, check_first=False)
+        except LostRace:
+            pass
+        for _attempt in range(3):
+            try:
+                return self._ledger.issue_batch(ids, build)
+            except LostRace:
+                continue  # another replica is on the same message; skip what it stored
+        return self._ledger.issue_batch(ids, build)

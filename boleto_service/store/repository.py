@@ -6,25 +6,31 @@ import datetime as dt
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from boleto_service.service.issuing import BoletoRecord, Failure
+from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal, charges_of
+from boleto_service.domain.issuing import IssuedBoleto
 from boleto_service.store.engine import NOSSO_NUMERO
 from boleto_service.store.tables import boletos, failures, outbox, sequences
 from boletos.platform.database import writing
 from boletos.platform.outbox import Event, OutboxStore, insert_events
 
-_RECORD_COLUMNS = [f.name for f in fields(BoletoRecord)]
+_COLUMNS = [
+    "debt_id", "upload_id", "line", "sequence", "bank_code", "nosso_numero", "barcode",
+    "digitable_line", "amount_cents", "principal_cents", "fine_cents", "interest_cents",
+    "due_date", "original_due_date", "issue_date", "payer_name", "payer_government_id",
+    "government_id_kind", "email", "issued_at",
+]  # fmt: skip
 _IN_LIST = 900
 # Sequence numbers a process reserves at a time: one small transaction per ten batches.
 SEQUENCE_RANGE = 10_000
 
+_SELECTED = [boletos.c[name] for name in _COLUMNS]
 
-class LostRace(Exception):
-    """Another replica issued some of these debts while this one was working."""
+Build = Callable[[list[str], int], tuple[list[Boleto], list[Refusal], list[Event]]]
 
 
 class BoletoStore:
@@ -38,7 +44,7 @@ class BoletoStore:
     def issue_batch(
         self,
         debt_ids: Sequence[str],
-        build: Callable[[list[str], int], tuple[list[BoletoRecord], list[Failure], list[Event]]],
+        build: Build,
         check_first: bool = True,
     ) -> tuple[int, int]:
         """Skips debts already handled, takes nosso número sequences for the rest, and stores
@@ -63,12 +69,7 @@ class BoletoStore:
         issued_at = self._now()
         with writing(self.engine) as conn:
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            self._insert(
-                cursor,
-                "boletos",
-                _RECORD_COLUMNS + ["issued_at"],
-                [(*self._row(r), issued_at) for r in records],
-            )
+            self._insert(cursor, "boletos", _COLUMNS, [self._row(r, issued_at) for r in records])
             self._insert(
                 cursor,
                 "boleto_failures",
@@ -78,35 +79,49 @@ class BoletoStore:
             insert_events(cursor, conn.dialect.name, events)
         return len(records), len(failed)
 
-    def get(self, debt_id: str) -> BoletoRecord | None:
+    def get(self, debt_id: str) -> Boleto | None:
         with self.engine.connect() as conn:
             row = conn.execute(
-                sa.select(*[boletos.c[name] for name in _RECORD_COLUMNS]).where(
-                    boletos.c.debt_id == self._key(debt_id)
-                )
+                sa.select(*_SELECTED).where(boletos.c.debt_id == self._key(debt_id))
             ).first()
         return self._record(row) if row else None
 
-    def get_many(self, debt_ids: Sequence[str]) -> dict[str, BoletoRecord]:
+    def refusal(self, debt_id: str) -> Refusal | None:
+        """Why no boleto was issued for the debt, if one was refused."""
+        c = failures.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(c.upload_id, c.line, c.reason).where(c.debt_id == self._key(debt_id))
+            ).first()
+        return Refusal(debt_id, row.upload_id, row.line, row.reason) if row else None
+
+    def knows_upload(self, upload_id: str) -> bool:
+        """Whether any debt of the upload reached this service (issued or refused)."""
+        with self.engine.connect() as conn:
+            for table in (boletos, failures):
+                found = conn.execute(
+                    sa.select(table.c.debt_id).where(table.c.upload_id == upload_id).limit(1)
+                ).first()
+                if found is not None:
+                    return True
+        return False
+
+    def get_many(self, debt_ids: Sequence[str]) -> dict[str, Boleto]:
         """The boletos of those debts that have one, by debt id."""
-        found: dict[str, BoletoRecord] = {}
+        found: dict[str, Boleto] = {}
         with self.engine.connect() as conn:
             for start in range(0, len(debt_ids), _IN_LIST):
                 keys = [self._key(d) for d in debt_ids[start : start + _IN_LIST]]
-                rows = conn.execute(
-                    sa.select(*[boletos.c[name] for name in _RECORD_COLUMNS]).where(
-                        boletos.c.debt_id.in_(keys)
-                    )
-                )
+                rows = conn.execute(sa.select(*_SELECTED).where(boletos.c.debt_id.in_(keys)))
                 for row in rows:
                     record = self._record(row)
                     found[record.debt_id] = record
         return found
 
-    def list_for_upload(self, upload_id: str, after_line: int, limit: int) -> list[BoletoRecord]:
+    def list_for_upload(self, upload_id: str, after_line: int, limit: int) -> list[Boleto]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(*[boletos.c[name] for name in _RECORD_COLUMNS])
+                sa.select(*_SELECTED)
                 .where(boletos.c.upload_id == upload_id, boletos.c.line > after_line)
                 .order_by(boletos.c.line)
                 .limit(limit)
@@ -163,19 +178,49 @@ class BoletoStore:
         if cursor.rowcount != len(rows):
             raise LostRace(f"{len(rows) - cursor.rowcount} of {len(rows)} already in {table}")
 
-    def _row(self, r: BoletoRecord) -> tuple:  # type: ignore[type-arg]
-        values = [getattr(r, name) for name in _RECORD_COLUMNS]
-        values[0] = self._key(r.debt_id)
+    def _row(self, b: Boleto, issued_at: object) -> tuple[Any, ...]:
+        n, p, charges = b.numbers, b.payer, b.numbers.charges
+        dates = [b.due_date, charges.original_due_date, b.issue_date]
         if self._sqlite:
             # Dates as ISO text, which is how SQLAlchemy's Date reads them back on SQLite.
-            values = [v.isoformat() if isinstance(v, dt.date) else v for v in values]
-        return tuple(values)
+            dates = [d.isoformat() for d in dates]  # type: ignore[misc]
+        return (
+            self._key(b.debt_id), b.upload_id, b.line, b.sequence, n.bank_code, n.nosso_numero,
+            n.barcode, n.linha_digitavel_formatted, b.amount_cents, charges.principal_cents,
+            charges.fine_cents, charges.interest_cents, *dates, p.name, p.government_id,
+            p.government_id_kind, p.email, issued_at,
+        )  # fmt: skip
 
-    def _record(self, row: sa.Row) -> BoletoRecord:  # type: ignore[type-arg]
-        values = dict(row._mapping)
-        key = values["debt_id"]
-        values["debt_id"] = str(uuid.UUID(bytes=key)) if isinstance(key, bytes) else str(key)
-        return BoletoRecord(**values)
+    def _record(self, row: sa.Row[Any]) -> Boleto:
+        m = row._mapping
+        key = m["debt_id"]
+        issued_at = m["issued_at"]
+        if issued_at is not None and issued_at.tzinfo is None:
+            issued_at = issued_at.replace(tzinfo=dt.UTC)  # SQLite keeps no zone; all is UTC
+        return Boleto(
+            debt_id=str(uuid.UUID(bytes=key)) if isinstance(key, bytes) else str(key),
+            upload_id=m["upload_id"],
+            line=m["line"],
+            sequence=m["sequence"],
+            issue_date=m["issue_date"],
+            payer=Payer(
+                m["payer_name"], m["payer_government_id"], m["government_id_kind"], m["email"]
+            ),
+            numbers=IssuedBoleto(
+                bank_code=m["bank_code"],
+                nosso_numero=m["nosso_numero"],
+                barcode=m["barcode"],
+                linha_digitavel_formatted=m["digitable_line"],
+                charges=charges_of(
+                    m["original_due_date"],
+                    m["due_date"],
+                    m["principal_cents"],
+                    m["fine_cents"],
+                    m["interest_cents"],
+                ),
+            ),
+            issued_at=issued_at,
+        )
 
     def _key(self, debt_id: str) -> bytes | str:
         return uuid.UUID(debt_id).bytes if self._sqlite else debt_id

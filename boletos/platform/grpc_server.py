@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import grpc
+from google.protobuf import descriptor_pb2, descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2
+from grpc_reflection.v1alpha._async import ReflectionServicer
 
 from boletos.platform.logs import get_logger
 
@@ -17,6 +18,8 @@ log = get_logger("grpc")
 # Enough for 64 KiB chunks with ample headroom; a client sending bigger messages gets a
 # clear RESOURCE_EXHAUSTED instead of the server buffering arbitrary amounts.
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
 
 
 class GrpcServer:
@@ -39,14 +42,15 @@ class GrpcServer:
         self.service_names = list(service_names)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection(
-            [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
+        _add_reflection(
+            [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME, REFLECTION_V1],
+            self.server,
         )
         self.port = self.server.add_insecure_port(listen_addr)
         if self.port == 0:
             raise OSError(f"cannot listen on {listen_addr}")
 
-    def add(self, register: Callable[[object, grpc.aio.Server], None], servicer: object) -> None:
+    def add(self, register: Callable[[Any, grpc.aio.Server], None], servicer: object) -> None:
         register(servicer, self.server)
 
     async def start(self) -> None:
@@ -54,13 +58,54 @@ class GrpcServer:
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
-    async def stop(self, grace: float) -> None:
-        # Tell load balancers first, then let in-flight calls finish within the grace period.
+    async def not_serving(self) -> None:
+        """Tells load balancers and probes to look elsewhere; calls are still taken."""
         await self.health.enter_graceful_shutdown()
+
+    async def stop(self, grace: float) -> None:
+        """Takes no more calls and lets those in flight finish within the grace period."""
+        await self.not_serving()
         await self.server.stop(grace)
 
 
-def install_stop_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+def _add_reflection(service_names: list[str], server: grpc.aio.Server) -> None:
+    """Serves reflection as grpc.reflection.v1, which current clients ask for first, and as
+    v1alpha for older ones. The two versions are the same messages under another package, so
+    one servicer answers both."""
+    servicer = ReflectionServicer(service_names)
+    reflection.enable_server_reflection(service_names, server)
+    _register_v1_descriptor()
+    handler = grpc.stream_stream_rpc_method_handler(
+        servicer.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+    )
+    server.add_generic_rpc_handlers(
+        [grpc.method_handlers_generic_handler(REFLECTION_V1, {"ServerReflectionInfo": handler})]
+    )
+
+
+def _register_v1_descriptor() -> None:
+    """Adds grpc.reflection.v1 to the default pool, derived from the installed v1alpha one, so
+    clients can also describe the reflection service itself."""
+    pool = descriptor_pool.Default()
+    name = "grpc/reflection/v1/reflection.proto"
+    try:
+        pool.FindFileByName(name)
+        return
+    except KeyError:
+        pass
+    proto = descriptor_pb2.FileDescriptorProto()
+    reflection_pb2.DESCRIPTOR.CopyToProto(proto)
+    old, new = "grpc.reflection.v1alpha", "grpc.reflection.v1"
+    proto.name, proto.package = name, new
+    proto.ClearField("options")
+    for message in proto.message_type:
+        for field in message.field:
+            if field.HasField("type_name"):
+                field.type_name = field.type_name.replace(f".{old}.", f".{new}.")
+    for service in proto.service:
+        for method in service.method:
+            method.input_type = method.input_type.replace(f".{old}.", f".{new}.")
+            method.output_type = method.output_type.replace(f".{old}.", f".{new}.")
+    pool.Add(proto)

@@ -64,16 +64,22 @@ async def ensure_streams(js: JetStreamContext) -> None:
 
 
 async def connect(url: str, name: str) -> nats.NATS:
+    """A connection that reconnects for ever; while NATS is unreachable at start-up this
+    keeps trying (logging each failure) until it answers or the caller is cancelled."""
+    nc = nats.NATS()
+
     async def on_error(exc: Exception) -> None:
-        log.warning("nats.error", error=str(exc))
+        log.warning("nats.error", url=url, error=str(exc) or type(exc).__name__)
 
     async def on_disconnect() -> None:
-        log.warning("nats.disconnected")
+        # Closing the connection on purpose disconnects too; only a lost one is news.
+        if not nc.is_closed:
+            log.warning("nats.disconnected", url=url)
 
     async def on_reconnect() -> None:
-        log.info("nats.reconnected")
+        log.info("nats.reconnected", url=url)
 
-    return await nats.connect(
+    await nc.connect(
         url,
         name=name,
         max_reconnect_attempts=-1,
@@ -82,3 +88,4 @@ async def connect(url: str, name: str) -> nats.NATS:
         disconnected_cb=on_disconnect,
         reconnected_cb=on_reconnect,
     )
+    return nc

@@ -1,19 +1,31 @@
-"""Typed readers for environment variables; each service's config module uses these."""
+"""Configuration from environment variables: typed readers, and the settings every service
+reads the same way. Each service's config module adds its own on top of ServiceSettings."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy.engine import make_url
 
 
 class ConfigError(ValueError):
-    """An environment variable holds a value the service cannot use."""
+    """An environment variable holds a value the service cannot use; the message names it."""
 
 
 def env_str(env: Mapping[str, str], name: str, default: str) -> str:
     value = env.get(name, "").strip()
     return value or default
+
+
+def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(env, name, default)
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int | None = None) -> int:
@@ -29,14 +41,19 @@ def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int | N
     return value
 
 
-def env_float(env: Mapping[str, str], name: str, default: float) -> float:
+def env_float(
+    env: Mapping[str, str], name: str, default: float, *, minimum: float | None = None
+) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value != value or (minimum is not None and value < minimum):
+        raise ConfigError(f"{name} must be a number of at least {minimum}, got {raw!r}")
+    return value
 
 
 def env_decimal(env: Mapping[str, str], name: str, default: str) -> Decimal:
@@ -49,16 +66,63 @@ def env_decimal(env: Mapping[str, str], name: str, default: str) -> Decimal:
         ) from None
 
 
-def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name} must be true or false, got {raw!r}")
-
-
 def process_env() -> Mapping[str, str]:
     return os.environ
+
+
+LOG_FORMATS = ("json", "console")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ServiceSettings:
+    """What every service process reads the same way."""
+
+    grpc_listen_addr: str
+    # host:port of the Prometheus /metrics endpoint. Empty (the default) serves none: several
+    # services share one machine in development and tests, where any fixed port would clash.
+    metrics_addr: str
+    database_url: str
+    nats_url: str
+    log_format: str
+    log_level: str
+    shutdown_grace_seconds: int
+    outbox_retention_hours: int
+
+    @staticmethod
+    def read_common(env: Mapping[str, str], *, port: int, database: str) -> dict[str, Any]:
+        """The shared settings as keyword arguments for a subclass; `port` and `database`
+        are the service's own defaults."""
+        return {
+            "grpc_listen_addr": env_str(env, "GRPC_LISTEN_ADDR", f"0.0.0.0:{port}"),
+            "metrics_addr": env_str(env, "METRICS_ADDR", ""),
+            "database_url": _database_url(env, f"sqlite:///var/{database}.db"),
+            "nats_url": env_str(env, "NATS_URL", "nats://127.0.0.1:4222"),
+            "log_format": env_choice(env, "LOG_FORMAT", "json", LOG_FORMATS),
+            "log_level": env_choice(
+                {"LOG_LEVEL": env_str(env, "LOG_LEVEL", "INFO").upper()},
+                "LOG_LEVEL",
+                "INFO",
+                LOG_LEVELS,
+            ),
+            "shutdown_grace_seconds": env_int(env, "SHUTDOWN_GRACE_SECONDS", 30, minimum=0),
+            "outbox_retention_hours": env_int(env, "OUTBOX_RETENTION_HOURS", 72, minimum=0),
+        }
+
+    def masked(self) -> dict[str, object]:
+        """The effective settings, safe to log; subclasses mask their own secrets on top."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        values["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)
+        return values
+
+
+def _database_url(env: Mapping[str, str], default: str) -> str:
+    url = env_str(env, "DATABASE_URL", default)
+    try:
+        make_url(url)
+    except Exception:  # noqa: BLE001 - SQLAlchemy raises several kinds for a bad URL
+        raise ConfigError(
+            "DATABASE_URL must be a SQLAlchemy URL such as sqlite:///var/x.db or "
+            "postgresql+psycopg://user:password@host:5432/db"
+        ) from None
+    return url

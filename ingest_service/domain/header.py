@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 
+from ingest_service.domain.columns import COLUMN_NAMES
 from ingest_service.domain.errors import HeaderError
 
-# Canonical column names, in the order the rest of the service uses them.
-COLUMNS = ("name", "governmentId", "email", "debtAmount", "debtDueDate", "debtId")
-_BY_FOLDED = {c.lower(): c for c in COLUMNS}
+_BY_FOLDED = {c.lower(): c for c in COLUMN_NAMES}
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -19,11 +18,11 @@ class Header:
     """Where each canonical column sits in the file's rows."""
 
     names: tuple[str, ...]  # the file's own spelling, in file order
-    positions: tuple[int, ...]  # positions[i] = file position of COLUMNS[i]
+    positions: tuple[int, ...]  # positions[i] = file position of COLUMN_NAMES[i]
 
     @property
     def is_canonical_order(self) -> bool:
-        return self.positions == tuple(range(len(COLUMNS)))
+        return self.positions == tuple(range(len(COLUMN_NAMES)))
 
     def column_at(self, position: int) -> str:
         return self.names[position]
@@ -38,7 +37,8 @@ def parse_header(line: bytes) -> Header:
         raise HeaderError("the header line is not valid UTF-8") from None
     if not text.strip():
         raise HeaderError(
-            "the file is empty or its first line is blank; expected a header: " + ",".join(COLUMNS)
+            "the file is empty or its first line is blank; expected a header: "
+            + ",".join(COLUMN_NAMES)
         )
     try:
         names = tuple(v.strip() for v in next(csv.reader([text], strict=True)))
@@ -56,7 +56,7 @@ def parse_header(line: bytes) -> Header:
             repeated.append(name)
         else:
             seen[canonical] = position
-    missing = [c for c in COLUMNS if c not in seen]
+    missing = [c for c in COLUMN_NAMES if c not in seen]
     problems = []
     if missing:
         problems.append("missing column(s): " + ", ".join(missing))
@@ -68,6 +68,6 @@ def parse_header(line: bytes) -> Header:
         raise HeaderError(
             "; ".join(problems)
             + ". Expected exactly these columns, in any order: "
-            + ",".join(COLUMNS)
+            + ",".join(COLUMN_NAMES)
         )
-    return Header(names=names, positions=tuple(seen[c] for c in COLUMNS))
+    return Header(names=names, positions=tuple(seen[c] for c in COLUMN_NAMES))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 
@@ -49,6 +49,11 @@ class Upload:
         return self.emails_sent + self.emails_failed + self.boletos_failed >= self.accepted
 
 
+# An accepted row as the store keys it: (16-byte debt id, content hash, line). A plain tuple,
+# not a named one: a block holds tens of thousands and they are built by zip.
+StoreRow = tuple[bytes, int, int]
+
+
 @dataclass(slots=True)
 class BlockCounts:
     rows: int = 0
@@ -57,3 +62,24 @@ class BlockCounts:
     conflicts: int = 0
     rejected: int = 0
     bytes_received: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A row whose debtId is known with other content, and where that content came from."""
+
+    line: int
+    debt_id: str
+    original_upload_no: int
+    original_line: int
+
+
+@dataclass(slots=True)
+class StoredBlock:
+    """What storing a block's rows did: new debts, duplicates, conflicts."""
+
+    inserted: int
+    duplicates: int = 0
+    conflicts: list[Conflict] = field(default_factory=list)
+    # Lines inserted now, when only some were; None when every row was.
+    new_lines: set[int] | None = None

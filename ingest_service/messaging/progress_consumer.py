@@ -1,21 +1,20 @@
 """Follows the other services' events to keep each upload's pipeline progress.
 
-Durable pull consumers, shared by every replica of this service; a message is acked only
-after its effect is committed, and the effect is idempotent per debt, so a redelivery
-counts nothing twice.
+Durable pull consumers, shared by every replica of this service; a batch is acked only after
+its effect is committed, and the effect is idempotent per debt, so a redelivery counts
+nothing twice.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from boletos.platform import nats_streams as streams
+from boletos.platform.consumer import ConsumerSpec, Delivery, PullConsumer
 from boletos.platform.logs import get_logger
 from boletos.v1 import events_pb2
 from ingest_service.store.repository import IngestStore
@@ -25,18 +24,28 @@ log = get_logger("progress")
 DURABLE = "ingest-progress"
 FETCH_BATCH = 64
 
-
 # (debt_id, upload_id, detail): the nosso número of an issued boleto, a failure's reason.
 Item = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
-class _Route:
+class Route:
     stream: str
     subject: str
     stage: str
     outcome: int
     items: Callable[[bytes], list[Item]]
+
+    @property
+    def spec(self) -> ConsumerSpec:
+        return ConsumerSpec(
+            stream=self.stream,
+            subject=self.subject,
+            durable=f"{DURABLE}-{self.subject.replace('.', '-')}",
+            ack_wait_seconds=60,
+            max_deliver=20,
+            fetch_batch=FETCH_BATCH,
+        )
 
 
 def _issued(data: bytes) -> list[Item]:
@@ -59,63 +68,24 @@ def _email_failed(data: bytes) -> list[Item]:
 
 
 ROUTES = (
-    _Route("BOLETO", streams.SUBJECT_BOLETOS_ISSUED, "boleto", 1, _issued),
-    _Route("BOLETO", streams.SUBJECT_BOLETOS_FAILED, "boleto", 2, _boleto_failed),
-    _Route("MAILER", streams.SUBJECT_EMAILS_SENT, "email", 1, _sent),
-    _Route("MAILER", streams.SUBJECT_EMAILS_FAILED, "email", 2, _email_failed),
+    Route("BOLETO", streams.SUBJECT_BOLETOS_ISSUED, "boleto", 1, _issued),
+    Route("BOLETO", streams.SUBJECT_BOLETOS_FAILED, "boleto", 2, _boleto_failed),
+    Route("MAILER", streams.SUBJECT_EMAILS_SENT, "email", 1, _sent),
+    Route("MAILER", streams.SUBJECT_EMAILS_FAILED, "email", 2, _email_failed),
 )
 
-
-def durable_name(route: _Route) -> str:
-    return f"{DURABLE}-{route.subject.replace('.', '-')}"
-
-
 # (stream, durable) of each route, for the consumer-lag gauge.
-CONSUMERS = tuple((route.stream, durable_name(route)) for route in ROUTES)
+CONSUMERS = tuple((route.spec.stream, route.spec.durable) for route in ROUTES)
 
 
-class ProgressConsumer:
-    def __init__(self, store: IngestStore, js: JetStreamContext) -> None:
-        self._store = store
-        self._js = js
+def progress_consumers(store: IngestStore, js: JetStreamContext) -> list[PullConsumer[list[Item]]]:
+    """One consumer per route; each records a fetched batch in one transaction."""
 
-    async def run(self) -> None:
-        await asyncio.gather(*(self._follow(route) for route in ROUTES))
+    def consumer(route: Route) -> PullConsumer[list[Item]]:
+        async def record(deliveries: Sequence[Delivery[list[Item]]]) -> None:
+            items = [item for d in deliveries for item in d.event]
+            await asyncio.to_thread(store.record_stage, route.stage, route.outcome, items)
 
-    async def _follow(self, route: _Route) -> None:
-        durable = durable_name(route)
-        sub = await self._js.pull_subscribe(
-            route.subject,
-            durable=durable,
-            stream=route.stream,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=60,
-                max_deliver=20,
-            ),
-        )
-        while True:
-            try:
-                msgs = await sub.fetch(FETCH_BATCH, timeout=1)
-            except (NatsTimeoutError, TimeoutError):
-                continue  # nothing to do for now
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - keep following through broker hiccups
-                log.warning("progress.fetch_failed", subject=route.subject, error=repr(exc))
-                await asyncio.sleep(1)
-                continue
-            items: list[Item] = []
-            readable = []
-            for msg in msgs:
-                try:
-                    items.extend(route.items(msg.data))
-                except Exception as exc:  # noqa: BLE001 - a bad event must not block the rest
-                    log.error("progress.bad_event", subject=route.subject, error=str(exc))
-                    await msg.term()  # no replica can read it: never redeliver
-                else:
-                    readable.append(msg)
-            await asyncio.to_thread(self._store.record_stage, route.stage, route.outcome, items)
-            for msg in readable:
-                await msg.ack()
+        return PullConsumer(js, route.spec, route.items, record, log, per_message=False)
+
+    return [consumer(route) for route in ROUTES]

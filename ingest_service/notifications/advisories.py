@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 
 import nats
+import nats.errors
 from nats.aio.subscription import Subscription
 
 from boletos.platform.logs import get_logger
@@ -34,15 +35,24 @@ class AdvisoryWatcher:
         self._settings = settings
         self._sending: set[asyncio.Task[None]] = set()
         self._sub: Subscription | None = None
+        self._stopping = asyncio.Event()
 
     async def subscribe(self) -> None:
         self._sub = await self._nc.subscribe(MAX_DELIVERIES_SUBJECT, queue=QUEUE_GROUP)
+
+    def stop(self) -> None:
+        """Hear no more advisories; the notices under way are cancelled when run() ends."""
+        self._stopping.set()
 
     async def run(self) -> None:
         sub = self._sub
         assert sub is not None, "subscribe() first"
         try:
-            async for msg in sub.messages:
+            while not self._stopping.is_set():
+                try:
+                    msg = await sub.next_msg(timeout=1)
+                except (TimeoutError, nats.errors.TimeoutError):
+                    continue
                 self._on_advisory(msg.data)
         finally:
             for task in self._sending:

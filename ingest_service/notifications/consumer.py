@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import NoReturn
 
-from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import DeliverPolicy
 
-from boletos.platform import nats_streams as streams
+from boletos.platform.consumer import ConsumerSpec, Delivery, GiveUp, PullConsumer, RetryLater
 from boletos.platform.logs import get_logger
+from boletos.platform.nats_streams import SUBJECT_UPLOAD_COMPLETED
 from boletos.v1 import events_pb2
 from ingest_service.notifications.channels import Channel, describe, retry_delay
 from ingest_service.notifications.report_file import build_upload_notice
@@ -32,71 +32,34 @@ DURABLE = "ingest-notify"
 ACK_WAIT_SECONDS = 300
 
 
-def durable_name(channel: Channel) -> str:
-    return f"{DURABLE}-{channel.name}"
+def consumer_spec(channel: Channel, settings: NotifySettings) -> ConsumerSpec:
+    return ConsumerSpec(
+        stream="INGEST",
+        subject=SUBJECT_UPLOAD_COMPLETED,
+        durable=f"{DURABLE}-{channel.name}",
+        # A channel configured later starts with the uploads that settle from then on, not
+        # with a week of old ones.
+        deliver_policy=DeliverPolicy.NEW,
+        ack_wait_seconds=ACK_WAIT_SECONDS,
+        max_deliver=settings.max_attempts + 1,
+        fetch_batch=1,
+    )
 
 
-class NotificationConsumer:
-    def __init__(
-        self,
-        store: IngestStore,
-        js: JetStreamContext,
-        channels: Sequence[Channel],
-        settings: NotifySettings,
-    ) -> None:
+class NoticeSender:
+    """Delivers one channel's notice of an UploadCompleted event."""
+
+    def __init__(self, store: IngestStore, channel: Channel, settings: NotifySettings) -> None:
         self._store = store
-        self._js = js
-        self._channels = channels
+        self._channel = channel
         self._settings = settings
-        self._subs: list[tuple[Channel, JetStreamContext.PullSubscription]] = []
 
-    async def subscribe(self) -> None:
-        """Creates the durable consumers; before the service takes uploads, as they only
-        see the events published after they exist."""
-        for channel in self._channels:
-            self._subs.append((channel, await self._subscribe(channel)))
+    async def __call__(self, deliveries: Sequence[Delivery[events_pb2.UploadCompleted]]) -> None:
+        for delivery in deliveries:
+            await self._deliver(delivery.event, delivery.attempt)
 
-    async def run(self) -> None:
-        await asyncio.gather(*(self._follow(channel, sub) for channel, sub in self._subs))
-
-    async def _subscribe(self, channel: Channel) -> JetStreamContext.PullSubscription:
-        return await self._js.pull_subscribe(
-            streams.SUBJECT_UPLOAD_COMPLETED,
-            durable=durable_name(channel),
-            stream="INGEST",
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT,
-                # A channel configured later starts with the uploads that settle from then
-                # on, not with a week of old ones.
-                deliver_policy=DeliverPolicy.NEW,
-                ack_wait=ACK_WAIT_SECONDS,
-                max_deliver=self._settings.max_attempts + 1,
-            ),
-        )
-
-    async def _follow(self, channel: Channel, sub: JetStreamContext.PullSubscription) -> None:
-        while True:
-            try:
-                msgs = await sub.fetch(1, timeout=1)
-            except (NatsTimeoutError, TimeoutError):
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - keep following through broker hiccups
-                log.warning("notify.fetch_failed", channel=channel.name, error=repr(exc))
-                await asyncio.sleep(1)
-                continue
-            for msg in msgs:
-                await self._deliver(channel, msg)
-
-    async def _deliver(self, channel: Channel, msg: Msg) -> None:
-        try:
-            event = events_pb2.UploadCompleted.FromString(msg.data)
-        except Exception as exc:  # noqa: BLE001 - no replica could read it either
-            log.error("notify.bad_event", channel=channel.name, error=str(exc))
-            await msg.term()
-            return
-        attempt = msg.metadata.num_delivered or 1
+    async def _deliver(self, event: events_pb2.UploadCompleted, attempt: int) -> None:
+        channel = self._channel
         try:
             notice = await asyncio.to_thread(
                 build_upload_notice,
@@ -109,9 +72,7 @@ class NotificationConsumer:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure is retried, then reported
-            await self._failed(channel, msg, event.upload_id, attempt, exc)
-            return
-        await msg.ack()
+            self._failed(event.upload_id, attempt, exc)
         log.info(
             "notify.sent",
             channel=channel.name,
@@ -120,26 +81,44 @@ class NotificationConsumer:
             needs_action=bool(notice.actions),
         )
 
-    async def _failed(
-        self, channel: Channel, msg: Msg, upload_id: str, attempt: int, exc: Exception
-    ) -> None:
+    def _failed(self, upload_id: str, attempt: int, exc: Exception) -> NoReturn:
+        channel = self._channel.name
         if attempt >= self._settings.max_attempts:
             log.error(
                 "notify.gave_up",
-                channel=channel.name,
+                channel=channel,
                 upload_id=upload_id,
                 attempts=attempt,
                 error=describe(exc),
             )
-            await msg.term()
-            return
+            raise GiveUp from None
         delay = retry_delay(attempt, self._settings.retry_base_seconds)
         log.warning(
             "notify.retrying",
-            channel=channel.name,
+            channel=channel,
             upload_id=upload_id,
             attempt=attempt,
             retry_in=delay,
             error=describe(exc),
         )
-        await msg.nak(delay=delay)
+        raise RetryLater(delay) from None
+
+
+def notification_consumers(
+    store: IngestStore,
+    js: JetStreamContext,
+    channels: Sequence[Channel],
+    settings: NotifySettings,
+) -> list[PullConsumer[events_pb2.UploadCompleted]]:
+    """One durable consumer per channel, so a channel that is down does not make the others
+    send twice."""
+    return [
+        PullConsumer(
+            js,
+            consumer_spec(channel, settings),
+            events_pb2.UploadCompleted.FromString,
+            NoticeSender(store, channel, settings),
+            log,
+        )
+        for channel in channels
+    ]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import nats
 from nats.js import JetStreamContext
 
+from boletos.platform.runtime import ServiceRuntime
 from ingest_service.notifications.advisories import AdvisoryWatcher
 from ingest_service.notifications.channels import Channel
-from ingest_service.notifications.consumer import NotificationConsumer
+from ingest_service.notifications.consumer import notification_consumers
 from ingest_service.notifications.email import EmailChannel
 from ingest_service.notifications.settings import NotifySettings
 from ingest_service.notifications.webhook import WebhookChannel
@@ -26,16 +25,19 @@ def channels(settings: NotifySettings) -> list[Channel]:
 
 
 async def start_notifications(
-    store: IngestStore, nc: nats.NATS, js: JetStreamContext, settings: NotifySettings
-) -> list[asyncio.Task[None]]:
-    """Subscribes, then runs: upload notices on each channel, and max-deliveries advisories
-    (logged as errors even when no channel is configured)."""
+    rt: ServiceRuntime,
+    store: IngestStore,
+    nc: nats.NATS,
+    js: JetStreamContext,
+    settings: NotifySettings,
+) -> None:
+    """Subscribes before the service takes uploads (the consumers only see what settles
+    after they exist), then runs: upload notices on each channel, and max-deliveries
+    advisories, logged as errors even when no channel is configured."""
     chosen = channels(settings)
     watcher = AdvisoryWatcher(nc, chosen, settings)
     await watcher.subscribe()
-    tasks = [asyncio.create_task(watcher.run(), name="advisories")]
-    if chosen:
-        consumer = NotificationConsumer(store, js, chosen, settings)
-        await consumer.subscribe()
-        tasks.append(asyncio.create_task(consumer.run(), name="notifications"))
-    return tasks
+    rt.run_worker(watcher, "advisories")
+    for consumer in notification_consumers(store, js, chosen, settings):
+        await consumer.bind()
+        rt.run_worker(consumer, f"notify-{consumer.spec.durable}")

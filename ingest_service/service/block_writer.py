@@ -7,11 +7,10 @@ from collections.abc import Callable
 
 from ingest_service.domain.errors import ErrorCode, RowError
 from ingest_service.domain.report import RowOutcome
-from ingest_service.domain.upload import BlockCounts, Upload
-from ingest_service.messaging.events import DEBTS_PER_EVENT, keep_only, stamped
-from ingest_service.service.prepare import PreparedBlock, StoreRow
-from ingest_service.store.debt_writer import Conflict, StoredBlock
-from ingest_service.store.repository import BlockTransaction, IngestStore
+from ingest_service.domain.upload import BlockCounts, Conflict, StoredBlock, StoreRow, Upload
+from ingest_service.service.events import DEBTS_PER_EVENT, keep_only, stamped
+from ingest_service.service.ports import BlockTransaction, UploadLedger
+from ingest_service.service.prepare import PreparedBlock
 
 
 class BlockWriter:
@@ -27,7 +26,7 @@ class BlockWriter:
 
     def __init__(
         self,
-        store: IngestStore,
+        store: UploadLedger,
         upload: Upload,
         on_commit: Callable[[], None],
         commit_seconds: float = 1.0,

@@ -13,14 +13,13 @@ import time
 from array import array
 from dataclasses import dataclass, field
 
+from ingest_service.domain.columns import COLUMN_NAMES
 from ingest_service.domain.errors import RowError
 from ingest_service.domain.header import parse_header
 from ingest_service.domain.lines import Block, OversizedLine
+from ingest_service.domain.upload import StoreRow
 from ingest_service.domain.validation import RowValidator
-from ingest_service.messaging.events import event_bodies
-
-# (16-byte debt id, content_hash, line), in file order
-StoreRow = tuple[bytes, int, int]
+from ingest_service.service.events import event_bodies
 
 _validators: dict[tuple[bytes, int], RowValidator] = {}
 
@@ -55,9 +54,9 @@ def prepare(header: bytes, item: Block | OversizedLine, max_line_bytes: int) -> 
         rows=checked.rows,
         rejected=checked.rejected,
         errors=checked.errors,
-        keys=bytes.fromhex("".join(r[0] for r in valid).replace("-", "")),
-        hashes=array("q", [r[7] for r in valid]).tobytes(),
-        lines=array("q", [r[6] for r in valid]).tobytes(),
+        keys=bytes.fromhex("".join(r.debt_id for r in valid).replace("-", "")),
+        hashes=array("q", [r.content_hash for r in valid]).tobytes(),
+        lines=array("q", [r.line for r in valid]).tobytes(),
         event_bodies=event_bodies(valid),
     )
 
@@ -86,4 +85,4 @@ def exit_with_parent(parent_pid: int) -> None:
 
 def warm_up() -> None:
     """Imports and compiles what the first real block would, so it does not wait for it."""
-    prepare(b"name,governmentId,email,debtAmount,debtDueDate,debtId", Block(2, b""), 1024)
+    prepare(",".join(COLUMN_NAMES).encode(), Block(2, b""), 1024)

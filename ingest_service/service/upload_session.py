@@ -21,8 +21,8 @@ from ingest_service.domain.header import parse_header
 from ingest_service.domain.lines import Block, LineAssembler, OversizedLine
 from ingest_service.domain.upload import Upload, UploadState
 from ingest_service.service.block_writer import BlockWriter
+from ingest_service.service.ports import UploadLedger
 from ingest_service.service.prepare import prepare
-from ingest_service.store.repository import IngestStore
 
 MAX_WRITES_IN_FLIGHT = 2
 
@@ -48,7 +48,7 @@ def count_finished(upload: Upload) -> None:
 class UploadSession:
     def __init__(
         self,
-        store: IngestStore,
+        store: UploadLedger,
         upload: Upload,
         on_commit: Callable[[], None],
         prepare_pool: Executor,

@@ -8,17 +8,23 @@ it unmarked, so the event is written exactly once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ingest_service.domain.upload import UploadState
-from ingest_service.messaging.completed import upload_completed
+from boletos.platform.outbox import Event
+from ingest_service.domain.upload import Upload, UploadState
 from ingest_service.store.rows import upload_from_row
 from ingest_service.store.tables import outbox, uploads
 
+# Encodes the UploadCompleted event of an upload settled at a time.
+Announce = Callable[[Upload, dt.datetime], Event]
 
-def complete_settled(conn: Connection, which: sa.ColumnElement[bool]) -> list[str]:
+
+def complete_settled(
+    conn: Connection, which: sa.ColumnElement[bool], announce: Announce
+) -> list[str]:
     """Marks the settled uploads among `which` completed and adds their events; returns
     their ids. Settled: refused as a whole, or read to the end with every accepted debt's
     e-mail sent or failed, or its boleto failed."""
@@ -38,7 +44,7 @@ def complete_settled(conn: Connection, which: sa.ColumnElement[bool]) -> list[st
         .returning(*uploads.c)
     ).all()
     for row in marked:
-        subject, msg_id, payload = upload_completed(upload_from_row(row), now)
+        subject, msg_id, payload = announce(upload_from_row(row), now)
         conn.execute(
             outbox.insert().values(
                 subject=subject, msg_id=msg_id, payload=payload, published=False, created_at=now

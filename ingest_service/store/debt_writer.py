@@ -6,32 +6,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlalchemy.engine import Connection
 
 from boletos.platform.outbox import Event, insert_events
 from ingest_service.domain.errors import RowError
-from ingest_service.service.prepare import StoreRow
-
-
-@dataclass(frozen=True, slots=True)
-class Conflict:
-    line: int
-    debt_id: str
-    original_upload_no: int
-    original_line: int
-
-
-@dataclass(slots=True)
-class StoredBlock:
-    inserted: int
-    duplicates: int = 0
-    conflicts: list[Conflict] = field(default_factory=list)
-    # Lines inserted now, when only some were; None when every row was.
-    new_lines: set[int] | None = None
-
+from ingest_service.domain.upload import Conflict, StoredBlock, StoreRow
 
 _NOT_OURS = "(d.upload_no <> :upload_no OR d.line <> i.line)"
 # Probing the id index in id order keeps each probe near the last one.

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ingest_service.domain.report import STAGE_DONE, STAGE_FAILED, STAGE_NUMBERS
-from ingest_service.store.completion import complete_settled
 from ingest_service.store.tables import DebtKey, debts, failures, uploads
 
 _KEEP_REASON = sa.text(
@@ -77,8 +76,6 @@ def record_stage(
                 )
             )
         moved[upload_id] = count
-    if any(moved.values()):
-        complete_settled(conn, uploads.c.upload_id.in_([u for u, n in moved.items() if n]))
     return moved
 
 

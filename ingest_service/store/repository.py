@@ -16,7 +16,7 @@ from ingest_service.domain.errors import ErrorCode, RowError
 from ingest_service.domain.report import Failure, ReportLine
 from ingest_service.domain.upload import BlockCounts, Upload, UploadState
 from ingest_service.store import progress, report
-from ingest_service.store.completion import complete_settled
+from ingest_service.store.completion import Announce, complete_settled
 from ingest_service.store.debt_writer import DebtWriter
 from ingest_service.store.rows import upload_from_row as _upload
 from ingest_service.store.tables import outbox, row_errors, uploads
@@ -78,9 +78,14 @@ class BlockTransaction:
 
 
 class IngestStore:
-    def __init__(self, engine: Engine, bulk_engine: Engine | None = None) -> None:
+    def __init__(
+        self, engine: Engine, announce_completed: Announce, bulk_engine: Engine | None = None
+    ) -> None:
+        """`announce_completed` encodes the event that says an upload settled; it is
+        written in the transaction that finds the upload settled."""
         self.engine = engine
         self._bulk_engine = bulk_engine or engine
+        self._announce = announce_completed
         self.outbox = OutboxStore(engine, outbox)
 
     # -- uploads -------------------------------------------------------------------------
@@ -146,7 +151,7 @@ class IngestStore:
             )
             # With nothing accepted, or a pipeline faster than the last commit, the upload
             # is settled the moment it ends.
-            complete_settled(conn, uploads.c.upload_no == upload_no)
+            complete_settled(conn, uploads.c.upload_no == upload_no, self._announce)
 
     # -- row errors ----------------------------------------------------------------------
 
@@ -198,4 +203,8 @@ class IngestStore:
         """See progress.record_stage; an upload this settles is announced in the same
         transaction."""
         with self._writing() as conn:
-            return progress.record_stage(conn, stage, outcome, items)
+            moved = progress.record_stage(conn, stage, outcome, items)
+            settling = [upload_id for upload_id, count in moved.items() if count]
+            if settling:
+                complete_settled(conn, uploads.c.upload_id.in_(settling), self._announce)
+            return moved

@@ -4,75 +4,101 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from boletos.platform import errors
 from boletos.platform.logs import mask_email
 from boletos.v1 import mailer_pb2, mailer_pb2_grpc
-from mailer_service.store.repository import DeliveryRecord, MailerStore
+from mailer_service.domain.delivery import DeliveryRecord
+from mailer_service.store.repository import MailerStore
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 
 
 def to_message(r: DeliveryRecord) -> mailer_pb2.Delivery:
-    updated = Timestamp()
-    updated.FromDatetime(r.updated_at)
-    return mailer_pb2.Delivery(
+    message = mailer_pb2.Delivery(
         debt_id=r.debt_id,
         upload_id=r.upload_id,
-        status=r.status,
+        status=mailer_pb2.DeliveryStatus.ValueType(int(r.status)),
         recipient=mask_email(r.email),
         message_id=r.message_id,
         attempts=r.attempts,
         last_error=r.last_error,
         smtp_code=r.smtp_code,
-        updated_at=updated,
+        line=r.line,
     )
+    message.updated_at.FromDatetime(r.updated_at)
+    return message
 
 
 class MailerServicer(mailer_pb2_grpc.MailerServiceServicer):
-    def __init__(self, store: MailerStore, on_requeue) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, store: MailerStore, on_requeue: Callable[[], None]) -> None:
         self._store = store
         self._on_requeue = on_requeue
 
     async def GetDelivery(
         self, request: mailer_pb2.GetDeliveryRequest, context: grpc.aio.ServicerContext
     ) -> mailer_pb2.GetDeliveryResponse:
-        try:
-            debt_id = str(uuid.UUID(request.debt_id))
-        except ValueError:
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT, f"{request.debt_id!r} is not a debt id"
-            )
+        debt_id = await _uuid(request.debt_id, "debt_id", context)
         record = await asyncio.to_thread(self._store.get, debt_id)
         if record is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no delivery for debt {debt_id}")
+            await errors.not_found(
+                context,
+                "debt",
+                debt_id,
+                f"no delivery for debt {debt_id} (its boleto has not reached the mailer)",
+                "DELIVERY_NOT_FOUND",
+            )
         return mailer_pb2.GetDeliveryResponse(delivery=to_message(record))
 
     async def ListDeliveries(
         self, request: mailer_pb2.ListDeliveriesRequest, context: grpc.aio.ServicerContext
     ) -> mailer_pb2.ListDeliveriesResponse:
+        upload_id = await self._known_upload(request.upload_id, context)
         size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        after = 0
+        if request.page_token:
+            if not request.page_token.isdigit():
+                await errors.invalid_argument(context, "page_token", "not a token this API gave")
+            after = int(request.page_token)
         page = await asyncio.to_thread(
-            self._store.list_for_upload,
-            request.upload_id,
-            request.status,
-            request.page_token,
-            size + 1,
+            self._store.list_for_upload, upload_id, request.status, after, size + 1
         )
         more = len(page) > size
         page = page[:size]
         return mailer_pb2.ListDeliveriesResponse(
             deliveries=[to_message(r) for r in page],
-            next_page_token=page[-1].debt_id if more else "",
+            next_page_token=str(page[-1].line) if more else "",
         )
 
     async def RetryFailed(
         self, request: mailer_pb2.RetryFailedRequest, context: grpc.aio.ServicerContext
     ) -> mailer_pb2.RetryFailedResponse:
-        requeued = await asyncio.to_thread(self._store.retry_failed, request.upload_id)
+        upload_id = await self._known_upload(request.upload_id, context)
+        requeued = await asyncio.to_thread(self._store.retry_failed, upload_id)
         if requeued:
             self._on_requeue()
         return mailer_pb2.RetryFailedResponse(requeued=requeued)
+
+    async def _known_upload(self, raw: str, context: grpc.aio.ServicerContext) -> str:
+        upload_id = await _uuid(raw, "upload_id", context)
+        if not await asyncio.to_thread(self._store.knows_upload, upload_id):
+            await errors.not_found(
+                context,
+                "upload",
+                upload_id,
+                f"no boleto of upload {upload_id} reached the mailer "
+                "(unknown upload, or its boletos are still on the way)",
+                "UPLOAD_NOT_FOUND",
+            )
+        return upload_id
+
+
+async def _uuid(raw: str, field: str, context: grpc.aio.ServicerContext) -> str:
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        await errors.invalid_argument(context, field, "not a UUID", "INVALID_ID")

@@ -25,13 +25,9 @@ from typing import Literal, Self, get_args
 import aiosmtplib
 
 from mailer_service.domain.errors import InvalidMailSettings
+from mailer_service.domain.failures import PermanentFailure, Stage, one_line
 
-from .failures import (
-    PermanentFailure,
-    Stage,
-    classify,
-    one_line,
-)
+from .failures import classify
 from .rate_limit import TokenBucket
 
 __all__ = ["Security", "SendResult", "SmtpSender", "SmtpSettings"]

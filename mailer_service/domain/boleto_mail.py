@@ -28,6 +28,8 @@ class BoletoMail:
     due_date: date
     digitable_line: str
     nosso_numero: str
+    # The debt's line in its upload's file.
+    line: int = 0
 
     def __post_init__(self) -> None:
         check_debt_id(self.debt_id)
@@ -55,4 +57,5 @@ class BoletoMail:
             due_date=due_date,
             digitable_line=event.digitable_line,
             nosso_numero=event.nosso_numero,
+            line=event.line,
         )

@@ -14,18 +14,17 @@ import datetime as dt
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from prometheus_client import Counter
 
 from boletos.platform.logs import get_logger
-from mailer_service.delivery.backoff import retry_delay
-from mailer_service.delivery.failures import PermanentFailure, TemporaryFailure
-from mailer_service.delivery.smtp import SmtpSender
-from mailer_service.domain.boleto_mail import BoletoMail
+from mailer_service.domain.backoff import MAX_DELAY_SECONDS, retry_delay
 from mailer_service.domain.compose import compose_mail
+from mailer_service.domain.delivery import DeliveryStatus, Outcome, Queued
 from mailer_service.domain.errors import MailCompositionError
+from mailer_service.domain.failures import PermanentFailure, TemporaryFailure
 from mailer_service.domain.settings import MailSettings
-from mailer_service.store.repository import FAILED, PENDING, SENT, MailerStore, Outcome, Queued
 
 log = get_logger("mailer")
 
@@ -34,8 +33,34 @@ SENT_TOTAL = Counter("boletos_emails_sent_total", "E-mails the SMTP server accep
 FAILED_TOTAL = Counter("boletos_emails_failed_total", "E-mails given up on for good.")
 RETRIED_TOTAL = Counter("boletos_email_retries_total", "Failed attempts scheduled to retry.")
 
+PENDING, SENT, FAILED = DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED
+
 # Starts fetching the PDFs of the debts given, in order; each arrives when it can.
 PdfPrefetch = Callable[[Sequence[str]], Mapping[str, Awaitable[bytes]]]
+
+
+class Accepted(Protocol):
+    """The server's reply once it took responsibility for a message."""
+
+    code: int
+
+
+class Sender(Protocol):
+    """Sends one composed message; raises TemporaryFailure or PermanentFailure."""
+
+    async def send(self, sender: str, recipient: str, data: bytes) -> Accepted: ...
+
+
+class DeliveryQueue(Protocol):
+    """Where deliveries wait, are claimed with a lease, and their outcomes are recorded."""
+
+    def claim(self, limit: int, lease: dt.timedelta) -> list[Queued]: ...
+
+    def record(self, outcomes: Sequence[Outcome]) -> None: ...
+
+    def release(self, debt_ids: Sequence[str]) -> None: ...
+
+
 # Claims in flight at once: while one is recorded and the next claimed, the other keeps
 # every SMTP connection busy.
 LANES = 2
@@ -45,15 +70,15 @@ LANES = 2
 class RetryPolicy:
     max_attempts: int = 8
     base_seconds: float = 5.0
-    cap_seconds: float = 600.0
+    cap_seconds: float = MAX_DELAY_SECONDS
     lease_seconds: float = 120.0
 
 
 class DeliveryWorker:
     def __init__(
         self,
-        store: MailerStore,
-        sender: SmtpSender,
+        store: DeliveryQueue,
+        sender: Sender,
         prefetch_pdfs: PdfPrefetch,
         mail: MailSettings,
         policy: RetryPolicy,
@@ -109,13 +134,13 @@ class DeliveryWorker:
     ) -> tuple[list[Outcome], list[str]]:
         """The outcomes of the messages tried, and the debts left untried because the worker
         is stopping: a stop waits for the messages being sent, never for a whole claim."""
-        pdfs = self._prefetch_pdfs([item.debt_id for item in claimed])
+        pdfs = self._prefetch_pdfs([item.mail.debt_id for item in claimed])
 
         async def one(item: Queued) -> Outcome | None:
             async with gate:
                 if self._stopping.is_set():
                     return None
-                return await self._deliver(item, pdfs[item.debt_id])
+                return await self._deliver(item, pdfs[item.mail.debt_id])
 
         tasks = [asyncio.create_task(one(item)) for item in claimed]
         try:
@@ -129,27 +154,16 @@ class DeliveryWorker:
             self._store.record([o for o in finished if o is not None])
             raise
         outcomes = [o for o in results if o is not None]
-        untried = [item.debt_id for item, o in zip(claimed, results, strict=True) if o is None]
+        untried = [item.mail.debt_id for item, o in zip(claimed, results, strict=True) if o is None]
         return outcomes, untried
 
     async def _deliver(self, item: Queued, pdf_arrival: Awaitable[bytes]) -> Outcome:
         try:
             pdf = await pdf_arrival
-            mail = compose_mail(
-                BoletoMail(
-                    debt_id=item.debt_id,
-                    upload_id=item.upload_id,
-                    payer_name=item.payer_name,
-                    email=item.email,
-                    amount_cents=item.amount_cents,
-                    due_date=item.due_date,
-                    digitable_line=item.digitable_line,
-                    nosso_numero=item.nosso_numero,
-                ),
-                pdf,
-                self._mail,
+            mail = compose_mail(item.mail, pdf, self._mail)
+            accepted = await self._sender.send(
+                mail.envelope.sender, mail.envelope.recipient, mail.data
             )
-            await self._sender.send(mail.envelope.sender, mail.envelope.recipient, mail.data)
         except MailCompositionError as exc:
             return self._failed(item, f"cannot compose the e-mail: {exc}", 0)
         except PermanentFailure as exc:
@@ -159,19 +173,26 @@ class DeliveryWorker:
         except Exception as exc:  # noqa: BLE001 - the PDF fetch and the like: try again later
             return self._retry(item, f"{type(exc).__name__}: {exc}", 0)
         self.sent += 1
-        return Outcome(item.debt_id, item.upload_id, SENT, message_id=mail.envelope.message_id)
+        return Outcome(
+            item.mail.debt_id,
+            item.mail.upload_id,
+            SENT,
+            message_id=mail.envelope.message_id,
+            smtp_code=accepted.code,
+        )
 
     def _retry(self, item: Queued, reason: str, code: int) -> Outcome:
-        if item.attempts >= self._policy.max_attempts:
-            return self._failed(item, f"gave up after {item.attempts} attempts: {reason}", code)
+        tries = item.attempts_this_round
+        if tries >= self._policy.max_attempts:
+            return self._failed(item, f"gave up after {tries} attempts: {reason}", code)
         delay = retry_delay(
-            item.attempts, self._policy.base_seconds, self._policy.cap_seconds, self._random
+            tries, self._policy.base_seconds, self._policy.cap_seconds, self._random
         )
         self.retried += 1
         log.warning(
             "mailer.retry",
-            upload_id=item.upload_id,
-            debt_id=item.debt_id,
+            upload_id=item.mail.upload_id,
+            debt_id=item.mail.debt_id,
             attempt=item.attempts,
             smtp_code=code,
             reason=reason,
@@ -179,19 +200,24 @@ class DeliveryWorker:
         )
         retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
         return Outcome(
-            item.debt_id, item.upload_id, PENDING, error=reason, smtp_code=code, retry_at=retry_at
+            item.mail.debt_id,
+            item.mail.upload_id,
+            PENDING,
+            error=reason,
+            smtp_code=code,
+            retry_at=retry_at,
         )
 
     def _failed(self, item: Queued, reason: str, code: int) -> Outcome:
         self.failed += 1
         log.error(
             "mailer.failed",
-            upload_id=item.upload_id,
-            debt_id=item.debt_id,
+            upload_id=item.mail.upload_id,
+            debt_id=item.mail.debt_id,
             smtp_code=code,
             reason=reason,
         )
-        return Outcome(item.debt_id, item.upload_id, FAILED, error=reason, smtp_code=code)
+        return Outcome(item.mail.debt_id, item.mail.upload_id, FAILED, error=reason, smtp_code=code)
 
 
 def _count(outcomes: list[Outcome]) -> None:

@@ -5,57 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from boletos.platform.database import writing
 from boletos.platform.nats_streams import SUBJECT_EMAILS_FAILED, SUBJECT_EMAILS_SENT
-from boletos.platform.outbox import OutboxStore, insert_events
+from boletos.platform.outbox import Event, OutboxStore, insert_events
 from boletos.v1 import events_pb2
+from mailer_service.domain.boleto_mail import BoletoMail
+from mailer_service.domain.delivery import DeliveryRecord, DeliveryStatus, Outcome, Queued
 from mailer_service.store.tables import deliveries, outbox
 
-PENDING, SENDING, SENT, FAILED = 1, 2, 3, 4
-
-
-@dataclass(frozen=True, slots=True)
-class Queued:
-    """A delivery claimed for sending."""
-
-    debt_id: str
-    upload_id: str
-    email: str
-    payer_name: str
-    amount_cents: int
-    due_date: dt.date
-    digitable_line: str
-    nosso_numero: str
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryRecord:
-    debt_id: str
-    upload_id: str
-    email: str
-    status: int
-    attempts: int
-    last_error: str
-    smtp_code: int
-    message_id: str
-    updated_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    debt_id: str
-    upload_id: str
-    status: int  # SENT, FAILED, or PENDING for a retry
-    message_id: str = ""
-    error: str = ""
-    smtp_code: int = 0
-    retry_at: dt.datetime | None = None
+PENDING, SENDING, SENT, FAILED = (
+    DeliveryStatus.PENDING,
+    DeliveryStatus.SENDING,
+    DeliveryStatus.SENT,
+    DeliveryStatus.FAILED,
+)
 
 
 def _now() -> dt.datetime:
@@ -68,33 +37,31 @@ class MailerStore:
         self.outbox = OutboxStore(engine, outbox)
         self._sqlite = engine.dialect.name == "sqlite"
 
-    def enqueue(self, boletos: Sequence[events_pb2.IssuedBoleto]) -> int:
+    def enqueue(self, mails: Sequence[BoletoMail]) -> int:
         """One pending delivery per debt; a debt already queued (a redelivered or re-sent
         event) is left as it is. Returns how many were new."""
-        if not boletos:
+        if not mails:
             return 0
         now = _now()
         rows = [
             {
-                "debt_id": self._key(b.debt_id),
-                "upload_id": b.upload_id,
-                "email": b.email,
-                "payer_name": b.payer_name,
-                "amount_cents": b.amount_cents,
-                "due_date": dt.date.fromisoformat(b.due_date),
-                "digitable_line": b.digitable_line,
-                "nosso_numero": b.nosso_numero,
+                "debt_id": self._key(m.debt_id),
+                "upload_id": m.upload_id,
+                "line": m.line,
+                "email": m.email,
+                "payer_name": m.payer_name,
+                "amount_cents": m.amount_cents,
+                "due_date": m.due_date,
+                "digitable_line": m.digitable_line,
+                "nosso_numero": m.nosso_numero,
                 "status": PENDING,
                 "due_at": now,
                 "updated_at": now,
             }
-            for b in boletos
+            for m in mails
         ]
-        insert = (
-            sa.dialects.sqlite.insert(deliveries)
-            if self._sqlite
-            else sa.dialects.postgresql.insert(deliveries)
-        ).on_conflict_do_nothing(index_elements=["debt_id"])
+        dialect = sqlite if self._sqlite else postgresql
+        insert = dialect.insert(deliveries).on_conflict_do_nothing(index_elements=["debt_id"])
         with writing(self.engine) as conn:
             return conn.execute(insert, rows).rowcount
 
@@ -122,11 +89,14 @@ class MailerStore:
             )
             rows = conn.execute(
                 sa.select(
-                    c.debt_id, c.upload_id, c.email, c.payer_name, c.amount_cents, c.due_date,
-                    c.digitable_line, c.nosso_numero, c.attempts,
+                    c.debt_id, c.upload_id, c.payer_name, c.email, c.amount_cents, c.due_date,
+                    c.digitable_line, c.nosso_numero, c.line, c.attempts, c.attempts_before_retry,
                 ).where(c.debt_id.in_(keys))
             ).all()  # fmt: skip
-        return [Queued(self._id(r[0]), *r[1:]) for r in rows]
+        return [
+            Queued(BoletoMail(self._id(r[0]), *r[1:9]), attempts=r[9], attempts_before_retry=r[10])
+            for r in rows
+        ]
 
     def record(self, outcomes: Sequence[Outcome]) -> None:
         """Stores the outcomes and their EmailsSent / EmailsFailed events together."""
@@ -161,7 +131,7 @@ class MailerStore:
                     for o in outcomes
                 ],
             )
-            events = []
+            events: list[Event] = []
             if sent:
                 payload = events_pb2.EmailsSent(
                     emails=[
@@ -204,13 +174,25 @@ class MailerStore:
             )
 
     def retry_failed(self, upload_id: str) -> int:
+        """Failed deliveries of the upload back to pending, each with a fresh retry budget;
+        the attempts already made stay counted."""
         c = deliveries.c
+        now = _now()
         with writing(self.engine) as conn:
             return conn.execute(
                 deliveries.update()
                 .where(c.upload_id == upload_id, c.status == FAILED)
-                .values(status=PENDING, attempts=0, due_at=_now(), updated_at=_now())
+                .values(
+                    status=PENDING, attempts_before_retry=c.attempts, due_at=now, updated_at=now
+                )
             ).rowcount
+
+    def knows_upload(self, upload_id: str) -> bool:
+        """Whether any boleto of the upload reached the mailer."""
+        c = deliveries.c
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(c.debt_id).where(c.upload_id == upload_id).limit(1))
+            return found.first() is not None
 
     def get(self, debt_id: str) -> DeliveryRecord | None:
         with self.engine.connect() as conn:
@@ -220,16 +202,18 @@ class MailerStore:
         return self._record(row) if row else None
 
     def list_for_upload(
-        self, upload_id: str, status: int, after: str, limit: int
+        self, upload_id: str, status: int, after_line: int, limit: int
     ) -> list[DeliveryRecord]:
+        """An upload's deliveries in file line order, after `after_line`."""
         c = deliveries.c
         query = (
-            self._record_query().where(c.upload_id == upload_id).order_by(c.debt_id).limit(limit)
+            self._record_query()
+            .where(c.upload_id == upload_id, c.line > after_line)
+            .order_by(c.line)
+            .limit(limit)
         )
         if status:
             query = query.where(c.status == status)
-        if after:
-            query = query.where(c.debt_id > self._key(after))
         with self.engine.connect() as conn:
             return [self._record(r) for r in conn.execute(query)]
 
@@ -238,17 +222,21 @@ class MailerStore:
         with self.engine.connect() as conn:
             return dict(conn.execute(sa.select(c.status, sa.func.count()).group_by(c.status)).all())
 
-    def _record_query(self) -> sa.Select:  # type: ignore[type-arg]
+    def _record_query(self) -> sa.Select[Any]:
         c = deliveries.c
         return sa.select(
             c.debt_id, c.upload_id, c.email, c.status, c.attempts, c.last_error, c.smtp_code,
-            c.message_id, c.updated_at,
+            c.message_id, c.updated_at, c.line,
         )  # fmt: skip
 
-    def _record(self, row: sa.Row) -> DeliveryRecord:  # type: ignore[type-arg]
-        values = list(row)
-        values[0] = self._id(values[0])
-        return DeliveryRecord(*values)
+    def _record(self, row: sa.Row[Any]) -> DeliveryRecord:
+        debt_id, upload_id, email, status, attempts, error, code, message_id, updated, line = row
+        if updated.tzinfo is None:
+            updated = updated.replace(tzinfo=dt.UTC)  # SQLite keeps no zone; all is UTC
+        return DeliveryRecord(
+            self._id(debt_id), upload_id, email, DeliveryStatus(status), attempts, error, code,
+            message_id, updated, line,
+        )  # fmt: skip
 
     def _key(self, debt_id: str) -> bytes | str:
         return uuid.UUID(debt_id).bytes if self._sqlite else debt_id

@@ -17,6 +17,8 @@ deliveries = sa.Table(
     metadata,
     sa.Column("debt_id", DebtKey, primary_key=True),
     sa.Column("upload_id", sa.String(36), nullable=False),
+    # The debt's line in its upload's file: deliveries are listed in file order.
+    sa.Column("line", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("email", sa.String(254), nullable=False),
     sa.Column("payer_name", sa.String(200), nullable=False),
     sa.Column("amount_cents", sa.BigInteger, nullable=False),
@@ -25,6 +27,8 @@ deliveries = sa.Table(
     sa.Column("nosso_numero", sa.String(32), nullable=False),
     sa.Column("status", sa.SmallInteger, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    # Attempts made before the last RetryFailed; the retry budget counts from there.
+    sa.Column("attempts_before_retry", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text, nullable=False, server_default=""),
     sa.Column("smtp_code", sa.Integer, nullable=False, server_default="0"),
     sa.Column("message_id", sa.String(200), nullable=False, server_default=""),
@@ -32,7 +36,7 @@ deliveries = sa.Table(
     sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_deliveries_queue", "status", "due_at"),
-    sa.Index("ix_deliveries_upload", "upload_id", "status"),
+    sa.Index("ix_deliveries_upload", "upload_id", "line"),
 )
 
 outbox = outbox_table(metadata)

@@ -15,6 +15,7 @@ import pytest
 
 from boleto_service.documents import BoletoDocument, PayerIdKind, render_pdf
 from boleto_service.domain import BeneficiaryConfig, OverduePolicy, issue_boleto
+from boleto_service.domain.boleto import Boleto, Payer
 from tests.support.beneficiaries import BB, ITAU
 from tests.support.scan import rasterize, require_tool, scan
 
@@ -36,14 +37,17 @@ CASES = [
 
 def document(config: BeneficiaryConfig, sequence: int, amount: int | Decimal, due: date):
     issued = issue_boleto(config, sequence, amount, due, TODAY, POLICY)
-    return BoletoDocument.from_issued(
-        issued,
+    return BoletoDocument.of(
+        Boleto(
+            debt_id="8291a4c4-3b1e-4c3f-9e6b-5a7f6d9c2e10",
+            upload_id="",
+            line=2,
+            sequence=1,
+            issue_date=TODAY,
+            payer=Payer("Miss Lisa Wright MD", "4821", PayerIdKind.OTHER, ""),
+            numbers=issued,
+        ),
         config,
-        payer_name="Miss Lisa Wright MD",
-        payer_government_id="4821",
-        government_id_kind=PayerIdKind.OTHER,
-        debt_id="8291a4c4-3b1e-4c3f-9e6b-5a7f6d9c2e10",
-        issue_date=TODAY,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -34,4 +35,15 @@ async def running_service(
     finally:
         await channel.close()
         stop.set()
-        await asyncio.wait_for(task, 60)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 60)
+        except TimeoutError:
+            # Say what is still running: a stop that hangs must be fixed, not waited out.
+            stuck = [t for t in asyncio.all_tasks() if not t.done()]
+            report = io.StringIO()
+            for t in stuck:
+                t.print_stack(limit=8, file=report)
+            task.cancel()
+            raise AssertionError(
+                f"the service did not stop within 60 s:\n{report.getvalue()}"
+            ) from None

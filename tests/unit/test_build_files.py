@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import yaml
 from packaging.requirements import Requirement
@@ -94,10 +96,23 @@ def _compose_services() -> dict[str, dict]:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
 
 
-def _settings_read_by(module: str) -> dict[str, str]:
-    """Environment variable -> default, as the service's config module reads them."""
-    source = (ROOT / module / "config.py").read_text()
-    return dict(re.findall(r'env_\w+\(\s*env,\s*"([A-Z_]+)",\s*"?([^",)]*)', source))
+class _RecordingEnv(dict[str, str]):
+    """An empty environment that remembers every variable asked of it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+def _settings_read_by(module: str) -> tuple[set[str], Any]:
+    """The variables the service's configuration reads, and its settings by default."""
+    env = _RecordingEnv()
+    settings = importlib.import_module(f"{module}.config").Settings.from_env(env)
+    return env.asked, settings
 
 
 def test_compose_runs_each_service_as_its_code_expects() -> None:
@@ -106,13 +121,13 @@ def test_compose_runs_each_service_as_its_code_expects() -> None:
     for name, spec in services.items():
         assert spec["command"] == ["python", "-m", name]
         assert (ROOT / name / "__main__.py").is_file(), f"{name} has no entry point"
-        known = _settings_read_by(name)
+        known, defaults = _settings_read_by(name)
         env = spec["environment"]
-        unknown = set(env) - set(known)
+        unknown = set(env) - known
         assert not unknown, f"{name}: compose sets {unknown}, which its config never reads"
         # The container listens where the service listens by default.
         assert (
-            env["GRPC_LISTEN_ADDR"].rsplit(":", 1)[1] == known["GRPC_LISTEN_ADDR"].rsplit(":")[-1]
+            env["GRPC_LISTEN_ADDR"].rsplit(":", 1)[1] == defaults.grpc_listen_addr.rsplit(":")[-1]
         )
         for dependency in spec["depends_on"]:
             assert dependency in _compose_services(), f"{name} depends on unknown {dependency}"

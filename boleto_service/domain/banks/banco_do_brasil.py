@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..errors import Problem
 from .base import ensure_sequence, is_digits
 
 if TYPE_CHECKING:
@@ -22,24 +23,37 @@ class BancoDoBrasil:
     code = "001"
     name = "Banco do Brasil"
 
-    def configuration_problems(self, config: BeneficiaryConfig) -> list[str]:
-        problems = []
+    def configuration_problems(self, config: BeneficiaryConfig) -> list[Problem]:
+        problems: list[Problem] = []
         if not is_digits(config.convenio, CONVENIO_DIGITS, CONVENIO_DIGITS):
             # 4-, 6- and 8-digit convênios put different fields in the campo livre.
             problems.append(
-                f"Banco do Brasil convênio must have {CONVENIO_DIGITS} digits for this layout, "
-                f"got {config.convenio!r}"
+                Problem(
+                    "convenio",
+                    f"Banco do Brasil convênio must have {CONVENIO_DIGITS} digits for this "
+                    f"layout, got {config.convenio!r}",
+                )
             )
         if config.carteira not in SUPPORTED_CARTEIRAS:
             problems.append(
-                f"Banco do Brasil carteira must be one of {', '.join(SUPPORTED_CARTEIRAS)} "
-                f"with a 7-digit convênio, got {config.carteira!r}"
+                Problem(
+                    "carteira",
+                    f"Banco do Brasil carteira must be one of {', '.join(SUPPORTED_CARTEIRAS)} "
+                    f"with a 7-digit convênio, got {config.carteira!r}",
+                )
             )
         if not is_digits(config.conta, 1, 8):
-            problems.append(f"Banco do Brasil conta must have 1 to 8 digits, got {config.conta!r}")
+            problems.append(
+                Problem(
+                    "conta", f"Banco do Brasil conta must have 1 to 8 digits, got {config.conta!r}"
+                )
+            )
         if not (is_digits(config.conta_dv, 1, 1) or config.conta_dv == "X"):
             problems.append(
-                f"Banco do Brasil conta DV must be one digit or X, got {config.conta_dv!r}"
+                Problem(
+                    "conta_dv",
+                    f"Banco do Brasil conta DV must be one digit or X, got {config.conta_dv!r}",
+                )
             )
         return problems
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from ..errors import NossoNumeroOutOfRange
+from ..errors import NossoNumeroOutOfRange, Problem
 
 if TYPE_CHECKING:
     from ..beneficiary import BeneficiaryConfig
@@ -21,7 +21,7 @@ class Bank(Protocol):
     @property
     def name(self) -> str: ...
 
-    def configuration_problems(self, config: BeneficiaryConfig) -> list[str]:
+    def configuration_problems(self, config: BeneficiaryConfig) -> list[Problem]:
         """Every reason this bank cannot issue boletos with `config` (empty when usable)."""
         ...
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..checkdigits import mod10
+from ..errors import Problem
 from .base import ensure_sequence, is_digits
 
 if TYPE_CHECKING:
@@ -35,28 +36,40 @@ class Itau:
     code = "341"
     name = "Itaú"
 
-    def configuration_problems(self, config: BeneficiaryConfig) -> list[str]:
-        problems = []
+    def configuration_problems(self, config: BeneficiaryConfig) -> list[Problem]:
+        problems: list[Problem] = []
         if config.carteira not in SUPPORTED_CARTEIRAS:
             problems.append(
-                f"Itaú carteira must be one of {', '.join(SUPPORTED_CARTEIRAS)}, "
-                f"got {config.carteira!r}"
+                Problem(
+                    "carteira",
+                    f"Itaú carteira must be one of {', '.join(SUPPORTED_CARTEIRAS)}, "
+                    f"got {config.carteira!r}",
+                )
             )
         if not is_digits(config.conta, 5, 5):
             problems.append(
-                f"Itaú conta must have 5 digits (pad with leading zeros), got {config.conta!r}"
+                Problem(
+                    "conta",
+                    f"Itaú conta must have 5 digits (pad with leading zeros), got {config.conta!r}",
+                )
             )
         elif is_digits(config.agencia, 4, 4):
             expected = str(account_dac(config.agencia, config.conta))
             if config.conta_dv != expected:
                 problems.append(
-                    f"Itaú conta DV for agência {config.agencia} conta {config.conta} "
-                    f"is {expected}, got {config.conta_dv!r}"
+                    Problem(
+                        "conta_dv",
+                        f"Itaú conta DV for agência {config.agencia} conta {config.conta} "
+                        f"is {expected}, got {config.conta_dv!r}",
+                    )
                 )
         if config.convenio:
             problems.append(
-                "Itaú boletos of these carteiras carry no convênio; leave it empty, "
-                f"got {config.convenio!r}"
+                Problem(
+                    "convenio",
+                    "Itaú boletos of these carteiras carry no convênio; leave it empty, "
+                    f"got {config.convenio!r}",
+                )
             )
         return problems
 

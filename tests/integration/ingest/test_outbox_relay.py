@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from boletos.platform.nats_streams import ensure_streams
 from boletos.platform.outbox import OutboxRelay
+from ingest_service.service.events import upload_completed
 from ingest_service.service.upload_session import UploadSession
 from ingest_service.store.engine import create_engine, create_schema
 from ingest_service.store.repository import IngestStore
@@ -34,7 +35,7 @@ async def test_relay_publishes_what_a_crash_left_pending_exactly_once(database_u
     rows = valid_rows(2300)
     engine = create_engine(database_url)
     create_schema(engine)
-    store = IngestStore(engine)
+    store = IngestStore(engine, upload_completed)
     await _ingest_without_publishing(store, csv_bytes(rows))
     pending = store.outbox.unpublished_count()
     assert pending >= 3  # small blocks: several events per upload
@@ -67,7 +68,7 @@ async def test_relay_publishes_what_a_crash_left_pending_exactly_once(database_u
 async def test_outbox_rows_commit_with_their_debts(database_url):
     engine = create_engine(database_url)
     create_schema(engine)
-    store = IngestStore(engine)
+    store = IngestStore(engine, upload_completed)
     await _ingest_without_publishing(store, csv_bytes(valid_rows(1500)))
     with engine.connect() as conn:
         debts = conn.execute(sa.text("SELECT count(*) FROM debts")).scalar_one()

@@ -22,7 +22,7 @@ _VALID_ITAU = dict(
 def _problems(**fields: str) -> tuple[str, ...]:
     with pytest.raises(InvalidBeneficiaryConfig) as refused:
         BeneficiaryConfig(**fields)
-    return refused.value.problems
+    return tuple(p.text for p in refused.value.problems)
 
 
 def test_valid_configurations() -> None:

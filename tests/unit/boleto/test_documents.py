@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,7 @@ from boleto_service.documents.layout import (
 from boleto_service.documents.render import field_texts
 from boleto_service.documents.text import Font, encode, escape, fit, width
 from boleto_service.domain import OverduePolicy, issue_boleto
+from boleto_service.domain.boleto import Boleto, Payer
 from tests.support.beneficiaries import BB, ITAU
 
 TODAY = date(2025, 11, 26)
@@ -44,31 +46,38 @@ DEBT_ID = "8291a4c4-3b1e-4c3f-9e6b-5a7f6d9c2e10"
 
 def overdue_document(**payer: object) -> BoletoDocument:
     issued = issue_boleto(BB, 42, Decimal("1234.56"), date(2024, 10, 4), TODAY, POLICY)
-    fields: dict[str, object] = {
-        "payer_name": "Miss Lisa Wright MD",
-        "payer_government_id": "52998224725",
+    fields: dict[str, Any] = {
+        "name": "Miss Lisa Wright MD",
+        "government_id": "52998224725",
         "government_id_kind": PayerIdKind.CPF,
+        "email": "",
     }
     fields.update(payer)
-    return BoletoDocument.from_issued(
-        issued,
-        BB,
+    boleto = Boleto(
         debt_id=DEBT_ID,
+        upload_id="",
+        line=2,
+        sequence=42,
         issue_date=TODAY,
-        **fields,  # type: ignore[arg-type]
+        payer=Payer(**fields),
+        numbers=issued,
     )
+    return BoletoDocument.of(boleto, BB)
 
 
 def current_document() -> BoletoDocument:
     issued = issue_boleto(ITAU, 12345678, 150_000, date(2026, 1, 15), TODAY, POLICY)
-    return BoletoDocument.from_issued(
-        issued,
+    return BoletoDocument.of(
+        Boleto(
+            debt_id=DEBT_ID,
+            upload_id="",
+            line=2,
+            sequence=1,
+            issue_date=TODAY,
+            payer=Payer("Empresa Pagadora S.A.", "11222333000181", PayerIdKind.CNPJ, ""),
+            numbers=issued,
+        ),
         ITAU,
-        payer_name="Empresa Pagadora S.A.",
-        payer_government_id="11222333000181",
-        government_id_kind=PayerIdKind.CNPJ,
-        debt_id=DEBT_ID,
-        issue_date=TODAY,
     )
 
 
@@ -155,20 +164,23 @@ def test_current_debt_keeps_its_date_and_has_no_instructions() -> None:
     ],
 )
 def test_payer_id_is_formatted_by_its_kind(government_id: str, kind: int, printed: str) -> None:
-    doc = overdue_document(payer_government_id=government_id, government_id_kind=kind)
+    doc = overdue_document(government_id=government_id, government_id_kind=kind)
     assert doc.payer_id == printed
 
 
 def test_extra_instructions_follow_the_charges() -> None:
     issued = issue_boleto(BB, 1, 1000, date(2024, 1, 2), TODAY, POLICY)
-    doc = BoletoDocument.from_issued(
-        issued,
+    doc = BoletoDocument.of(
+        Boleto(
+            debt_id=DEBT_ID,
+            upload_id="",
+            line=2,
+            sequence=1,
+            issue_date=TODAY,
+            payer=Payer(" Ana ", "1000", PayerIdKind.OTHER, ""),
+            numbers=issued,
+        ),
         BB,
-        payer_name=" Ana ",
-        payer_government_id="1000",
-        government_id_kind=PayerIdKind.OTHER,
-        debt_id=DEBT_ID,
-        issue_date=TODAY,
         extra_instructions=("Em caso de dúvida, fale com o beneficiário.",),
     )
     assert doc.payer_name == "Ana"
@@ -276,14 +288,14 @@ def test_page_shows_every_field_with_pt_br_amounts() -> None:
 
 
 def test_special_characters_in_names_are_escaped_and_still_shown() -> None:
-    pdf = render_pdf(overdue_document(payer_name="Ana (Filial) \\ Sul"))
+    pdf = render_pdf(overdue_document(name="Ana (Filial) \\ Sul"))
     assert b"Ana \\(Filial\\) \\\\ Sul" in content_stream(pdf)
     assert b"Ana (Filial) \\ Sul" in shown_strings(pdf)
 
 
 def test_long_names_are_cut_but_the_beneficiary_cnpj_is_not() -> None:
     long_name = "Maria da Conceição Albuquerque de Oliveira e Souza Bragança " * 3
-    shown = shown_strings(render_pdf(overdue_document(payer_name=long_name)))
+    shown = shown_strings(render_pdf(overdue_document(name=long_name)))
     cut = [text for text in shown if text.startswith(b"Maria da Concei")]
     assert cut and all(text.endswith(b"\x85") for text in cut)
     assert b"CNPJ 11.222.333/0001-81" in shown
@@ -330,7 +342,7 @@ def test_files_stay_small() -> None:
         for doc in (
             overdue_document(),
             current_document(),
-            overdue_document(payer_name=long_text, government_id_kind=PayerIdKind.OTHER),
+            overdue_document(name=long_text, government_id_kind=PayerIdKind.OTHER),
         )
     ]
     # About 2.6 KB each: 1.1 million of them take under 3 GB.

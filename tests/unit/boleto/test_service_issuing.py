@@ -8,10 +8,9 @@ from decimal import Decimal
 import pytest
 
 from boleto_service.config import Settings
+from boleto_service.domain.boleto import Boleto, Refusal
 from boleto_service.domain.issuing import BoletoIssuer
 from boleto_service.service.issuing import (
-    BoletoRecord,
-    Failure,
     failed_event,
     issue,
     issued_event,
@@ -51,39 +50,50 @@ def test_overdue_debt_is_redated_and_charged_per_policy() -> None:
         sequence=42,
         today=TODAY,
     )
-    assert isinstance(record, BoletoRecord)
+    assert isinstance(record, Boleto)
+    charges = record.charges
     assert record.due_date == TODAY + dt.timedelta(days=5)
-    assert record.original_due_date == dt.date(2023, 5, 1)
-    assert record.principal_cents == 781100
-    assert record.fine_cents == 15622  # 2 % of R$ 7.811,00
-    assert record.interest_cents > 0
-    assert record.amount_cents == record.principal_cents + record.fine_cents + record.interest_cents
-    assert int(record.barcode[9:19]) == record.amount_cents
-    assert record.nosso_numero.endswith("42")
-    assert (record.line, record.upload_id, record.payer_government_id) == (7, "u-1", "4821")
+    assert charges.original_due_date == dt.date(2023, 5, 1)
+    assert charges.principal_cents == 781100
+    assert charges.fine_cents == 15622  # 2 % of R$ 7.811,00
+    assert charges.interest_cents > 0
+    assert record.amount_cents == (
+        charges.principal_cents + charges.fine_cents + charges.interest_cents
+    )
+    assert int(record.numbers.barcode[9:19]) == record.amount_cents
+    assert record.numbers.nosso_numero.endswith("42")
+    assert (record.line, record.upload_id, record.payer.government_id) == (7, "u-1", "4821")
 
 
 def test_debt_not_yet_due_keeps_its_date_and_amount() -> None:
     record = issue(issuer(), "u-1", debt(due_date="2027-01-10"), sequence=1, today=TODAY)
-    assert isinstance(record, BoletoRecord)
+    assert isinstance(record, Boleto)
     assert (record.due_date, record.amount_cents) == (dt.date(2027, 1, 10), 781100)
 
 
 def test_due_date_beyond_the_payable_window_is_a_failure_with_a_reason() -> None:
     outcome = issue(issuer(), "u-1", debt(due_date="2049-01-01"), sequence=1, today=TODAY)
-    assert isinstance(outcome, Failure)
+    assert isinstance(outcome, Refusal)
     assert outcome.debt_id == debt().debt_id
     assert outcome.reason
 
 
 def test_events_carry_what_the_mailer_and_progress_need() -> None:
     record = issue(issuer(), "u-1", debt(), sequence=3, today=TODAY)
-    assert isinstance(record, BoletoRecord)
+    assert isinstance(record, Boleto)
     message = events_pb2.BoletosIssued.FromString(issued_event([record]))
     (boleto,) = message.boletos
-    assert (boleto.debt_id, boleto.upload_id, boleto.email) == (record.debt_id, "u-1", record.email)
-    assert (boleto.barcode, boleto.digitable_line) == (record.barcode, record.digitable_line)
-    failed = events_pb2.BoletosFailed.FromString(failed_event([Failure("d", "u", 2, "why")]))
+    assert (boleto.debt_id, boleto.upload_id, boleto.email, boleto.line) == (
+        record.debt_id,
+        "u-1",
+        record.payer.email,
+        7,
+    )
+    assert (boleto.barcode, boleto.digitable_line) == (
+        record.numbers.barcode,
+        record.numbers.linha_digitavel_formatted,
+    )
+    failed = events_pb2.BoletosFailed.FromString(failed_event([Refusal("d", "u", 2, "why")]))
     assert failed.failures[0].reason == "why"
 
 
@@ -95,6 +105,10 @@ def test_brazilian_date_is_three_hours_behind_utc() -> None:
 def test_bad_configuration_is_refused_with_the_variable_named() -> None:
     with pytest.raises(ConfigError, match="OVERDUE_FINE_PERCENT"):
         Settings.from_env({"OVERDUE_FINE_PERCENT": "two"})
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="^BENEFICIARY_CNPJ: "):
         Settings.from_env({"BENEFICIARY_CNPJ": "123"})
+    with pytest.raises(ConfigError, match="^BENEFICIARY_BANK_CODE: bank code '999'"):
+        Settings.from_env({"BENEFICIARY_BANK_CODE": "999"})
+    with pytest.raises(ConfigError, match="BENEFICIARY_CONVENIO: .* 7 digits"):
+        Settings.from_env({"BENEFICIARY_CONVENIO": "12"})
     assert Settings.from_env({"OVERDUE_FINE_PERCENT": "2.5"}).overdue.fine_percent == Decimal("2.5")

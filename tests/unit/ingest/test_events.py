@@ -8,21 +8,21 @@ import pytest
 
 from boletos.platform.nats_streams import SUBJECT_DEBTS_IMPORTED
 from boletos.v1 import events_pb2
-from ingest_service.domain.validation import ValidRow, content_hash
-from ingest_service.messaging.events import DEBTS_PER_EVENT, event_bodies, keep_only, stamped
+from ingest_service.domain.columns import ValidRow, content_hash
+from ingest_service.service.events import DEBTS_PER_EVENT, event_bodies, keep_only, stamped
 
 
 def valid_row(i: int, government_id: str = "1234", line: int | None = None) -> ValidRow:
     name, email, cents, due = f"Person {i}", f"p{i}@example.com", 100 + i, "2023-05-17"
-    return (
-        str(uuid.UUID(int=i)),
+    return ValidRow(
         name,
         government_id,
         email,
         cents,
         due,
+        str(uuid.UUID(int=i)),
         i + 2 if line is None else line,
-        content_hash(name, government_id, email, cents, due),
+        content_hash((name, government_id, email, cents, due)),
     )
 
 
@@ -67,8 +67,7 @@ def test_government_id_kind_is_always_set(government_id: str, kind: int) -> None
 
 
 def test_large_amounts_survive_as_int64_cents() -> None:
-    row = valid_row(1)
-    row = (*row[:4], 99_999_999_99, *row[5:])
+    row = valid_row(1)._replace(amount_cents=99_999_999_99)
     [body] = event_bodies([row])
     assert debts_of(body)[0].amount_cents == 99_999_999_99
 
@@ -78,7 +77,7 @@ def test_bodies_hold_at_most_per_event_debts_in_order() -> None:
     bodies = event_bodies(rows)
     assert [len(debts_of(b)) for b in bodies] == [DEBTS_PER_EVENT, DEBTS_PER_EVENT, 1]
     ids = [d.debt_id for b in bodies for d in debts_of(b)]
-    assert ids == [r[0] for r in rows]
+    assert ids == [r.debt_id for r in rows]
 
 
 def test_per_event_can_be_chosen() -> None:
@@ -101,7 +100,7 @@ def test_stamped_payload_is_the_whole_message() -> None:
     message = events_pb2.DebtsImported.FromString(payload)
     assert message.upload_id == "up-1"
     assert message.batch_seq == 4
-    assert [d.debt_id for d in message.debts] == [r[0] for r in rows]
+    assert [d.debt_id for d in message.debts] == [r.debt_id for r in rows]
     assert message.debts == events_pb2.DebtsImported.FromString(body).debts
 
 
@@ -126,7 +125,7 @@ def test_keep_only_tells_repeated_ids_apart_by_line() -> None:
     rows = [valid_row(1, line=2), valid_row(1, line=9)]
     [body] = event_bodies(rows)
     [debt] = debts_of(keep_only(body, [9]))
-    assert (debt.debt_id, debt.line) == (rows[0][0], 9)
+    assert (debt.debt_id, debt.line) == (rows[0].debt_id, 9)
 
 
 def test_keep_only_nothing_leaves_an_empty_body() -> None:

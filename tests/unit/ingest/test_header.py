@@ -6,25 +6,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ingest_service.domain.columns import COLUMN_NAMES
 from ingest_service.domain.errors import HeaderError
-from ingest_service.domain.header import COLUMNS, Header, parse_header
+from ingest_service.domain.header import Header, parse_header
 
 CANONICAL = b"name,governmentId,email,debtAmount,debtDueDate,debtId"
 
 
 def test_canonical_header_maps_each_column_to_its_own_position() -> None:
     header = parse_header(CANONICAL)
-    assert header == Header(names=COLUMNS, positions=(0, 1, 2, 3, 4, 5))
+    assert header == Header(names=COLUMN_NAMES, positions=(0, 1, 2, 3, 4, 5))
     assert header.is_canonical_order
 
 
 def test_positions_follow_the_canonical_order_for_a_shuffled_header() -> None:
     header = parse_header(b"debtId,name,email,governmentId,debtDueDate,debtAmount")
-    # positions[i] is where COLUMNS[i] sits in the file.
+    # positions[i] is where COLUMN_NAMES[i] sits in the file.
     assert header.positions == (1, 3, 2, 5, 4, 0)
     assert not header.is_canonical_order
     assert header.column_at(0) == "debtId"
-    assert header.column_at(header.positions[COLUMNS.index("debtAmount")]) == "debtAmount"
+    assert header.column_at(header.positions[COLUMN_NAMES.index("debtAmount")]) == "debtAmount"
 
 
 @pytest.mark.parametrize("spelling", ["debtId", "debtID", "DEBTID", "debtid"])
@@ -37,24 +38,24 @@ def test_column_names_match_without_regard_to_case(spelling: str) -> None:
 
 def test_surrounding_whitespace_is_ignored() -> None:
     header = parse_header(b" name ,\tgovernmentId, email,debtAmount ,debtDueDate,  debtId  ")
-    assert header.names == COLUMNS
+    assert header.names == COLUMN_NAMES
     assert header.positions == (0, 1, 2, 3, 4, 5)
 
 
 def test_bom_and_crlf_are_ignored() -> None:
     header = parse_header(b"\xef\xbb\xbf" + CANONICAL + b"\r\n")
-    assert header.names == COLUMNS
+    assert header.names == COLUMN_NAMES
     assert header.positions == (0, 1, 2, 3, 4, 5)
 
 
 def test_quoted_column_names_are_read_as_csv() -> None:
     header = parse_header(b'"name","governmentId",email,debtAmount,debtDueDate,"debtId"')
-    assert header.names == COLUMNS
+    assert header.names == COLUMN_NAMES
 
 
 @st.composite
 def shuffled_headers(draw: st.DrawFn) -> tuple[list[str], bytes]:
-    order = draw(st.permutations(COLUMNS))
+    order = draw(st.permutations(COLUMN_NAMES))
     spelled = []
     for name in order:
         case = draw(st.sampled_from([str, str.upper, str.lower, str.swapcase]))
@@ -67,7 +68,7 @@ def shuffled_headers(draw: st.DrawFn) -> tuple[list[str], bytes]:
 def test_any_order_and_case_gives_the_right_positions(case: tuple[list[str], bytes]) -> None:
     order, line = case
     header = parse_header(line)
-    for canonical_index, canonical in enumerate(COLUMNS):
+    for canonical_index, canonical in enumerate(COLUMN_NAMES):
         position = header.positions[canonical_index]
         assert order[position] == canonical
         assert header.column_at(position).lower() == canonical.lower()
@@ -114,14 +115,14 @@ def test_repeated_column_is_named_in_the_files_spelling() -> None:
 
 def test_error_message_lists_the_expected_columns() -> None:
     message = _message(b"foo")
-    assert ",".join(COLUMNS) in message
+    assert ",".join(COLUMN_NAMES) in message
 
 
 @pytest.mark.parametrize("line", [b"", b"\r\n", b"   ", b"\xef\xbb\xbf"])
 def test_empty_file_or_blank_first_line(line: bytes) -> None:
     message = _message(line)
     assert "empty" in message
-    assert ",".join(COLUMNS) in message
+    assert ",".join(COLUMN_NAMES) in message
 
 
 def test_header_that_is_not_utf8() -> None:

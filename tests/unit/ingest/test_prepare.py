@@ -6,10 +6,10 @@ import uuid
 from array import array
 
 from boletos.v1 import events_pb2
+from ingest_service.domain.columns import content_hash
 from ingest_service.domain.errors import ErrorCode
 from ingest_service.domain.lines import Block, OversizedLine
-from ingest_service.domain.validation import content_hash
-from ingest_service.messaging.events import DEBTS_PER_EVENT
+from ingest_service.service.events import DEBTS_PER_EVENT
 from ingest_service.service.prepare import PreparedBlock, prepare
 from tests.support.csvdata import HEADER, valid_rows
 
@@ -55,7 +55,7 @@ def test_keys_hashes_and_lines_decode_to_the_valid_rows_in_order() -> None:
     for name, government_id, email, amount, due, _ in fields:
         whole, _, frac = amount.partition(".")
         cents = int(whole) * 100 + int(frac.ljust(2, "0"))
-        expected_hashes.append(content_hash(name, government_id, email, cents, due))
+        expected_hashes.append(content_hash((name, government_id, email, cents, due)))
     assert array("q", prepared.hashes).tolist() == expected_hashes
     assert prepared.store_rows() == list(zip(expected_keys, expected_hashes, good, strict=True))
 

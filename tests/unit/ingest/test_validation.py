@@ -7,17 +7,11 @@ import hashlib
 import pytest
 
 from boletos.v1 import ingest_pb2
+from ingest_service.domain.columns import AMOUNT_MAX_CENTS, ValidRow, content_hash, parse_amount
 from ingest_service.domain.errors import ErrorCode, RowError
 from ingest_service.domain.header import parse_header
 from ingest_service.domain.lines import DEFAULT_MAX_LINE_BYTES, Block, LineAssembler
-from ingest_service.domain.validation import (
-    AMOUNT_MAX_CENTS,
-    RowValidator,
-    ValidatedBlock,
-    content_hash,
-    parse_amount,
-    validate_row,
-)
+from ingest_service.domain.validation import RowValidator, ValidatedBlock, validate_row
 
 # The file's own spelling and order, so tests see that errors quote the file, not the code.
 FILE_HEADER = "debtID,Name,eMail,GOVERNMENTID,DebtDueDate,debtAmount"
@@ -66,7 +60,7 @@ def bad_row(line: str | bytes) -> list[RowError]:
     result = validate_file(data)
     assert result.rows == 2
     assert result.rejected == 1
-    assert [v[6] for v in result.valid] == [2]
+    assert [v.line for v in result.valid] == [2]
     assert result.errors
     assert all(e.line == 3 for e in result.errors)
     return result.errors
@@ -197,11 +191,11 @@ def test_name_too_long() -> None:
 
 
 def test_name_of_200_characters_is_accepted() -> None:
-    assert accepted(row(name="a" * 200))[1] == "a" * 200
+    assert accepted(row(name="a" * 200)).name == "a" * 200
 
 
 def test_name_limit_counts_characters_not_bytes() -> None:
-    assert accepted(row(name="é" * 200))[1] == "é" * 200
+    assert accepted(row(name="é" * 200)).name == "é" * 200
     assert the_error(row(name="é" * 201)).code == ErrorCode.NAME_TOO_LONG
 
 
@@ -223,8 +217,8 @@ def test_government_id_invalid(value: str) -> None:
 
 
 def test_government_id_of_14_digits_and_of_1_digit_are_accepted() -> None:
-    assert accepted(row(governmentId="12345678901234"))[2] == "12345678901234"
-    assert accepted(row(governmentId="7"))[2] == "7"
+    assert accepted(row(governmentId="12345678901234")).government_id == "12345678901234"
+    assert accepted(row(governmentId="7")).government_id == "7"
 
 
 # --- email -----------------------------------------------------------------------------------
@@ -269,7 +263,7 @@ def test_email_of_254_characters_is_accepted_and_255_is_not() -> None:
     longest = "a" * 64 + "@" + ".".join(["b" * 63, "c" * 63, "d" * 57, "com"])
     too_long = "a" * 64 + "@" + ".".join(["b" * 63, "c" * 63, "d" * 58, "com"])
     assert (len(longest), len(too_long)) == (254, 255)
-    assert accepted(row(email=longest))[3] == longest
+    assert accepted(row(email=longest)).email == longest
     assert the_error(row(email=too_long)).code == ErrorCode.EMAIL_INVALID
 
 
@@ -320,7 +314,7 @@ def test_amount_with_thousands_of_digits_is_too_large(amount: str) -> None:
 )
 def test_amount_padded_with_thousands_of_zeros_is_read_normally(amount: str, cents: int) -> None:
     if cents:
-        assert accepted(row(debtAmount=amount))[4] == cents
+        assert accepted(row(debtAmount=amount)).amount_cents == cents
     else:
         assert the_error(row(debtAmount=amount)).code == ErrorCode.AMOUNT_NOT_POSITIVE
 
@@ -345,7 +339,7 @@ def test_negative_amount_with_thousands_of_digits_is_not_positive() -> None:
     ],
 )
 def test_amounts_are_integer_cents(amount: str, cents: int) -> None:
-    got = accepted(row(debtAmount=amount))[4]
+    got = accepted(row(debtAmount=amount)).amount_cents
     assert got == cents
     assert type(got) is int
     assert parse_amount(amount) == cents
@@ -353,7 +347,7 @@ def test_amounts_are_integer_cents(amount: str, cents: int) -> None:
 
 def test_amount_above_a_float_exact_range_is_still_exact() -> None:
     # 0.29 * 100 is 28.999999999999996 in floating point.
-    assert accepted(row(debtAmount="1234567.29"))[4] == 123456729
+    assert accepted(row(debtAmount="1234567.29")).amount_cents == 123456729
 
 
 # --- debtDueDate -----------------------------------------------------------------------------
@@ -370,7 +364,7 @@ def test_due_date_invalid(due: str) -> None:
 
 
 def test_leap_day_is_a_real_date() -> None:
-    assert accepted(row(debtDueDate="2024-02-29"))[5] == "2024-02-29"
+    assert accepted(row(debtDueDate="2024-02-29")).due_date == "2024-02-29"
     assert the_error(row(debtDueDate="2023-02-29")).code == ErrorCode.DUE_DATE_INVALID
 
 
@@ -416,7 +410,7 @@ def test_debt_id_that_only_int_accepts_is_invalid(debt_id: str) -> None:
     ],
 )
 def test_usual_uuid_spellings_are_one_id(debt_id: str) -> None:
-    assert accepted(row(debtId=debt_id))[0] == "1adb6ccf-ff16-467f-bea7-5f05d494280f"
+    assert accepted(row(debtId=debt_id)).debt_id == "1adb6ccf-ff16-467f-bea7-5f05d494280f"
 
 
 @pytest.mark.parametrize(
@@ -467,16 +461,16 @@ def test_published_example_row_with_its_trailing_space() -> None:
     result = validate_file(data)
     assert result.errors == []
     assert result.valid == [
-        (
-            "1adb6ccf-ff16-467f-bea7-5f05d494280f",
+        ValidRow(
             "John Doe",
             "11111111111",
             "johndoe@kanastra.com.br",
             100000000,
             "2022-10-12",
+            "1adb6ccf-ff16-467f-bea7-5f05d494280f",
             2,
             content_hash(
-                "John Doe", "11111111111", "johndoe@kanastra.com.br", 100000000, "2022-10-12"
+                ("John Doe", "11111111111", "johndoe@kanastra.com.br", 100000000, "2022-10-12")
             ),
         )
     ]
@@ -486,34 +480,36 @@ def test_surrounding_whitespace_is_trimmed_from_every_value() -> None:
     padded = {k: f" \t{v}  " for k, v in GOOD.items()}
     got = accepted(row(**padded))
     assert got[:6] == (
-        GOOD["debtId"],
         GOOD["name"],
         GOOD["governmentId"],
         GOOD["email"],
         1050,
         GOOD["debtDueDate"],
+        GOOD["debtId"],
     )
 
 
 def test_uppercase_uuid_is_lowercased() -> None:
-    assert accepted(row(debtId=GOOD["debtId"].upper()))[0] == GOOD["debtId"]
+    assert accepted(row(debtId=GOOD["debtId"].upper())).debt_id == GOOD["debtId"]
     # Same through the careful path, which a quoted name forces.
-    assert accepted(row(name='"Doe, John"', debtId=GOOD["debtId"].upper()))[0] == GOOD["debtId"]
+    assert (
+        accepted(row(name='"Doe, John"', debtId=GOOD["debtId"].upper())).debt_id == GOOD["debtId"]
+    )
 
 
 def test_quoted_name_with_a_comma_is_accepted() -> None:
-    assert accepted(row(name='"Smith, John"'))[1] == "Smith, John"
+    assert accepted(row(name='"Smith, John"')).name == "Smith, John"
 
 
 def test_quoted_name_with_an_escaped_quote_is_accepted() -> None:
-    assert accepted(row(name='"John ""Johnny"" Doe"'))[1] == 'John "Johnny" Doe'
+    assert accepted(row(name='"John ""Johnny"" Doe"')).name == 'John "Johnny" Doe'
 
 
 def test_crlf_rows_are_accepted() -> None:
     data = f"{FILE_HEADER}\r\n{row()}\r\n{row(name='Ana')}\r\n".encode()
     result = validate_file(data)
     assert result.errors == []
-    assert [(v[1], v[6]) for v in result.valid] == [("John Doe", 2), ("Ana", 3)]
+    assert [(v.name, v.line) for v in result.valid] == [("John Doe", 2), ("Ana", 3)]
 
 
 def test_blank_lines_are_skipped_and_line_numbers_are_physical() -> None:
@@ -521,13 +517,13 @@ def test_blank_lines_are_skipped_and_line_numbers_are_physical() -> None:
     result = validate_file("\n".join(lines).encode() + b"\n")
     assert result.rows == 3
     assert result.rejected == 1
-    assert [(v[1], v[6]) for v in result.valid] == [("A", 2), ("B", 5)]
+    assert [(v.name, v.line) for v in result.valid] == [("A", 2), ("B", 5)]
     assert [(e.line, e.code) for e in result.errors] == [(7, ErrorCode.DEBT_ID_INVALID)]
 
 
 def test_last_row_without_newline_is_validated() -> None:
     result = validate_file(f"{FILE_HEADER}\n{row(name='A')}\n{row(name='B')}".encode())
-    assert [(v[1], v[6]) for v in result.valid] == [("A", 2), ("B", 3)]
+    assert [(v.name, v.line) for v in result.valid] == [("A", 2), ("B", 3)]
 
 
 def test_content_hash_is_a_signed_64_bit_blake2b_of_the_normal_form() -> None:
@@ -537,9 +533,9 @@ def test_content_hash_is_a_signed_64_bit_blake2b_of_the_normal_form() -> None:
         digest_size=8,
     ).digest()
     expected = int.from_bytes(digest, "big", signed=True)
-    assert accepted(row())[7] == expected
+    assert accepted(row()).content_hash == expected
     # Padding and quoting do not change what the debt is.
-    assert accepted(row(name='" John Doe "', debtAmount="10.500"))[7] == expected
+    assert accepted(row(name='" John Doe "', debtAmount="10.500")).content_hash == expected
 
 
 def test_validate_row_returns_the_same_tuple_as_the_validator() -> None:

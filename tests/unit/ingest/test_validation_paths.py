@@ -7,13 +7,14 @@ import uuid
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from ingest_service.domain.columns import COLUMN_NAMES
 from ingest_service.domain.errors import ErrorCode, RowError
-from ingest_service.domain.header import COLUMNS, Header, parse_header
+from ingest_service.domain.header import Header, parse_header
 from ingest_service.domain.lines import Block
 from ingest_service.domain.validation import RowValidator, ValidatedBlock, validate_row
 
 MAX_LINE = 1024
-CANONICAL_HEADER = ",".join(COLUMNS).encode()
+CANONICAL_HEADER = ",".join(COLUMN_NAMES).encode()
 
 
 def careful(header: Header, block: Block, max_line: int) -> ValidatedBlock:
@@ -157,7 +158,7 @@ def row_lines(draw: st.DrawFn, order: tuple[str, ...], clean_only: bool = False)
 
 @st.composite
 def headers(draw: st.DrawFn) -> tuple[tuple[str, ...], bytes]:
-    order = tuple(draw(st.permutations(COLUMNS)))
+    order = tuple(draw(st.permutations(COLUMN_NAMES)))
     spelled = [draw(st.sampled_from([c, c.upper(), c.lower(), f" {c} "])) for c in order]
     return order, ",".join(spelled).encode()
 
@@ -274,7 +275,7 @@ def test_mixed_block_on_the_fast_path_equals_each_line_alone() -> None:
     assert got.rows == sum(p.rows for p in separately) == len(MIXED) - 1
     assert got.rejected == sum(p.rejected for p in separately) == 4
     assert [e.line for e in got.errors] == [4, 6, 9, 9, 9, 9, 9, 11]
-    assert (12, str(uuid.UUID(int=4))) in [(v[6], v[0]) for v in got.valid]
+    assert (12, str(uuid.UUID(int=4))) in [(v.line, v.debt_id) for v in got.valid]
 
 
 def test_fast_path_with_shuffled_columns_rebuilds_rows_for_the_careful_path() -> None:
@@ -296,4 +297,4 @@ def test_fast_path_with_shuffled_columns_rebuilds_rows_for_the_careful_path() ->
         (12, "debtAmount", ErrorCode.AMOUNT_NOT_POSITIVE),
         (13, "debtDueDate", ErrorCode.DUE_DATE_INVALID),
     ]
-    assert [v[6] for v in got.valid] == [n for n in range(2, 24) if n not in (12, 13)]
+    assert [v.line for v in got.valid] == [n for n in range(2, 24) if n not in (12, 13)]

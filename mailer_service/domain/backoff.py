@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 import random
 
-# Attempts in all, the first one included. With the defaults below the ceilings run
-# 5 s, 10 s, ... 640 s, capped at 15 min: roughly a quarter of an hour in expectation, long
-# enough to ride out a greylisting delay or a server restart.
-MAX_ATTEMPTS = 8
+# With the defaults the ceilings run 5 s, 10 s, ... 320 s, then stay at 10 minutes: eight
+# attempts span about ten minutes in expectation, long enough to ride out a greylisting
+# delay or a server restart.
 BASE_DELAY_SECONDS = 5.0
-MAX_DELAY_SECONDS = 900.0
+MAX_DELAY_SECONDS = 600.0
 
 # 2**1023 is the largest power of two a float holds; anything past it is "the cap" anyway.
 _MAX_EXPONENT = 1000

@@ -1,0 +1,74 @@
+"""A boleto issued for one debt, and a debt no boleto could be issued for: what the service
+stores, announces and prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .charges import ChargeBreakdown
+from .issuing import IssuedBoleto
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    name: str
+    government_id: str
+    # boletos.v1.GovernmentIdKind: what government_id is (CPF, CNPJ, other)
+    government_id_kind: int
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Boleto:
+    debt_id: str
+    upload_id: str
+    # The debt's line in its upload's file.
+    line: int
+    # Numbers the nosso número; unique across the service, never reused.
+    sequence: int
+    issue_date: dt.date
+    payer: Payer
+    numbers: IssuedBoleto
+    # When it was stored; None until then.
+    issued_at: dt.datetime | None = None
+
+    @property
+    def charges(self) -> ChargeBreakdown:
+        return self.numbers.charges
+
+    @property
+    def due_date(self) -> dt.date:
+        return self.numbers.due_date
+
+    @property
+    def amount_cents(self) -> int:
+        return self.numbers.amount_cents
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A debt no boleto can be issued for, and why (a due date banks would not accept, say)."""
+
+    debt_id: str
+    upload_id: str
+    line: int
+    reason: str
+
+
+class LostRace(Exception):
+    """Another replica issued some of these debts while this one was working."""
+
+
+def charges_of(
+    original_due_date: dt.date,
+    due_date: dt.date,
+    principal_cents: int,
+    fine_cents: int,
+    interest_cents: int,
+) -> ChargeBreakdown:
+    """The breakdown of a stored boleto: its days overdue follow from its two dates."""
+    days = (due_date - original_due_date).days if due_date != original_due_date else 0
+    return ChargeBreakdown(
+        original_due_date, due_date, days, principal_cents, fine_cents, interest_cents
+    )

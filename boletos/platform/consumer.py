@@ -1,0 +1,242 @@
+"""Durable JetStream pull consumers, run the one way every service runs them.
+
+A consumer fetches a batch, decodes each message, hands the readable ones to its handler and
+then settles them: ack once the handler's effects are committed, nak with a delay when the
+handler asks for a later try (or fails unexpectedly), term for a message no replica could ever
+read. While idle it checks now and then that the server still has the durable consumer (a
+server restarted without its state would not) and creates it again if not. The loop outlives
+broker hiccups and stops between batches, so a stopping service never drops a message it
+was working on: what it did not settle is redelivered after the ack wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+from boletos.platform.logs import EventLogger
+
+E = TypeVar("E")
+
+FETCH_TIMEOUT_SECONDS = 1.0
+# How often an idle consumer asks the server whether its durable still exists.
+CHECK_IDLE_SECONDS = 10.0
+BROKER_RETRY_SECONDS = 1.0
+DEFAULT_RETRY_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """Where a durable consumer reads and how the server redelivers to it."""
+
+    stream: str
+    subject: str
+    durable: str
+    # How long a message fetched by a replica that died waits before another replica gets it.
+    ack_wait_seconds: float = 30.0
+    max_deliver: int = 10
+    # Unacknowledged messages across every replica; bounds memory when many are slow.
+    max_ack_pending: int = 1000
+    deliver_policy: DeliverPolicy = DeliverPolicy.ALL
+    fetch_batch: int = 8
+
+    def config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=self.deliver_policy,
+            filter_subject=self.subject,
+            ack_wait=self.ack_wait_seconds,
+            max_deliver=self.max_deliver,
+            max_ack_pending=self.max_ack_pending,
+        )
+
+
+@dataclass(frozen=True)
+class Delivery(Generic[E]):
+    event: E
+    # 1 on the first delivery; the server counts redeliveries.
+    attempt: int
+    msg: Msg
+
+
+class RetryLater(Exception):  # noqa: N818 - an instruction, not an error condition
+    """Raised by a handler: leave these messages for a later delivery, after `delay` seconds."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"retry in {delay:g}s")
+        self.delay = delay
+
+
+class GiveUp(Exception):  # noqa: N818 - an instruction, not an error condition
+    """Raised by a handler that logged why: never deliver these messages again."""
+
+
+Handler = Callable[[Sequence[Delivery[E]]], Awaitable[None]]
+
+
+class PullConsumer(Generic[E]):
+    """Feeds one durable consumer's messages to `handle`, `per_message` one at a time or a
+    fetched batch at once; `handle` returning means every message it got is done."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        spec: ConsumerSpec,
+        decode: Callable[[bytes], E],
+        handle: Handler[E],
+        log: EventLogger,
+        *,
+        per_message: bool = True,
+    ) -> None:
+        self._js = js
+        self.spec = spec
+        self._decode = decode
+        self._handle = handle
+        self._log = log
+        self._per_message = per_message
+        self._stopping = asyncio.Event()
+        self._sub: JetStreamContext.PullSubscription | None = None
+
+    def stop(self) -> None:
+        """Settle what is in hand and fetch no more."""
+        self._stopping.set()
+
+    async def bind(self) -> None:
+        """Creates (or updates) the durable consumer; a consumer only sees messages published
+        after it exists unless its deliver policy says otherwise, so bind before producing."""
+        self._sub = await self._js.pull_subscribe(
+            self.spec.subject,
+            durable=self.spec.durable,
+            stream=self.spec.stream,
+            config=self.spec.config(),
+        )
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        checked = loop.time()
+        while not self._stopping.is_set():
+            try:
+                if self._sub is None:
+                    await self.bind()
+                    checked = loop.time()
+                assert self._sub is not None
+                msgs = await self._sub.fetch(self.spec.fetch_batch, timeout=FETCH_TIMEOUT_SECONDS)
+            except (NatsTimeoutError, TimeoutError):
+                if loop.time() - checked >= CHECK_IDLE_SECONDS:
+                    checked = loop.time()
+                    await self._check_bound()
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep consuming through broker hiccups
+                self._log.warning(
+                    "consumer.fetch_failed", consumer=self.spec.durable, error=_describe(exc)
+                )
+                await self._check_bound()
+                await self._pause(BROKER_RETRY_SECONDS)
+                continue
+            await self._dispatch(msgs)
+
+    async def _check_bound(self) -> None:
+        """Binds again if the server lost the durable consumer; a fetch then waits on a
+        consumer that no longer exists and would never see a message."""
+        try:
+            await self._js.consumer_info(self.spec.stream, self.spec.durable)
+        except NotFoundError:
+            self._log.warning("consumer.rebinding", consumer=self.spec.durable)
+            if self._sub is not None:
+                try:
+                    await self._sub.unsubscribe()
+                except Exception:  # noqa: BLE001, S110 - the old subscription is gone anyway
+                    pass
+            self._sub = None
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001, S110 - the server is unreachable: the next fetch says so
+            pass
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    async def _dispatch(self, msgs: list[Msg]) -> None:
+        readable: list[Delivery[E]] = []
+        for msg in msgs:
+            try:
+                event = self._decode(msg.data)
+            except Exception as exc:  # noqa: BLE001 - no replica could read it either
+                self._log.error(
+                    "consumer.bad_event",
+                    consumer=self.spec.durable,
+                    stream_seq=msg.metadata.sequence.stream,
+                    error=repr(exc),
+                )
+                await msg.term()
+                continue
+            readable.append(Delivery(event, msg.metadata.num_delivered or 1, msg))
+        if self._per_message:
+            for delivery in readable:
+                await self._settle([delivery])
+        elif readable:
+            await self._settle(readable)
+
+    async def _settle(self, deliveries: Sequence[Delivery[E]]) -> None:
+        try:
+            await self._handle(deliveries)
+        except RetryLater as later:
+            delay = later.delay
+            await self._reply(deliveries, "nak", lambda m: m.nak(delay=delay))
+            return
+        except GiveUp:
+            await self._reply(deliveries, "term", lambda m: m.term())
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - redelivered after a pause, as any failure
+            self._log.exception(
+                "consumer.handle_failed",
+                consumer=self.spec.durable,
+                messages=len(deliveries),
+                retry_in=DEFAULT_RETRY_SECONDS,
+            )
+            await self._reply(deliveries, "nak", lambda m: m.nak(delay=DEFAULT_RETRY_SECONDS))
+            return
+        # Double ack: the server confirms, so a message is not redelivered once its effects
+        # are committed unless the confirmation itself is lost.
+        await self._reply(deliveries, "ack", lambda m: m.ack_sync())
+
+    async def _reply(
+        self,
+        deliveries: Sequence[Delivery[E]],
+        what: str,
+        send: Callable[[Msg], Awaitable[object]],
+    ) -> None:
+        for d in deliveries:
+            try:
+                await send(d.msg)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the ack wait redelivers it; effects are idempotent
+                self._log.warning(
+                    "consumer.reply_failed", consumer=self.spec.durable, reply=what, error=repr(exc)
+                )
+
+
+def _describe(exc: BaseException) -> str:
+    """repr() of nats-py's API errors is empty; their code and description are not."""
+    code = getattr(exc, "code", None)
+    description = getattr(exc, "description", None)
+    if code or description:
+        return f"{type(exc).__name__} {code}: {description}"
+    return repr(exc)

@@ -1,0 +1,248 @@
+"""One service process, run the same way for every service.
+
+A service's composition root builds its parts on a ServiceRuntime (store engines, NATS, the
+outbox relay, workers, the gRPC servicer); the runtime then serves until told to stop and
+shuts down in one order for everyone:
+
+1. health says NOT_SERVING, so load balancers and probes look elsewhere;
+2. workers stop taking work and finish what they hold, while the gRPC server lets the calls
+   in flight end, all within SHUTDOWN_GRACE_SECONDS;
+3. the outbox relay publishes what those last commits produced;
+4. background tasks are cancelled and resources closed, newest first.
+
+A stop that arrives while the service is still starting (NATS unreachable, say) abandons the
+start and closes whatever was opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import inspect
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
+
+import grpc
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from sqlalchemy.engine import Engine
+
+from boletos.platform import logs, metrics, nats_streams
+from boletos.platform.grpc_server import GrpcServer
+from boletos.platform.outbox import OutboxRelay, OutboxStore
+from boletos.platform.settings import ConfigError, ServiceSettings
+
+# Exit codes of a service process; 78 is EX_CONFIG of sysexits.h.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 78
+
+# The last commits' events get this long to reach NATS before the connection closes.
+FINAL_PUBLISH_SECONDS = 10.0
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+class Worker(Protocol):
+    """Something that takes work until stop() and then finishes what it holds."""
+
+    def stop(self) -> None: ...
+
+    async def run(self) -> None: ...
+
+
+Closer = Callable[[], Awaitable[object] | object]
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings, name: str) -> None:
+        self.settings = settings
+        self.name = name
+        # Lines about the process as a whole go under the service's own logger name.
+        self.log = logs.get_logger(name.removesuffix("_service"))
+        self._server: GrpcServer | None = None
+        self._relay: OutboxRelay | None = None
+        self._workers: list[tuple[Worker, asyncio.Task[None]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closers: list[Closer] = []
+        self._summary: Callable[[], Mapping[str, object]] = dict
+        self._nats: NatsClient | None = None
+
+    # -- building ----------------------------------------------------------------------
+
+    def engine(self, engine: Engine) -> Engine:
+        """An engine of the service's store, disposed of at the end."""
+        self.on_close(engine.dispose)
+        return engine
+
+    async def jetstream(self) -> JetStreamContext:
+        """The NATS connection, with the pipeline's streams declared."""
+        nc = await nats_streams.connect(self.settings.nats_url, name=self.name)
+        # Every publish was acknowledged already; draining would wait on idle pull consumers.
+        self.on_close(nc.close)
+        self._nats = nc
+        js = nc.jetstream()
+        await nats_streams.ensure_streams(js)
+        return js
+
+    @property
+    def nats(self) -> NatsClient:
+        """The connection jetstream() opened, for core NATS subscriptions."""
+        if self._nats is None:
+            raise RuntimeError("call jetstream() first")
+        return self._nats
+
+    def outbox(self, store: OutboxStore, js: JetStreamContext) -> Callable[[], None]:
+        """Runs the outbox relay; returns the wake-up call for code that just committed
+        events, safe to call from any thread."""
+        retention = dt.timedelta(hours=self.settings.outbox_retention_hours)
+        relay = self._relay = OutboxRelay(store, js, retention=retention)
+        self.run_task(relay.run(), "outbox-relay")
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(relay.wake)
+
+        return wake
+
+    def grpc(
+        self,
+        service_name: str,
+        register: Callable[[Any, grpc.aio.Server], None],
+        servicer: object,
+    ) -> GrpcServer:
+        server = self._server = GrpcServer(
+            self.settings.grpc_listen_addr, [service_name], [metrics.RpcMetrics()]
+        )
+        server.add(register, servicer)
+        return server
+
+    def run_worker(self, worker: Worker, name: str) -> None:
+        """A worker runs until the shutdown asks it to stop, then gets the grace period."""
+        self._workers.append((worker, asyncio.create_task(worker.run(), name=name)))
+
+    def run_task(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """A background task, cancelled at the end."""
+        self._tasks.append(asyncio.create_task(coro, name=name))
+
+    def track_lag(self, js: JetStreamContext, consumers: Iterable[tuple[str, str]]) -> None:
+        self.run_task(metrics.track_consumer_lag(js, consumers), "consumer-lag")
+
+    def on_close(self, closer: Closer) -> None:
+        """Run at the very end, after everything registered later."""
+        self._closers.append(closer)
+
+    def summary(self, describe: Callable[[], Mapping[str, object]]) -> None:
+        """What the service.stopped line reports (counts of work done, say)."""
+        self._summary = describe
+
+    def described(self) -> Mapping[str, object]:
+        return self._summary()
+
+    # -- running -----------------------------------------------------------------------
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        server = self._server
+        if server is None:
+            raise RuntimeError(f"{self.name} registered no gRPC servicer")
+        if self.settings.metrics_addr:
+            endpoint = metrics.MetricsEndpoint(self.settings.metrics_addr)
+            self.on_close(endpoint.close)
+        await server.start()
+        self.log.info("service.started", listen=self.settings.grpc_listen_addr, port=server.port)
+        await stop.wait()
+        await self._shutdown(server)
+
+    async def _shutdown(self, server: GrpcServer) -> None:
+        grace = self.settings.shutdown_grace_seconds
+        self.log.info("service.stopping", grace_seconds=grace)
+        await server.not_serving()
+        for worker, _task in self._workers:
+            worker.stop()
+        running = [asyncio.shield(task) for _worker, task in self._workers]
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                asyncio.gather(server.stop(grace), *running, return_exceptions=True), grace + 1
+            )
+        if self._relay is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._relay.publish_pending(), FINAL_PUBLISH_SECONDS)
+
+    async def close(self) -> None:
+        tasks = [*self._tasks, *(task for _worker, task in self._workers)]
+        for task in tasks:
+            task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for task, result in zip(tasks, results, strict=True):
+            if isinstance(result, Exception):
+                self.log.error("service.task_failed", task=task.get_name(), error=repr(result))
+        while self._closers:
+            closer = self._closers.pop()
+            try:
+                result = closer()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:  # noqa: BLE001 - close the rest whatever one does
+                self.log.warning("service.close_failed", error=repr(exc))
+
+
+async def run_service(
+    settings: S,
+    stop: asyncio.Event,
+    name: str,
+    compose: Callable[[ServiceRuntime, S], Awaitable[None]],
+) -> None:
+    """Builds the service with `compose`, serves until `stop` is set, shuts down in order."""
+    runtime = ServiceRuntime(settings, name)
+    try:
+        starting = asyncio.create_task(compose(runtime, settings), name="start")
+        stopped = asyncio.create_task(stop.wait(), name="stop-signal")
+        await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            runtime.log.info("service.stopped", reason="stopped while starting")
+            return
+        starting.result()
+        await runtime.serve(stop)
+    finally:
+        await runtime.close()
+    runtime.log.info("service.stopped", **runtime.described())
+
+
+def main(
+    name: str,
+    settings_from_env: Callable[[], S],
+    compose: Callable[[ServiceRuntime, S], Awaitable[None]],
+) -> int:
+    """`python -m <service>`: settings from the environment, logs, signals, then run.
+
+    A setting the service cannot use ends it at once with one line naming the variable."""
+    try:
+        settings = settings_from_env()
+    except ConfigError as exc:
+        print(f"{name}: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    logs.configure(settings.log_format, settings.log_level)
+    log = logs.get_logger(name.removesuffix("_service"))
+    log.info("service.config", **settings.masked())
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_service(settings, stop, name, compose)
+
+    try:
+        asyncio.run(serve())
+    except OSError as exc:
+        # A port in use, a store that cannot be opened: nothing a traceback would add to.
+        log.error("service.failed", error=str(exc))
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,252 @@
+"""The columns of a debtors' file, each described once.
+
+A column says what its header is called, which field of a valid row it fills, the pattern
+the fast path admits (values already in normal form only), how the fast path finishes a
+value the pattern admitted, how the careful path parses any value and explains a bad one,
+and whether the value enters the content hash that tells a duplicate from a conflict. The
+header check, both validation paths and the event builder all read this table.
+
+Adding a column: one Column here and its field in ValidRow (same order), a field of the
+same name in events.proto's ImportedDebt, and an error code in errors.py and ingest.proto
+when it can be wrong in a new way. A hashed column changes every debt's fingerprint, so a
+file sent before and again after the change reads as conflicts: add new columns unhashed
+unless that is what is wanted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+from ingest_service.domain.errors import ErrorCode
+
+NAME_MAX_CHARS = 200
+EMAIL_MAX_CHARS = 254
+GOVERNMENT_ID_MAX_DIGITS = 14
+# The barcode's amount field has 10 digits of centavos.
+AMOUNT_MAX_CENTS = 99_999_999_99
+
+
+class ValidRow(NamedTuple):
+    """An accepted row: the columns' values in table order, then where it came from and its
+    content's fingerprint. Field names match events.proto's ImportedDebt."""
+
+    name: str
+    government_id: str
+    email: str
+    amount_cents: int
+    due_date: str  # ISO 8601
+    debt_id: str  # lowercase 8-4-4-4-12
+    line: int
+    content_hash: int
+
+
+class Invalid(NamedTuple):
+    """Why a value is refused: a stable code and a message for people."""
+
+    code: ErrorCode
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    field: str
+    # Admits only values already in normal form, each part bounded in length.
+    pattern: str
+    # The careful path: the normal-form value, or why the value is refused.
+    parse: Callable[[str], object]
+    # Finishes a value the pattern admitted; None sends the row to the careful path. Absent
+    # when the pattern alone decides.
+    fast: Callable[[str], object] | None
+    hashed: bool
+
+
+def _show(value: str, limit: int = 40) -> str:
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+# -- name ------------------------------------------------------------------------------------
+
+_NAME = r'[^,"\s](?:[^,"\r\n]{0,' + str(NAME_MAX_CHARS - 2) + r'}[^,"\s])?'
+
+
+def parse_name(value: str) -> str | Invalid:
+    if not value:
+        return Invalid(ErrorCode.NAME_EMPTY, "name is empty")
+    if len(value) > NAME_MAX_CHARS:
+        return Invalid(
+            ErrorCode.NAME_TOO_LONG,
+            f"name has {len(value)} characters; at most {NAME_MAX_CHARS} are accepted",
+        )
+    return value
+
+
+# -- governmentId ----------------------------------------------------------------------------
+
+_GOVERNMENT_ID = r"[0-9]{1," + str(GOVERNMENT_ID_MAX_DIGITS) + "}"
+_GOVERNMENT_ID_RE = re.compile(_GOVERNMENT_ID)
+
+
+def parse_government_id(value: str) -> str | Invalid:
+    if _GOVERNMENT_ID_RE.fullmatch(value):
+        return value
+    # The value itself is personal data: the message describes it without echoing it.
+    what = " (it is empty)" if not value else f" (it has {len(value)} characters)"
+    return Invalid(
+        ErrorCode.GOVERNMENT_ID_INVALID,
+        "governmentId must be 1 to 14 digits, without dots, dashes, slashes or letters" + what,
+    )
+
+
+# -- email -----------------------------------------------------------------------------------
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@" + _LABEL + r"(?:\." + _LABEL + r"){1,8}"
+EMAIL_RE = re.compile(_EMAIL)
+
+
+def parse_email(value: str) -> str | Invalid:
+    if len(value) <= EMAIL_MAX_CHARS and EMAIL_RE.fullmatch(value):
+        return value
+    return Invalid(
+        ErrorCode.EMAIL_INVALID,
+        f"email {_show(value)} is not a valid address (expected like name@example.com)",
+    )
+
+
+def _email_fast(value: str) -> str | None:
+    return value if len(value) <= EMAIL_MAX_CHARS else None
+
+
+# -- debtAmount ------------------------------------------------------------------------------
+
+_AMOUNT = r"[0-9]{1,8}(?:\.[0-9]{1,2})?"
+_AMOUNT_RE = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?")
+
+
+def parse_amount(value: str) -> int | Invalid:
+    """debtAmount in centavos."""
+    match = _AMOUNT_RE.fullmatch(value)
+    if match is None:
+        hint = " (use a dot for decimals and no thousands separator)" if "," in value else ""
+        return Invalid(
+            ErrorCode.AMOUNT_INVALID,
+            f"debtAmount {_show(value)} is not a decimal number like 1234.56{hint}",
+        )
+    sign, whole, fraction = match.groups()
+    not_positive = Invalid(
+        ErrorCode.AMOUNT_NOT_POSITIVE, f"debtAmount {_show(value)} must be above zero"
+    )
+    too_large = Invalid(
+        ErrorCode.AMOUNT_TOO_LARGE,
+        f"debtAmount {_show(value)} is above 99999999.99, the most a boleto can carry",
+    )
+    if sign == "-" and match.group(0).strip("-0."):
+        return not_positive
+    fraction = (fraction or "").rstrip("0")
+    whole = whole.lstrip("0")
+    # Compared as digit strings: int() of a thousands-digit amount would raise.
+    if sign != "-" and (len(whole), whole + fraction) > (8, "9999999999"):
+        return too_large
+    if len(fraction) > 2:
+        return Invalid(
+            ErrorCode.AMOUNT_TOO_PRECISE,
+            f"debtAmount {_show(value)} has more than 2 decimal places",
+        )
+    cents = int(whole or "0") * 100 + int(fraction.ljust(2, "0"))
+    if cents == 0:
+        return not_positive
+    if cents > AMOUNT_MAX_CENTS:
+        return too_large
+    return cents
+
+
+def _amount_fast(value: str) -> int | None:
+    whole, _, part = value.partition(".")
+    cents = int(whole) * 100 + (int(part.ljust(2, "0")) if part else 0)
+    return cents or None
+
+
+# -- debtDueDate -----------------------------------------------------------------------------
+
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_DATE_RE = re.compile(_DATE)
+
+
+def parse_due_date(value: str) -> str | Invalid:
+    if _DATE_RE.fullmatch(value) and _real_date(value):
+        return value
+    return Invalid(
+        ErrorCode.DUE_DATE_INVALID,
+        f"debtDueDate {_show(value)} is not a real date in the form YYYY-MM-DD",
+    )
+
+
+@lru_cache(maxsize=100_000)
+def _real_date(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _due_date_fast(value: str) -> str | None:
+    return value if _real_date(value) else None
+
+
+# -- debtId ----------------------------------------------------------------------------------
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_UUID_FORMS = re.compile(
+    r"(?:urn:uuid:)?(\{)?([0-9a-fA-F]{8})(-?)([0-9a-fA-F]{4})\3([0-9a-fA-F]{4})\3"
+    r"([0-9a-fA-F]{4})\3([0-9a-fA-F]{12})(?(1)\})"
+)
+
+
+def canonical_uuid(value: str) -> str:
+    """The lowercase 8-4-4-4-12 form of a UUID written with or without dashes, braces or a
+    urn:uuid: prefix; empty for anything else (uuid.UUID alone would also take '0x' and
+    underscores, letting two spellings of different ids pass)."""
+    match = _UUID_FORMS.fullmatch(value)
+    if match is None:
+        return ""
+    parts = match.groups()
+    return "-".join((parts[1], parts[3], parts[4], parts[5], parts[6])).lower()
+
+
+def parse_debt_id(value: str) -> str | Invalid:
+    return canonical_uuid(value) or Invalid(
+        ErrorCode.DEBT_ID_INVALID,
+        f"debtId {_show(value)} is not a UUID (expected like 8c8b3f6e-2a3b-4c1d-9e0f-1a2b3c4d5e6f)",
+    )
+
+
+# -- the table -------------------------------------------------------------------------------
+
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "name", _NAME, parse_name, None, hashed=True),
+    Column("governmentId", "government_id", _GOVERNMENT_ID, parse_government_id, None, True),
+    Column("email", "email", _EMAIL, parse_email, _email_fast, hashed=True),
+    Column("debtAmount", "amount_cents", _AMOUNT, parse_amount, _amount_fast, hashed=True),
+    Column("debtDueDate", "due_date", _DATE, parse_due_date, _due_date_fast, hashed=True),
+    # The key: a debt is this id; its content is everything hashed.
+    Column("debtId", "debt_id", _UUID, parse_debt_id, str.lower, hashed=False),
+)
+COLUMN_NAMES = tuple(c.name for c in COLUMNS)
+KEY = next(i for i, c in enumerate(COLUMNS) if c.field == "debt_id")
+_HASHED = tuple(i for i, c in enumerate(COLUMNS) if c.hashed)
+
+
+def content_hash(values: Sequence[object]) -> int:
+    """A stable 64-bit fingerprint of a debt's hashed values (in table order), to tell
+    duplicates from conflicts."""
+    text = "\x1f".join(str(values[i]) for i in _HASHED)
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
