@@ -47,7 +47,9 @@ $(INSTALLED): requirements.lock pyproject.toml
 		exit 1; }
 	$(VENV_PY) -m pip install --quiet --upgrade pip
 	$(VENV_PY) -m pip install --quiet -r requirements.lock
-	$(VENV_PY) -m pip install --quiet --no-deps -e .
+	@# The lock brought setuptools and grpcio-tools, so no isolated build environment is
+	@# downloaded; setuptools' warning about the flat layout concerns no one here.
+	PYTHONWARNINGS=ignore $(VENV_PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
 protos: $(STUBS) ## Generate the Python gRPC stubs (only when a .proto changed)
@@ -69,9 +71,10 @@ bench: setup ## Benchmark ingest on a generated file (ROWS=N, BENCH_ARGS="--stor
 bench-e2e: setup ## Upload to last e-mail through the local stack (ROWS=N, BENCH_ARGS=...)
 	$(VENV_PY) -m boletos_bench.e2e $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)
 
-lint: setup ## ruff check and format check
+lint: setup ## ruff check, format check and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: setup ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -81,7 +84,7 @@ lock: ## Re-pin requirements.lock from pyproject.toml's ranges in a scratch venv
 	rm -rf build/lock-venv
 	$(PYTHON) -m venv build/lock-venv
 	build/lock-venv/bin/python -m pip install --quiet --upgrade pip
-	build/lock-venv/bin/python -m pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS=ignore build/lock-venv/bin/python -m pip install --quiet -e '.[dev]'
 	{ echo "# Exact versions of everything the project and its dev extra need, for Python 3.11+."; \
 	  echo "# Regenerate after changing pyproject.toml: make lock"; \
 	  build/lock-venv/bin/python -m pip freeze --all --exclude-editable \

@@ -20,7 +20,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_ISSUED, ensure_streams
 from boletos.v1 import events_pb2
 from boletos_bench.procs import NatsServer, ServiceProcess, free_port, peak_rss_bytes, process_tree
-from ingest_service.domain.lines import LineAssembler
+from ingest_service.domain.lines import Block, LineAssembler, OversizedLine
 from ingest_service.service.events import stamped
 from ingest_service.service.prepare import prepare
 
@@ -47,7 +47,7 @@ async def _publish_file(nats_url: str, csv_path: Path) -> int:
     js = nc.jetstream()
     await ensure_streams(js)
 
-    async def send(items) -> None:  # type: ignore[no-untyped-def]
+    async def send(items: list[Block | OversizedLine]) -> None:
         nonlocal seq, debts
         for item in items:
             assert assembler.header is not None

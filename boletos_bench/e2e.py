@@ -22,7 +22,7 @@ from boletos_bench.mail_pipeline_bench import SMTP_CONNECTIONS
 from boletos_cli.stack.layout import StackError
 from boletos_cli.stack.replicas import SYNTAX, describe, parse_replicas
 
-DEFAULT_LAYOUTS = ({}, {"boleto": 2, "mailer": 2})
+DEFAULT_LAYOUTS: tuple[dict[str, int], ...] = ({}, {"boleto": 2, "mailer": 2})
 
 
 def _replicas(raw: str) -> dict[str, int]:

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 
 import nats
+from google.protobuf.message import DecodeError
+from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 
 from boletos.platform.nats_streams import SUBJECT_DEBTS_IMPORTED, ensure_streams
@@ -67,11 +69,11 @@ class EventWatcher:
             await self._nc.drain()
             self._nc = None
 
-    async def _on_message(self, msg: nats.aio.msg.Msg) -> None:
+    async def _on_message(self, msg: Msg) -> None:
         now = time.perf_counter()
         try:
             debts = len(events_pb2.DebtsImported.FromString(msg.data).debts)
-        except Exception:
+        except DecodeError:
             self._decode_errors += 1
             debts = 0
         self.received.append(Received(now, debts, msg.data))

@@ -12,7 +12,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import grpc
+from google.rpc.error_details_pb2 import ErrorInfo
 
+from boletos.platform.errors import details_of
 from boletos.platform.grpc_server import MAX_MESSAGE_BYTES
 from boletos_cli.failures import CliError
 
@@ -78,7 +80,18 @@ async def service_channel(service: str, address: str) -> AsyncIterator[grpc.aio.
     try:
         yield channel
     except grpc.aio.AioRpcError as exc:
-        details = " ".join((exc.details() or "").split())
-        raise CliError(f"{service} service at {address}: {exc.code().name}: {details}") from exc
+        raise CliError(describe_failure(service, address, exc)) from exc
     finally:
         await channel.close()
+
+
+def describe_failure(service: str, address: str, exc: grpc.aio.AioRpcError) -> str:
+    """One line: which service, what went wrong, and the server's reason code if it gave one."""
+    details = " ".join((exc.details() or "").split())
+    line = f"{service} service at {address}: {exc.code().name}: {details}"
+    reasons = [d.reason for d in details_of(exc) if isinstance(d, ErrorInfo)]
+    if reasons:
+        line += f" [{reasons[0]}]"
+    if exc.code() == grpc.StatusCode.UNAVAILABLE:
+        line += " (is it running? `make run` starts a local stack)"
+    return line

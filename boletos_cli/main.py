@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from boletos_cli import channels, render
 from boletos_cli.commands import (
@@ -17,8 +19,16 @@ from boletos_cli.commands import (
     stack,
     status,
     upload,
+    watch,
 )
-from boletos_cli.failures import EXIT_FAILED, EXIT_INTERRUPTED, CliError
+from boletos_cli.failures import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, CliError
+
+
+def version() -> str:
+    try:
+        return metadata.version("boletos")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,9 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="boletos",
         description="Upload debtors' CSV files and follow them until every boleto is e-mailed.",
     )
+    parser.add_argument("--version", action="version", version=f"boletos {version()}")
     channels.add_address_flags(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     upload.add_parser(commands)
+    watch.add_parser(commands)
     row_errors.add_parser(commands)
     report.add_parser(commands)
     status.add_parsers(commands)
@@ -44,10 +56,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     endpoints = channels.resolve(args, os.environ)
     out, err = render.consoles()
     try:
-        return asyncio.run(args.handler(args, endpoints, out, err))
+        code: int = asyncio.run(args.handler(args, endpoints, out, err))
     except CliError as exc:
         err.print(f"boletos: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         return EXIT_FAILED
     except KeyboardInterrupt:
         err.print("boletos: interrupted", markup=False)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`boletos report ID | head`): it had what it wanted. Point
+        # stdout at nothing so the interpreter's last flush does not fail too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return code

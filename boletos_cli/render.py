@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -17,6 +18,11 @@ from boletos.v1 import ingest_pb2
 # A terminal shows this many row errors; the rest are one `boletos errors` away.
 ERRORS_SHOWN = 20
 PIPED_WIDTH = 160
+# Tables fit a terminal of 80 columns; columns only worth having when there is room come in
+# from this width on.
+WIDE = 120
+# Light rules and one space between columns: a 36-character id and a few counts fit in 80.
+LISTING = box.SIMPLE_HEAD
 
 
 def state_name(state: int) -> str:
@@ -116,12 +122,16 @@ def _warn_if_any(count: int) -> str:
     return f"[red]{count}[/]" if count else "0"
 
 
+def listing(title: str) -> Table:
+    return Table(title=title, title_justify="left", box=LISTING, pad_edge=False)
+
+
 def errors_table(errors: list[ingest_pb2.RowError]) -> Table:
-    table = Table(title="Row errors", title_justify="left")
+    table = listing("Row errors")
     table.add_column("line", justify="right")
-    table.add_column("column")
-    table.add_column("code", style="red")
-    table.add_column("message")
+    table.add_column("column", max_width=14)
+    table.add_column("code", style="red", no_wrap=True)
+    table.add_column("message", ratio=1)
     for error in errors:
         # Text, not markup: messages quote user data, which may contain brackets.
         table.add_row(
@@ -157,25 +167,33 @@ def progress_table(progress: ingest_pb2.UploadProgress) -> Table:
     return table
 
 
-def uploads_table(uploads: list[ingest_pb2.UploadSummary]) -> Table:
-    table = Table(title="Recent uploads", title_justify="left")
+def uploads_table(uploads: list[ingest_pb2.UploadSummary], width: int) -> Table:
+    """Recent uploads; the file name and start time join the id and counts when the
+    terminal is wide enough for them."""
+    wide = width >= WIDE
+    table = listing("Recent uploads")
     # Ids are what people copy into the next command: never cut or wrapped.
     table.add_column("upload id", no_wrap=True, min_width=36)
-    table.add_column("file")
-    table.add_column("state")
-    table.add_column("rows", justify="right")
-    table.add_column("accepted", justify="right")
-    table.add_column("rejected", justify="right")
-    table.add_column("created")
+    if wide:
+        table.add_column("file", overflow="ellipsis", max_width=30)
+    table.add_column("state", no_wrap=True)
+    table.add_column("rows", justify="right", no_wrap=True)
+    table.add_column("accepted", justify="right", no_wrap=True)
+    table.add_column("rejected", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("started", no_wrap=True)
     for summary in uploads:
         created = _timestamp(summary.created_at, summary.HasField("created_at")) or ""
-        table.add_row(
-            summary.upload_id,
-            Text(summary.file_name),
+        cells: list[str | Text] = [summary.upload_id]
+        if wide:
+            cells.append(Text(summary.file_name))
+        cells += [
             state_name(summary.state),
             str(summary.rows),
             str(summary.accepted),
             str(summary.rejected),
-            created[:16].replace("T", " "),
-        )
+        ]
+        if wide:
+            cells.append(created[:16].replace("T", " "))
+        table.add_row(*cells)
     return table

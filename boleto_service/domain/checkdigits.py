@@ -33,7 +33,7 @@ def mod11_remainder(digits: str) -> int:
     ensure_digits(digits, "modulo 11 input")
     if len(digits) > len(_MOD11_WEIGHTS):
         raise ValueError(f"modulo 11 input longer than {len(_MOD11_WEIGHTS)} digits")
-    total = sum(map(operator.mul, map(_PLAIN.__getitem__, digits[::-1]), _MOD11_WEIGHTS))
+    total: int = sum(map(operator.mul, map(_PLAIN.__getitem__, digits[::-1]), _MOD11_WEIGHTS))
     return total % 11
 
 

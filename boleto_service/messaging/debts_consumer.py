@@ -55,7 +55,7 @@ class DebtsHandler:
     async def _handle(self, event: events_pb2.DebtsImported) -> None:
         try:
             issued, failed = await asyncio.to_thread(self._issue, event)
-        except Exception:  # noqa: BLE001 - redelivered after a pause
+        except Exception:
             log.exception("boleto.batch_failed", upload_id=event.upload_id, batch=event.batch_seq)
             raise RetryLater(RETRY_SECONDS) from None
         self._on_commit()

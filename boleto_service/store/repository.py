@@ -169,7 +169,9 @@ class BoletoStore:
         ).scalar_one()
         return first - count
 
-    def _insert(self, cursor, table: str, columns: list[str], rows: list[tuple]) -> None:  # type: ignore[no-untyped-def]
+    def _insert(
+        self, cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]
+    ) -> None:
         if not rows:
             return
         marks = ", ".join(["?" if self._sqlite else "%s"] * len(columns))

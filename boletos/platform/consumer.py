@@ -68,7 +68,7 @@ class Delivery(Generic[E]):
     msg: Msg
 
 
-class RetryLater(Exception):  # noqa: N818 - an instruction, not an error condition
+class RetryLater(Exception):
     """Raised by a handler: leave these messages for a later delivery, after `delay` seconds."""
 
     def __init__(self, delay: float) -> None:
@@ -76,7 +76,7 @@ class RetryLater(Exception):  # noqa: N818 - an instruction, not an error condit
         self.delay = delay
 
 
-class GiveUp(Exception):  # noqa: N818 - an instruction, not an error condition
+class GiveUp(Exception):
     """Raised by a handler that logged why: never deliver these messages again."""
 
 
@@ -156,12 +156,12 @@ class PullConsumer(Generic[E]):
             if self._sub is not None:
                 try:
                     await self._sub.unsubscribe()
-                except Exception:  # noqa: BLE001, S110 - the old subscription is gone anyway
+                except Exception:  # noqa: BLE001 - the old subscription is gone anyway
                     pass
             self._sub = None
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001, S110 - the server is unreachable: the next fetch says so
+        except Exception:  # noqa: BLE001 - the server is unreachable: the next fetch says so
             pass
 
     async def _pause(self, seconds: float) -> None:

@@ -25,6 +25,11 @@ def error_info(reason: str, **metadata: str) -> error_details_pb2.ErrorInfo:
     return error_details_pb2.ErrorInfo(reason=reason, domain=DOMAIN, metadata=metadata)
 
 
+def bad_request(field: str, description: str) -> error_details_pb2.BadRequest:
+    violation = error_details_pb2.BadRequest.FieldViolation(field=field, description=description)
+    return error_details_pb2.BadRequest(field_violations=[violation])
+
+
 def status_with(code: grpc.StatusCode, message: str, *details: Message) -> grpc.Status:
     status = status_pb2.Status(code=_code_number(code), message=message)
     for detail in details:
@@ -43,13 +48,12 @@ async def abort(
 async def invalid_argument(
     context: grpc.aio.ServicerContext, field: str, description: str, reason: str = "INVALID_FIELD"
 ) -> NoReturn:
-    violation = error_details_pb2.BadRequest.FieldViolation(field=field, description=description)
     await abort(
         context,
         grpc.StatusCode.INVALID_ARGUMENT,
         f"{field}: {description}",
         error_info(reason, field=field),
-        error_details_pb2.BadRequest(field_violations=[violation]),
+        bad_request(field, description),
     )
 
 
@@ -94,7 +98,7 @@ async def failed_precondition(
 def details_of(error: grpc.aio.AioRpcError) -> list[Message]:
     """The google.rpc details a failed call carried, decoded; empty when it had none."""
     try:
-        status = rpc_status.from_call(error)  # type: ignore[arg-type]
+        status = rpc_status.from_call(error)
     except ValueError:
         return []
     if status is None:

@@ -32,11 +32,28 @@ class JsonFormatter(logging.Formatter):
 class ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
-        fields = " ".join(f"{k}={v}" for k, v in _fields(record).items())
+        fields = " ".join(f"{k}={v}" for k, v in _flat(_fields(record)))
         line = f"{stamp} {record.levelname[:4]:4} {record.name:8} {record.getMessage()} {fields}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line.rstrip()
+
+
+def _flat(fields: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Nested settings as dotted keys and lists as comma-separated values: one readable
+    line for people, where Python's own reprs would show braces and quotes."""
+    flat: list[tuple[str, str]] = []
+    for key, value in fields.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.extend(_flat(value, f"{name}."))
+        elif isinstance(value, list | tuple | set):
+            flat.append((name, ",".join(str(v) for v in value) or "-"))
+        elif value == "":
+            flat.append((name, "-"))
+        else:
+            flat.append((name, str(value)))
+    return flat
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -79,11 +96,6 @@ def configure(fmt: str = "json", level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # gRPC's Cython layer logs every event loop lookup at DEBUG.
     logging.getLogger("grpc").setLevel(max(root.level, logging.INFO))
-
-
-def mask_government_id(value: str) -> str:
-    """Keep only the last two digits: enough to tell rows apart, useless to anyone else."""
-    return "*" * max(len(value) - 2, 0) + value[-2:]
 
 
 def mask_email(value: str) -> str:

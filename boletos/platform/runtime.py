@@ -175,16 +175,16 @@ class ServiceRuntime:
         tasks = [*self._tasks, *(task for _worker, task in self._workers)]
         for task in tasks:
             task.cancel()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        for task, result in zip(tasks, results, strict=True):
-            if isinstance(result, Exception):
-                self.log.error("service.task_failed", task=task.get_name(), error=repr(result))
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        for task, outcome in zip(tasks, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                self.log.error("service.task_failed", task=task.get_name(), error=repr(outcome))
         while self._closers:
             closer = self._closers.pop()
             try:
-                result = closer()
-                if inspect.isawaitable(result):
-                    await result
+                closing = closer()
+                if inspect.isawaitable(closing):
+                    await closing
             except Exception as exc:  # noqa: BLE001 - close the rest whatever one does
                 self.log.warning("service.close_failed", error=repr(exc))
 
@@ -193,7 +193,7 @@ async def run_service(
     settings: S,
     stop: asyncio.Event,
     name: str,
-    compose: Callable[[ServiceRuntime, S], Awaitable[None]],
+    compose: Callable[[ServiceRuntime, S], Coroutine[Any, Any, None]],
 ) -> None:
     """Builds the service with `compose`, serves until `stop` is set, shuts down in order."""
     runtime = ServiceRuntime(settings, name)
@@ -218,7 +218,7 @@ async def run_service(
 def main(
     name: str,
     settings_from_env: Callable[[], S],
-    compose: Callable[[ServiceRuntime, S], Awaitable[None]],
+    compose: Callable[[ServiceRuntime, S], Coroutine[Any, Any, None]],
 ) -> int:
     """`python -m <service>`: settings from the environment, logs, signals, then run.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
@@ -185,7 +185,7 @@ async def _download(address: str, debt_id: str, target: Path) -> int:
     return size
 
 
-async def _pdf_chunks(address: str, debt_id: str) -> AsyncIterator[bytes]:
+async def _pdf_chunks(address: str, debt_id: str) -> AsyncGenerator[bytes, None]:
     received = 0
     async with service_channel(BOLETO.name, address) as channel:
         stub = boleto_pb2_grpc.BoletoServiceStub(channel)

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any, cast
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from boletos.v1 import mailer_pb2, mailer_pb2_grpc
 from boletos_cli.channels import MAILER, Endpoints, service_channel
 from boletos_cli.failures import EXIT_OK
-from boletos_cli.render import print_json
+from boletos_cli.render import WIDE, listing, print_json
 
 CALL_TIMEOUT_SECONDS = 30.0
 PAGE_SIZE = 1000
@@ -62,7 +64,7 @@ async def run_deliveries(
             page = await stub.ListDeliveries(
                 mailer_pb2.ListDeliveriesRequest(
                     upload_id=args.upload_id,
-                    status=STATUSES.get(args.status or "", 0),
+                    status=cast(Any, STATUSES.get(args.status or "", 0)),
                     page_size=PAGE_SIZE,
                     page_token=token,
                 ),
@@ -74,6 +76,7 @@ async def run_deliveries(
                 break
     rows = [
         {
+            "line": d.line,
             "debt_id": d.debt_id,
             "status": status_name(d.status),
             "recipient": d.recipient,
@@ -87,15 +90,30 @@ async def run_deliveries(
     if args.as_json:
         print_json({"upload_id": args.upload_id, "deliveries": rows})
         return EXIT_OK
-    table = Table(title=f"deliveries of upload {args.upload_id}", title_justify="left")
-    for column in ("debt_id", "status", "recipient", "attempts", "smtp code", "last error"):
-        table.add_column(column)
-    columns = ("debt_id", "status", "recipient", "attempts", "smtp_code", "last_error")
-    for row in rows:
-        table.add_row(*(str(row[c]) for c in columns))
-    out.print(table)
+    out.print(deliveries_table(args.upload_id, rows, out.width))
     out.print(f"{len(rows)} deliveries")
     return EXIT_OK
+
+
+def deliveries_table(upload_id: str, rows: list[dict[str, Any]], width: int) -> Table:
+    """In file line order; the masked recipient joins in when the terminal is wide."""
+    wide = width >= WIDE
+    table = listing(f"deliveries of upload {upload_id}")
+    table.add_column("line", justify="right", no_wrap=True)
+    table.add_column("debt id", no_wrap=True, min_width=36)
+    table.add_column("status", no_wrap=True)
+    if wide:
+        table.add_column("recipient", overflow="ellipsis", max_width=30)
+    table.add_column("tries", justify="right", no_wrap=True)
+    table.add_column("code", justify="right", no_wrap=True)
+    table.add_column("last error", ratio=1)
+    for row in rows:
+        cells = [str(row["line"]), row["debt_id"], row["status"]]
+        if wide:
+            cells.append(row["recipient"])
+        cells += [str(row["attempts"]), str(row["smtp_code"] or ""), row["last_error"]]
+        table.add_row(*(Text(c) for c in cells))
+    return table
 
 
 async def run_retry(

@@ -8,6 +8,7 @@ import csv
 from pathlib import Path
 from typing import TextIO
 
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from rich.console import Console
 
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
@@ -74,5 +75,5 @@ def csv_row(line: ingest_pb2.ReportLine) -> tuple[object, ...]:
     )
 
 
-def _name(enum, prefix: str, value: int) -> str:  # type: ignore[no-untyped-def]
+def _name(enum: EnumTypeWrapper, prefix: str, value: int) -> str:
     return enum.Name(value).removeprefix(prefix).lower() if value else ""

@@ -7,8 +7,10 @@ from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
 
-from boletos_cli.channels import Endpoints
+from boletos.v1 import boleto_pb2, boleto_pb2_grpc
+from boletos_cli.channels import Endpoints, service_channel
 from boletos_cli.commands.upload import UploadOptions, upload_and_report
 from boletos_cli.failures import CliError
 from boletos_cli.stack.layout import (
@@ -22,6 +24,7 @@ from boletos_cli.stack.replicas import SYNTAX, parse_replicas
 from boletos_cli.stack.supervisor import Stack
 
 INGEST = next(spec for spec in SERVICES if spec.name == "ingest")
+BOLETO = next(spec for spec in SERVICES if spec.name == "boleto")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -93,11 +96,40 @@ async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err:
             err.print("no ingest service to upload the sample to", style="yellow")
             return
         with resources.as_file(resources.files("boletos_cli.samples") / "sample.csv") as path:
-            options = UploadOptions(path=path)
+            options = UploadOptions(path=path, wait=True)
             try:
-                await upload_and_report(layout.service_address(INGEST), options, out, err)
+                summary = await upload_and_report(layout.service_address(INGEST), options, out, err)
+                debt_id = await first_boleto(layout.service_address(BOLETO), summary.upload_id)
             except CliError as exc:
                 # The stack is still useful without its sample; say why and keep serving.
                 err.print(f"sample upload failed: {exc}", style="yellow", markup=False)
+                return
+        out.print(what_now(layout, summary.upload_id, debt_id))
 
     return await stack.run(upload_sample if args.sample else None)
+
+
+async def first_boleto(address: str, upload_id: str) -> str:
+    """A debt of the upload that has its boleto, to show a command that fetches it."""
+    async with service_channel("boleto", address) as channel:
+        page = await boleto_pb2_grpc.BoletoServiceStub(channel).ListBoletos(
+            boleto_pb2.ListBoletosRequest(upload_id=upload_id, page_size=1), timeout=30
+        )
+    return page.boletos[0].debt_id if page.boletos else "DEBT_ID"
+
+
+def what_now(layout: StackLayout, upload_id: str, debt_id: str) -> Table:
+    """Where the sample's e-mails went and what to try next, with the sample's own ids."""
+    inbox = layout.maildir / "new"
+    emails = sum(1 for _ in inbox.iterdir()) if inbox.is_dir() else 0
+    table = Table(title="What now", title_justify="left", show_header=False, box=None)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    table.add_row("e-mails", f"{emails} messages in {inbox}, one .eml-like file each")
+    table.add_row("", "(open one with any mail client, or: less FILE)")
+    table.add_row("try", f"boletos status {upload_id}")
+    table.add_row("", f"boletos report {upload_id} | head")
+    table.add_row("", f"boletos pdf {debt_id} -o boleto.pdf")
+    table.add_row("the CLI", "source .venv/bin/activate first, or call .venv/bin/boletos")
+    table.add_row("stop", "Ctrl-C (the data stays in " + f"{layout.data_dir})")
+    return table

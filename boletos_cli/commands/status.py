@@ -95,5 +95,5 @@ async def run_uploads(
     if not uploads:
         err.print("no uploads yet")
         return EXIT_OK
-    out.print(render.uploads_table(uploads))
+    out.print(render.uploads_table(uploads, out.width))
     return EXIT_OK

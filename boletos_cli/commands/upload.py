@@ -15,7 +15,6 @@ from rich.progress import (
     ProgressColumn,
     Task,
     TextColumn,
-    TransferSpeedColumn,
 )
 from rich.text import Text
 
@@ -23,6 +22,7 @@ from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from boletos_cli import render
 from boletos_cli.channels import Endpoints, service_channel
 from boletos_cli.failures import EXIT_OK, EXIT_REFUSED, CliError
+from boletos_cli.follow import follow
 
 DEFAULT_CHUNK_BYTES = 64 * 1024
 # Well under the servers' message limit, leaving room for framing.
@@ -92,13 +92,14 @@ async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err:
         wait=args.wait,
         as_json=args.as_json,
     )
-    return await upload_and_report(endpoints.ingest, options, out, err)
+    summary = await upload_and_report(endpoints.ingest, options, out, err)
+    return EXIT_REFUSED if summary.state in _REFUSED_STATES else EXIT_OK
 
 
 async def upload_and_report(
     address: str, options: UploadOptions, out: Console, err: Console
-) -> int:
-    """Upload, print the summary (and, with wait, the settled progress); return the exit code."""
+) -> ingest_pb2.UploadSummary:
+    """Upload, print the summary (and, with wait, the settled progress)."""
     size = _file_size(options.path)
     async with service_channel("ingest", address) as channel:
         stub = ingest_pb2_grpc.IngestServiceStub(channel)
@@ -115,7 +116,7 @@ async def upload_and_report(
         render.print_json(document)
     elif progress is not None:
         out.print(render.progress_table(progress))
-    return EXIT_REFUSED if summary.state in _REFUSED_STATES else EXIT_OK
+    return summary
 
 
 def _file_size(path: Path) -> int:
@@ -127,6 +128,11 @@ def _file_size(path: Path) -> int:
         raise CliError(f"{path}: {exc.strerror}") from exc
 
 
+# The file's name as the bar shows it; with these widths the bar fits 80 columns.
+NAME_WIDTH = 12
+BAR_WIDTH = 16
+
+
 class _RowsColumn(ProgressColumn):
     """Rows sent and rows per second, estimated from the newlines streamed so far."""
 
@@ -134,21 +140,28 @@ class _RowsColumn(ProgressColumn):
         rows = task.fields.get("rows", 0)
         elapsed = task.finished_time if task.finished else task.elapsed
         rate = rows / elapsed if elapsed else 0.0
-        return Text(f"~{rows:,} rows {rate:,.0f} rows/s", style="progress.data.speed")
+        return Text(f"{rows:,} rows {rate:,.0f}/s", style="progress.data.speed")
+
+
+def upload_columns() -> tuple[ProgressColumn, ...]:
+    return (
+        TextColumn("[bold]upload[/] {task.description}"),
+        BarColumn(bar_width=BAR_WIDTH),
+        DownloadColumn(),
+        _RowsColumn(),
+    )
+
+
+def shown_name(path: Path) -> str:
+    name = path.name
+    return name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…"
 
 
 async def send_file(
     stub: ingest_pb2_grpc.IngestServiceStub, options: UploadOptions, size: int, err: Console
 ) -> ingest_pb2.UploadSummary:
-    columns = (
-        TextColumn("[bold]upload[/] {task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        _RowsColumn(),
-    )
-    with Progress(*columns, console=err) as bar:
-        task = bar.add_task(Text(options.path.name).markup, total=size, rows=0)
+    with Progress(*upload_columns(), console=err) as bar:
+        task = bar.add_task(Text(shown_name(options.path)).markup, total=size, rows=0)
 
         async def requests() -> AsyncIterator[ingest_pb2.UploadRequest]:
             yield ingest_pb2.UploadRequest(
@@ -176,41 +189,3 @@ async def send_file(
         summary = response.summary
         bar.update(task, completed=size, rows=summary.rows)
     return summary
-
-
-async def follow(
-    stub: ingest_pb2_grpc.IngestServiceStub, upload_id: str, err: Console
-) -> ingest_pb2.UploadProgress | None:
-    """Show the upload's debts moving through the pipeline; return the last snapshot.
-
-    A debt is settled once its e-mail was sent or failed, or its boleto failed.
-    """
-    last: ingest_pb2.UploadProgress | None = None
-    columns = (
-        TextColumn("[bold]pipeline[/]"),
-        BarColumn(),
-        TextColumn("{task.fields[detail]}"),
-    )
-    with Progress(*columns, console=err) as bar:
-        task = bar.add_task("pipeline", total=None, detail="waiting for the first update")
-        call = stub.WatchUpload(ingest_pb2.WatchUploadRequest(upload_id=upload_id))
-        try:
-            async for message in call:
-                last = message.progress
-                done = last.boletos_failed + last.emails_sent + last.emails_failed
-                bar.update(task, total=last.accepted, completed=done, detail=_progress_detail(last))
-                if last.settled:
-                    break
-        finally:
-            call.cancel()
-    if last is not None and not last.settled:
-        err.print("[yellow]the service stopped reporting before the upload settled[/]")
-    return last
-
-
-def _progress_detail(progress: ingest_pb2.UploadProgress) -> str:
-    failed = progress.boletos_failed + progress.emails_failed
-    return (
-        f"accepted {progress.accepted} · boletos issued {progress.boletos_issued} · "
-        f"e-mails sent {progress.emails_sent} · failed {failed}"
-    )

@@ -9,7 +9,7 @@ import contextlib
 import os
 import signal
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from rich.console import Console
 from rich.text import Text
@@ -33,8 +33,11 @@ class Child:
         console: Console,
         style: str,
         prefix_width: int,
+        quiet: Callable[[str], bool] | None = None,
     ) -> None:
+        """Lines `quiet` picks are kept for error messages but not shown."""
         self.name = name
+        self._quiet = quiet
         self.argv = list(argv)
         self.env = dict(env)
         self.console = console
@@ -141,5 +144,7 @@ class Child:
 
     def _emit(self, line: str) -> None:
         self.tail.append(line)
+        if self._quiet is not None and self._quiet(line):
+            return
         # Text, never markup: service logs are full of brackets.
         self.console.print(Text.assemble(self.prefix, line), soft_wrap=True, highlight=False)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import uvloop
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
 class MaildirHandler:
@@ -29,8 +30,8 @@ class MaildirHandler:
         self._names = itertools.count()
         self._unique = f"{os.getpid()}_{socket.gethostname().replace('/', '_')}"
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
-        content = envelope.original_content or envelope.content
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or envelope.content or b""
         name = f"{time.time_ns()}.M{next(self._names)}P{self._unique}"
         tmp = self._path / "tmp" / name
         tmp.write_bytes(content if isinstance(content, bytes) else content.encode())

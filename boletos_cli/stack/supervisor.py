@@ -12,7 +12,9 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -36,6 +38,10 @@ STOP_GRACE_SECONDS = 10.0
 # Runs once every child is healthy (the CLI uses it for --sample); the stack keeps serving
 # afterwards whatever it returns.
 AfterStart = Callable[[], Awaitable[None]]
+
+
+def wide_enough(console: Console) -> bool:
+    return console.width >= 120
 
 
 class Stack:
@@ -80,8 +86,8 @@ class Stack:
         try:
             while True:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                if body in done and body.exception() is not None:
-                    error = body.exception()
+                error = body.exception() if body in done else None
+                if error is not None:
                     if not isinstance(error, StackError):
                         raise error
                     self._report(str(error))
@@ -110,7 +116,10 @@ class Stack:
         except OSError as exc:
             raise StackError(f"cannot create {exc.filename}: {exc.strerror}") from exc
 
-        self.nats = await self._launch("nats", nats_argv(self.layout), self.env)
+        # Its start-up banner is two dozen [INF] lines; warnings and errors still show.
+        self.nats = await self._launch(
+            "nats", nats_argv(self.layout), self.env, quiet=lambda line: "[INF]" in line
+        )
         await wait_for_port(self.nats, LOOPBACK, self.layout.nats_port, self.start_timeout)
 
         # Before the mailer, so it finds somewhere to deliver.
@@ -138,15 +147,26 @@ class Stack:
         missing = [spec.name for spec in SERVICES if spec not in self.services]
         if missing:
             self.out.print(f"not built yet, so not started: {', '.join(missing)}", style="dim")
+        if not wide_enough(self.out):
+            self.out.print(
+                f"metrics: http://{LOOPBACK}:PORT/metrics, PORT = each service's port + 5",
+                style="dim",
+            )
         if self.layout.base_port != DEFAULT_BASE_PORT:
-            self.out.print(f"point the CLI at it: {self._address_exports()}", markup=False)
+            self.out.print(f"point the CLI at it:\n{self._address_exports()}", markup=False)
         self.out.print("serving; Ctrl-C stops the stack", style="bold")
         if after_start is not None:
             await after_start()
 
-    async def _launch(self, name: str, argv: list[str], env: Mapping[str, str]) -> Child:
+    async def _launch(
+        self,
+        name: str,
+        argv: list[str],
+        env: Mapping[str, str],
+        quiet: Callable[[str], bool] | None = None,
+    ) -> Child:
         style = PREFIX_STYLES[len(self.children) % len(PREFIX_STYLES)]
-        child = Child(name, argv, env, self.err, style, self._prefix_width)
+        child = Child(name, argv, env, self.err, style, self._prefix_width, quiet)
         # Known before it exists, so a stop arriving mid-launch still reaches it.
         self.children[name] = child
         try:
@@ -210,34 +230,36 @@ class Stack:
 
     def _address_exports(self) -> str:
         env_vars = {service.name: service.env_var for service in channels.SERVICES}
-        return "export " + " ".join(
-            f"{env_vars[spec.name]}={self.layout.service_address(spec)}" for spec in self.services
+        return "\n".join(
+            f"  export {env_vars[spec.name]}={self.layout.service_address(spec)}"
+            for spec in self.services
         )
 
     def _endpoints_table(self) -> Table:
-        table = Table(title="Local stack", title_justify="left")
-        table.add_column("component", style="bold")
-        table.add_column("address")
-        table.add_column("metrics")
-        table.add_column("data")
-        table.add_column("pid", justify="right")
+        """Every process, where it listens and keeps its data; metrics join in when the
+        terminal is wide enough, and are otherwise on each gRPC port + 5."""
+        wide = wide_enough(self.out)
+        table = Table(title="Local stack", title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("component", style="bold", no_wrap=True)
+        table.add_column("address", no_wrap=True)
+        if wide:
+            table.add_column("metrics", no_wrap=True)
+        table.add_column("data", overflow="fold")
+        table.add_column("pid", justify="right", no_wrap=True)
+
+        def row(name: str, address: str, metrics: str, data: Path, pid: int | None) -> None:
+            table.add_row(name, address, *([metrics] if wide else []), str(data), str(pid))
+
         for replica in self.replicas:
-            table.add_row(
+            row(
                 replica.name,
                 self.layout.replica_address(replica),
                 f"http://{self.layout.metrics_address(replica)}/metrics",
-                str(self.layout.database_path(replica.spec)),
-                str(self.children[replica.name].pid),
+                self.layout.database_path(replica.spec),
+                self.children[replica.name].pid,
             )
         assert self.nats is not None
-        table.add_row(
-            "nats", self.layout.nats_url, "", str(self.layout.nats_store), str(self.nats.pid)
-        )
-        table.add_row(
-            "smtp",
-            f"smtp://{LOOPBACK}:{self.layout.smtp_catcher_port}",
-            "",
-            str(self.layout.maildir / "new"),
-            str(self.children["smtp"].pid),
-        )
+        row("nats", self.layout.nats_url, "", self.layout.nats_store, self.nats.pid)
+        smtp = f"smtp://{LOOPBACK}:{self.layout.smtp_catcher_port}"
+        row("smtp", smtp, "", self.layout.maildir / "new", self.children["smtp"].pid)
         return table

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from enum import IntEnum
+from typing import Any
+
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from boletos.v1 import ingest_pb2
@@ -11,17 +15,17 @@ from ingest_service.domain.upload import Upload
 
 
 def row_error(e: RowError) -> ingest_pb2.RowError:
-    return ingest_pb2.RowError(line=e.line, column=e.column, code=int(e.code), message=e.message)
+    return ingest_pb2.RowError(line=e.line, column=e.column, code=_wire(e.code), message=e.message)
 
 
 def report_line(r: ReportLine) -> ingest_pb2.ReportLine:
     return ingest_pb2.ReportLine(
         line=r.line,
         debt_id=r.debt_id,
-        outcome=int(r.outcome),
-        boleto_status=int(r.boleto),
+        outcome=_wire(r.outcome),
+        boleto_status=_wire(r.boleto),
         nosso_numero=r.nosso_numero,
-        email_status=int(r.email),
+        email_status=_wire(r.email),
         error=r.error,
     )
 
@@ -31,7 +35,7 @@ def summary(upload: Upload, first_errors: list[RowError]) -> ingest_pb2.UploadSu
         upload_id=upload.upload_id,
         file_name=upload.file_name,
         client_request_id=upload.client_request_id,
-        state=int(upload.state),
+        state=_wire(upload.state),
         rows=upload.rows,
         accepted=upload.accepted,
         duplicates=upload.duplicates,
@@ -50,7 +54,7 @@ def summary(upload: Upload, first_errors: list[RowError]) -> ingest_pb2.UploadSu
 def progress(upload: Upload) -> ingest_pb2.UploadProgress:
     return ingest_pb2.UploadProgress(
         upload_id=upload.upload_id,
-        state=int(upload.state),
+        state=_wire(upload.state),
         rows=upload.rows,
         accepted=upload.accepted,
         boletos_issued=upload.boletos_issued,
@@ -61,7 +65,12 @@ def progress(upload: Upload) -> ingest_pb2.UploadProgress:
     )
 
 
-def _timestamp(value) -> Timestamp:  # type: ignore[no-untyped-def]
+def _timestamp(value: dt.datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(value)
     return stamp
+
+
+def _wire(value: IntEnum) -> Any:
+    """A domain enum as its protobuf twin: the numbers are the contract on both sides."""
+    return int(value)

@@ -9,11 +9,12 @@ from concurrent.futures import Executor
 
 import grpc
 
+from boletos.platform import errors
 from boletos.platform.logs import get_logger
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from ingest_service.api import convert
 from ingest_service.domain.errors import HeaderError
-from ingest_service.domain.upload import Upload
+from ingest_service.domain.upload import Upload as UploadRecord
 from ingest_service.service.upload_session import UploadSession
 from ingest_service.store.repository import IngestStore
 
@@ -47,9 +48,11 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     ) -> ingest_pb2.UploadResponse:
         first = await anext(aiter(request_iterator), None)
         if first is None or first.WhichOneof("payload") != "header":
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
+            await errors.invalid_argument(
+                context,
+                "header",
                 "the first message of an upload must be its header (file name, request id)",
+                "HEADER_FIRST",
             )
         header = first.header
         if header.client_request_id:
@@ -85,18 +88,28 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 return ingest_pb2.UploadResponse(summary=await self._summary(finished))
             if end.total_bytes != session.bytes_received:
                 kept = await session.abandon()
-                await context.abort(
+                await errors.abort(
+                    context,
                     grpc.StatusCode.DATA_LOSS,
                     f"upload {kept.upload_id}: the client sent {end.total_bytes} bytes but "
                     f"{session.bytes_received} arrived; whole rows were kept, send the file again",
+                    errors.error_info(
+                        "BYTES_LOST",
+                        upload_id=kept.upload_id,
+                        sent=str(end.total_bytes),
+                        received=str(session.bytes_received),
+                    ),
                 )
             finished = await session.finish()
         except HeaderError as exc:
             rejected = await session.reject(f"bad header: {exc}")
             log.warning("upload.rejected", upload_id=upload.upload_id, reason=str(exc))
-            await context.abort(
+            await errors.abort(
+                context,
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"upload {rejected.upload_id} refused, bad header: {exc}",
+                errors.error_info("BAD_HEADER", upload_id=rejected.upload_id),
+                errors.bad_request("csv header", str(exc)),
             )
         except asyncio.CancelledError:
             # The client went away mid-file: keep every whole row received.
@@ -134,9 +147,11 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 return request.end
             else:
                 await session.abandon()
-                await context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT,
+                await errors.invalid_argument(
+                    context,
+                    "header",
                     "after the header an upload carries only chunks, then one end message",
+                    "HEADER_REPEATED",
                 )
         return None
 
@@ -153,7 +168,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         before: int | None = None
         if request.page_token:
             if not request.page_token.isdigit():
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "page_token is not valid")
+                await errors.invalid_argument(context, "page_token", "not a token this API gave")
             before = int(request.page_token)
         page = await asyncio.to_thread(self._store.list_uploads, size + 1, before)
         more = len(page) > size
@@ -202,19 +217,20 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             assert fresh is not None
             upload = fresh
 
-    async def _find(self, upload_id: str, context: grpc.aio.ServicerContext) -> Upload:
+    async def _find(self, raw_id: str, context: grpc.aio.ServicerContext) -> UploadRecord:
         try:
-            uuid.UUID(upload_id)
+            upload_id = str(uuid.UUID(raw_id))
         except ValueError:
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT, f"{upload_id!r} is not an upload id"
+            await errors.invalid_argument(
+                context, "upload_id", "not an upload id (a UUID)", "INVALID_ID"
             )
         upload = await asyncio.to_thread(self._store.get_upload, upload_id)
         if upload is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no upload {upload_id}")
-        assert upload is not None
+            await errors.not_found(
+                context, "upload", upload_id, f"no upload {upload_id}", "UPLOAD_NOT_FOUND"
+            )
         return upload
 
-    async def _summary(self, upload: Upload) -> ingest_pb2.UploadSummary:
+    async def _summary(self, upload: UploadRecord) -> ingest_pb2.UploadSummary:
         errors = await asyncio.to_thread(self._store.first_errors, upload.upload_no, SUMMARY_ERRORS)
         return convert.summary(upload, errors)

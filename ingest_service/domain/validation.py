@@ -128,7 +128,7 @@ class RowValidator:
                 self._careful(text_line or self._rebuild(fields), line, out)
                 return
             values[index] = value
-        out.valid.append(ValidRow(*values, line, content_hash(values)))  # type: ignore[arg-type]
+        out.valid.append(ValidRow._make([*values, line, content_hash(values)]))
 
     def _rebuild(self, canonical: tuple[str, ...]) -> str:
         in_file_order = [""] * len(COLUMNS)
@@ -177,7 +177,7 @@ def validate_row(text: str, line: int, header: Header) -> ValidRow | list[RowErr
             # Reports can name the debt of a rejected row when its id was valid.
             return [replace(e, debt_id=key) for e in errors]
         return errors
-    return ValidRow(*parsed, line, content_hash(parsed))  # type: ignore[arg-type]
+    return ValidRow._make([*parsed, line, content_hash(parsed)])
 
 
 def _too_long(line: int, size: int, limit: int) -> RowError:

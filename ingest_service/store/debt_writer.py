@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -178,7 +179,7 @@ class DebtWriter:
                 # PostgreSQL reads a uuid from 32 hex digits without dashes.
                 write((key.hex(), content_hash, line))
 
-    def _run(self, sql: str, upload_no: int):  # type: ignore[no-untyped-def]
+    def _run(self, sql: str, upload_no: int) -> Any:
         if self._sqlite:
             return self._cursor.execute(
                 sql.replace(":upload_no", "?"), (upload_no,) * sql.count(":upload_no")

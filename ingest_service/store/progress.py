@@ -83,7 +83,7 @@ def _keep_reasons(
     conn: Connection,
     stage: str,
     outcome: int,
-    keys: list[object],
+    keys: Sequence[object],
     entries: list[tuple[str, str]],
     recovered: int,
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from typing import Any, cast
 
 import grpc
 
@@ -22,7 +23,7 @@ def to_message(r: DeliveryRecord) -> mailer_pb2.Delivery:
     message = mailer_pb2.Delivery(
         debt_id=r.debt_id,
         upload_id=r.upload_id,
-        status=mailer_pb2.DeliveryStatus.ValueType(int(r.status)),
+        status=cast(Any, int(r.status)),  # the numbers mirror boletos.v1.DeliveryStatus
         recipient=mask_email(r.email),
         message_id=r.message_id,
         attempts=r.attempts,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from email.errors import MessageError
-from email.headerregistry import Address, HeaderRegistry
+from email.headerregistry import Address, AddressHeader, HeaderRegistry
+from typing import cast
 
 from .errors import InvalidMailSettings, InvalidRecipient
 
@@ -90,9 +91,11 @@ def parse_mailbox(value: str, setting: str) -> Mailbox:
         raise InvalidMailSettings(f"{setting} {value!r} is not an address: {exc}") from None
     if header.defects:
         raise InvalidMailSettings(f"{setting} {value!r} is malformed: {header.defects[0]}")
-    if len(header.addresses) != 1 or header.groups[0].display_name is not None:
+    # The registry's class for an address field is a BaseHeader and an AddressHeader both.
+    addresses = cast(AddressHeader, header)
+    if len(addresses.addresses) != 1 or addresses.groups[0].display_name is not None:
         raise InvalidMailSettings(f"{setting} {value!r} must be exactly one address")
-    address = header.addresses[0]
+    address = addresses.addresses[0]
     try:
         addr_spec = parse_recipient(address.addr_spec)
     except InvalidRecipient as exc:

@@ -55,7 +55,7 @@ class BoletosHandler:
                 raise GiveUp from None
             try:
                 queued = await asyncio.to_thread(self._queue.enqueue, mails)
-            except Exception:  # noqa: BLE001 - redelivered after a pause
+            except Exception:
                 log.exception("mailer.enqueue_failed")
                 raise RetryLater(RETRY_SECONDS) from None
             if queued:

@@ -42,7 +42,8 @@ PdfPrefetch = Callable[[Sequence[str]], Mapping[str, Awaitable[bytes]]]
 class Accepted(Protocol):
     """The server's reply once it took responsibility for a message."""
 
-    code: int
+    @property
+    def code(self) -> int: ...
 
 
 class Sender(Protocol):

@@ -230,7 +230,9 @@ class MailerStore:
         )  # fmt: skip
 
     def _record(self, row: sa.Row[Any]) -> DeliveryRecord:
-        debt_id, upload_id, email, status, attempts, error, code, message_id, updated, line = row
+        debt_id, upload_id, email, status, attempts, error, code, message_id, updated, line = tuple(
+            row
+        )
         if updated.tzinfo is None:
             updated = updated.replace(tzinfo=dt.UTC)  # SQLite keeps no zone; all is UTC
         return DeliveryRecord(

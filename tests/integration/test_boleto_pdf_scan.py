@@ -24,7 +24,7 @@ POLICY = OverduePolicy(fine_percent=Decimal(2), monthly_interest_percent=Decimal
 
 # (beneficiary, sequence, amount, original due date): both banks, overdue and current debts,
 # the smallest and largest amounts, and sequences at both ends of each bank's range.
-CASES = [
+CASES: list[tuple[BeneficiaryConfig, int, int | Decimal, date]] = [
     (BB, 1, 1, date(2026, 1, 15)),
     (BB, 42, Decimal("1234.56"), date(2024, 10, 4)),
     (BB, 9_999_999_999, 9_999_999_999, date(2026, 3, 1)),
@@ -35,7 +35,9 @@ CASES = [
 ]
 
 
-def document(config: BeneficiaryConfig, sequence: int, amount: int | Decimal, due: date):
+def document(
+    config: BeneficiaryConfig, sequence: int, amount: int | Decimal, due: date
+) -> BoletoDocument:
     issued = issue_boleto(config, sequence, amount, due, TODAY, POLICY)
     return BoletoDocument.of(
         Boleto(

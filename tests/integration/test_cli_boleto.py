@@ -57,14 +57,14 @@ BOLETO = boleto_pb2.Boleto(
 
 
 class FakeBoletoService(boleto_pb2_grpc.BoletoServiceServicer):
-    async def GetBoleto(  # noqa: N802 - gRPC method name
+    async def GetBoleto(
         self, request: boleto_pb2.GetBoletoRequest, context: grpc.aio.ServicerContext
     ) -> boleto_pb2.GetBoletoResponse:
         if request.debt_id != DEBT_ID:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no boleto for debt {request.debt_id}")
         return boleto_pb2.GetBoletoResponse(boleto=BOLETO)
 
-    async def GetBoletoPdf(  # noqa: N802
+    async def GetBoletoPdf(
         self, request: boleto_pb2.GetBoletoPdfRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[boleto_pb2.GetBoletoPdfResponse]:
         if request.debt_id == BROKEN_DEBT_ID:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import mailbox
 import sys
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from pathlib import Path
 
 import aiosmtplib
@@ -13,7 +13,9 @@ import aiosmtplib
 from tests.support.processes import free_port, python_env, wait_for_port
 
 
-async def test_each_message_is_one_file_in_new_that_a_maildir_reader_opens(tmp_path: Path):
+async def test_each_message_is_one_file_in_new_that_a_maildir_reader_opens(
+    tmp_path: Path,
+) -> None:
     port = free_port()
     catcher = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "boletos_cli.stack.smtp_catcher", "--port", str(port),
@@ -45,6 +47,9 @@ async def test_each_message_is_one_file_in_new_that_a_maildir_reader_opens(tmp_p
     box = mailbox.Maildir(tmp_path / "mail", create=False)
     received = sorted(box, key=lambda m: m["Subject"])
     assert [m["Subject"] for m in received] == ["Boleto 0", "Boleto 1", "Boleto 2"]
-    attachment = received[2].get_payload()[1]
+    parts = received[2].get_payload()
+    assert isinstance(parts, list)
+    attachment = parts[1]
+    assert isinstance(attachment, Message)
     assert attachment.get_filename() == "boleto-2.pdf"
     assert attachment.get_payload(decode=True) == b"%PDF-1.4 " + bytes([2]) * 3000

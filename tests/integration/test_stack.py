@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -94,6 +95,13 @@ class StackProcess:
             ) from None
 
 
+class StackFactory(Protocol):
+    """The `stack_factory` fixture: starts `boletos stack` with extra arguments, on the given
+    base port or on a free one."""
+
+    def __call__(self, *extra: str, base_port: int | None = None) -> StackProcess: ...
+
+
 def _all_pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
@@ -146,7 +154,7 @@ def cli(address: str, *argv: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def stack_factory(tmp_path: Path) -> Iterator[type[StackProcess]]:
+def stack_factory(tmp_path: Path) -> Iterator[StackFactory]:
     started: list[StackProcess] = []
 
     class Started(StackProcess):
@@ -154,7 +162,7 @@ def stack_factory(tmp_path: Path) -> Iterator[type[StackProcess]]:
             super().__init__(tmp_path / "stack", base_port or free_base_port(), *extra)
             started.append(self)
 
-    yield Started  # type: ignore[misc]
+    yield Started
     # A failed test must not leave services running: kill whatever its stacks started.
     # Each child leads its own process group, which also holds the workers it spawned.
     groups: set[int] = set()
@@ -170,7 +178,7 @@ def stack_factory(tmp_path: Path) -> Iterator[type[StackProcess]]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: type[StackProcess]) -> None:
+def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: StackFactory) -> None:
     stack = stack_factory("--sample")
     stack.wait_for_output(READY_LINE)
     children = stack.children()
@@ -222,7 +230,7 @@ def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: type[StackProc
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_a_child_dying_stops_the_stack_with_its_name(stack_factory: type[StackProcess]) -> None:
+def test_a_child_dying_stops_the_stack_with_its_name(stack_factory: StackFactory) -> None:
     stack = stack_factory()
     stack.wait_for_output(READY_LINE)
     nats = next(pid for pid in stack.children() if "nats-server" in _cmdline(pid))
@@ -240,7 +248,7 @@ def test_a_child_dying_stops_the_stack_with_its_name(stack_factory: type[StackPr
     assert _left_behind(others) == [], stack.logs()
 
 
-def test_busy_ports_are_named_before_anything_starts(stack_factory: type[StackProcess]) -> None:
+def test_busy_ports_are_named_before_anything_starts(stack_factory: StackFactory) -> None:
     base = free_base_port()
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", base + 3))

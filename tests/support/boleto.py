@@ -7,7 +7,7 @@ import contextlib
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,10 +84,13 @@ class BoletoReplica:
 
 async def announced(nats_url: str, subject: str, expected: int, within: float = 60) -> list:
     """Every item on a BOLETO-stream subject, read by a fresh consumer."""
-    parse = {
+    parsers: dict[
+        str, Callable[[bytes], Iterable[events_pb2.IssuedBoleto | events_pb2.FailedBoleto]]
+    ] = {
         "boleto.boletos.issued": lambda d: events_pb2.BoletosIssued.FromString(d).boletos,
         "boleto.boletos.failed": lambda d: events_pb2.BoletosFailed.FromString(d).failures,
-    }[subject]
+    }
+    parse = parsers[subject]
     nc = await nats.connect(nats_url)
     try:
         sub = await nc.jetstream().pull_subscribe(

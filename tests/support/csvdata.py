@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 HEADER = "name,governmentId,email,debtAmount,debtDueDate,debtId"
@@ -47,6 +48,6 @@ def valid_rows(count: int, seed: int = 7) -> list[Row]:
     return rows
 
 
-def csv_bytes(rows: list[Row | str], header: str = HEADER, newline: str = "\n") -> bytes:
+def csv_bytes(rows: Sequence[Row | str], header: str = HEADER, newline: str = "\n") -> bytes:
     lines = [header, *(r.line() if isinstance(r, Row) else r for r in rows)]
     return (newline.join(lines) + newline).encode()

@@ -8,6 +8,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 import grpc
 import nats
@@ -58,11 +59,20 @@ def requests(
     return out
 
 
+class RequestOptions(TypedDict, total=False):
+    """The keyword arguments of `requests`, for callers that pass them through."""
+
+    chunk_size: int
+    file_name: str
+    request_id: str
+    end: bool
+
+
 async def upload(
-    stub: ingest_pb2_grpc.IngestServiceStub, data: bytes, **kwargs: object
+    stub: ingest_pb2_grpc.IngestServiceStub, data: bytes, **kwargs: Unpack[RequestOptions]
 ) -> ingest_pb2.UploadSummary:
-    async def stream():  # type: ignore[no-untyped-def]
-        for request in requests(data, **kwargs):  # type: ignore[arg-type]
+    async def stream() -> AsyncIterator[ingest_pb2.UploadRequest]:
+        for request in requests(data, **kwargs):
             yield request
 
     response = await stub.Upload(stream())

@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from boletos.v1 import mailer_pb2_grpc
 from mailer_service.app import run
@@ -25,23 +26,32 @@ class Sink:
     recipients: list[str] = field(default_factory=list)
     reply: Callable[[str], str | None] = lambda _rcpt: None
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
         refusal = self.reply(address)
         if refusal:
             return refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.recipients.extend(envelope.rcpt_tos)
+        # The controller leaves decode_data off, so the server hands over the bytes received.
+        assert isinstance(envelope.content, bytes)
         self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)  # type: ignore[arg-type]
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
         )
         return "250 Message accepted"
 
 
 @contextlib.contextmanager
-def smtp_sink(sink: Sink, port: int | None = None):  # type: ignore[no-untyped-def]
+def smtp_sink(sink: Sink, port: int | None = None) -> Iterator[Controller]:
     controller = Controller(sink, hostname="127.0.0.1", port=port or free_port())
     controller.start()
     try:

@@ -6,22 +6,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, TypeVar
 
 import grpc
 
 from tests.support.processes import free_port
 
+S = TypeVar("S")
+
 
 @contextlib.asynccontextmanager
 async def running_service(
-    run: Callable[[Any, asyncio.Event], Awaitable[None]],
-    settings_from_env: Callable[[dict[str, str]], Any],
+    run: Callable[[S, asyncio.Event], Coroutine[Any, Any, None]],
+    settings_from_env: Callable[[dict[str, str]], S],
     database_url: str,
     nats_url: str,
     env: dict[str, str],
-) -> AsyncIterator[tuple[str, grpc.aio.Channel, Any]]:
+) -> AsyncIterator[tuple[str, grpc.aio.Channel, S]]:
     address = f"127.0.0.1:{free_port()}"
     settings = settings_from_env(
         {"GRPC_LISTEN_ADDR": address, "DATABASE_URL": database_url, "NATS_URL": nats_url, **env}

@@ -8,13 +8,15 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 @dataclass
 class Hook:
     """What the endpoint received; `status` answers each POST (by its 1-based number)."""
 
-    posts: list[dict[str, object]] = field(default_factory=list)
+    # Decoded JSON bodies: their values are whatever JSON type the sender wrote.
+    posts: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     status: Callable[[int], int] = lambda _n: 200
     attempts: int = 0
@@ -25,7 +27,7 @@ def webhook_endpoint(hook: Hook, port: int = 0) -> Iterator[str]:
     """Serves until the block ends; yields the URL to POST to."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             hook.attempts += 1
             code = hook.status(hook.attempts)
@@ -36,7 +38,7 @@ def webhook_endpoint(hook: Hook, port: int = 0) -> Iterator[str]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)

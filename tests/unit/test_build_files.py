@@ -103,7 +103,7 @@ class _RecordingEnv(dict[str, str]):
         super().__init__()
         self.asked: set[str] = set()
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         self.asked.add(key)
         return super().get(key, default)
 
@@ -141,10 +141,11 @@ def test_compose_database_urls_name_databases_the_init_script_creates() -> None:
         for name, spec in _compose_services().items()
         if name.endswith("_service")
     ]
-    pairs = [
-        re.fullmatch(r"postgresql\+psycopg://(\w+):\w+@postgres:5432/(\w+)", url).groups()
-        for url in urls
-    ]
+    pairs = []
+    for url in urls:
+        match = re.fullmatch(r"postgresql\+psycopg://(\w+):\w+@postgres:5432/(\w+)", url)
+        assert match is not None, url
+        pairs.append(match.groups())
     assert {(db, user) for user, db in pairs} <= created
     assert len({db for _, db in pairs}) == len(pairs), "each service needs a database of its own"
 

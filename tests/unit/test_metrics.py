@@ -30,17 +30,25 @@ PAUSE = 0.3
 class SlowIngest(ingest_pb2_grpc.IngestServiceServicer):
     """Takes measurable time in each kind of RPC; ListUploads stays unimplemented."""
 
-    async def Upload(self, request_iterator, context):  # type: ignore[no-untyped-def]  # noqa: N802
+    async def Upload(
+        self,
+        request_iterator: AsyncIterator[ingest_pb2.UploadRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> ingest_pb2.UploadResponse:
         chunks = [r async for r in request_iterator]
         return ingest_pb2.UploadResponse(summary=ingest_pb2.UploadSummary(rows=len(chunks)))
 
-    async def GetUpload(self, request, context):  # type: ignore[no-untyped-def]  # noqa: N802
+    async def GetUpload(
+        self, request: ingest_pb2.GetUploadRequest, context: grpc.aio.ServicerContext
+    ) -> None:  # never answers: fails or aborts
         await asyncio.sleep(PAUSE)
         if request.upload_id == "boom":
             raise RuntimeError("a bug")
         await context.abort(grpc.StatusCode.NOT_FOUND, f"no upload {request.upload_id}")
 
-    async def WatchUpload(self, request, context):  # type: ignore[no-untyped-def]  # noqa: N802
+    async def WatchUpload(
+        self, request: ingest_pb2.WatchUploadRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[ingest_pb2.WatchUploadResponse]:
         for rows in range(3):
             if rows:
                 await asyncio.sleep(PAUSE)
@@ -74,7 +82,7 @@ async def stub() -> AsyncIterator[ingest_pb2_grpc.IngestServiceStub]:
 async def test_a_client_stream_is_timed_until_its_last_message_arrives(stub) -> None:
     before_count, before_sum = count("Upload", "OK"), total_seconds("Upload", "OK")
 
-    async def slow_file():  # type: ignore[no-untyped-def]
+    async def slow_file() -> AsyncIterator[ingest_pb2.UploadRequest]:
         yield ingest_pb2.UploadRequest(header=ingest_pb2.UploadHeader(file_name="a.csv"))
         for _ in range(2):
             await asyncio.sleep(PAUSE)
@@ -205,6 +213,8 @@ async def test_consumer_lag_counts_undelivered_and_unacknowledged_messages(nats_
     [IngestSettings, BoletoSettings, MailerSettings],
     ids=["ingest", "boleto", "mailer"],
 )
-def test_no_service_serves_metrics_unless_given_an_address(settings) -> None:  # type: ignore[no-untyped-def]
+def test_no_service_serves_metrics_unless_given_an_address(
+    settings: type[IngestSettings] | type[BoletoSettings] | type[MailerSettings],
+) -> None:
     assert settings.from_env({}).metrics_addr == ""
     assert settings.from_env({"METRICS_ADDR": "0.0.0.0:9464"}).metrics_addr == "0.0.0.0:9464"

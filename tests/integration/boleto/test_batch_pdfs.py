@@ -8,7 +8,7 @@ import uuid
 import grpc
 import pytest
 
-from boletos.v1 import boleto_pb2
+from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 from mailer_service.clients.boleto_pdfs import BoletoPdfs, PdfUnavailable
 from tests.integration.boleto.test_pipeline import _settled
 from tests.support.boleto import running_boleto
@@ -16,7 +16,7 @@ from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.ingest import running_ingest, upload
 
 
-async def _single(stub, debt_id: str) -> bytes:  # type: ignore[no-untyped-def]
+async def _single(stub: boleto_pb2_grpc.BoletoServiceStub, debt_id: str) -> bytes:
     request = boleto_pb2.GetBoletoPdfRequest(debt_id=debt_id)
     return b"".join([r.chunk async for r in stub.GetBoletoPdf(request)])
 
@@ -54,7 +54,8 @@ async def test_batch_gives_the_same_pdfs_as_one_by_one_and_leaves_out_the_unknow
             )
             pdfs = await asyncio.gather(*futures.values(), return_exceptions=True)
         by_id = dict(zip(futures, pdfs, strict=True))
-        assert all(by_id[r.debt_id].startswith(b"%PDF-") for r in rows)
+        fetched = [by_id[r.debt_id] for r in rows]
+        assert all(isinstance(pdf, bytes) and pdf.startswith(b"%PDF-") for pdf in fetched)
         assert by_id[rows[77].debt_id] == await _single(boleto.stub, rows[77].debt_id)
         assert isinstance(by_id[unknown], PdfUnavailable)
 

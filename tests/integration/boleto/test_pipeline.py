@@ -8,14 +8,16 @@ import grpc
 import pytest
 import sqlalchemy as sa
 
-from boletos.v1 import boleto_pb2, ingest_pb2
+from boletos.v1 import boleto_pb2, ingest_pb2, ingest_pb2_grpc
 from tests.support.boleto import BoletoReplica, announced, running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.ingest import running_ingest, upload
 from tests.support.scan import rasterize, scan
 
 
-async def _settled(stub, upload_id: str, within: float = 60) -> ingest_pb2.UploadProgress:  # type: ignore[no-untyped-def]
+async def _settled(
+    stub: ingest_pb2_grpc.IngestServiceStub, upload_id: str, within: float = 60
+) -> ingest_pb2.UploadProgress:
     """Follows WatchUpload until every accepted debt has its boleto (issued or failed)."""
     async with asyncio.timeout(within):
         async for response in stub.WatchUpload(ingest_pb2.WatchUploadRequest(upload_id=upload_id)):
@@ -110,7 +112,7 @@ async def test_two_replicas_share_the_work_and_a_crash_issues_nothing_twice(
             summary = await upload(ingest.stub, csv_bytes(rows))
             # Kill one replica mid-work, with no chance to ack what it holds; start another.
             async with asyncio.timeout(60):
-                while first.issued() == 0:  # noqa: ASYNC110 - polling another process's log
+                while first.issued() == 0:
                     assert first.proc.poll() is None, first.log_path.read_text()[-2000:]
                     await asyncio.sleep(0.05)
             first.kill()

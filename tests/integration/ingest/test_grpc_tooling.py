@@ -13,6 +13,7 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2
 
 from tests.support.processes import free_port, python_env, wait_for_port
 
@@ -96,3 +97,30 @@ def test_sigterm_stops_the_service_cleanly_and_logs_json(ingest_process):
     events = [json.loads(line)["event"] for line in stderr.splitlines() if line.startswith("{")]
     assert events[0] == "service.config"
     assert "service.started" in events and events[-1] == "service.stopped"
+    # Closing the NATS connection on purpose is not a lost connection.
+    assert "nats.disconnected" not in events
+
+
+def test_reflection_answers_as_v1_and_as_v1alpha(ingest_process):
+    _, port = ingest_process
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        for version in ("v1", "v1alpha"):
+            call = channel.stream_stream(
+                f"/grpc.reflection.{version}.ServerReflection/ServerReflectionInfo",
+                request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+                response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+            )
+            listed, described = call(
+                iter(
+                    [
+                        reflection_pb2.ServerReflectionRequest(list_services=""),
+                        reflection_pb2.ServerReflectionRequest(
+                            file_containing_symbol="grpc.reflection.v1.ServerReflection"
+                        ),
+                    ]
+                ),
+                timeout=10,
+            )
+            names = {s.name for s in listed.list_services_response.service}
+            assert {"boletos.v1.IngestService", "grpc.reflection.v1.ServerReflection"} <= names
+            assert described.file_descriptor_response.file_descriptor_proto, version

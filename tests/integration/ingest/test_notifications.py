@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections.abc import Callable
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig
@@ -34,7 +35,7 @@ def notify_env(smtp_port: int | None = None, webhook: str = "", **extra: str) ->
     return env
 
 
-async def wait_for(check, within: float = 30) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(check: Callable[[], object], within: float = 30) -> None:
     async with asyncio.timeout(within):
         while not check():  # noqa: ASYNC110 - the state is filled by server threads
             await asyncio.sleep(0.1)
@@ -46,7 +47,7 @@ async def completed_events(nats_url: str) -> list[events_pb2.UploadCompleted]:
         sub = await nc.jetstream().subscribe(
             SUBJECT_UPLOAD_COMPLETED, stream="INGEST", ordered_consumer=True
         )
-        found = []
+        found: list[events_pb2.UploadCompleted] = []
         while True:
             try:
                 msg = await sub.next_msg(timeout=1)
@@ -91,7 +92,9 @@ async def test_a_settled_upload_is_announced_once_and_notified_by_email_and_webh
     (mail,) = sink.messages
     assert sink.recipients == [OPS]
     assert "action needed" in mail["Subject"]
-    body = mail.get_body(preferencelist=("plain",)).get_content()
+    plain = mail.get_body(preferencelist=("plain",))
+    assert plain is not None
+    body = plain.get_content()
     assert f"boletos retry {uid}" in body
     assert rows[2].debt_id in body and "550 5.1.1 mailbox unavailable" in body
     assert rows[7].debt_id in body and "due date" in body
@@ -129,7 +132,7 @@ async def test_a_settled_upload_is_announced_once_and_notified_by_email_and_webh
             "reason": "due date outside the payable window",
         },
     ]
-    assert any(f"boletos retry {uid}" in action for action in post["actions"])  # type: ignore[attr-defined]
+    assert any(f"boletos retry {uid}" in action for action in post["actions"])
 
 
 async def test_a_webhook_down_at_first_still_gets_the_notification(database_url, nats_server):
@@ -148,7 +151,7 @@ async def test_a_webhook_down_at_first_still_gets_the_notification(database_url,
     assert hook.attempts == 2
     (post,) = hook.posts
     assert (post["upload_id"], post["accepted"], post["rejected"]) == (summary.upload_id, 0, 3)
-    assert "3 rows rejected" in post["text"]  # type: ignore[operator]
+    assert "3 rows rejected" in post["text"]
 
 
 async def test_a_file_refused_as_a_whole_is_notified(database_url, nats_server):
@@ -162,7 +165,7 @@ async def test_a_file_refused_as_a_whole_is_notified(database_url, nats_server):
             await wait_for(lambda: hook.posts)
     (post,) = hook.posts
     assert post["state"] == "refused"
-    assert "bad header" in post["rejection_reason"]  # type: ignore[operator]
+    assert "bad header" in post["rejection_reason"]
 
 
 async def test_a_message_past_its_max_deliveries_is_notified(database_url, nats_server):
@@ -197,4 +200,4 @@ async def test_a_message_past_its_max_deliveries_is_notified(database_url, nats_
         "poison-eater",
         ack.seq,
     )
-    assert f"nats stream get INGEST {ack.seq}" in post["text"]  # type: ignore[operator]
+    assert f"nats stream get INGEST {ack.seq}" in post["text"]

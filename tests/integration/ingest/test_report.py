@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import sys
+from collections.abc import Mapping, Sequence
 
 import nats
 
@@ -16,14 +17,16 @@ from boletos.platform.nats_streams import (
     SUBJECT_EMAILS_FAILED,
     SUBJECT_EMAILS_SENT,
 )
-from boletos.v1 import events_pb2, ingest_pb2
-from tests.support.csvdata import csv_bytes, valid_rows
+from boletos.v1 import events_pb2, ingest_pb2, ingest_pb2_grpc
+from tests.support.csvdata import Row, csv_bytes, valid_rows
 from tests.support.ingest import running_ingest, upload
 
 CSV_HEADER = ["line", "debtId", "outcome", "boletoStatus", "nossoNumero", "emailStatus", "error"]
 
 
-async def report(stub, upload_id: str) -> list[ingest_pb2.ReportLine]:  # type: ignore[no-untyped-def]
+async def report(
+    stub: ingest_pb2_grpc.IngestServiceStub, upload_id: str
+) -> list[ingest_pb2.ReportLine]:
     lines: list[ingest_pb2.ReportLine] = []
     async for batch in stub.GetUploadReport(ingest_pb2.GetUploadReportRequest(upload_id=upload_id)):
         lines.extend(batch.lines)
@@ -34,7 +37,9 @@ def outcome(line: ingest_pb2.ReportLine) -> str:
     return ingest_pb2.RowOutcome.Name(line.outcome).removeprefix("ROW_OUTCOME_").lower()
 
 
-async def settled(stub, upload_id: str, within: float = 30) -> ingest_pb2.UploadProgress:  # type: ignore[no-untyped-def]
+async def settled(
+    stub: ingest_pb2_grpc.IngestServiceStub, upload_id: str, within: float = 30
+) -> ingest_pb2.UploadProgress:
     async with asyncio.timeout(within):
         async for response in stub.WatchUpload(ingest_pb2.WatchUploadRequest(upload_id=upload_id)):
             if response.progress.settled:
@@ -53,7 +58,7 @@ async def cli(*args: str) -> bytes:
 
 async def test_report_accounts_for_every_line_of_the_file(database_url, nats_server, tmp_path):
     rows = valid_rows(12, seed=31)
-    lines = [
+    lines: list[Row | str] = [
         rows[0],  # 2
         rows[1],  # 3
         rows[2].changed(email="not-an-address"),  # 4 rejected, its debtId still named
@@ -149,7 +154,7 @@ async def test_report_accounts_for_every_line_of_the_file(database_url, nats_ser
         ]
         assert from_file[5][:6] == ["7", rows[4].debt_id, "accepted", "failed", "", ""]
         assert [(int(r[0]), r[1], r[2]) for r in from_file[1:]] == expected
-        assert not list(tmp_path.glob("*.partial"))  # noqa: ASYNC240
+        assert not list(tmp_path.glob("*.partial"))
 
         # The same file again: every row stored before is now a duplicate.
         again = await upload(svc.stub, data)
@@ -161,7 +166,14 @@ async def test_report_accounts_for_every_line_of_the_file(database_url, nats_ser
         assert again.duplicates == sum(1 for r in resent if outcome(r) == "duplicate") == 11
 
 
-async def _pipeline_events(nats_url, uid, accepted, nosso, no_boleto, bounced) -> None:  # type: ignore[no-untyped-def]
+async def _pipeline_events(
+    nats_url: str,
+    uid: str,
+    accepted: Sequence[Row],
+    nosso: Mapping[str, str],
+    no_boleto: Row,
+    bounced: Row,
+) -> None:
     """What the boleto and mailer services would publish for this upload."""
     nc = await nats.connect(nats_url)
     try:
@@ -221,7 +233,7 @@ async def test_report_of_a_large_file_follows_the_file_across_blocks_and_pages(
     database_url, nats_server
 ):
     rows = valid_rows(2600, seed=32)
-    lines: list[object] = []
+    lines: list[Row] = []
     expected = []
     stored: set[str] = set()
     for i, row in enumerate(rows):
@@ -235,7 +247,7 @@ async def test_report_of_a_large_file_follows_the_file_across_blocks_and_pages(
         lines.append(row)
         expected.append((line, row.debt_id, "duplicate" if row.debt_id in stored else "accepted"))
         stored.add(row.debt_id)
-    data = csv_bytes(lines)  # type: ignore[arg-type]
+    data = csv_bytes(lines)
     async with running_ingest(database_url, nats_server.url, INGEST_BLOCK_BYTES="4096") as svc:
         first = await upload(svc.stub, data, chunk_size=5000)
         got = await report(svc.stub, first.upload_id)

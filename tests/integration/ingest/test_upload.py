@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import grpc
 import pytest
 
-from boletos.v1 import ingest_pb2
-from tests.support.csvdata import HEADER, csv_bytes, valid_rows
+from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+from tests.support.csvdata import HEADER, Row, csv_bytes, valid_rows
 from tests.support.ingest import (
     imported_debts,
     requests,
@@ -96,7 +97,7 @@ async def test_duplicates_and_conflicts_within_and_across_files(database_url, na
 async def test_bad_rows_are_reported_and_good_rows_still_accepted(database_url, nats_server):
     good = valid_rows(150)
     bad = [f"Name {i},12a4,x{i}@example.com,10,2023-01-01,{good[0].debt_id}" for i in range(120)]
-    lines = [*good[:50], *bad, *good[50:]]
+    lines: list[Row | str] = [*good[:50], *bad, *good[50:]]
     async with running_ingest(database_url, nats_server.url) as svc:
         summary = await upload(svc.stub, csv_bytes(lines))
         assert (summary.rows, summary.accepted, summary.rejected) == (270, 150, 120)
@@ -128,7 +129,7 @@ async def test_a_bad_header_refuses_the_file_once(database_url, nats_server):
 async def test_stream_must_start_with_a_header(database_url, nats_server):
     async with running_ingest(database_url, nats_server.url) as svc:
 
-        async def headless():  # type: ignore[no-untyped-def]
+        async def headless() -> AsyncIterator[ingest_pb2.UploadRequest]:
             yield ingest_pb2.UploadRequest(chunk=csv_bytes(valid_rows(2)))
 
         with pytest.raises(grpc.aio.AioRpcError) as failure:
@@ -144,7 +145,7 @@ async def test_cut_off_stream_keeps_whole_rows_and_a_resend_completes_it(databas
     async with running_ingest(database_url, nats_server.url) as svc:
         sent = asyncio.Event()
 
-        async def partial():  # type: ignore[no-untyped-def]
+        async def partial() -> AsyncIterator[ingest_pb2.UploadRequest]:
             for request in requests(data[:cut], chunk_size=4096, end=False):
                 yield request
             sent.set()
@@ -172,7 +173,7 @@ async def test_stream_without_end_message_is_interrupted_not_completed(database_
     cut = data.rindex(b"@")  # inside the last row's e-mail address
     async with running_ingest(database_url, nats_server.url) as svc:
 
-        async def unfinished():  # type: ignore[no-untyped-def]
+        async def unfinished() -> AsyncIterator[ingest_pb2.UploadRequest]:
             for request in requests(data[:cut], chunk_size=100, end=False):
                 yield request
 
@@ -187,7 +188,7 @@ async def test_end_message_with_wrong_size_is_data_loss(database_url, nats_serve
     data = csv_bytes(valid_rows(10))
     async with running_ingest(database_url, nats_server.url) as svc:
 
-        async def lying():  # type: ignore[no-untyped-def]
+        async def lying() -> AsyncIterator[ingest_pb2.UploadRequest]:
             for request in requests(data, end=False):
                 yield request
             yield ingest_pb2.UploadRequest(end=ingest_pb2.UploadEnd(total_bytes=len(data) + 5))
@@ -245,7 +246,11 @@ async def test_get_and_list_uploads_and_unknown_ids(database_url, nats_server):
         assert missing.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-async def _wait_for_state(stub, state, within: float = 15) -> ingest_pb2.UploadSummary:  # type: ignore[no-untyped-def]
+async def _wait_for_state(
+    stub: ingest_pb2_grpc.IngestServiceStub,
+    state: ingest_pb2.UploadState,
+    within: float = 15,
+) -> ingest_pb2.UploadSummary:
     deadline = asyncio.get_running_loop().time() + within
     while True:
         listed = await stub.ListUploads(ingest_pb2.ListUploadsRequest())

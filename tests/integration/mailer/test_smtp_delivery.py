@@ -25,7 +25,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from mailer_service.delivery import SendResult, SmtpSender, SmtpSettings
 from mailer_service.domain import BoletoMail, InvalidMailSettings, MailSettings, compose_mail
 from mailer_service.domain.backoff import retry_delay
-from mailer_service.domain.failures import PermanentFailure, TemporaryFailure
+from mailer_service.domain.failures import DeliveryFailure, PermanentFailure, TemporaryFailure
 from tests.support.processes import free_port
 
 # Generous against a loaded CI machine, far below anything a hung test would reach.
@@ -65,14 +65,14 @@ class Sink:
             replies = self.refuse.get(command)
             return replies.pop(0) if replies else None
 
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
         with self.lock:
             self.ehlo_count += 1
         # The new-style hook takes over what the server would otherwise record itself.
         session.host_name = hostname
         return responses
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
         reply = self._scripted("MAIL")
         if reply:
             return reply
@@ -80,14 +80,14 @@ class Sink:
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self._scripted("RCPT", address)
         if reply:
             return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         reply = self._scripted("DATA")
         if reply:
             return reply
@@ -273,7 +273,7 @@ async def test_unknown_user_is_permanent_and_the_next_message_still_goes() -> No
     ],
 )
 async def test_reply_codes_are_classified(
-    command: str, reply: str, expected: type[Exception], code: int
+    command: str, reply: str, expected: type[DeliveryFailure], code: int
 ) -> None:
     sink = Sink(refuse={command: [reply]})
     with smtp_server(sink) as server:
@@ -552,7 +552,7 @@ def test_settings_hide_the_password_and_reject_nonsense() -> None:
     assert PASSWORD not in repr(settings) and PASSWORD not in str(settings)
     assert "password='********'" in repr(settings)
     assert "password=None" in repr(settings_for(25))
-    for bad in (
+    nonsense: tuple[dict[str, Any], ...] = (
         {"security": "ssl"},
         {"port": 0},
         {"connections": 0},
@@ -560,7 +560,8 @@ def test_settings_hide_the_password_and_reject_nonsense() -> None:
         {"timeout": 0},
         {"password": "x"},
         {"host": ""},
-    ):
+    )
+    for bad in nonsense:
         with pytest.raises(InvalidMailSettings):
             settings_for(bad.pop("port", 25), **bad)
 

@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 
-from boletos.v1 import ingest_pb2, mailer_pb2
+from boletos.v1 import ingest_pb2, ingest_pb2_grpc, mailer_pb2
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.ingest import running_ingest, upload
@@ -14,7 +14,9 @@ from tests.support.mailer import Sink, running_mailer, smtp_sink
 from tests.support.scan import rasterize, scan
 
 
-async def _settled(stub, upload_id: str, within: float = 90) -> ingest_pb2.UploadProgress:  # type: ignore[no-untyped-def]
+async def _settled(
+    stub: ingest_pb2_grpc.IngestServiceStub, upload_id: str, within: float = 90
+) -> ingest_pb2.UploadProgress:
     async with asyncio.timeout(within):
         last = None
         async for response in stub.WatchUpload(ingest_pb2.WatchUploadRequest(upload_id=upload_id)):

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import nats
+import pytest
 
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_ISSUED
 from boletos.v1 import events_pb2
@@ -16,9 +17,12 @@ from tests.support.ingest import running_ingest, upload
 from tests.support.mailer import Sink, running_mailer, smtp_sink
 
 
-def _stopped_counts(caplog) -> list[int]:  # type: ignore[no-untyped-def]
+def _stopped_counts(caplog: pytest.LogCaptureFixture) -> list[int]:
+    # `sent` came in as an extra field of the log call, so it is in the record's __dict__.
     return [
-        r.sent for r in caplog.records if r.name == "mailer" and r.getMessage() == "service.stopped"
+        vars(r)["sent"]
+        for r in caplog.records
+        if r.name == "mailer" and r.getMessage() == "service.stopped"
     ]
 
 

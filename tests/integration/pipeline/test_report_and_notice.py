@@ -71,8 +71,10 @@ async def test_report_and_notice_of_an_upload_through_the_whole_pipeline(databas
     assert ops.recipients == [OPS]
     (attachment,) = list(notice.iter_attachments())
     assert list(csv.DictReader(io.StringIO(attachment.get_content()))) == printed
-    body = notice.get_body(preferencelist=("plain",)).get_content()
+    plain = notice.get_body(preferencelist=("plain",))
+    assert plain is not None
+    body = plain.get_content()
     assert f"boletos retry {uid}" in body and bounced.debt_id in body
     (post,) = hook.posts
     assert (post["upload_id"], post["emails_sent"], post["emails_failed"]) == (uid, 18, 1)
-    assert [f["debt_id"] for f in post["failures"]] == [bounced.debt_id]  # type: ignore[union-attr]
+    assert [f["debt_id"] for f in post["failures"]] == [bounced.debt_id]

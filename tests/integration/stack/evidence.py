@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_stack import READY_LINE, StackProcess, cli, free_base_port
+from tests.integration.test_stack import (
+    READY_LINE,
+    StackFactory,
+    StackProcess,
+    cli,
+    free_base_port,
+)
 
 REPLICAS = {"boleto": 2, "mailer": 2}
 REPLICAS_ARG = "boleto=2,mailer=2"
@@ -31,7 +37,7 @@ SENT = 3  # mailer_service.store.repository.SENT
 
 
 def start_replicated(
-    stack_factory: type[StackProcess], monkeypatch: pytest.MonkeyPatch, **env: str
+    stack_factory: StackFactory, monkeypatch: pytest.MonkeyPatch, **env: str
 ) -> tuple[StackProcess, int]:
     """A stack with two boleto and two mailer replicas, tuned to share a small file, once it
     is ready; and its base port."""

@@ -25,7 +25,7 @@ from tests.integration.stack.evidence import (
     start_replicated,
     stopped_reports,
 )
-from tests.integration.test_stack import StackProcess, _alive
+from tests.integration.test_stack import StackFactory, StackProcess, _alive
 
 ROWS = 2000
 # Sent slowly, so debts keep arriving for several seconds and the replicas are stopped
@@ -73,7 +73,7 @@ def wait_until(
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigterm_mid_file_drains_replicas_and_loses_or_repeats_nothing(
-    stack_factory: type[StackProcess], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stack_factory: StackFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A PDF fetch that lands on the boleto replica as it goes away is retried soon.
     stack, base = start_replicated(stack_factory, monkeypatch, MAIL_RETRY_BASE_SECONDS="1")

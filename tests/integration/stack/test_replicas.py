@@ -17,14 +17,14 @@ from tests.integration.stack.evidence import (
     start_replicated,
     stopped_reports,
 )
-from tests.integration.test_stack import StackProcess, cli
+from tests.integration.test_stack import StackFactory, cli
 
 ROWS = 1200
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_replicas_share_a_file_and_handle_each_debt_once(
-    stack_factory: type[StackProcess], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stack_factory: StackFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Wide enough that no address in the endpoints table is folded.
     stack, base = start_replicated(stack_factory, monkeypatch, COLUMNS="250")

@@ -200,7 +200,7 @@ def test_extra_instructions_follow_the_charges() -> None:
         {"instructions": ["a list"]},
     ],
 )
-def test_inconsistent_documents_are_refused(change: dict[str, object]) -> None:
+def test_inconsistent_documents_are_refused(change: dict[str, Any]) -> None:
     with pytest.raises((ValueError, TypeError)):
         replace(overdue_document(), **change)
 

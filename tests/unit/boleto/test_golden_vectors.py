@@ -184,7 +184,8 @@ CODE_VECTORS: tuple[CodeVector, ...] = (
 
 
 def test_vector_set_covers_what_the_suite_relies_on() -> None:
-    sources = {v.source.split(",")[0] for v in (*BANK_VECTORS, *CODE_VECTORS)}
+    vectors: tuple[BankVector | CodeVector, ...] = (*BANK_VECTORS, *CODE_VECTORS)
+    sources = {v.source.split(",")[0] for v in vectors}
     assert sources == {
         "kivanio/brcobranca",
         "caelum/caelum-stella",

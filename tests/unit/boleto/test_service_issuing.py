@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ TODAY = dt.date(2026, 11, 26)
 
 
 def debt(**fields: object) -> events_pb2.ImportedDebt:
-    values = dict(
+    values: dict[str, Any] = dict(
         debt_id="8291a4c4-3b1e-4c3f-9e6b-5a7f6d9c2e10",
         name="Miss Lisa Wright MD",
         government_id="4821",

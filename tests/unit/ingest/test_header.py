@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -57,8 +59,9 @@ def test_quoted_column_names_are_read_as_csv() -> None:
 def shuffled_headers(draw: st.DrawFn) -> tuple[list[str], bytes]:
     order = draw(st.permutations(COLUMN_NAMES))
     spelled = []
+    cases: list[Callable[[str], str]] = [str, str.upper, str.lower, str.swapcase]
     for name in order:
-        case = draw(st.sampled_from([str, str.upper, str.lower, str.swapcase]))
+        case = draw(st.sampled_from(cases))
         pad = draw(st.sampled_from(["", " ", "\t"]))
         spelled.append(pad + case(name) + pad)
     return list(order), ",".join(spelled).encode()

@@ -72,7 +72,7 @@ def the_error(line: str | bytes) -> RowError:
     return errors[0]
 
 
-def accepted(line: str) -> tuple:
+def accepted(line: str) -> ValidRow:
     result = validate_file(FILE_HEADER.encode() + b"\n" + line.encode() + b"\n")
     assert result.errors == []
     assert (result.rows, result.rejected, len(result.valid)) == (1, 0, 1)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from email.headerregistry import HeaderRegistry
+from email.headerregistry import AddressHeader, HeaderRegistry
 
 import pytest
 from hypothesis import given
@@ -52,7 +52,9 @@ def test_format_mailbox(name: str, value: str) -> None:
 def test_format_mailbox_encodes_non_ascii_and_lookalikes(name: str) -> None:
     value = format_mailbox("To", name, "lisa@example.com")
     assert value.isascii() and value.startswith("=?utf-8?")
-    (address,) = _REGISTRY("to", value).addresses
+    header = _REGISTRY("to", value)
+    assert isinstance(header, AddressHeader)
+    (address,) = header.addresses
     assert (address.display_name, address.addr_spec) == (name, "lisa@example.com")
 
 

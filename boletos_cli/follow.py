@@ -1,0 +1,87 @@
+"""Following an upload's debts through the pipeline: the bars of `upload --wait` and `watch`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, TaskID, TextColumn
+
+from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+
+# Two bars of this width and their counts fit an 80-column terminal.
+BAR_WIDTH = 24
+
+
+def follow_columns() -> tuple[ProgressColumn, ...]:
+    return (
+        TextColumn("[bold]{task.description:<8}"),
+        BarColumn(bar_width=BAR_WIDTH),
+        TextColumn("{task.fields[detail]}"),
+    )
+
+
+def watch_hint(upload_id: str) -> str:
+    return f"boletos watch {upload_id}"
+
+
+async def follow(
+    stub: ingest_pb2_grpc.IngestServiceStub, upload_id: str, err: Console
+) -> ingest_pb2.UploadProgress | None:
+    """Shows the upload's boletos and e-mails as they settle; returns the last snapshot.
+
+    Stopping early (Ctrl-C) leaves the upload going on and says how to follow it again.
+    """
+    last: ingest_pb2.UploadProgress | None = None
+    with Progress(*follow_columns(), console=err) as bars:
+        boletos = bars.add_task("boletos", total=None, detail="waiting for the first update")
+        emails = bars.add_task("e-mails", total=None, detail="")
+        call = stub.WatchUpload(ingest_pb2.WatchUploadRequest(upload_id=upload_id))
+        try:
+            async for message in call:
+                last = message.progress
+                update_bars(bars, boletos, emails, last)
+                if last.settled:
+                    break
+        except asyncio.CancelledError:
+            err.print(
+                f"stopped following; the upload goes on.\nfollow it again: {watch_hint(upload_id)}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise
+        finally:
+            call.cancel()
+    if last is not None and not last.settled:
+        err.print(
+            "[yellow]the service stopped reporting before the upload settled[/]\n"
+            f"follow it again: {watch_hint(upload_id)}",
+            soft_wrap=True,
+        )
+    return last
+
+
+def update_bars(
+    bars: Progress, boletos: TaskID, emails: TaskID, p: ingest_pb2.UploadProgress
+) -> None:
+    issued_or_failed = p.boletos_issued + p.boletos_failed
+    bars.update(
+        boletos,
+        total=p.accepted,
+        completed=issued_or_failed,
+        detail=_detail(issued_or_failed, p.accepted, p.boletos_failed),
+    )
+    due = p.accepted - p.boletos_failed
+    sent_or_failed = p.emails_sent + p.emails_failed
+    bars.update(
+        emails,
+        total=due,
+        completed=sent_or_failed,
+        detail=_detail(sent_or_failed, due, p.emails_failed),
+    )
+
+
+def _detail(done: int, total: int, failed: int) -> str:
+    text = f"{done:,}/{total:,}"
+    return text + (f" · [red]{failed:,} failed[/]" if failed else "")
