@@ -36,6 +36,11 @@ RUN /opt/protoc/bin/python -m grpc_tools.protoc -Iprotos --python_out=. --grpc_p
  && /opt/venv/bin/python -m compileall -q boletos ingest_service boleto_service mailer_service
 
 FROM base AS runtime
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="boletos" \
+      org.opencontainers.image.description="gRPC services that turn a debtors' CSV into FEBRABAN boletos delivered by e-mail" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT"
 RUN groupadd --system --gid 10001 boletos \
  && useradd --system --uid 10001 --gid boletos --home-dir /app --no-create-home boletos
 COPY --from=deps /opt/venv /opt/venv
@@ -50,8 +55,10 @@ COPY --from=code /src/mailer_service ./mailer_service
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
     LOG_FORMAT=json
-USER boletos
-EXPOSE 50051 50052 50053
+# By number: Kubernetes' runAsNonRoot can only verify a numeric user.
+USER 10001:10001
+# gRPC of ingest, boleto and mailer; Prometheus metrics when METRICS_ADDR asks for 9464.
+EXPOSE 50051 50052 50053 9464
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-m", "boletos.healthcheck"]
 CMD ["python", "-m", "ingest_service"]

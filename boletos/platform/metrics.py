@@ -184,25 +184,41 @@ def _status(context: grpc.aio.ServicerContext, exc: BaseException | None) -> str
     return grpc.StatusCode.OK.name
 
 
-async def track_consumer_lag(
-    js: JetStreamContext,
-    consumers: Iterable[tuple[str, str]],
-    every: float = LAG_INTERVAL_SECONDS,
-) -> None:
-    """Keeps CONSUMER_LAG current for each (stream, durable) until cancelled.
+class ConsumerLag:
+    """Keeps CONSUMER_LAG current for each (stream, durable) until stopped.
 
     Every replica sharing a durable reports the same number; aggregate with max, not sum.
     """
-    consumers = list(consumers)
-    while True:
-        for stream, durable in consumers:
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        consumers: Iterable[tuple[str, str]],
+        every: float = LAG_INTERVAL_SECONDS,
+    ) -> None:
+        self._js = js
+        self._consumers = list(consumers)
+        self._every = every
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            for stream, durable in self._consumers:
+                try:
+                    info = await self._js.consumer_info(stream, durable)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - not created yet, or a broker hiccup
+                    log.debug(
+                        "metrics.lag_unknown", stream=stream, consumer=durable, error=repr(exc)
+                    )
+                    continue
+                lag = (info.num_pending or 0) + (info.num_ack_pending or 0)
+                CONSUMER_LAG.labels(stream, durable).set(lag)
             try:
-                info = await js.consumer_info(stream, durable)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - not created yet, or a broker hiccup
-                log.debug("metrics.lag_unknown", stream=stream, consumer=durable, error=repr(exc))
-                continue
-            lag = (info.num_pending or 0) + (info.num_ack_pending or 0)
-            CONSUMER_LAG.labels(stream, durable).set(lag)
-        await asyncio.sleep(every)
+                await asyncio.wait_for(self._stopping.wait(), self._every)
+            except TimeoutError:
+                pass

@@ -126,6 +126,7 @@ class OutboxRelay:
         self._js = js
         self._retention = retention
         self._wake = asyncio.Event()
+        self._stopping = False
         self._last_purge = 0.0
         self.published = 0
         self.duplicates = 0
@@ -133,8 +134,14 @@ class OutboxRelay:
     def wake(self) -> None:
         self._wake.set()
 
+    def stop(self) -> None:
+        """End run() at its next pause. Not by cancellation alone: nats-py can swallow a
+        cancellation that arrives while it flushes, and a loop would then go on."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.publish_pending()
                 await self._purge()
@@ -142,13 +149,16 @@ class OutboxRelay:
                 raise
             except Exception as exc:  # noqa: BLE001 - the relay must outlive any one failure
                 log.warning("outbox.publish_failed", error=repr(exc), retry_in=RETRY_SECONDS)
-                await asyncio.sleep(RETRY_SECONDS)
+                await self._pause(RETRY_SECONDS)
                 continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await self._pause(IDLE_POLL_SECONDS)
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            pass
+        self._wake.clear()
 
     async def publish_pending(self) -> int:
         """Publishes until nothing is pending; returns how many events went out."""

@@ -22,6 +22,7 @@ import datetime as dt
 import inspect
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
@@ -66,7 +67,8 @@ class ServiceRuntime:
         self._server: GrpcServer | None = None
         self._relay: OutboxRelay | None = None
         self._workers: list[tuple[Worker, asyncio.Task[None]]] = []
-        self._tasks: list[asyncio.Task[None]] = []
+        # Stopped after the workers, once their last events are published.
+        self._background: list[tuple[Worker, asyncio.Task[None]]] = []
         self._closers: list[Closer] = []
         self._summary: Callable[[], Mapping[str, object]] = dict
         self._nats: NatsClient | None = None
@@ -100,7 +102,7 @@ class ServiceRuntime:
         events, safe to call from any thread."""
         retention = dt.timedelta(hours=self.settings.outbox_retention_hours)
         relay = self._relay = OutboxRelay(store, js, retention=retention)
-        self.run_task(relay.run(), "outbox-relay")
+        self._background.append((relay, asyncio.create_task(relay.run(), name="outbox-relay")))
         loop = asyncio.get_running_loop()
 
         def wake() -> None:
@@ -124,12 +126,9 @@ class ServiceRuntime:
         """A worker runs until the shutdown asks it to stop, then gets the grace period."""
         self._workers.append((worker, asyncio.create_task(worker.run(), name=name)))
 
-    def run_task(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        """A background task, cancelled at the end."""
-        self._tasks.append(asyncio.create_task(coro, name=name))
-
     def track_lag(self, js: JetStreamContext, consumers: Iterable[tuple[str, str]]) -> None:
-        self.run_task(metrics.track_consumer_lag(js, consumers), "consumer-lag")
+        lag = metrics.ConsumerLag(js, consumers)
+        self._background.append((lag, asyncio.create_task(lag.run(), name="consumer-lag")))
 
     def on_close(self, closer: Closer) -> None:
         """Run at the very end, after everything registered later."""
@@ -158,27 +157,34 @@ class ServiceRuntime:
 
     async def _shutdown(self, server: GrpcServer) -> None:
         grace = self.settings.shutdown_grace_seconds
+        started = time.monotonic()
         self.log.info("service.stopping", grace_seconds=grace)
         await server.not_serving()
         for worker, _task in self._workers:
             worker.stop()
-        running = [asyncio.shield(task) for _worker, task in self._workers]
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(
-                asyncio.gather(server.stop(grace), *running, return_exceptions=True), grace + 1
-            )
+        running = {task.get_name(): task for _worker, task in self._workers}
+        draining = asyncio.gather(
+            server.stop(grace),
+            *(asyncio.shield(task) for task in running.values()),
+            return_exceptions=True,
+        )
+        try:
+            await asyncio.wait_for(draining, grace + 1)
+        except TimeoutError:
+            late = [name for name, task in running.items() if not task.done()]
+            self.log.warning("service.drain_timed_out", grace_seconds=grace, still_running=late)
+        self.log.info("service.drained", seconds=round(time.monotonic() - started, 2))
         if self._relay is not None:
-            with contextlib.suppress(Exception):
+            try:
                 await asyncio.wait_for(self._relay.publish_pending(), FINAL_PUBLISH_SECONDS)
+            except Exception as exc:  # noqa: BLE001 - what stays pending goes out on the next start
+                self.log.warning("service.final_publish_failed", error=repr(exc))
 
     async def close(self) -> None:
-        tasks = [*self._tasks, *(task for _worker, task in self._workers)]
-        for task in tasks:
-            task.cancel()
-        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-        for task, outcome in zip(tasks, outcomes, strict=True):
-            if isinstance(outcome, Exception):
-                self.log.error("service.task_failed", task=task.get_name(), error=repr(outcome))
+        for worker, _task in [*self._workers, *self._background]:
+            worker.stop()
+        tasks = [task for _worker, task in [*self._workers, *self._background]]
+        await _end(tasks, self.log)
         while self._closers:
             closer = self._closers.pop()
             try:
@@ -187,6 +193,30 @@ class ServiceRuntime:
                     await closing
             except Exception as exc:  # noqa: BLE001 - close the rest whatever one does
                 self.log.warning("service.close_failed", error=repr(exc))
+
+
+# A stopped task gets this long to end on its own, then is cancelled, more than once if need
+# be: a library that swallows one cancellation (nats-py does, mid-flush) must not keep a
+# service from stopping.
+STOPPED_TASK_SECONDS = 2.0
+CANCEL_ROUNDS = 3
+
+
+async def _end(tasks: list[asyncio.Task[None]], log: logs.EventLogger) -> None:
+    pending = {task for task in tasks if not task.done()}
+    if pending:
+        _done, pending = await asyncio.wait(pending, timeout=STOPPED_TASK_SECONDS)
+    for _round in range(CANCEL_ROUNDS):
+        if not pending:
+            break
+        for task in pending:
+            task.cancel()
+        _done, pending = await asyncio.wait(pending, timeout=STOPPED_TASK_SECONDS)
+    for task in pending:
+        log.error("service.task_stuck", task=task.get_name())
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("service.task_failed", task=task.get_name(), error=repr(task.exception()))
 
 
 async def run_service(

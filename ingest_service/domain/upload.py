@@ -41,12 +41,16 @@ class Upload:
 
     @property
     def settled(self) -> bool:
-        """Every accepted debt reached an end: e-mail sent or failed, or no boleto possible."""
+        """Every row it accepted reached an end (e-mail sent or failed, or no boleto possible)
+        and the boleto service's word on each has been heard: the services report
+        independently, so an e-mail can be counted before the boleto it carries."""
         if self.state == UploadState.REJECTED:
             return True
-        if self.state != UploadState.COMPLETED:
+        if self.state not in (UploadState.COMPLETED, UploadState.INTERRUPTED):
             return False
-        return self.emails_sent + self.emails_failed + self.boletos_failed >= self.accepted
+        boletos_heard = self.boletos_issued + self.boletos_failed >= self.accepted
+        emails_done = self.emails_sent + self.emails_failed + self.boletos_failed >= self.accepted
+        return boletos_heard and emails_done
 
 
 # An accepted row as the store keys it: (16-byte debt id, content hash, line). A plain tuple,

@@ -29,10 +29,12 @@ def complete_settled(
     their ids. Settled: refused as a whole, or read to the end with every accepted debt's
     e-mail sent or failed, or its boleto failed."""
     c = uploads.c
+    # As Upload.settled says, in SQL.
     settled = sa.or_(
         c.state == int(UploadState.REJECTED),
         sa.and_(
-            c.state == int(UploadState.COMPLETED),
+            c.state.in_([int(UploadState.COMPLETED), int(UploadState.INTERRUPTED)]),
+            c.boletos_issued + c.boletos_failed >= c.accepted,
             c.emails_sent + c.emails_failed + c.boletos_failed >= c.accepted,
         ),
     )

@@ -15,8 +15,9 @@ import pytest
 
 from boleto_service.documents import BoletoDocument, PayerIdKind, render_pdf
 from boleto_service.domain import BeneficiaryConfig, OverduePolicy, issue_boleto
-from boleto_service.domain.boleto import Boleto, Payer
+from boleto_service.domain.boleto import Payer
 from tests.support.beneficiaries import BB, ITAU
+from tests.support.printing import printable
 from tests.support.scan import rasterize, require_tool, scan
 
 TODAY = date(2025, 11, 26)
@@ -39,18 +40,8 @@ def document(
     config: BeneficiaryConfig, sequence: int, amount: int | Decimal, due: date
 ) -> BoletoDocument:
     issued = issue_boleto(config, sequence, amount, due, TODAY, POLICY)
-    return BoletoDocument.of(
-        Boleto(
-            debt_id="8291a4c4-3b1e-4c3f-9e6b-5a7f6d9c2e10",
-            upload_id="",
-            line=2,
-            sequence=1,
-            issue_date=TODAY,
-            payer=Payer("Miss Lisa Wright MD", "4821", PayerIdKind.OTHER, ""),
-            numbers=issued,
-        ),
-        config,
-    )
+    payer = Payer("Miss Lisa Wright MD", "4821", PayerIdKind.OTHER, "")
+    return BoletoDocument.of(printable(issued, payer, TODAY), config)
 
 
 @pytest.mark.parametrize(("config", "sequence", "amount", "due"), CASES)

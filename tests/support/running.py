@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
+import logging
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -31,21 +32,82 @@ async def running_service(
     stop = asyncio.Event()
     task = asyncio.create_task(run(settings, stop))
     channel = grpc.aio.insecure_channel(address)
+    journal = _Journal()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(journal)
+    root.setLevel(min(level or logging.WARNING, logging.INFO))
     try:
         await asyncio.wait_for(channel.channel_ready(), 30)
         yield address, channel, settings
     finally:
         await channel.close()
         stop.set()
+        stopping = time.monotonic()
         try:
             await asyncio.wait_for(asyncio.shield(task), 60)
         except TimeoutError:
             # Say what is still running: a stop that hangs must be fixed, not waited out.
-            stuck = [t for t in asyncio.all_tasks() if not t.done()]
-            report = io.StringIO()
-            for t in stuck:
-                t.print_stack(limit=8, file=report)
             task.cancel()
             raise AssertionError(
-                f"the service did not stop within 60 s:\n{report.getvalue()}"
+                "the service did not stop within 60 s.\n"
+                f"Its last log lines, seconds from the stop:\n{journal.since(stopping)}\n"
+                f"Still running:\n{pending_tasks()}"
             ) from None
+        finally:
+            root.removeHandler(journal)
+            root.setLevel(level)
+
+
+def pending_tasks() -> str:
+    """Each unfinished task with the chain of awaits it is parked in, innermost last."""
+    lines = []
+    for task in asyncio.all_tasks():
+        if task.done():
+            continue
+        chain: list[str] = []
+        awaited: Any = task.get_coro()
+        while awaited is not None and len(chain) < 20:
+            frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "ag_frame", None)
+            frame = frame or getattr(awaited, "gi_frame", None)
+            if frame is None:
+                chain.append(repr(awaited)[:120])
+                break
+            chain.append(
+                f"{frame.f_code.co_qualname} ({frame.f_code.co_filename}:{frame.f_lineno})"
+            )
+            awaited = (
+                getattr(awaited, "cr_await", None)
+                or getattr(awaited, "ag_await", None)
+                or getattr(awaited, "gi_yieldfrom", None)
+            )
+        lines.append(f"- {task.get_name()}: " + " -> ".join(chain))
+    return "\n".join(lines)
+
+
+class _Journal(logging.Handler):
+    """Every log record while a service runs, with its fields, to tell a stop's timeline."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def since(self, start: float, last: int = 60) -> str:
+        wall_start = time.time() - (time.monotonic() - start)
+        shown = []
+        for record in self.records[-last:]:
+            fields = {
+                k: v
+                for k, v in record.__dict__.items()
+                if k not in _PLAIN_RECORD and not k.startswith("_")
+            }
+            shown.append(
+                f"{record.created - wall_start:+8.2f} {record.name} {record.getMessage()} {fields}"
+            )
+        return "\n".join(shown)
+
+
+_PLAIN_RECORD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}

@@ -90,6 +90,21 @@ def test_dockerfile_installs_dependencies_before_copying_code_and_drops_root() -
     assert lock_copy < code_copy
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
+    # Kubernetes' runAsNonRoot refuses a user it cannot see is not root: a name.
+    uid, _, gid = users[-1].partition(":")
+    assert uid.isdigit() and int(uid) > 0 and (not gid or gid.isdigit())
+    exposed = next(line for line in lines if line.startswith("EXPOSE ")).split()[1:]
+    assert {"50051", "50052", "50053", "9464"} <= set(exposed)
+    assert any(line.startswith("LABEL org.opencontainers.image.") for line in lines)
+
+
+def test_every_image_compose_pulls_is_pinned() -> None:
+    for name, spec in _compose_services().items():
+        image = spec.get("image", "")
+        if "build" in spec:
+            continue
+        repository, _, tag = image.rpartition(":")
+        assert repository and tag and tag != "latest", f"{name}: {image} is not pinned"
 
 
 def _compose_services() -> dict[str, dict]:
@@ -156,3 +171,14 @@ def test_compose_publishes_only_ingest_and_names_no_container() -> None:
         assert "container_name" not in spec, f"{name}: a fixed name stops --scale"
     published = [n for n, s in services.items() if s.get("ports") and n.endswith("_service")]
     assert published == ["ingest_service"]
+
+
+def test_env_example_lists_every_setting_the_services_read() -> None:
+    listed = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    for service in ("ingest_service", "boleto_service", "mailer_service"):
+        read, _ = _settings_read_by(service)
+        assert read <= listed, f"{service} reads {sorted(read - listed)}, not in .env.example"

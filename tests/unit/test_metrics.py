@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from boleto_service.config import Settings as BoletoSettings
 from boletos.platform.grpc_server import GrpcServer
-from boletos.platform.metrics import MetricsEndpoint, RpcMetrics, track_consumer_lag
+from boletos.platform.metrics import ConsumerLag, MetricsEndpoint, RpcMetrics
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from ingest_service.config import Settings as IngestSettings
 from mailer_service.config import Settings as MailerSettings
@@ -191,9 +191,8 @@ async def test_consumer_lag_counts_undelivered_and_unacknowledged_messages(nats_
         stream="LAGTEST",
         config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=60),
     )
-    tracking = asyncio.create_task(
-        track_consumer_lag(js, [("LAGTEST", "not-created-yet"), ("LAGTEST", "worker")], 0.05)
-    )
+    tracker = ConsumerLag(js, [("LAGTEST", "not-created-yet"), ("LAGTEST", "worker")], 0.05)
+    tracking = asyncio.create_task(tracker.run())
     try:
         await wait_for_lag("LAGTEST", "worker", 5)
         fetched = await sub.fetch(2, timeout=5)
@@ -203,8 +202,8 @@ async def test_consumer_lag_counts_undelivered_and_unacknowledged_messages(nats_
         await wait_for_lag("LAGTEST", "worker", 3)
         assert lag("LAGTEST", "not-created-yet") is None
     finally:
-        tracking.cancel()
-        await asyncio.gather(tracking, return_exceptions=True)
+        tracker.stop()
+        await asyncio.wait_for(tracking, 10)
         await nc.close()
 
 

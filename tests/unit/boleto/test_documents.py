@@ -36,12 +36,12 @@ from boleto_service.documents.layout import (
 from boleto_service.documents.render import field_texts
 from boleto_service.documents.text import Font, encode, escape, fit, width
 from boleto_service.domain import OverduePolicy, issue_boleto
-from boleto_service.domain.boleto import Boleto, Payer
+from boleto_service.domain.boleto import Payer
 from tests.support.beneficiaries import BB, ITAU
+from tests.support.printing import DEBT_ID, printable
 
 TODAY = date(2025, 11, 26)
 POLICY = OverduePolicy(fine_percent=Decimal(2), monthly_interest_percent=Decimal(1))
-DEBT_ID = "8291a4c4-3b1e-4c3f-9e6b-5a7f6d9c2e10"
 
 
 def overdue_document(**payer: object) -> BoletoDocument:
@@ -53,32 +53,13 @@ def overdue_document(**payer: object) -> BoletoDocument:
         "email": "",
     }
     fields.update(payer)
-    boleto = Boleto(
-        debt_id=DEBT_ID,
-        upload_id="",
-        line=2,
-        sequence=42,
-        issue_date=TODAY,
-        payer=Payer(**fields),
-        numbers=issued,
-    )
-    return BoletoDocument.of(boleto, BB)
+    return BoletoDocument.of(printable(issued, Payer(**fields), TODAY, sequence=42), BB)
 
 
 def current_document() -> BoletoDocument:
     issued = issue_boleto(ITAU, 12345678, 150_000, date(2026, 1, 15), TODAY, POLICY)
-    return BoletoDocument.of(
-        Boleto(
-            debt_id=DEBT_ID,
-            upload_id="",
-            line=2,
-            sequence=1,
-            issue_date=TODAY,
-            payer=Payer("Empresa Pagadora S.A.", "11222333000181", PayerIdKind.CNPJ, ""),
-            numbers=issued,
-        ),
-        ITAU,
-    )
+    payer = Payer("Empresa Pagadora S.A.", "11222333000181", PayerIdKind.CNPJ, "")
+    return BoletoDocument.of(printable(issued, payer, TODAY), ITAU)
 
 
 def content_stream(pdf: bytes) -> bytes:
@@ -171,15 +152,7 @@ def test_payer_id_is_formatted_by_its_kind(government_id: str, kind: int, printe
 def test_extra_instructions_follow_the_charges() -> None:
     issued = issue_boleto(BB, 1, 1000, date(2024, 1, 2), TODAY, POLICY)
     doc = BoletoDocument.of(
-        Boleto(
-            debt_id=DEBT_ID,
-            upload_id="",
-            line=2,
-            sequence=1,
-            issue_date=TODAY,
-            payer=Payer(" Ana ", "1000", PayerIdKind.OTHER, ""),
-            numbers=issued,
-        ),
+        printable(issued, Payer(" Ana ", "1000", PayerIdKind.OTHER, ""), TODAY),
         BB,
         extra_instructions=("Em caso de dúvida, fale com o beneficiário.",),
     )
