@@ -8,6 +8,7 @@ published before the clock starts, so only the boleto service is measured.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import tempfile
 import time
 import uuid
@@ -20,7 +21,8 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_ISSUED, ensure_streams
 from boletos.v1 import events_pb2
 from boletos_bench.procs import NatsServer, ServiceProcess, free_port, peak_rss_bytes, process_tree
-from ingest_service.domain.lines import Block, LineAssembler, OversizedLine
+from ingest_service.domain.columns import Rules
+from ingest_service.domain.lines import Item, LineAssembler
 from ingest_service.service.events import stamped
 from ingest_service.service.prepare import prepare
 
@@ -38,6 +40,10 @@ class BoletoRun:
         return self.issued / self.wall_s if self.wall_s else 0.0
 
 
+# The boletos are issued as of today; the file's debts must be valid as of today too.
+RULES = Rules.on(dt.date.today())
+
+
 async def _publish_file(nats_url: str, csv_path: Path) -> int:
     """Publishes the file's DebtsImported events; returns how many debts they carry."""
     upload_id = str(uuid.uuid4())
@@ -47,11 +53,11 @@ async def _publish_file(nats_url: str, csv_path: Path) -> int:
     js = nc.jetstream()
     await ensure_streams(js)
 
-    async def send(items: list[Block | OversizedLine]) -> None:
+    async def send(items: list[Item]) -> None:
         nonlocal seq, debts
         for item in items:
             assert assembler.header is not None
-            block = prepare(assembler.header, item, 16 << 10)
+            block = prepare(assembler.header, item, 16 << 10, RULES)
             debts += len(block.keys) // 16
             acks = []
             for body in block.event_bodies:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
@@ -13,6 +15,7 @@ from boletos.platform import errors
 from boletos.platform.logs import get_logger
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from ingest_service.api import convert
+from ingest_service.domain.columns import Rules
 from ingest_service.domain.errors import HeaderError
 from ingest_service.domain.upload import Upload as UploadRecord
 from ingest_service.service.upload_session import UploadSession
@@ -34,12 +37,14 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         prepare_pool: Executor,
         block_bytes: int,
         max_line_bytes: int,
+        today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self._store = store
         self._on_commit = on_commit
         self._prepare_pool = prepare_pool
         self._block_bytes = block_bytes
         self._max_line_bytes = max_line_bytes
+        self._today = today
 
     async def Upload(
         self,
@@ -60,6 +65,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 self._store.completed_upload_for_request, header.client_request_id
             )
             if done is not None:
+                await self._check_replay(done, request_iterator, context)
                 log.info("upload.replayed", upload_id=done.upload_id)
                 return ingest_pb2.UploadResponse(summary=await self._summary(done))
 
@@ -74,6 +80,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             self._prepare_pool,
             self._block_bytes,
             self._max_line_bytes,
+            Rules.on(self._today()),
         )
         try:
             end = await self._receive(request_iterator, session, context)
@@ -131,6 +138,29 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             rejected=finished.rejected,
         )
         return ingest_pb2.UploadResponse(summary=await self._summary(finished))
+
+    async def _check_replay(
+        self,
+        done: UploadRecord,
+        request_iterator: AsyncIterator[ingest_pb2.UploadRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> None:
+        """A request id sent again answers with its upload only for the same bytes: the
+        file is read (not processed) to compare. A different file under an old id is an
+        error, never silently the earlier upload."""
+        digest = hashlib.sha256()
+        async for request in request_iterator:
+            if request.WhichOneof("payload") == "chunk":
+                digest.update(request.chunk)
+        if done.content_sha256 and digest.hexdigest() != done.content_sha256:
+            await errors.failed_precondition(
+                context,
+                "REQUEST_ID_REUSED",
+                f"upload/{done.upload_id}",
+                f"client_request_id {done.client_request_id!r} was used by upload "
+                f"{done.upload_id} for a different file; use a new id for a new file",
+                upload_id=done.upload_id,
+            )
 
     async def _receive(
         self,

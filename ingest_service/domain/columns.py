@@ -30,6 +30,27 @@ EMAIL_MAX_CHARS = 254
 GOVERNMENT_ID_MAX_DIGITS = 14
 # The barcode's amount field has 10 digits of centavos.
 AMOUNT_MAX_CENTS = 99_999_999_99
+# No boleto can be due before FEBRABAN's due-date factor begins, nor further ahead than the
+# window banks accept; a date outside is a typo (1900-01-01, 2220-01-01), not a debt.
+EARLIEST_DUE_DATE = dt.date(1997, 10, 7)
+DAYS_AHEAD = 5500
+NIL_UUID = "00000000-0000-0000-0000-000000000000"
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What validation needs to know of the day it runs on."""
+
+    latest_due_date: dt.date
+
+    @classmethod
+    def on(cls, today: dt.date) -> Rules:
+        return cls(latest_due_date=today + dt.timedelta(days=DAYS_AHEAD))
+
+    @property
+    def due_window(self) -> tuple[str, str]:
+        # ISO dates compare as text, which keeps the fast path from parsing them.
+        return EARLIEST_DUE_DATE.isoformat(), self.latest_due_date.isoformat()
 
 
 class ValidRow(NamedTuple):
@@ -60,10 +81,10 @@ class Column:
     # Admits only values already in normal form, each part bounded in length.
     pattern: str
     # The careful path: the normal-form value, or why the value is refused.
-    parse: Callable[[str], object]
+    parse: Callable[[str, Rules], object]
     # Finishes a value the pattern admitted; None sends the row to the careful path. Absent
     # when the pattern alone decides.
-    fast: Callable[[str], object] | None
+    fast: Callable[[str, Rules], object] | None
     hashed: bool
 
 
@@ -71,14 +92,25 @@ def _show(value: str, limit: int = 40) -> str:
     return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
+def _line_break(column: str) -> Invalid:
+    # A boleto prints it on one line and an e-mail header cannot carry it.
+    return Invalid(
+        ErrorCode.LINE_BREAK_IN_VALUE,
+        f"{column} holds a line break inside its quotes; a boleto and an e-mail carry it on "
+        "one line",
+    )
+
+
 # -- name ------------------------------------------------------------------------------------
 
 _NAME = r'[^,"\s](?:[^,"\r\n]{0,' + str(NAME_MAX_CHARS - 2) + r'}[^,"\s])?'
 
 
-def parse_name(value: str) -> str | Invalid:
+def parse_name(value: str, _rules: Rules) -> str | Invalid:
     if not value:
         return Invalid(ErrorCode.NAME_EMPTY, "name is empty")
+    if "\n" in value or "\r" in value:
+        return _line_break("name")
     if len(value) > NAME_MAX_CHARS:
         return Invalid(
             ErrorCode.NAME_TOO_LONG,
@@ -93,7 +125,7 @@ _GOVERNMENT_ID = r"[0-9]{1," + str(GOVERNMENT_ID_MAX_DIGITS) + "}"
 _GOVERNMENT_ID_RE = re.compile(_GOVERNMENT_ID)
 
 
-def parse_government_id(value: str) -> str | Invalid:
+def parse_government_id(value: str, _rules: Rules) -> str | Invalid:
     if _GOVERNMENT_ID_RE.fullmatch(value):
         return value
     # The value itself is personal data: the message describes it without echoing it.
@@ -111,7 +143,9 @@ _EMAIL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@" + _LABEL + r"(?:\." + _LABEL 
 EMAIL_RE = re.compile(_EMAIL)
 
 
-def parse_email(value: str) -> str | Invalid:
+def parse_email(value: str, _rules: Rules) -> str | Invalid:
+    if "\n" in value or "\r" in value:
+        return _line_break("email")
     if len(value) <= EMAIL_MAX_CHARS and EMAIL_RE.fullmatch(value):
         return value
     return Invalid(
@@ -120,7 +154,7 @@ def parse_email(value: str) -> str | Invalid:
     )
 
 
-def _email_fast(value: str) -> str | None:
+def _email_fast(value: str, _rules: Rules) -> str | None:
     return value if len(value) <= EMAIL_MAX_CHARS else None
 
 
@@ -130,7 +164,7 @@ _AMOUNT = r"[0-9]{1,8}(?:\.[0-9]{1,2})?"
 _AMOUNT_RE = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?")
 
 
-def parse_amount(value: str) -> int | Invalid:
+def parse_amount(value: str, _rules: Rules | None = None) -> int | Invalid:
     """debtAmount in centavos."""
     match = _AMOUNT_RE.fullmatch(value)
     if match is None:
@@ -167,7 +201,7 @@ def parse_amount(value: str) -> int | Invalid:
     return cents
 
 
-def _amount_fast(value: str) -> int | None:
+def _amount_fast(value: str, _rules: Rules) -> int | None:
     whole, _, part = value.partition(".")
     cents = int(whole) * 100 + (int(part.ljust(2, "0")) if part else 0)
     return cents or None
@@ -179,13 +213,19 @@ _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _DATE_RE = re.compile(_DATE)
 
 
-def parse_due_date(value: str) -> str | Invalid:
-    if _DATE_RE.fullmatch(value) and _real_date(value):
-        return value
-    return Invalid(
-        ErrorCode.DUE_DATE_INVALID,
-        f"debtDueDate {_show(value)} is not a real date in the form YYYY-MM-DD",
-    )
+def parse_due_date(value: str, rules: Rules) -> str | Invalid:
+    if not (_DATE_RE.fullmatch(value) and _real_date(value)):
+        return Invalid(
+            ErrorCode.DUE_DATE_INVALID,
+            f"debtDueDate {_show(value)} is not a real date in the form YYYY-MM-DD",
+        )
+    earliest, latest = rules.due_window
+    if not earliest <= value <= latest:
+        return Invalid(
+            ErrorCode.DUE_DATE_OUT_OF_RANGE,
+            f"debtDueDate {value} is outside the dates a boleto can carry ({earliest} to {latest})",
+        )
+    return value
 
 
 @lru_cache(maxsize=100_000)
@@ -197,8 +237,9 @@ def _real_date(value: str) -> bool:
     return True
 
 
-def _due_date_fast(value: str) -> str | None:
-    return value if _real_date(value) else None
+def _due_date_fast(value: str, rules: Rules) -> str | None:
+    earliest, latest = rules.due_window
+    return value if earliest <= value <= latest and _real_date(value) else None
 
 
 # -- debtId ----------------------------------------------------------------------------------
@@ -221,11 +262,22 @@ def canonical_uuid(value: str) -> str:
     return "-".join((parts[1], parts[3], parts[4], parts[5], parts[6])).lower()
 
 
-def parse_debt_id(value: str) -> str | Invalid:
-    return canonical_uuid(value) or Invalid(
+def parse_debt_id(value: str, _rules: Rules) -> str | Invalid:
+    canonical = canonical_uuid(value)
+    if canonical == NIL_UUID:
+        return Invalid(
+            ErrorCode.DEBT_ID_INVALID,
+            "debtId is the nil UUID (all zeros), which names no debt; give each debt its own id",
+        )
+    return canonical or Invalid(
         ErrorCode.DEBT_ID_INVALID,
         f"debtId {_show(value)} is not a UUID (expected like 8c8b3f6e-2a3b-4c1d-9e0f-1a2b3c4d5e6f)",
     )
+
+
+def _debt_id_fast(value: str, _rules: Rules) -> str | None:
+    lowered = value.lower()
+    return None if lowered == NIL_UUID else lowered
 
 
 # -- the table -------------------------------------------------------------------------------
@@ -237,7 +289,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("debtAmount", "amount_cents", _AMOUNT, parse_amount, _amount_fast, hashed=True),
     Column("debtDueDate", "due_date", _DATE, parse_due_date, _due_date_fast, hashed=True),
     # The key: a debt is this id; its content is everything hashed.
-    Column("debtId", "debt_id", _UUID, parse_debt_id, str.lower, hashed=False),
+    Column("debtId", "debt_id", _UUID, parse_debt_id, _debt_id_fast, hashed=False),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 KEY = next(i for i, c in enumerate(COLUMNS) if c.field == "debt_id")

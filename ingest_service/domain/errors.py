@@ -23,6 +23,8 @@ class ErrorCode(IntEnum):
     DUE_DATE_INVALID = 12
     DEBT_ID_INVALID = 13
     DEBT_ID_CONFLICT = 14
+    DUE_DATE_OUT_OF_RANGE = 15
+    LINE_BREAK_IN_VALUE = 16
 
 
 @dataclass(frozen=True, slots=True)

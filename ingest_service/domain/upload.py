@@ -38,6 +38,8 @@ class Upload:
     emails_failed: int = 0
     # When the upload was found settled and announced (UploadCompleted).
     completed_at: dt.datetime | None = None
+    # SHA-256 of the file's bytes, hex, once the whole file arrived.
+    content_sha256: str = ""
 
     @property
     def settled(self) -> bool:

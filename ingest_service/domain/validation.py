@@ -15,10 +15,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from ingest_service.domain.columns import COLUMNS, KEY, Invalid, ValidRow, content_hash
+from ingest_service.domain.columns import COLUMNS, KEY, Invalid, Rules, ValidRow, content_hash
 from ingest_service.domain.errors import ErrorCode, RowError
 from ingest_service.domain.header import Header
-from ingest_service.domain.lines import DEFAULT_MAX_LINE_BYTES, Block, OversizedLine
+from ingest_service.domain.lines import (
+    DEFAULT_MAX_LINE_BYTES,
+    Block,
+    Item,
+    OversizedLine,
+    UnclosedQuote,
+    split_records,
+)
 
 # Longer than any line the fast expression can admit (its parts are all bounded).
 FAST_PATH_LONGEST_LINE = 2048
@@ -36,8 +43,11 @@ class ValidatedBlock:
 class RowValidator:
     """Validates the rows of one file, whose header fixed the column order."""
 
-    def __init__(self, header: Header, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+    def __init__(
+        self, header: Header, rules: Rules, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    ) -> None:
         self._header = header
+        self._rules = rules
         self._max_line = max_line_bytes
         in_file_order = [""] * len(COLUMNS)
         for index, position in enumerate(header.positions):
@@ -48,10 +58,23 @@ class RowValidator:
             None if header.is_canonical_order else operator.itemgetter(*header.positions)
         )
 
-    def validate(self, item: Block | OversizedLine) -> ValidatedBlock:
+    def validate(self, item: Item) -> ValidatedBlock:
         if isinstance(item, OversizedLine):
             out = ValidatedBlock(rows=1, rejected=1)
             out.errors.append(_too_long(item.line, item.size, self._max_line))
+            return out
+        if isinstance(item, UnclosedQuote):
+            out = ValidatedBlock(rows=1, rejected=1)
+            out.errors.append(
+                RowError(
+                    item.line,
+                    "",
+                    ErrorCode.MALFORMED_ROW,
+                    f"a quote opened on this line is not closed within {item.limit} bytes; "
+                    "the line was read alone and the lines after it as rows of their own "
+                    '(a value with a quote in it must be quoted, its quotes doubled: "a ""b"" c")',
+                )
+            )
             return out
         return self.validate_block(item)
 
@@ -76,12 +99,11 @@ class RowValidator:
         return out
 
     def _line_by_line(self, block: Block) -> ValidatedBlock:
+        """Record by record (a record is one line unless a quoted value spans several), each
+        reported at the line where it begins."""
         out = ValidatedBlock()
-        raw_lines = block.data.split(b"\n")
-        if block.data.endswith(b"\n"):
-            raw_lines.pop()
         fast = self._fast
-        for offset, raw in enumerate(raw_lines):
+        for offset, raw in split_records(block.data):
             line = block.first_line + offset
             if len(raw) > self._max_line:
                 out.rows += 1
@@ -122,8 +144,9 @@ class RowValidator:
         if self._to_canonical is not None:
             fields = self._to_canonical(fields)
         values: list[object] = list(fields)
+        rules = self._rules
         for index, finish in _FINISHERS:
-            value = finish(fields[index])
+            value = finish(fields[index], rules)
             if value is None:
                 self._careful(text_line or self._rebuild(fields), line, out)
                 return
@@ -137,7 +160,7 @@ class RowValidator:
         return ",".join(in_file_order)
 
     def _careful(self, text: str, line: int, out: ValidatedBlock) -> None:
-        result = validate_row(text, line, self._header)
+        result = validate_row(text, line, self._header, self._rules)
         if isinstance(result, ValidRow):
             out.valid.append(result)
         else:
@@ -145,7 +168,7 @@ class RowValidator:
             out.errors.extend(result)
 
 
-def validate_row(text: str, line: int, header: Header) -> ValidRow | list[RowError]:
+def validate_row(text: str, line: int, header: Header, rules: Rules) -> ValidRow | list[RowError]:
     """The careful path: every rule, every error of the row, with a message for people."""
     try:
         values = next(csv.reader([text], strict=True))
@@ -167,7 +190,7 @@ def validate_row(text: str, line: int, header: Header) -> ValidRow | list[RowErr
     parsed: list[object] = []
     errors: list[RowError] = []
     for index, position in enumerate(header.positions):
-        result = COLUMNS[index].parse(values[position].strip())
+        result = COLUMNS[index].parse(values[position].strip(), rules)
         if isinstance(result, Invalid):
             errors.append(RowError(line, header.column_at(position), result.code, result.message))
         parsed.append(result)

@@ -7,21 +7,22 @@ objects: pickling tuples row by row would cost more than the validation saves.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 import time
 from array import array
 from dataclasses import dataclass, field
 
-from ingest_service.domain.columns import COLUMN_NAMES
+from ingest_service.domain.columns import COLUMN_NAMES, Rules
 from ingest_service.domain.errors import RowError
 from ingest_service.domain.header import parse_header
-from ingest_service.domain.lines import Block, OversizedLine
+from ingest_service.domain.lines import Block, Item
 from ingest_service.domain.upload import StoreRow
 from ingest_service.domain.validation import RowValidator
 from ingest_service.service.events import event_bodies
 
-_validators: dict[tuple[bytes, int], RowValidator] = {}
+_validators: dict[tuple[bytes, int, Rules], RowValidator] = {}
 
 
 @dataclass(slots=True)
@@ -47,8 +48,8 @@ class PreparedBlock:
         )
 
 
-def prepare(header: bytes, item: Block | OversizedLine, max_line_bytes: int) -> PreparedBlock:
-    checked = _validator(header, max_line_bytes).validate(item)
+def prepare(header: bytes, item: Item, max_line_bytes: int, rules: Rules) -> PreparedBlock:
+    checked = _validator(header, max_line_bytes, rules).validate(item)
     valid = checked.valid
     return PreparedBlock(
         rows=checked.rows,
@@ -61,13 +62,13 @@ def prepare(header: bytes, item: Block | OversizedLine, max_line_bytes: int) -> 
     )
 
 
-def _validator(header: bytes, max_line_bytes: int) -> RowValidator:
-    key = (header, max_line_bytes)
+def _validator(header: bytes, max_line_bytes: int, rules: Rules) -> RowValidator:
+    key = (header, max_line_bytes, rules)
     validator = _validators.get(key)
     if validator is None:
         if len(_validators) > 64:
             _validators.clear()
-        validator = _validators[key] = RowValidator(parse_header(header), max_line_bytes)
+        validator = _validators[key] = RowValidator(parse_header(header), rules, max_line_bytes)
     return validator
 
 
@@ -85,4 +86,4 @@ def exit_with_parent(parent_pid: int) -> None:
 
 def warm_up() -> None:
     """Imports and compiles what the first real block would, so it does not wait for it."""
-    prepare(",".join(COLUMN_NAMES).encode(), Block(2, b""), 1024)
+    prepare(",".join(COLUMN_NAMES).encode(), Block(2, b""), 1024, Rules.on(dt.date.today()))

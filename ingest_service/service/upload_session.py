@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 
 from prometheus_client import Counter
 
+from ingest_service.domain.columns import Rules
 from ingest_service.domain.errors import HeaderError
 from ingest_service.domain.header import parse_header
-from ingest_service.domain.lines import Block, LineAssembler, OversizedLine
+from ingest_service.domain.lines import Item, LineAssembler
 from ingest_service.domain.upload import Upload, UploadState
 from ingest_service.service.block_writer import BlockWriter
 from ingest_service.service.ports import UploadLedger
@@ -54,8 +56,10 @@ class UploadSession:
         prepare_pool: Executor,
         block_bytes: int,
         max_line_bytes: int,
+        rules: Rules,
     ) -> None:
         self.upload = upload
+        self._rules = rules
         self._store = store
         self._assembler = LineAssembler(block_bytes=block_bytes, max_line_bytes=max_line_bytes)
         self._max_line = max_line_bytes
@@ -66,6 +70,7 @@ class UploadSession:
         self._writes: deque[asyncio.Future[None]] = deque()
         self._processing: asyncio.Future[None] | None = None
         self._closing: asyncio.Future[Upload] | None = None
+        self._digest = hashlib.sha256()
 
     @property
     def bytes_received(self) -> int:
@@ -73,6 +78,7 @@ class UploadSession:
 
     async def feed(self, chunk: bytes) -> None:
         """Raises HeaderError when the header arrives and is unusable."""
+        self._digest.update(chunk)
         for item in self._assembler.feed(chunk):
             await self._submit(item)
         if self._header is None and self._assembler.header is not None:
@@ -98,7 +104,7 @@ class UploadSession:
         for item in items:
             await self._submit(item)
         await self._drain()
-        return await self._close(UploadState.COMPLETED)
+        return await self._close(UploadState.COMPLETED, digest=self._digest.hexdigest())
 
     async def _abandon(self) -> Upload:
         try:
@@ -126,7 +132,7 @@ class UploadSession:
         parse_header(header)  # refuse a bad header here, once, not in every block
         self._header = header
 
-    async def _submit(self, item: Block | OversizedLine) -> None:
+    async def _submit(self, item: Item) -> None:
         self._processing = asyncio.ensure_future(self._process(item))
         await asyncio.shield(self._processing)
 
@@ -136,13 +142,13 @@ class UploadSession:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._processing
 
-    async def _process(self, item: Block | OversizedLine) -> None:
+    async def _process(self, item: Item) -> None:
         if self._header is None:
             self._start_rows()
         assert self._header is not None
         loop = asyncio.get_running_loop()
         validated = await loop.run_in_executor(
-            self._prepare_pool, prepare, self._header, item, self._max_line
+            self._prepare_pool, prepare, self._header, item, self._max_line, self._rules
         )
         while len(self._writes) >= MAX_WRITES_IN_FLIGHT:
             await self._writes.popleft()
@@ -156,9 +162,11 @@ class UploadSession:
             await self._writes.popleft()
         await asyncio.get_running_loop().run_in_executor(self._write_pool, self._writer.commit)
 
-    async def _close(self, state: UploadState, reason: str = "") -> Upload:
+    async def _close(self, state: UploadState, reason: str = "", digest: str = "") -> Upload:
         self._write_pool.shutdown(wait=False)
-        await asyncio.to_thread(self._store.finish_upload, self.upload.upload_no, state, reason)
+        await asyncio.to_thread(
+            self._store.finish_upload, self.upload.upload_no, state, reason, digest
+        )
         upload = await asyncio.to_thread(self._store.get_upload, self.upload.upload_id)
         assert upload is not None
         count_finished(upload)

@@ -142,12 +142,19 @@ class IngestStore:
         with self.engine.connect() as conn:
             return [_upload(r) for r in conn.execute(query)]
 
-    def finish_upload(self, upload_no: int, state: UploadState, reason: str = "") -> None:
+    def finish_upload(
+        self, upload_no: int, state: UploadState, reason: str = "", content_sha256: str = ""
+    ) -> None:
         with self._writing() as conn:
             conn.execute(
                 uploads.update()
                 .where(uploads.c.upload_no == upload_no)
-                .values(state=int(state), rejection_reason=reason, finished_at=_now())
+                .values(
+                    state=int(state),
+                    rejection_reason=reason,
+                    finished_at=_now(),
+                    content_sha256=content_sha256,
+                )
             )
             # With nothing accepted, or a pipeline faster than the last commit, the upload
             # is settled the moment it ends.

@@ -21,6 +21,8 @@ uploads = sa.Table(
     sa.Column("upload_id", sa.String(36), nullable=False, unique=True),
     sa.Column("file_name", sa.String(512), nullable=False),
     sa.Column("client_request_id", sa.String(128), nullable=False, index=True),
+    # SHA-256 of a completed upload's bytes: a request id sent again must come with them.
+    sa.Column("content_sha256", sa.String(64), nullable=False, server_default=""),
     sa.Column("state", sa.SmallInteger, nullable=False),
     sa.Column("rows", sa.BigInteger, nullable=False, default=0),
     sa.Column("accepted", sa.BigInteger, nullable=False, default=0),

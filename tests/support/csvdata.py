@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from ingest_service.domain.columns import Rules
+
 HEADER = "name,governmentId,email,debtAmount,debtDueDate,debtId"
+
+
+# The day the tests validate on: their due dates (2022-2024, 2027) all lie in its window.
+RULES = Rules.on(dt.date(2026, 11, 29))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 
 from boletos.platform.nats_streams import ensure_streams
 from boletos.platform.outbox import OutboxRelay
+from ingest_service.domain.columns import Rules
 from ingest_service.service.events import upload_completed
 from ingest_service.service.upload_session import UploadSession
 from ingest_service.store.engine import create_engine, create_schema
@@ -24,7 +26,13 @@ async def _ingest_without_publishing(store: IngestStore, data: bytes) -> None:
     died right after its commits."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         session = UploadSession(
-            store, store.create_upload("f.csv", ""), lambda: None, pool, 4096, 1024
+            store,
+            store.create_upload("f.csv", ""),
+            lambda: None,
+            pool,
+            4096,
+            1024,
+            Rules.on(dt.date.today()),
         )
         for i in range(0, len(data), 5000):
             await session.feed(data[i : i + 5000])

@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2
 
+from boletos.platform.errors import details_of
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from tests.support.csvdata import HEADER, Row, csv_bytes, valid_rows
 from tests.support.ingest import (
@@ -205,6 +207,18 @@ async def test_same_request_id_returns_the_completed_upload(database_url, nats_s
         again = await upload(svc.stub, data, request_id="batch-2024-11-26")
         assert again.upload_id == first.upload_id
         assert again.accepted == 10
+        listed = await svc.stub.ListUploads(ingest_pb2.ListUploadsRequest())
+        assert len(listed.uploads) == 1
+
+        # The same id with other bytes is a mistake to report, not the earlier upload.
+        other = csv_bytes(valid_rows(11))
+        with pytest.raises(grpc.aio.AioRpcError) as reused:
+            await upload(svc.stub, other, request_id="batch-2024-11-26")
+        assert reused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert first.upload_id in (reused.value.details() or "")
+        (info, *_) = details_of(reused.value)
+        assert isinstance(info, error_details_pb2.ErrorInfo)
+        assert (info.reason, info.metadata["upload_id"]) == ("REQUEST_ID_REUSED", first.upload_id)
         listed = await svc.stub.ListUploads(ingest_pb2.ListUploadsRequest())
         assert len(listed.uploads) == 1
 

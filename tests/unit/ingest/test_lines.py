@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
-from ingest_service.domain.lines import Block, LineAssembler, OversizedLine
+from ingest_service.domain.lines import (
+    Block,
+    LineAssembler,
+    OversizedLine,
+    UnclosedQuote,
+    split_records,
+)
 
 HEADER = b"name,governmentId,email,debtAmount,debtDueDate,debtId"
 ROWS = [
@@ -13,7 +21,7 @@ ROWS = [
     b"Paulo Lima,9999,paulo@example.org,1,2023-12-31,00000000-0000-4000-8000-000000000001",
 ]
 
-Item = Block | OversizedLine
+Item = Block | OversizedLine | UnclosedQuote
 
 
 def _file(newline: bytes = b"\n", bom: bool = False, final_newline: bool = True) -> bytes:
@@ -38,6 +46,9 @@ def _numbered_lines(items: list[Item]) -> list[tuple[int, bytes]]:
     for item in items:
         if isinstance(item, OversizedLine):
             out.append((item.line, b"<oversized %d>" % item.size))
+            continue
+        if isinstance(item, UnclosedQuote):
+            out.append((item.line, b"<unclosed %s>" % item.data))
             continue
         for offset, line in enumerate(item.data.splitlines(keepends=True)):
             out.append((item.first_line + offset, line))
@@ -237,3 +248,55 @@ def test_bytes_received_counts_every_byte() -> None:
     for start in range(0, len(data), 5):
         assembler.feed(data[start : start + 5])
     assert assembler.bytes_received == len(data)
+
+
+# --- RFC 4180 records -------------------------------------------------------------------------
+
+MULTILINE = [
+    b'"Ana\nSouza",1234,ana@example.com,10,2023-01-01,3f2b1c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d',
+    b'"Eve\r\nBcc: all@example.com",1,eve@example.com,1,2023-01-01,'
+    b"4f2b1c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d",
+    b'"Lu ""the boss"" Li",99,lu@example.com,5,2023-01-01,5f2b1c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d',
+]
+
+
+def _records(items: Sequence[Item]) -> list[tuple[int, bytes]]:
+    """Every record the items carry, numbered by the line where it begins."""
+    out: list[tuple[int, bytes]] = []
+    for item in items:
+        assert isinstance(item, Block), item
+        out += [(item.first_line + offset, record) for offset, record in split_records(item.data)]
+    return out
+
+
+def test_a_quoted_line_break_keeps_its_record_whole_at_every_chunk_boundary() -> None:
+    data = b"\n".join([HEADER, ROWS[0], *MULTILINE, ROWS[2]]) + b"\n"
+    expected = [(2, ROWS[0]), (3, MULTILINE[0]), (5, MULTILINE[1]), (7, MULTILINE[2])]
+    expected.append((8, ROWS[2]))
+    for cut in range(1, len(data)):
+        for block_bytes in (1, 64, 4096):
+            _, items = _run([data[:cut], data[cut:]], block_bytes=block_bytes)
+            assert _records(items) == expected, (cut, block_bytes)
+    _, items = _run([data[i : i + 1] for i in range(len(data))], block_bytes=32)
+    assert _records(items) == expected
+
+
+def test_a_stream_cut_inside_a_quoted_value_keeps_only_the_whole_records() -> None:
+    data = b"\n".join([HEADER, ROWS[0], MULTILINE[0]]) + b"\n"
+    cut = data.index(b"Souza")  # after the quoted line break, before the quote closes
+    assembler = LineAssembler(block_bytes=1)
+    items = assembler.feed(data[:cut]) + assembler.abandon()
+    assert _records(items) == [(2, ROWS[0])]
+
+
+def test_an_unclosed_quote_costs_its_own_line_and_no_other() -> None:
+    stray = b'Ana "Lima,1234,ana@example.com,10,2023-01-01,3f2b1c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d'
+    after = [ROWS[0]] * 8
+    data = b"\n".join([HEADER, stray, *after]) + b"\n"
+    for size in (7, 64, len(data)):
+        chunks = [data[i : i + size] for i in range(0, len(data), size)]
+        _, items = _run(chunks, block_bytes=64, max_line_bytes=256)
+        unclosed = [i for i in items if isinstance(i, UnclosedQuote)]
+        assert [(u.line, u.data) for u in unclosed] == [(2, stray)], size
+        blocks = [i for i in items if isinstance(i, Block)]
+        assert _records(blocks) == [(n, ROWS[0]) for n in range(3, 11)], size

@@ -11,7 +11,7 @@ from ingest_service.domain.errors import ErrorCode
 from ingest_service.domain.lines import Block, OversizedLine
 from ingest_service.service.events import DEBTS_PER_EVENT
 from ingest_service.service.prepare import PreparedBlock, prepare
-from tests.support.csvdata import HEADER, valid_rows
+from tests.support.csvdata import HEADER, RULES, valid_rows
 
 MAX_LINE = 16 << 10
 KINDS = {
@@ -42,7 +42,9 @@ def _file_rows(count: int) -> tuple[list[str], list[int]]:
 
 def test_keys_hashes_and_lines_decode_to_the_valid_rows_in_order() -> None:
     lines, good = _file_rows(40)
-    prepared = prepare(HEADER.encode(), Block(2, "\n".join(lines).encode() + b"\n"), MAX_LINE)
+    prepared = prepare(
+        HEADER.encode(), Block(2, "\n".join(lines).encode() + b"\n"), MAX_LINE, RULES
+    )
     assert (prepared.rows, prepared.rejected) == (40, 40 - len(good))
     assert {e.code for e in prepared.errors} == {ErrorCode.DEBT_ID_INVALID}
 
@@ -62,7 +64,7 @@ def test_keys_hashes_and_lines_decode_to_the_valid_rows_in_order() -> None:
 
 def test_event_bodies_announce_the_valid_rows_in_file_order() -> None:
     lines, good = _file_rows(2 * DEBTS_PER_EVENT + 400)
-    prepared = prepare(HEADER.encode(), Block(2, "\n".join(lines).encode()), MAX_LINE)
+    prepared = prepare(HEADER.encode(), Block(2, "\n".join(lines).encode()), MAX_LINE, RULES)
     messages = [events_pb2.DebtsImported.FromString(b) for b in prepared.event_bodies]
     assert [len(m.debts) for m in messages] == [1000, 1000, len(good) - 2000]
     debts = [d for m in messages for d in m.debts]
@@ -87,12 +89,12 @@ def test_event_bodies_announce_the_valid_rows_in_file_order() -> None:
 
 def test_columns_in_another_order_give_the_same_result() -> None:
     lines, _ = _file_rows(30)
-    canonical = prepare(HEADER.encode(), Block(2, "\n".join(lines).encode()), MAX_LINE)
+    canonical = prepare(HEADER.encode(), Block(2, "\n".join(lines).encode()), MAX_LINE, RULES)
     order = [5, 3, 0, 4, 2, 1]
     names = HEADER.split(",")
     shuffled_header = ",".join(names[i] for i in order).encode()
     shuffled = "\n".join(",".join(line.split(",")[i] for i in order) for line in lines)
-    other = prepare(shuffled_header, Block(2, shuffled.encode()), MAX_LINE)
+    other = prepare(shuffled_header, Block(2, shuffled.encode()), MAX_LINE, RULES)
     assert (other.keys, other.hashes, other.lines) == (
         canonical.keys,
         canonical.hashes,
@@ -102,7 +104,7 @@ def test_columns_in_another_order_give_the_same_result() -> None:
 
 
 def test_oversized_line_is_one_rejected_row_and_nothing_to_store() -> None:
-    prepared = prepare(HEADER.encode(), OversizedLine(line=12, size=99_999), MAX_LINE)
+    prepared = prepare(HEADER.encode(), OversizedLine(line=12, size=99_999), MAX_LINE, RULES)
     assert (prepared.rows, prepared.rejected) == (1, 1)
     [error] = prepared.errors
     assert (error.line, error.code) == (12, ErrorCode.LINE_TOO_LONG)
@@ -116,7 +118,7 @@ def test_oversized_line_is_one_rejected_row_and_nothing_to_store() -> None:
 
 
 def test_block_of_only_bad_rows_has_nothing_to_store() -> None:
-    prepared = prepare(HEADER.encode(), Block(5, b"a,b,c\n\n"), MAX_LINE)
+    prepared = prepare(HEADER.encode(), Block(5, b"a,b,c\n\n"), MAX_LINE, RULES)
     assert prepared == PreparedBlock(rows=1, rejected=1, errors=prepared.errors)
     assert prepared.errors[0].line == 5
 
@@ -124,5 +126,5 @@ def test_block_of_only_bad_rows_has_nothing_to_store() -> None:
 def test_header_with_bom_and_other_case_is_understood() -> None:
     lines, good = _file_rows(10)
     header = b"\xef\xbb\xbf" + HEADER.upper().encode()
-    prepared = prepare(header, Block(2, "\n".join(lines).encode()), MAX_LINE)
+    prepared = prepare(header, Block(2, "\n".join(lines).encode()), MAX_LINE, RULES)
     assert array("q", prepared.lines).tolist() == good

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import uuid
 
 import pytest
 
@@ -11,7 +13,13 @@ from ingest_service.domain.columns import AMOUNT_MAX_CENTS, ValidRow, content_ha
 from ingest_service.domain.errors import ErrorCode, RowError
 from ingest_service.domain.header import parse_header
 from ingest_service.domain.lines import DEFAULT_MAX_LINE_BYTES, Block, LineAssembler
-from ingest_service.domain.validation import RowValidator, ValidatedBlock, validate_row
+from ingest_service.domain.validation import (
+    FAST_PATH_LONGEST_LINE,
+    RowValidator,
+    ValidatedBlock,
+    validate_row,
+)
+from tests.support.csvdata import RULES
 
 # The file's own spelling and order, so tests see that errors quote the file, not the code.
 FILE_HEADER = "debtID,Name,eMail,GOVERNMENTID,DebtDueDate,debtAmount"
@@ -42,7 +50,7 @@ def validate_file(
         items += assembler.feed(data[start : start + size])
     items += assembler.finish()
     assert assembler.header is not None
-    validator = RowValidator(parse_header(assembler.header), max_line_bytes)
+    validator = RowValidator(parse_header(assembler.header), RULES, max_line_bytes)
     total = ValidatedBlock()
     for item in items:
         part = validator.validate(item)
@@ -234,7 +242,6 @@ def test_government_id_of_14_digits_and_of_1_digit_are_accepted() -> None:
         "john@@example.com",
         "@example.com",
         "john@.com",
-        '"john\r@example.com"',
         "a" * 65 + "@example.com",
         "a@" + "b" * 250 + ".com",
     ],
@@ -245,17 +252,29 @@ def test_email_invalid(email: str) -> None:
     assert_readable(error.message, "not a valid address")
 
 
-def test_email_with_a_newline_cannot_be_accepted() -> None:
-    # A newline ends the physical line, so such an email becomes two broken rows.
+@pytest.mark.parametrize(("column", "field"), [("name", "Name"), ("email", "eMail")])
+@pytest.mark.parametrize("brk", ["\r", "\n", "\r\n"])
+def test_a_line_break_inside_a_name_or_an_email_has_its_own_code(
+    column: str, field: str, brk: str
+) -> None:
+    value = {"name": f'"John{brk}Bcc: eve@example.com"', "email": f'"john{brk}@example.com"'}
+    error = the_error(row(**{column: value[column]}))
+    assert (error.code, error.column) == (ErrorCode.LINE_BREAK_IN_VALUE, field)
+    assert_readable(error.message, "line break")
+
+
+def test_a_record_spanning_lines_is_one_row_reported_at_its_first_line() -> None:
+    # RFC 4180: a quoted value may hold line breaks. The continuation is never a row.
     text = row(email='"john\n@example.com"')
-    data = f"{FILE_HEADER}\n{text}\n".encode()
+    good = row(name='"Ana\r\nSouza"'.replace("\r\n", " "))
+    data = f"{FILE_HEADER}\n{text}\n{good}\n".encode()
     result = validate_file(data)
-    assert result.valid == []
-    assert (result.rows, result.rejected) == (2, 2)
-    assert [(e.line, e.code) for e in result.errors] == [
-        (2, ErrorCode.MALFORMED_ROW),
-        (3, ErrorCode.MALFORMED_ROW),
+    assert (result.rows, result.rejected) == (2, 1)
+    assert [(e.line, e.code, e.column) for e in result.errors] == [
+        (2, ErrorCode.LINE_BREAK_IN_VALUE, "eMail")
     ]
+    # The row after the two-line record keeps its physical line number.
+    assert [(v.name, v.line) for v in result.valid] == [("Ana Souza", 4)]
 
 
 def test_email_of_254_characters_is_accepted_and_255_is_not() -> None:
@@ -540,5 +559,56 @@ def test_content_hash_is_a_signed_64_bit_blake2b_of_the_normal_form() -> None:
 
 def test_validate_row_returns_the_same_tuple_as_the_validator() -> None:
     header = parse_header(FILE_HEADER.encode())
-    block = RowValidator(header).validate_block(Block(9, row().encode() + b"\n"))
-    assert block.valid == [validate_row(row(), 9, header)]
+    block = RowValidator(header, RULES).validate_block(Block(9, row().encode() + b"\n"))
+    assert block.valid == [validate_row(row(), 9, header, RULES)]
+
+
+# --- what no boleto can carry -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("due", "accepted_"),
+    [
+        ("1900-01-01", False),
+        ("1997-10-06", False),
+        ("1997-10-07", True),
+        (RULES.latest_due_date.isoformat(), True),
+        ((RULES.latest_due_date + dt.timedelta(days=1)).isoformat(), False),
+        ("2220-01-01", False),
+    ],
+)
+def test_a_due_date_outside_what_a_boleto_can_carry_is_refused(due: str, accepted_: bool) -> None:
+    if accepted_:
+        assert accepted(row(debtDueDate=due)).due_date == due
+        return
+    error = the_error(row(debtDueDate=due))
+    assert (error.code, error.column) == (ErrorCode.DUE_DATE_OUT_OF_RANGE, "DebtDueDate")
+    assert_readable(error.message, "outside the dates a boleto can carry")
+
+
+@pytest.mark.parametrize(
+    "nil",
+    [
+        "00000000-0000-0000-0000-000000000000",
+        "{00000000-0000-0000-0000-000000000000}",
+        "00000000000000000000000000000000",
+    ],
+)
+def test_the_nil_uuid_names_no_debt(nil: str) -> None:
+    error = the_error(row(debtId=nil))
+    assert (error.code, error.column) == (ErrorCode.DEBT_ID_INVALID, "debtID")
+    assert_readable(error.message, "nil UUID")
+
+
+def test_the_new_rules_hold_on_the_fast_path_of_a_whole_block() -> None:
+    # Enough clean rows that the block is judged by the one expression first.
+    rows = [row(debtId=str(uuid.UUID(int=n + 1))) for n in range(60)]
+    rows[10] = row(debtId="00000000-0000-0000-0000-000000000000")
+    rows[20] = row(debtDueDate="1900-01-01")
+    data = (FILE_HEADER + "\n" + "\n".join(rows) + "\n").encode()
+    result = validate_file(data, max_line_bytes=FAST_PATH_LONGEST_LINE)
+    assert [(e.line, e.code) for e in result.errors] == [
+        (12, ErrorCode.DEBT_ID_INVALID),
+        (22, ErrorCode.DUE_DATE_OUT_OF_RANGE),
+    ]
+    assert len(result.valid) == 58

@@ -12,18 +12,37 @@ from ingest_service.domain.errors import ErrorCode, RowError
 from ingest_service.domain.header import Header, parse_header
 from ingest_service.domain.lines import Block
 from ingest_service.domain.validation import RowValidator, ValidatedBlock, validate_row
+from tests.support.csvdata import RULES
 
 MAX_LINE = 1024
 CANONICAL_HEADER = ",".join(COLUMN_NAMES).encode()
 
 
+def records(data: bytes) -> list[tuple[int, bytes]]:
+    """RFC 4180 records, found the plain way: byte by byte, a quote toggles being inside a
+    quoted value, and only a line break outside one ends a record."""
+    found: list[tuple[int, bytes]] = []
+    start = line = first = 0
+    inside = False
+    for at, byte in enumerate(data):
+        if byte == ord('"'):
+            inside = not inside
+        elif byte == ord("\n"):
+            line += 1
+            if not inside:
+                found.append((first, data[start:at]))
+                start, first = at + 1, line
+    if start < len(data):
+        # A quote left open runs to the end; its last line break ends it all the same.
+        rest = data[start:]
+        found.append((first, rest[:-1] if rest.endswith(b"\n") else rest))
+    return found
+
+
 def careful(header: Header, block: Block, max_line: int) -> ValidatedBlock:
-    """The reference: each physical line judged alone by validate_row."""
+    """The reference: each record judged alone by validate_row."""
     out = ValidatedBlock()
-    raw_lines = block.data.split(b"\n")
-    if block.data.endswith(b"\n"):
-        raw_lines.pop()
-    for offset, raw in enumerate(raw_lines):
+    for offset, raw in records(block.data):
         line = block.first_line + offset
         if len(raw) > max_line:
             out.rows += 1
@@ -40,7 +59,7 @@ def careful(header: Header, block: Block, max_line: int) -> ValidatedBlock:
         if not text.strip():
             continue
         out.rows += 1
-        result = validate_row(text, line, header)
+        result = validate_row(text, line, header, RULES)
         if isinstance(result, tuple):
             out.valid.append(result)
         else:
@@ -217,16 +236,16 @@ def blocks(draw: st.DrawFn) -> tuple[bytes, Block]:
 def test_block_agrees_with_the_careful_path_line_by_line(case: tuple[bytes, Block]) -> None:
     header_line, block = case
     header = parse_header(header_line)
-    validator = RowValidator(header, MAX_LINE)
+    validator = RowValidator(header, RULES, MAX_LINE)
     got = validator.validate_block(block)
     assert_same(got, careful(header, block, MAX_LINE))
 
-    # Each line judged in a block of its own gives the same answers as the mixed block.
+    # Each record judged in a block of its own gives the same answers as the mixed block.
     alone = ValidatedBlock()
-    for offset, raw in enumerate(block.data.split(b"\n")):
+    for offset, raw in records(block.data):
         if not raw:
             continue
-        part = RowValidator(header, MAX_LINE).validate_block(
+        part = RowValidator(header, RULES, MAX_LINE).validate_block(
             Block(block.first_line + offset, raw + b"\n")
         )
         alone.rows += part.rows
@@ -240,7 +259,7 @@ def test_block_agrees_with_the_careful_path_line_by_line(case: tuple[bytes, Bloc
 
 def _good(i: int) -> str:
     due = f"2023-03-{1 + i % 28:02d}"
-    return f"Person {i},{1000 + i},p{i}@example.com,{i + 1}.50,{due},{uuid.UUID(int=i)}"
+    return f"Person {i},{1000 + i},p{i}@example.com,{i + 1}.50,{due},{uuid.UUID(int=i + 1000)}"
 
 
 MIXED = [
@@ -265,9 +284,9 @@ def test_mixed_block_on_the_fast_path_equals_each_line_alone() -> None:
     # A limit below the block's size but above any line's lets the block take the fast path.
     max_line = 200
     assert len(data) > max_line >= max(len(line) for line in MIXED)
-    got = RowValidator(header, max_line).validate_block(Block(2, data))
+    got = RowValidator(header, RULES, max_line).validate_block(Block(2, data))
     separately = [
-        RowValidator(header, max_line).validate_block(Block(2 + i, line.encode() + b"\n"))
+        RowValidator(header, RULES, max_line).validate_block(Block(2 + i, line.encode() + b"\n"))
         for i, line in enumerate(MIXED)
     ]
     assert got.valid == [v for part in separately for v in part.valid]
@@ -275,7 +294,7 @@ def test_mixed_block_on_the_fast_path_equals_each_line_alone() -> None:
     assert got.rows == sum(p.rows for p in separately) == len(MIXED) - 1
     assert got.rejected == sum(p.rejected for p in separately) == 4
     assert [e.line for e in got.errors] == [4, 6, 9, 9, 9, 9, 9, 11]
-    assert (12, str(uuid.UUID(int=4))) in [(v.line, v.debt_id) for v in got.valid]
+    assert (12, str(uuid.UUID(int=1004))) in [(v.line, v.debt_id) for v in got.valid]
 
 
 def test_fast_path_with_shuffled_columns_rebuilds_rows_for_the_careful_path() -> None:
@@ -283,7 +302,10 @@ def test_fast_path_with_shuffled_columns_rebuilds_rows_for_the_careful_path() ->
     # columns out of canonical order the row must be put back in file order first.
     header_line = b"debtAmount,debtId,email,name,debtDueDate,governmentId"
     header = parse_header(header_line)
-    good = [f"1.00,{uuid.UUID(int=i)},a{i}@example.com,Name {i},2023-01-01,{i}" for i in range(20)]
+    good = [
+        f"1.00,{uuid.UUID(int=i + 1000)},a{i}@example.com,Name {i},2023-01-01,{i}"
+        for i in range(20)
+    ]
     bad = [
         f"0.00,{uuid.UUID(int=100)},z@example.com,Zed,2023-01-01,1",
         f"5,{uuid.UUID(int=101)},z@example.com,Zed,2023-04-31,1",
@@ -291,7 +313,7 @@ def test_fast_path_with_shuffled_columns_rebuilds_rows_for_the_careful_path() ->
     lines = [*good[:10], *bad, *good[10:]]
     block = Block(2, "\n".join(lines).encode())
     assert len(block.data) > 100
-    got = RowValidator(header, 100).validate_block(block)
+    got = RowValidator(header, RULES, 100).validate_block(block)
     assert_same(got, careful(header, block, 100))
     assert [(e.line, e.column, e.code) for e in got.errors] == [
         (12, "debtAmount", ErrorCode.AMOUNT_NOT_POSITIVE),
