@@ -16,6 +16,7 @@ from ingest_service.messaging.progress_consumer import CONSUMERS, progress_consu
 from ingest_service.notifications.wiring import start_notifications
 from ingest_service.service.events import upload_completed
 from ingest_service.service.prepare import exit_with_parent, warm_up
+from ingest_service.service.receiving import ReceivingKeeper
 from ingest_service.store.engine import create_engine, create_schema
 from ingest_service.store.repository import IngestStore
 
@@ -44,6 +45,9 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
         *(loop.run_in_executor(prepare_pool, warm_up) for _ in range(settings.prepare_workers))
     )
 
+    # Through the drain too: the uploads finishing then are still being received.
+    stale = settings.receiver_stale_seconds
+    rt.run_background(ReceivingKeeper(store, every=stale / 6, stale=stale), "receiving-keeper")
     for consumer in progress_consumers(store, js):
         rt.run_worker(consumer, consumer.spec.durable)
     rt.track_lag(js, CONSUMERS)

@@ -26,6 +26,8 @@ class Settings(ServiceSettings):
     block_bytes: int
     max_line_bytes: int
     prepare_workers: int
+    # An upload whose receiving process has not vouched for it this long is interrupted.
+    receiver_stale_seconds: float
     notify: NotifySettings
 
     @classmethod
@@ -38,6 +40,9 @@ class Settings(ServiceSettings):
                 env, "INGEST_MAX_LINE_BYTES", DEFAULT_MAX_LINE_BYTES, minimum=256
             ),
             prepare_workers=env_int(env, "INGEST_PREPARE_WORKERS", 1, minimum=1),
+            receiver_stale_seconds=env_float(
+                env, "INGEST_RECEIVER_STALE_SECONDS", 30.0, minimum=1.0
+            ),
             notify=_notify_settings(env),
         )
 

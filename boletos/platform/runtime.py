@@ -102,7 +102,7 @@ class ServiceRuntime:
         events, safe to call from any thread."""
         retention = dt.timedelta(hours=self.settings.outbox_retention_hours)
         relay = self._relay = OutboxRelay(store, js, retention=retention)
-        self._background.append((relay, asyncio.create_task(relay.run(), name="outbox-relay")))
+        self.run_background(relay, "outbox-relay")
         loop = asyncio.get_running_loop()
 
         def wake() -> None:
@@ -126,9 +126,12 @@ class ServiceRuntime:
         """A worker runs until the shutdown asks it to stop, then gets the grace period."""
         self._workers.append((worker, asyncio.create_task(worker.run(), name=name)))
 
+    def run_background(self, worker: Worker, name: str) -> None:
+        """Runs until everything else has stopped: through the drain, until the close."""
+        self._background.append((worker, asyncio.create_task(worker.run(), name=name)))
+
     def track_lag(self, js: JetStreamContext, consumers: Iterable[tuple[str, str]]) -> None:
-        lag = metrics.ConsumerLag(js, consumers)
-        self._background.append((lag, asyncio.create_task(lag.run(), name="consumer-lag")))
+        self.run_background(metrics.ConsumerLag(js, consumers), "consumer-lag")
 
     def on_close(self, closer: Closer) -> None:
         """Run at the very end, after everything registered later."""

@@ -53,6 +53,12 @@ class BlockWriter:
         if time.monotonic() - self._tx_started >= self._commit_seconds:
             self.commit()
 
+    def commit_if_due(self) -> None:
+        """Commits what waits longer than the commit interval: a stream that slows down or
+        stops keeps no received row from being durable for more than that."""
+        if self._tx is not None and time.monotonic() - self._tx_started >= self._commit_seconds:
+            self.commit()
+
     def commit(self) -> None:
         if self._tx is not None:
             tx, self._tx = self._tx, None

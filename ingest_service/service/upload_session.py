@@ -27,6 +27,8 @@ from ingest_service.service.ports import UploadLedger
 from ingest_service.service.prepare import prepare
 
 MAX_WRITES_IN_FLIGHT = 2
+# Rows written are committed at least this often (see BlockWriter).
+COMMIT_SECONDS = 1.0
 
 ROWS = Counter(
     "boletos_ingest_rows_total", "Rows of finished uploads, by what became of each.", ["outcome"]
@@ -64,13 +66,14 @@ class UploadSession:
         self._assembler = LineAssembler(block_bytes=block_bytes, max_line_bytes=max_line_bytes)
         self._max_line = max_line_bytes
         self._header: bytes | None = None
-        self._writer = BlockWriter(store, upload, on_commit)
+        self._writer = BlockWriter(store, upload, on_commit, COMMIT_SECONDS)
         self._prepare_pool = prepare_pool
         self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="write")
         self._writes: deque[asyncio.Future[None]] = deque()
         self._processing: asyncio.Future[None] | None = None
         self._closing: asyncio.Future[Upload] | None = None
         self._digest = hashlib.sha256()
+        self._ticker: asyncio.Task[None] | None = None
 
     @property
     def bytes_received(self) -> int:
@@ -156,8 +159,22 @@ class UploadSession:
         self._writes.append(
             loop.run_in_executor(self._write_pool, self._writer.write, validated, received)
         )
+        if self._ticker is None:
+            self._ticker = asyncio.create_task(self._tick(), name="upload-commit-ticker")
+
+    async def _tick(self) -> None:
+        """Commits on time when blocks stop coming (a slow or stalled client), on the write
+        thread, so commits and writes never overlap."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(COMMIT_SECONDS / 2)
+            await loop.run_in_executor(self._write_pool, self._writer.commit_if_due)
 
     async def _drain(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
         while self._writes:
             await self._writes.popleft()
         await asyncio.get_running_loop().run_in_executor(self._write_pool, self._writer.commit)

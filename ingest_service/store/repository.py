@@ -84,6 +84,8 @@ class IngestStore:
         """`announce_completed` encodes the event that says an upload settled; it is
         written in the transaction that finds the upload settled."""
         self.engine = engine
+        # This process, as the receiver of the uploads it creates.
+        self.receiver = str(uuid.uuid4())
         self._bulk_engine = bulk_engine or engine
         self._announce = announce_completed
         self.outbox = OutboxStore(engine, outbox)
@@ -111,6 +113,8 @@ class IngestStore:
                     emails_sent=0,
                     emails_failed=0,
                     created_at=_now(),
+                    receiver=self.receiver,
+                    alive_at=_now(),
                 )
             )
         upload = self.get_upload(upload_id)
@@ -159,6 +163,35 @@ class IngestStore:
             # With nothing accepted, or a pipeline faster than the last commit, the upload
             # is settled the moment it ends.
             complete_settled(conn, uploads.c.upload_no == upload_no, self._announce)
+
+    def keep_receiving(self) -> None:
+        """Says this process is still receiving its uploads."""
+        c = uploads.c
+        with self._writing() as conn:
+            conn.execute(
+                uploads.update()
+                .where(c.receiver == self.receiver, c.state == int(UploadState.RECEIVING))
+                .values(alive_at=_now())
+            )
+
+    def interrupt_abandoned(self, stale: dt.timedelta) -> list[Upload]:
+        """Uploads still receiving whose receiver has not said so for `stale`: it died with
+        them. They end interrupted, keeping every row they made durable."""
+        c = uploads.c
+        now = _now()
+        abandoned = sa.and_(c.state == int(UploadState.RECEIVING), c.alive_at < now - stale)
+        with self._writing() as conn:
+            found = conn.execute(
+                uploads.update()
+                .where(abandoned)
+                .values(state=int(UploadState.INTERRUPTED), finished_at=now)
+                .returning(c.upload_no)
+            ).all()
+            numbers = [row.upload_no for row in found]
+            if numbers:
+                complete_settled(conn, c.upload_no.in_(numbers), self._announce)
+            rows = conn.execute(sa.select(uploads).where(c.upload_no.in_(numbers))).all()
+        return [_upload(row) for row in rows]
 
     # -- row errors ----------------------------------------------------------------------
 

@@ -37,6 +37,10 @@ uploads = sa.Table(
     sa.Column("emails_failed", sa.BigInteger, nullable=False, default=0),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
+    # The process receiving the upload, and when it last said it still was: an upload whose
+    # receiver stopped saying so died with it, and is marked interrupted.
+    sa.Column("receiver", sa.String(36), nullable=False, server_default=""),
+    sa.Column("alive_at", sa.DateTime(timezone=True)),
     # Set, once, in the transaction that finds the upload settled; it also writes the
     # UploadCompleted event, so however many replicas race only one announces it.
     sa.Column("completed_at", sa.DateTime(timezone=True)),
