@@ -49,9 +49,14 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
         sender,
         BoletoPdfs(boletos).prefetch,
         settings.mail,
-        RetryPolicy(max_attempts=settings.max_attempts, base_seconds=settings.retry_base_seconds),
+        RetryPolicy(
+            max_attempts=settings.max_attempts,
+            base_seconds=settings.retry_base_seconds,
+            lease_seconds=settings.lease_seconds,
+        ),
         concurrency=settings.smtp.connections,
         on_commit=wake_relay,
+        rate_per_second=settings.smtp.rate_per_second,
     )
     spec = consumer_spec(settings.ack_wait_seconds)
     rt.run_worker(boletos_consumer(js, spec, BoletosHandler(store, worker.wake)), "boletos")
@@ -62,7 +67,14 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
         mailer_pb2_grpc.add_MailerServiceServicer_to_server,
         MailerServicer(store, worker.wake),
     )
-    rt.summary(lambda: {"sent": worker.sent, "failed": worker.failed, "retried": worker.retried})
+    rt.summary(
+        lambda: {
+            "sent": worker.sent,
+            "failed": worker.failed,
+            "retried": worker.retried,
+            "uncertain": worker.uncertain,
+        }
+    )
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:

@@ -26,6 +26,7 @@ class Settings(ServiceSettings):
     smtp: SmtpSettings
     max_attempts: int
     retry_base_seconds: float
+    lease_seconds: float
     ack_wait_seconds: int
     mail: MailSettings
 
@@ -38,6 +39,7 @@ class Settings(ServiceSettings):
             smtp=_smtp(env),
             max_attempts=env_int(env, "MAIL_MAX_ATTEMPTS", 8, minimum=1),
             retry_base_seconds=env_float(env, "MAIL_RETRY_BASE_SECONDS", 5.0, minimum=0),
+            lease_seconds=env_float(env, "MAIL_LEASE_SECONDS", 120.0, minimum=1.0),
             ack_wait_seconds=env_int(env, "MAILER_ACK_WAIT_SECONDS", 30, minimum=1),
             mail=_mail(env),
         )
@@ -66,6 +68,8 @@ def _smtp(env: Mapping[str, str]) -> SmtpSettings:
             password=password or None,
             connections=env_int(env, "SMTP_CONNECTIONS", 8, minimum=1),
             rate_per_second=env_float(env, "SMTP_RATE_PER_SECOND", 0.0, minimum=0),
+            timeout=env_float(env, "SMTP_TIMEOUT_SECONDS", 300.0, minimum=0.1),
+            data_timeout=env_float(env, "SMTP_DATA_TIMEOUT_SECONDS", 600.0, minimum=0.1),
         )
     except InvalidMailSettings as exc:
         raise ConfigError(f"SMTP_*: {exc}") from None

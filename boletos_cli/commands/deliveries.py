@@ -46,6 +46,12 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "original Message-ID.",
     )
     retry.add_argument("upload_id", metavar="UPLOAD_ID")
+    retry.add_argument(
+        "--uncertain",
+        action="store_true",
+        help="also send again the e-mails whose acceptance was never heard (check with the "
+        "provider first: their recipients may get a second copy, with the same Message-ID)",
+    )
     retry.set_defaults(handler=run_retry)
 
 
@@ -122,7 +128,10 @@ async def run_retry(
     async with service_channel(MAILER.name, endpoints.mailer) as channel:
         stub = mailer_pb2_grpc.MailerServiceStub(channel)
         response = await stub.RetryFailed(
-            mailer_pb2.RetryFailedRequest(upload_id=args.upload_id), timeout=CALL_TIMEOUT_SECONDS
+            mailer_pb2.RetryFailedRequest(
+                upload_id=args.upload_id, include_uncertain=args.uncertain
+            ),
+            timeout=CALL_TIMEOUT_SECONDS,
         )
     out.print(f"{response.requeued} failed e-mails of upload {args.upload_id} queued again")
     return EXIT_OK

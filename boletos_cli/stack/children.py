@@ -47,6 +47,11 @@ class Child:
         self._forwarder: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        if self.proc is not None:
+            # Started again after dying: whatever it left behind (workers holding its ports
+            # or its output pipe) goes first.
+            self._signal_group(signal.SIGKILL)
+            await self._output_closed(LEFTOVER_GRACE_SECONDS)
         self.proc = await asyncio.create_subprocess_exec(
             *self.argv,
             env=self.env,

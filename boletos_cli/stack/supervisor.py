@@ -1,16 +1,21 @@
 """Starts NATS and the services in order, watches them, and stops them in reverse order.
 
-A service may run as several replicas; one that exits cleanly while its siblings keep
-serving (stopped from outside, as an orchestrator scaling down would) leaves the stack
-running. Anything else that exits ends the stack.
+Once everything is up, a process that dies (killed, crashed: any exit but a clean one) is
+started again, after a pause that doubles each time, at most MAX_RESTARTS times a minute,
+and the rest of the stack keeps running; each restart is logged as `stack.restarted` with
+the exit code. A process that keeps dying, or refuses its configuration, ends the stack.
+A replica that exits cleanly while its siblings keep serving (stopped from outside, as an
+orchestrator scaling down would) is left stopped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
@@ -31,6 +36,7 @@ from boletos_cli.stack.layout import (
     check_ports_free,
 )
 from boletos_cli.stack.nats import nats_argv
+from boletos_cli.stack.restarts import MAX_RESTARTS, RestartBudget
 
 # Services get this long after SIGTERM to finish in-flight calls before SIGKILL.
 STOP_GRACE_SECONDS = 10.0
@@ -66,6 +72,7 @@ class Stack:
         self.children: dict[str, Child] = {}
         self._replica_of: dict[str, Replica] = {r.name: r for r in self.replicas}
         self._stopping = False
+        self._serving = False
         self._failure: str | None = None
         self._failed = asyncio.Event()
         self._stop_requested = asyncio.Event()
@@ -154,6 +161,7 @@ class Stack:
             )
         if self.layout.base_port != DEFAULT_BASE_PORT:
             self.out.print(f"point the CLI at it:\n{self._address_exports()}", markup=False)
+        self._serving = True
         self.out.print("serving; Ctrl-C stops the stack", style="bold")
         if after_start is not None:
             await after_start()
@@ -177,15 +185,34 @@ class Stack:
         return child
 
     async def _watch(self, child: Child) -> None:
-        code = await child.wait()
-        if self._stopping or self._failed.is_set():
-            return
-        siblings = self._siblings_running(child.name)
-        if code == 0 and siblings:
-            child.say(f"exited with code 0; {len(siblings)} other replica(s) still serving")
-            return
-        self._failure = f"{child.name} exited unexpectedly with code {code}"
-        self._failed.set()
+        budget = RestartBudget()
+        while True:
+            code = await child.wait()
+            if self._stopping or self._failed.is_set():
+                return
+            siblings = self._siblings_running(child.name)
+            if code == 0 and siblings:
+                child.say(f"exited with code 0; {len(siblings)} other replica(s) still serving")
+                return
+            delay = budget.delay(code, time.monotonic()) if self._serving else None
+            if delay is None:
+                why = " while the stack was starting" if not self._serving else ""
+                if budget.used >= MAX_RESTARTS:
+                    why = f" after {budget.used} restarts within a minute"
+                self._failure = f"{child.name} exited unexpectedly with code {code}{why}"
+                self._failed.set()
+                return
+            child.say(f"stack.restarted exit_code={code} restart={budget.used} in={delay:g}s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_requested.wait(), delay)
+            if self._stopping or self._failed.is_set() or self._stop_requested.is_set():
+                return
+            try:
+                await child.start()
+            except OSError as exc:
+                self._failure = f"cannot start {child.name} again: {exc.strerror}"
+                self._failed.set()
+                return
 
     def _siblings_running(self, name: str) -> list[str]:
         replica = self._replica_of.get(name)

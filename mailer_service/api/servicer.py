@@ -79,7 +79,9 @@ class MailerServicer(mailer_pb2_grpc.MailerServiceServicer):
         self, request: mailer_pb2.RetryFailedRequest, context: grpc.aio.ServicerContext
     ) -> mailer_pb2.RetryFailedResponse:
         upload_id = await self._known_upload(request.upload_id, context)
-        requeued = await asyncio.to_thread(self._store.retry_failed, upload_id)
+        requeued = await asyncio.to_thread(
+            self._store.retry_failed, upload_id, request.include_uncertain
+        )
         if requeued:
             self._on_requeue()
         return mailer_pb2.RetryFailedResponse(requeued=requeued)

@@ -12,15 +12,12 @@ from collections.abc import Sequence
 import grpc
 
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
+from mailer_service.domain.errors import PdfUnavailable
 
 BATCH_SIZE = 64
 # Two batches in flight: the next one arrives while the current one is being sent.
 BATCHES_IN_FLIGHT = 2
 CALL_TIMEOUT_SECONDS = 30.0
-
-
-class PdfUnavailable(Exception):
-    """The boleto service has no PDF for this debt right now, or could not be reached."""
 
 
 class BoletoPdfs:
@@ -33,7 +30,12 @@ class BoletoPdfs:
         """One future per debt id, resolved as its batch arrives, in the order given; a debt
         without a PDF, or in a batch whose call failed, gets PdfUnavailable."""
         loop = asyncio.get_running_loop()
-        futures = {debt_id: loop.create_future() for debt_id in dict.fromkeys(debt_ids)}
+        futures: dict[str, asyncio.Future[bytes]] = {}
+        for debt_id in dict.fromkeys(debt_ids):
+            future: asyncio.Future[bytes] = loop.create_future()
+            # A stopping sender may never await some of them; their failure is not news.
+            future.add_done_callback(_retrieve)
+            futures[debt_id] = future
         task = asyncio.create_task(self._fetch_all(futures))
         self._fetching.add(task)
         task.add_done_callback(self._fetching.discard)
@@ -79,3 +81,8 @@ def _settle(
         future.set_exception(error)
     else:
         future.set_result(pdf or b"")
+
+
+def _retrieve(future: asyncio.Future[bytes]) -> None:
+    if not future.cancelled():
+        future.exception()

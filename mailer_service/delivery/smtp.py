@@ -7,9 +7,10 @@ recently used connection is handed out first, so a light load keeps reusing one 
 while the others stay closed.
 
 Errors come out as TemporaryFailure or PermanentFailure (see failures.py). A message whose
-final DATA reply was lost (the connection dropped after the whole message was sent) is
-reported as temporary: the server may have accepted it, and a retry can then deliver a
-copy. That is inherent to SMTP; the stable Message-ID makes such a copy recognisable.
+final DATA reply was lost (a timeout, or the connection dropped, once DATA had begun) comes
+out as UncertainDelivery: the server may have accepted it, and sending it again could
+deliver a copy. Timeouts are RFC 5321's (4.5.3.2): five minutes for the greeting and each
+command, ten for the reply to the final dot, which a busy server may well take.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Literal, Self, get_args
 import aiosmtplib
 
 from mailer_service.domain.errors import InvalidMailSettings
-from mailer_service.domain.failures import PermanentFailure, Stage, one_line
+from mailer_service.domain.failures import PermanentFailure, Stage, UncertainDelivery, one_line
 
 from .failures import classify
 from .rate_limit import TokenBucket
@@ -38,6 +39,8 @@ _SECURITY_MODES: tuple[str, ...] = get_args(Security)
 # RSET and QUIT are housekeeping: a server that does not answer them quickly is treated as
 # gone rather than holding up the next message or a shutdown for the full timeout.
 _HOUSEKEEPING_TIMEOUT = 5.0
+# How long close() waits for sends in flight before closing under them.
+_CLOSE_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +61,10 @@ class SmtpSettings:
     password: str | None = None
     connections: int = 8
     rate_per_second: float = 0.0
-    timeout: float = 30.0
+    # RFC 5321 4.5.3.2: the greeting, MAIL and RCPT get 5 minutes each...
+    timeout: float = 300.0
+    # ... and the reply to the message's final dot 10.
+    data_timeout: float = 600.0
     verify_certificates: bool = True
     ca_file: str | None = None
     # The EHLO name; the machine's FQDN when unset.
@@ -87,8 +93,10 @@ class SmtpSettings:
             raise InvalidMailSettings(
                 f"SMTP rate_per_second must be >= 0 (0 = unlimited), got {self.rate_per_second}"
             )
-        if not (math.isfinite(self.timeout) and self.timeout > 0):
-            raise InvalidMailSettings(f"SMTP timeout must be > 0 seconds, got {self.timeout}")
+        for name in ("timeout", "data_timeout"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise InvalidMailSettings(f"SMTP {name} must be > 0 seconds, got {value}")
 
     def __repr__(self) -> str:
         # Settings end up in logs and tracebacks; the password must not.
@@ -97,7 +105,8 @@ class SmtpSettings:
             f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r}, "
             f"username={self.username!r}, password={password!r}, "
             f"connections={self.connections}, rate_per_second={self.rate_per_second}, "
-            f"timeout={self.timeout}, verify_certificates={self.verify_certificates}, "
+            f"timeout={self.timeout}, data_timeout={self.data_timeout}, "
+            f"verify_certificates={self.verify_certificates}, "
             f"ca_file={self.ca_file!r}, local_hostname={self.local_hostname!r})"
         )
 
@@ -149,6 +158,16 @@ def _is_stale(exc: BaseException, stage: Stage) -> bool:
     if stage in ("mail", "rcpt") and isinstance(exc, ConnectionError):
         return True
     return stage == "mail" and isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code == 421
+
+
+def _reply_lost(exc: BaseException) -> bool:
+    """No reply at all during DATA: a timeout or a dropped connection, not a refusal. The
+    message may have been handed over whole; a refusal would have come as a reply."""
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return False
+    return isinstance(
+        exc, TimeoutError | ConnectionError | aiosmtplib.SMTPServerDisconnected | OSError
+    )
 
 
 class SmtpSender:
@@ -215,7 +234,7 @@ class SmtpSender:
             return
         held: list[aiosmtplib.SMTP] = []
         try:
-            async with asyncio.timeout(self.settings.timeout):
+            async with asyncio.timeout(min(self.settings.timeout, _CLOSE_WAIT_SECONDS)):
                 while len(held) < len(self._clients):
                     held.append(await self._idle.get())
         except TimeoutError:
@@ -322,7 +341,7 @@ class SmtpSender:
                 stage = "rcpt"
                 await client.rcpt(recipient)
                 stage = "data"
-                reply = await client.data(data)
+                reply = await client.data(data, timeout=self.settings.data_timeout)
                 return SendResult(reply.code, reply.message)
             except asyncio.CancelledError:
                 # A command may be half-sent or its reply unread: the session is unusable.
@@ -332,6 +351,13 @@ class SmtpSender:
                 if reused and attempt == 1 and _is_stale(exc, stage):
                     client.close()
                     continue
+                if stage == "data" and _reply_lost(exc):
+                    client.close()
+                    raise UncertainDelivery(
+                        0,
+                        one_line(f"DATA: no reply to the message after it was sent: {exc!r}"),
+                        stage="data",
+                    ) from None
                 subject = {"mail": f"<{sender}>", "rcpt": f"<{recipient}>"}.get(stage, "")
                 failure = classify(exc, stage, subject=subject, secret=self.settings.password)
                 if failure is None:

@@ -16,6 +16,9 @@ class DeliveryStatus(IntEnum):
     SENDING = 2
     SENT = 3
     FAILED = 4
+    # The whole message went out and its acceptance was never heard (RFC 5321 4.5.3.2):
+    # it may or may not have been delivered, so it is not sent again without a person.
+    UNCERTAIN = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +42,13 @@ class Outcome:
 
     debt_id: str
     upload_id: str
-    status: DeliveryStatus  # SENT, FAILED, or PENDING for a retry
+    status: DeliveryStatus  # SENT, FAILED, UNCERTAIN, or PENDING for a retry
     message_id: str = ""
     error: str = ""
     smtp_code: int = 0
     retry_at: dt.datetime | None = None
+    # The attempt never reached the SMTP server (no PDF yet, say): it is not counted.
+    refund_attempt: bool = False
 
 
 @dataclass(frozen=True, slots=True)

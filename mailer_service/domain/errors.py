@@ -21,3 +21,8 @@ class InvalidAttachment(MailCompositionError):
 
 class InvalidMailSettings(ValueError):
     """The mailer's configuration is unusable; raised once, when the settings are built."""
+
+
+class PdfUnavailable(Exception):
+    """The boleto's PDF cannot be had right now (not issued yet, or the boleto service is
+    unreachable): the e-mail waits for it; nothing was sent."""

@@ -56,6 +56,14 @@ class TemporaryFailure(DeliveryFailure):
     retryable = True
 
 
+class UncertainDelivery(DeliveryFailure):
+    """The message was handed over whole and no reply to it came back (a timeout or a
+    dropped connection after DATA): the server may have accepted it. Sending it again could
+    duplicate it, not sending it could lose it; a person decides."""
+
+    retryable = False
+
+
 class PermanentFailure(DeliveryFailure):
     """Retrying the same message cannot succeed: 5xx replies, unusable addresses."""
 

@@ -1,10 +1,14 @@
 """Sends queued deliveries: fetch the PDF, compose, send over SMTP, record the outcome.
 
-Exactly once, honestly: a delivery is claimed (status sending, with a lease) before its
-message goes out, and recorded as sent after the SMTP server accepted it. If the process
-dies in between, the lease runs out and the message is sent again, with the same
-Message-ID, derived from the debt id, so the copy is recognisable downstream. Nothing is
-lost; at worst one debtor gets a recognisable duplicate after a crash at that instant.
+Exactly once, as far as SMTP allows:
+- a delivery is claimed (status sending, with a lease) before its message goes out, and the
+  lease is renewed while the worker holds it, so a slow or rate-limited server never lets a
+  second worker take it;
+- each outcome is recorded as soon as the server answers (see recorder.py), so a crash
+  (kill -9) sends again at most the messages that were on the wire: one per SMTP connection,
+  with the same Message-ID, derived from the debt id, so the copy is recognisable;
+- a message whose reply never came after it was handed over is uncertain, not retried: it
+  may have been delivered, and a person decides (RetryFailed with include_uncertain).
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from boletos.platform.logs import get_logger
 from mailer_service.domain.backoff import MAX_DELAY_SECONDS, retry_delay
 from mailer_service.domain.compose import compose_mail
 from mailer_service.domain.delivery import DeliveryStatus, Outcome, Queued
-from mailer_service.domain.errors import MailCompositionError
-from mailer_service.domain.failures import PermanentFailure, TemporaryFailure
+from mailer_service.domain.errors import MailCompositionError, PdfUnavailable
+from mailer_service.domain.failures import PermanentFailure, TemporaryFailure, UncertainDelivery
 from mailer_service.domain.settings import MailSettings
+from mailer_service.service.recorder import Recorder
 
 log = get_logger("mailer")
 
@@ -32,8 +37,20 @@ log = get_logger("mailer")
 SENT_TOTAL = Counter("boletos_emails_sent_total", "E-mails the SMTP server accepted.")
 FAILED_TOTAL = Counter("boletos_emails_failed_total", "E-mails given up on for good.")
 RETRIED_TOTAL = Counter("boletos_email_retries_total", "Failed attempts scheduled to retry.")
+UNCERTAIN_TOTAL = Counter(
+    "boletos_emails_uncertain_total",
+    "E-mails handed over whole whose acceptance was never heard; not sent again unasked.",
+)
 
-PENDING, SENT, FAILED = DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED
+PENDING, SENT, FAILED, UNCERTAIN = (
+    DeliveryStatus.PENDING,
+    DeliveryStatus.SENT,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.UNCERTAIN,
+)
+# A PDF not to be had yet (the boleto service restarting, say) is asked for again this soon;
+# the wait costs the delivery none of its attempts.
+PDF_RETRY_SECONDS = 5.0
 
 # Starts fetching the PDFs of the debts given, in order; each arrives when it can.
 PdfPrefetch = Callable[[Sequence[str]], Mapping[str, Awaitable[bytes]]]
@@ -47,7 +64,8 @@ class Accepted(Protocol):
 
 
 class Sender(Protocol):
-    """Sends one composed message; raises TemporaryFailure or PermanentFailure."""
+    """Sends one composed message; raises TemporaryFailure, PermanentFailure or
+    UncertainDelivery."""
 
     async def send(self, sender: str, recipient: str, data: bytes) -> Accepted: ...
 
@@ -57,14 +75,18 @@ class DeliveryQueue(Protocol):
 
     def claim(self, limit: int, lease: dt.timedelta) -> list[Queued]: ...
 
+    def renew(self, debt_ids: Sequence[str], lease: dt.timedelta) -> int: ...
+
     def record(self, outcomes: Sequence[Outcome]) -> None: ...
 
     def release(self, debt_ids: Sequence[str]) -> None: ...
 
 
-# Claims in flight at once: while one is recorded and the next claimed, the other keeps
+# Claims in flight at once: while one is finishing and the next claimed, the other keeps
 # every SMTP connection busy.
 LANES = 2
+# Messages claimed per connection and round: enough that claiming costs little beside sending.
+CLAIM_PER_CONNECTION = 8
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,7 @@ class DeliveryWorker:
         policy: RetryPolicy,
         concurrency: int,
         on_commit: Callable[[], None],
+        rate_per_second: float = 0.0,
     ) -> None:
         self._store = store
         self._sender = sender
@@ -93,12 +116,15 @@ class DeliveryWorker:
         self._policy = policy
         self._concurrency = concurrency
         self._on_commit = on_commit
+        self._claim_size = claim_size(concurrency, rate_per_second, policy.lease_seconds)
+        self._recorder = Recorder(store, self._committed)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._random = random.Random()
         self.sent = 0
         self.failed = 0
         self.retried = 0
+        self.uncertain = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -110,13 +136,15 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         gate = asyncio.Semaphore(self._concurrency)
-        await asyncio.gather(*(self._lane(gate) for _ in range(LANES)))
+        try:
+            await asyncio.gather(*(self._lane(gate) for _ in range(LANES)))
+        finally:
+            await self._recorder.flush()
 
     async def _lane(self, gate: asyncio.Semaphore) -> None:
         lease = dt.timedelta(seconds=self._policy.lease_seconds)
         while not self._stopping.is_set():
-            # Enough per round that the database round trips are small beside the sending.
-            claimed = await asyncio.to_thread(self._store.claim, self._concurrency * 8, lease)
+            claimed = await asyncio.to_thread(self._store.claim, self._claim_size, lease)
             if not claimed:
                 self._wake.clear()
                 try:
@@ -124,56 +152,71 @@ class DeliveryWorker:
                 except TimeoutError:
                     pass
                 continue
-            outcomes, untried = await self._deliver_all(claimed, gate)
-            await asyncio.to_thread(self._store.record, outcomes)
+            untried = await self._deliver_all(claimed, gate, lease)
             await asyncio.to_thread(self._store.release, untried)
-            self._on_commit()
-            _count(outcomes)
 
     async def _deliver_all(
-        self, claimed: list[Queued], gate: asyncio.Semaphore
-    ) -> tuple[list[Outcome], list[str]]:
-        """The outcomes of the messages tried, and the debts left untried because the worker
-        is stopping: a stop waits for the messages being sent, never for a whole claim."""
+        self, claimed: list[Queued], gate: asyncio.Semaphore, lease: dt.timedelta
+    ) -> list[str]:
+        """Sends and records each claimed delivery; returns those left untried because the
+        worker is stopping: a stop waits for the messages being sent, never for a claim."""
+        held = {item.mail.debt_id for item in claimed}
+        renewing = asyncio.create_task(self._renew(held, lease), name="renew-leases")
         pdfs = self._prefetch_pdfs([item.mail.debt_id for item in claimed])
+        waiting_for_pdf = 0
 
-        async def one(item: Queued) -> Outcome | None:
+        async def one(item: Queued) -> bool:
+            nonlocal waiting_for_pdf
             async with gate:
                 if self._stopping.is_set():
-                    return None
-                return await self._deliver(item, pdfs[item.mail.debt_id])
+                    return False
+                outcome = await self._deliver(item, pdfs[item.mail.debt_id])
+                waiting_for_pdf += outcome.refund_attempt
+                # The connection is taken again only once this outcome is committed.
+                await self._recorder.record(outcome)
+                held.discard(item.mail.debt_id)
+                return True
 
-        tasks = [asyncio.create_task(one(item)) for item in claimed]
         try:
-            results = await asyncio.gather(*tasks)
-        except asyncio.CancelledError:
-            # Past the grace period: keep what the SMTP server already accepted, or those
-            # debtors would get a second copy once the lease runs out.
-            finished = [
-                t.result() for t in tasks if t.done() and not t.cancelled() and not t.exception()
-            ]
-            self._store.record([o for o in finished if o is not None])
-            raise
-        outcomes = [o for o in results if o is not None]
-        untried = [item.mail.debt_id for item, o in zip(claimed, results, strict=True) if o is None]
-        return outcomes, untried
+            tried = await asyncio.gather(*(one(item) for item in claimed))
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+        if waiting_for_pdf:
+            log.warning(
+                "mailer.pdf_unavailable", deliveries=waiting_for_pdf, retry_in=PDF_RETRY_SECONDS
+            )
+        return [item.mail.debt_id for item, done in zip(claimed, tried, strict=True) if not done]
+
+    async def _renew(self, held: set[str], lease: dt.timedelta) -> None:
+        """Keeps the lease of what this lane still holds, however slow the server."""
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            try:
+                await asyncio.to_thread(self._store.renew, sorted(held), lease)
+            except Exception as exc:  # noqa: BLE001 - the next turn tries again
+                log.warning("mailer.renew_failed", deliveries=len(held), error=repr(exc))
 
     async def _deliver(self, item: Queued, pdf_arrival: Awaitable[bytes]) -> Outcome:
         try:
             pdf = await pdf_arrival
+        except PdfUnavailable as exc:
+            return self._later(item, f"boleto PDF not available yet: {exc}")
+        try:
             mail = compose_mail(item.mail, pdf, self._mail)
             accepted = await self._sender.send(
                 mail.envelope.sender, mail.envelope.recipient, mail.data
             )
         except MailCompositionError as exc:
             return self._failed(item, f"cannot compose the e-mail: {exc}", 0)
+        except UncertainDelivery as exc:
+            return self._uncertain(item, exc.reason)
         except PermanentFailure as exc:
             return self._failed(item, exc.reason, exc.smtp_code)
         except TemporaryFailure as exc:
             return self._retry(item, exc.reason, exc.smtp_code)
-        except Exception as exc:  # noqa: BLE001 - the PDF fetch and the like: try again later
+        except Exception as exc:  # noqa: BLE001 - anything else: try again later
             return self._retry(item, f"{type(exc).__name__}: {exc}", 0)
-        self.sent += 1
         return Outcome(
             item.mail.debt_id,
             item.mail.upload_id,
@@ -182,14 +225,23 @@ class DeliveryWorker:
             smtp_code=accepted.code,
         )
 
+    def _later(self, item: Queued, reason: str) -> Outcome:
+        retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=PDF_RETRY_SECONDS)
+        return Outcome(
+            item.mail.debt_id,
+            item.mail.upload_id,
+            PENDING,
+            error=reason,
+            retry_at=retry_at,
+            refund_attempt=True,
+        )
+
     def _retry(self, item: Queued, reason: str, code: int) -> Outcome:
         tries = item.attempts_this_round
         if tries >= self._policy.max_attempts:
             return self._failed(item, f"gave up after {tries} attempts: {reason}", code)
-        delay = retry_delay(
-            tries, self._policy.base_seconds, self._policy.cap_seconds, self._random
-        )
-        self.retried += 1
+        policy = self._policy
+        delay = retry_delay(tries, policy.base_seconds, policy.cap_seconds, self._random)
         log.warning(
             "mailer.retry",
             upload_id=item.mail.upload_id,
@@ -210,7 +262,6 @@ class DeliveryWorker:
         )
 
     def _failed(self, item: Queued, reason: str, code: int) -> Outcome:
-        self.failed += 1
         log.error(
             "mailer.failed",
             upload_id=item.mail.upload_id,
@@ -220,8 +271,37 @@ class DeliveryWorker:
         )
         return Outcome(item.mail.debt_id, item.mail.upload_id, FAILED, error=reason, smtp_code=code)
 
+    def _uncertain(self, item: Queued, reason: str) -> Outcome:
+        log.error(
+            "mailer.uncertain",
+            upload_id=item.mail.upload_id,
+            debt_id=item.mail.debt_id,
+            reason=reason,
+            message_id_kept=True,
+        )
+        return Outcome(item.mail.debt_id, item.mail.upload_id, UNCERTAIN, error=reason)
 
-def _count(outcomes: list[Outcome]) -> None:
-    totals = {SENT: SENT_TOTAL, FAILED: FAILED_TOTAL, PENDING: RETRIED_TOTAL}
-    for outcome in outcomes:
-        totals[outcome.status].inc()
+    def _committed(self, outcomes: Sequence[Outcome]) -> None:
+        for outcome in outcomes:
+            if outcome.status == SENT:
+                self.sent += 1
+                SENT_TOTAL.inc()
+            elif outcome.status == FAILED:
+                self.failed += 1
+                FAILED_TOTAL.inc()
+            elif outcome.status == UNCERTAIN:
+                self.uncertain += 1
+                UNCERTAIN_TOTAL.inc()
+            elif not outcome.refund_attempt:
+                self.retried += 1
+                RETRIED_TOTAL.inc()
+        self._on_commit()
+
+
+def claim_size(connections: int, rate_per_second: float, lease_seconds: float) -> int:
+    """How many deliveries to claim per round: enough to keep the connections busy, but no
+    more than a rate-limited sender gets through in a third of a lease."""
+    size = connections * CLAIM_PER_CONNECTION
+    if rate_per_second > 0:
+        size = min(size, max(1, int(rate_per_second * lease_seconds / 3)))
+    return size

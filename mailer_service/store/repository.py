@@ -19,11 +19,12 @@ from mailer_service.domain.boleto_mail import BoletoMail
 from mailer_service.domain.delivery import DeliveryRecord, DeliveryStatus, Outcome, Queued
 from mailer_service.store.tables import deliveries, outbox
 
-PENDING, SENDING, SENT, FAILED = (
+PENDING, SENDING, SENT, FAILED, UNCERTAIN = (
     DeliveryStatus.PENDING,
     DeliveryStatus.SENDING,
     DeliveryStatus.SENT,
     DeliveryStatus.FAILED,
+    DeliveryStatus.UNCERTAIN,
 )
 
 
@@ -105,7 +106,8 @@ class MailerStore:
         now = _now()
         c = deliveries.c
         sent = [o for o in outcomes if o.status == SENT]
-        failed = [o for o in outcomes if o.status == FAILED]
+        # An uncertain e-mail is reported with the failures: a person has to look at it.
+        failed = [o for o in outcomes if o.status in (FAILED, UNCERTAIN)]
         with writing(self.engine) as conn:
             # One statement for the whole batch; a message id is only ever set, never cleared.
             conn.execute(
@@ -117,6 +119,7 @@ class MailerStore:
                     last_error=sa.bindparam("e"),
                     smtp_code=sa.bindparam("code"),
                     due_at=sa.bindparam("due"),
+                    attempts=c.attempts - sa.bindparam("refund"),
                     updated_at=now,
                 ),
                 [
@@ -127,6 +130,7 @@ class MailerStore:
                         "e": o.error,
                         "code": o.smtp_code,
                         "due": o.retry_at or now,
+                        "refund": int(o.refund_attempt),
                     }
                     for o in outcomes
                 ],
@@ -150,6 +154,7 @@ class MailerStore:
                             upload_id=o.upload_id,
                             reason=o.error,
                             smtp_code=o.smtp_code,
+                            uncertain=o.status == UNCERTAIN,
                         )
                         for o in failed
                     ]
@@ -173,15 +178,29 @@ class MailerStore:
                 .values(status=PENDING, attempts=c.attempts - 1, due_at=now, updated_at=now)
             )
 
-    def retry_failed(self, upload_id: str) -> int:
-        """Failed deliveries of the upload back to pending, each with a fresh retry budget;
-        the attempts already made stay counted."""
+    def renew(self, debt_ids: Sequence[str], lease: dt.timedelta) -> int:
+        """Extends the lease of deliveries still being sent: a live sender keeps what it
+        claimed however slow the SMTP server is."""
+        if not debt_ids:
+            return 0
         c = deliveries.c
-        now = _now()
         with writing(self.engine) as conn:
             return conn.execute(
                 deliveries.update()
-                .where(c.upload_id == upload_id, c.status == FAILED)
+                .where(c.debt_id.in_([self._key(d) for d in debt_ids]), c.status == SENDING)
+                .values(due_at=_now() + lease)
+            ).rowcount
+
+    def retry_failed(self, upload_id: str, include_uncertain: bool = False) -> int:
+        """Failed deliveries of the upload back to pending, each with a fresh retry budget;
+        the attempts already made stay counted. Uncertain ones only when asked."""
+        c = deliveries.c
+        now = _now()
+        statuses = [FAILED, UNCERTAIN] if include_uncertain else [FAILED]
+        with writing(self.engine) as conn:
+            return conn.execute(
+                deliveries.update()
+                .where(c.upload_id == upload_id, c.status.in_(statuses))
                 .values(
                     status=PENDING, attempts_before_retry=c.attempts, due_at=now, updated_at=now
                 )

@@ -182,3 +182,8 @@ def test_env_example_lists_every_setting_the_services_read() -> None:
     for service in ("ingest_service", "boleto_service", "mailer_service"):
         read, _ = _settings_read_by(service)
         assert read <= listed, f"{service} reads {sorted(read - listed)}, not in .env.example"
+
+
+def test_every_compose_service_is_restarted_when_it_dies() -> None:
+    for name, spec in _compose_services().items():
+        assert spec.get("restart") == "unless-stopped", name

@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "service": {"domain", "documents"},
     "store": {"domain"},
     "delivery": {"domain"},
-    "clients": set(),
+    "clients": {"domain"},
     "messaging": {"domain", "service", "store"},
     "notifications": {"domain", "service", "store"},
     "api": {"domain", "service", "store", "documents"},

@@ -9,7 +9,8 @@ import grpc
 import pytest
 
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
-from mailer_service.clients.boleto_pdfs import BoletoPdfs, PdfUnavailable
+from mailer_service.clients.boleto_pdfs import BoletoPdfs
+from mailer_service.domain.errors import PdfUnavailable
 from tests.integration.boleto.test_pipeline import _settled
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
