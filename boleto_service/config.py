@@ -55,7 +55,7 @@ class Settings(ServiceSettings):
             beneficiary=_beneficiary(env),
             overdue=_overdue(env),
             fetch_batch=env_int(env, "BOLETO_FETCH_BATCH", 4, minimum=1),
-            ack_wait_seconds=env_int(env, "BOLETO_ACK_WAIT_SECONDS", 30, minimum=1),
+            ack_wait_seconds=env_int(env, "BOLETO_ACK_WAIT_SECONDS", 10, minimum=1),
         )
 
     def masked(self) -> dict[str, object]:

@@ -15,7 +15,7 @@ import random
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +23,7 @@ import grpc
 from rich.console import Console
 
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
-from boletos_bench.procs import cpu_seconds, peak_rss_bytes
+from boletos_bench.procs import FIRST_PORT, cpu_seconds, ephemeral_ports_start, peak_rss_bytes
 from boletos_cli.channels import open_channel
 from boletos_cli.commands.upload import UploadOptions, send_file
 from boletos_cli.stack.layout import SERVICES, StackError, StackLayout, check_ports_free
@@ -106,12 +106,16 @@ def _stage_rate(samples: list[Sample], count: Callable[[Sample], int]) -> float 
     return (final - count(started)) / (ended.t - started.t)
 
 
-def free_base_port(replicas: dict[str, int]) -> int:
+def free_base_port(replicas: Mapping[str, int] | None = None) -> int:
+    """A base port whose whole stack layout is free, below the ephemeral range (see
+    procs.free_port)."""
+    span = max(StackLayout(Path("."), FIRST_PORT, replicas or {}).reserved_ports().values())
+    ceiling = ephemeral_ports_start() - (span - FIRST_PORT)
     rng = random.Random()
     for _ in range(200):
-        base = rng.randrange(20000, 60000)
+        base = rng.randrange(FIRST_PORT, ceiling)
         try:
-            check_ports_free(StackLayout(Path("."), base, replicas))
+            check_ports_free(StackLayout(Path("."), base, replicas or {}))
         except StackError:
             continue
         return base

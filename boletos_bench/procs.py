@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -12,11 +13,39 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+# Ports handed out start here; below is where well-known services tend to listen.
+FIRST_PORT = 10000
+_random = random.Random()
+
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on now, below the kernel's ephemeral range: a port from that
+    range (what bind(0) returns) can be taken by any outgoing connection before the server
+    meant to have it binds, and a busy test run makes thousands of them."""
+    ceiling = ephemeral_ports_start()
+    for _ in range(500):
+        port = _random.randrange(FIRST_PORT, ceiling)
+        if port_is_free(port):
+            return port
+    raise RuntimeError(f"no free port found in {FIRST_PORT}..{ceiling - 1}")
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as probe:
+        # As servers bind: a port left in TIME_WAIT by a server just stopped is reusable.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def ephemeral_ports_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
 
 
 def wait_for_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> None:

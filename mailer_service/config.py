@@ -40,7 +40,7 @@ class Settings(ServiceSettings):
             max_attempts=env_int(env, "MAIL_MAX_ATTEMPTS", 8, minimum=1),
             retry_base_seconds=env_float(env, "MAIL_RETRY_BASE_SECONDS", 5.0, minimum=0),
             lease_seconds=env_float(env, "MAIL_LEASE_SECONDS", 120.0, minimum=1.0),
-            ack_wait_seconds=env_int(env, "MAILER_ACK_WAIT_SECONDS", 30, minimum=1),
+            ack_wait_seconds=env_int(env, "MAILER_ACK_WAIT_SECONDS", 10, minimum=1),
             mail=_mail(env),
         )
 

@@ -3,8 +3,11 @@
 A consumer fetches a batch, decodes each message, hands the readable ones to its handler and
 then settles them: ack once the handler's effects are committed, nak with a delay when the
 handler asks for a later try (or fails unexpectedly), term for a message no replica could ever
-read. While idle it checks now and then that the server still has the durable consumer (a
-server restarted without its state would not) and creates it again if not. The loop outlives
+read. While a fetched batch is being handled, the server hears every third of the ack wait
+that its messages are still in progress, so the ack wait can be short: a replica that dies
+holding messages delays them by seconds, and a slow handler never has them taken away.
+While idle it checks now and then that the server still has the durable consumer (a server
+restarted without its state would not) and creates it again if not. The loop outlives
 broker hiccups and stops between batches, so a stopping service never drops a message it
 was working on: what it did not settle is redelivered after the ack wait.
 """
@@ -41,7 +44,7 @@ class ConsumerSpec:
     subject: str
     durable: str
     # How long a message fetched by a replica that died waits before another replica gets it.
-    ack_wait_seconds: float = 30.0
+    ack_wait_seconds: float = 10.0
     max_deliver: int = 10
     # Unacknowledged messages across every replica; bounds memory when many are slow.
     max_ack_pending: int = 1000
@@ -171,6 +174,25 @@ class PullConsumer(Generic[E]):
             pass
 
     async def _dispatch(self, msgs: list[Msg]) -> None:
+        working = asyncio.create_task(self._keep_in_progress(msgs), name="in-progress")
+        try:
+            await self._dispatch_all(msgs)
+        finally:
+            working.cancel()
+            await asyncio.gather(working, return_exceptions=True)
+
+    async def _keep_in_progress(self, msgs: list[Msg]) -> None:
+        while True:
+            await asyncio.sleep(self.spec.ack_wait_seconds / 3)
+            for msg in msgs:
+                try:
+                    await msg.in_progress()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - settled meanwhile, or the broker is away
+                    pass
+
+    async def _dispatch_all(self, msgs: list[Msg]) -> None:
         readable: list[Delivery[E]] = []
         for msg in msgs:
             try:

@@ -61,6 +61,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "e.g. boleto=2,mailer=2 (default one each)",
     )
     parser.add_argument(
+        "--database",
+        type=_database,
+        action="append",
+        default=[],
+        metavar="SERVICE=URL",
+        help="keep a service's data in this database instead of a SQLite file in the data "
+        "directory, e.g. mailer=postgresql+psycopg://127.0.0.1/mailer; once per service",
+    )
+    parser.add_argument(
         "--sample",
         action="store_true",
         help="upload the bundled sample CSV once everything is healthy",
@@ -75,6 +84,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def _database(raw: str) -> tuple[str, str]:
+    name, sep, url = raw.partition("=")
+    if not sep or not name or "://" not in url:
+        # Not echoed: the URL may hold a password.
+        raise argparse.ArgumentTypeError("expected SERVICE=URL, e.g. mailer=postgresql://h/db")
+    return name.strip(), url.strip()
+
+
 def _replicas(raw: str) -> dict[str, int]:
     try:
         return parse_replicas(raw)
@@ -85,7 +102,10 @@ def _replicas(raw: str) -> dict[str, int]:
 async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console) -> int:
     try:
         layout = StackLayout(
-            data_dir=args.data_dir, base_port=args.base_port, replicas=args.replicas
+            data_dir=args.data_dir,
+            base_port=args.base_port,
+            replicas=args.replicas,
+            databases=dict(args.database),
         )
     except StackError as exc:
         raise CliError(str(exc)) from exc

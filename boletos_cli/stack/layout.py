@@ -72,9 +72,17 @@ class StackLayout:
     base_port: int = DEFAULT_BASE_PORT
     # Processes per service by name; a service not named runs one.
     replicas: Mapping[str, int] = field(default_factory=dict, hash=False)
+    # A database URL per service by name (PostgreSQL, as in production); a service not
+    # named keeps a SQLite file in data_dir.
+    databases: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         known = [spec.name for spec in SERVICES]
+        for name in self.databases:
+            if name not in known:
+                raise StackError(
+                    f"database: unknown service {name!r}; the services are {', '.join(known)}"
+                )
         for name, count in self.replicas.items():
             if name not in known:
                 raise StackError(
@@ -141,7 +149,21 @@ class StackLayout:
             return self.replica_address(replicas[0])
         return "ipv4:" + ",".join(self.replica_address(r) for r in replicas)
 
-    def database_path(self, spec: ServiceSpec) -> Path:
+    def database_url(self, spec: ServiceSpec) -> str:
+        # Replicas share one store; SQLite takes its write lock per transaction.
+        return self.databases.get(spec.name) or f"sqlite:///{self._sqlite_path(spec).resolve()}"
+
+    def database_label(self, spec: ServiceSpec) -> str:
+        """Where a service's data is, for people: the file, or the URL without a password."""
+        url = self.databases.get(spec.name)
+        if url is None:
+            return str(self._sqlite_path(spec))
+        scheme, sep, rest = url.partition("://")
+        credentials, at, host = rest.rpartition("@")
+        user = credentials.partition(":")[0]
+        return f"{scheme}{sep}{user}{at}{host}" if at else url
+
+    def _sqlite_path(self, spec: ServiceSpec) -> Path:
         return self.data_dir / f"{spec.name}.db"
 
     def reserved_ports(self) -> dict[str, int]:
@@ -160,8 +182,7 @@ class StackLayout:
         env.update(
             GRPC_LISTEN_ADDR=self.replica_address(replica),
             METRICS_ADDR=self.metrics_address(replica),
-            # Replicas share one file: the stores take SQLite's write lock per transaction.
-            DATABASE_URL=f"sqlite:///{self.database_path(spec).resolve()}",
+            DATABASE_URL=self.database_url(spec),
             NATS_URL=self.nats_url,
             LOG_FORMAT="console",
             # Within the stack's own grace period, so a service finishes draining before

@@ -274,7 +274,7 @@ class Stack:
         table.add_column("data", overflow="fold")
         table.add_column("pid", justify="right", no_wrap=True)
 
-        def row(name: str, address: str, metrics: str, data: Path, pid: int | None) -> None:
+        def row(name: str, address: str, metrics: str, data: Path | str, pid: int | None) -> None:
             table.add_row(name, address, *([metrics] if wide else []), str(data), str(pid))
 
         for replica in self.replicas:
@@ -282,7 +282,7 @@ class Stack:
                 replica.name,
                 self.layout.replica_address(replica),
                 f"http://{self.layout.metrics_address(replica)}/metrics",
-                self.layout.database_path(replica.spec),
+                self.layout.database_label(replica.spec),
                 self.children[replica.name].pid,
             )
         assert self.nats is not None

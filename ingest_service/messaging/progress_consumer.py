@@ -42,7 +42,6 @@ class Route:
             stream=self.stream,
             subject=self.subject,
             durable=f"{DURABLE}-{self.subject.replace('.', '-')}",
-            ack_wait_seconds=60,
             max_deliver=20,
             fetch_batch=FETCH_BATCH,
         )

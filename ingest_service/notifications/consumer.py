@@ -28,8 +28,6 @@ from ingest_service.store.repository import IngestStore
 log = get_logger("notify")
 
 DURABLE = "ingest-notify"
-# A notice waits on an SMTP server or an HTTP endpoint, and on reading the report first.
-ACK_WAIT_SECONDS = 300
 
 
 def consumer_spec(channel: Channel, settings: NotifySettings) -> ConsumerSpec:
@@ -40,7 +38,6 @@ def consumer_spec(channel: Channel, settings: NotifySettings) -> ConsumerSpec:
         # A channel configured later starts with the uploads that settle from then on, not
         # with a week of old ones.
         deliver_policy=DeliverPolicy.NEW,
-        ack_wait_seconds=ACK_WAIT_SECONDS,
         max_deliver=settings.max_attempts + 1,
         fetch_batch=1,
     )

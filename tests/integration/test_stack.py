@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -17,9 +16,10 @@ from typing import Protocol
 
 import pytest
 
+from boletos_bench.e2e_run import free_base_port
 from boletos_cli.stack.children import Child
 from boletos_cli.stack.health import wait_serving
-from boletos_cli.stack.layout import SERVICES, StackError, StackLayout, check_ports_free
+from boletos_cli.stack.layout import SERVICES, StackError
 from tests.integration.conftest import REPO_ROOT
 from tests.integration.conftest import wait_serving as serving
 from tests.support.csvdata import csv_bytes, valid_rows
@@ -29,19 +29,6 @@ READY_LINE = "serving; Ctrl-C stops the stack"
 # The stack gives each service 10 s after SIGTERM before killing it, then stops NATS.
 STOP_TIMEOUT = 45.0
 START_TIMEOUT = 60.0
-
-
-def free_base_port(replicas: dict[str, int] | None = None) -> int:
-    """A base P with every port of the stack's layout free on the loopback interface."""
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20000, 60000)
-        try:
-            check_ports_free(StackLayout(Path("."), base, replicas or {}))
-        except StackError:
-            continue
-        return base
-    raise RuntimeError("no free ports found for a stack")
 
 
 class StackProcess:

@@ -85,3 +85,16 @@ def test_the_cli_rejects_a_bad_replicas_argument_before_starting_anything() -> N
     )  # fmt: skip
     assert result.returncode == 2
     assert "argument --replicas: 'boleto=0': a service runs 1 to 8 processes" in result.stderr
+
+
+def test_a_service_given_a_database_uses_it_and_shows_it_without_its_password() -> None:
+    url = "postgresql+psycopg://mailer:s3cret@db.internal:5432/mailer"
+    layout = StackLayout(Path("data"), 40000, databases={"mailer": url})
+    (mailer,) = layout.replicas_of(MAILER)
+    assert layout.service_env(mailer, {})["DATABASE_URL"] == url
+    assert layout.database_label(MAILER) == "postgresql+psycopg://mailer@db.internal:5432/mailer"
+    # The others keep their SQLite files.
+    assert layout.database_url(BOLETO).endswith("/data/boleto.db")
+    assert layout.database_label(BOLETO) == str(Path("data") / "boleto.db")
+    with pytest.raises(StackError, match="database: unknown service 'pdf'"):
+        StackLayout(Path("data"), 40000, databases={"pdf": url})

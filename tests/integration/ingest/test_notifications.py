@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import Callable
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig
@@ -18,6 +17,7 @@ from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.ingest import running_ingest, stream_message_count, upload
 from tests.support.mailer import Sink, smtp_sink
 from tests.support.processes import free_port
+from tests.support.waiting import wait_for
 from tests.support.webhook import Hook, webhook_endpoint
 
 OPS = "ops@example.com"
@@ -33,12 +33,6 @@ def notify_env(smtp_port: int | None = None, webhook: str = "", **extra: str) ->
             "NOTIFY_SMTP_PORT": str(smtp_port),
         }
     return env
-
-
-async def wait_for(check: Callable[[], object], within: float = 30) -> None:
-    async with asyncio.timeout(within):
-        while not check():  # noqa: ASYNC110 - the state is filled by server threads
-            await asyncio.sleep(0.1)
 
 
 async def completed_events(nats_url: str) -> list[events_pb2.UploadCompleted]:
