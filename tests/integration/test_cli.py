@@ -157,7 +157,7 @@ def test_status_shows_summary_and_a_progress_snapshot(
 
 
 def test_uploads_lists_newest_first(
-    capsys: pytest.CaptureFixture[str], ingest: IngestEndpoint
+    capsys: pytest.CaptureFixture[str], ingest: IngestEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = upload_json(capsys, ingest, str(SAMPLE))["upload_id"]
     second = upload_json(capsys, ingest, str(SAMPLE))["upload_id"]
@@ -167,9 +167,16 @@ def test_uploads_lists_newest_first(
     ids = [u["upload_id"] for u in json.loads(out)["uploads"]]
     assert ids[:2] == [second, first]
 
+    # A wide terminal shows the file names; 80 columns keep the id, state and counts.
+    monkeypatch.setenv("COLUMNS", "120")
     code, out, err = run_cli(capsys, "--ingest", ingest.address, "uploads")
     assert code == 0, err
-    assert "sample.csv" in out
+    assert "sample.csv" in out and second in out, out
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = run_cli(capsys, "--ingest", ingest.address, "uploads")
+    assert code == 0, err
+    assert second in out and "COMPLETED" in out, out
+    assert max(len(line) for line in out.splitlines()) <= 80
 
 
 def test_a_refused_header_is_one_line_on_stderr_and_exit_2(

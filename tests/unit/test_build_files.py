@@ -184,6 +184,14 @@ def test_env_example_lists_every_setting_the_services_read() -> None:
         assert read <= listed, f"{service} reads {sorted(read - listed)}, not in .env.example"
 
 
+def test_the_readme_explains_every_setting_the_services_read() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for service in ("ingest_service", "boleto_service", "mailer_service"):
+        read, _ = _settings_read_by(service)
+        missing = sorted(name for name in read if f"`{name}`" not in readme)
+        assert not missing, f"{service} reads {missing}, not explained in README.md"
+
+
 def test_every_compose_service_is_restarted_when_it_dies() -> None:
     for name, spec in _compose_services().items():
         assert spec.get("restart") == "unless-stopped", name

@@ -22,11 +22,12 @@ from tests.support.ingest import running_ingest, upload
 async def test_issued_at_refusal_reasons_and_unknown_uploads(database_urls, nats_server):
     ingest_db, boleto_db = database_urls
     rows = valid_rows(3, seed=5)
-    # Far past the window of due dates banks accept: no boleto can carry it.
-    refused = rows[2].changed(due="2049-01-01")
+    # Valid at ingest, but overdue: a 10% fine takes it past the largest amount a barcode
+    # can carry, so no boleto can be issued for it.
+    refused = rows[2].changed(amount="99999999.00", due="2024-01-10")
     async with (
         running_ingest(ingest_db, nats_server.url) as ingest,
-        running_boleto(boleto_db, nats_server.url) as boleto,
+        running_boleto(boleto_db, nats_server.url, OVERDUE_FINE_PERCENT="10") as boleto,
     ):
         before = dt.datetime.now(dt.UTC)
         summary = await upload(ingest.stub, csv_bytes([rows[0], rows[1], refused]))
@@ -40,13 +41,13 @@ async def test_issued_at_refusal_reasons_and_unknown_uploads(database_urls, nats
         with pytest.raises(grpc.aio.AioRpcError) as refusal:
             await boleto.stub.GetBoleto(boleto_pb2.GetBoletoRequest(debt_id=refused.debt_id))
         assert refusal.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-        assert "due date" in (refusal.value.details() or "")
+        assert "amount" in (refusal.value.details() or "")
         info, precondition = details_of(refusal.value)
         assert isinstance(info, error_details_pb2.ErrorInfo)
         assert (info.reason, info.domain) == ("BOLETO_REFUSED", "boletos.v1")
         assert info.metadata["debt_id"] == refused.debt_id
         assert info.metadata["upload_id"] == summary.upload_id
-        assert "due date" in info.metadata["refusal"]
+        assert "amount" in info.metadata["refusal"]
         assert isinstance(precondition, error_details_pb2.PreconditionFailure)
         assert precondition.violations[0].subject == f"debt/{refused.debt_id}"
 
