@@ -61,6 +61,8 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
             prepare_pool=prepare_pool,
             block_bytes=settings.block_bytes,
             max_line_bytes=settings.max_line_bytes,
+            idle_seconds=settings.idle_seconds,
+            deadline_seconds=settings.upload_deadline_seconds,
         ),
     )
 

@@ -28,6 +28,9 @@ class Settings(ServiceSettings):
     prepare_workers: int
     # An upload whose receiving process has not vouched for it this long is interrupted.
     receiver_stale_seconds: float
+    # A stream that sends nothing this long, or lasts longer than the deadline, is ended.
+    idle_seconds: float
+    upload_deadline_seconds: float
     notify: NotifySettings
 
     @classmethod
@@ -42,6 +45,10 @@ class Settings(ServiceSettings):
             prepare_workers=env_int(env, "INGEST_PREPARE_WORKERS", 1, minimum=1),
             receiver_stale_seconds=env_float(
                 env, "INGEST_RECEIVER_STALE_SECONDS", 30.0, minimum=1.0
+            ),
+            idle_seconds=env_float(env, "INGEST_IDLE_TIMEOUT_SECONDS", 60.0, minimum=0.1),
+            upload_deadline_seconds=env_float(
+                env, "INGEST_UPLOAD_DEADLINE_SECONDS", 3600.0, minimum=1.0
             ),
             notify=_notify_settings(env),
         )

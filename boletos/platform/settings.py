@@ -94,7 +94,7 @@ class ServiceSettings:
         """The shared settings as keyword arguments for a subclass; `port` and `database`
         are the service's own defaults."""
         return {
-            "grpc_listen_addr": env_str(env, "GRPC_LISTEN_ADDR", f"0.0.0.0:{port}"),
+            "grpc_listen_addr": env_str(env, "GRPC_LISTEN_ADDR", f"127.0.0.1:{port}"),
             "metrics_addr": env_str(env, "METRICS_ADDR", ""),
             "database_url": _database_url(env, f"sqlite:///var/{database}.db"),
             "nats_url": env_str(env, "NATS_URL", "nats://127.0.0.1:4222"),

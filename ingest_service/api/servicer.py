@@ -29,6 +29,14 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
 
+class StreamStalled(Exception):
+    """The client stopped sending (idle too long) or took longer than an upload may."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     def __init__(
         self,
@@ -37,6 +45,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         prepare_pool: Executor,
         block_bytes: int,
         max_line_bytes: int,
+        idle_seconds: float,
+        deadline_seconds: float,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self._store = store
@@ -45,13 +55,24 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._block_bytes = block_bytes
         self._max_line_bytes = max_line_bytes
         self._today = today
+        self._idle_seconds = idle_seconds
+        self._deadline_seconds = deadline_seconds
 
     async def Upload(
         self,
         request_iterator: AsyncIterator[ingest_pb2.UploadRequest],
         context: grpc.aio.ServicerContext,
     ) -> ingest_pb2.UploadResponse:
-        first = await anext(aiter(request_iterator), None)
+        requests = aiter(request_iterator)
+        try:
+            first = await asyncio.wait_for(anext(requests, None), self._idle_seconds)
+        except TimeoutError:
+            await errors.abort(
+                context,
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                f"no header within {self._idle_seconds:g}s",
+                errors.error_info("UPLOAD_IDLE"),
+            )
         if first is None or first.WhichOneof("payload") != "header":
             await errors.invalid_argument(
                 context,
@@ -83,7 +104,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             Rules.on(self._today()),
         )
         try:
-            end = await self._receive(request_iterator, session, context)
+            end = await self._receive(requests, session, context)
             if end is None:
                 finished = await session.abandon()
                 log.warning(
@@ -108,6 +129,18 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                     ),
                 )
             finished = await session.finish()
+        except StreamStalled as stalled:
+            kept = await session.abandon()
+            log.warning(
+                "upload.interrupted", upload_id=kept.upload_id, rows=kept.rows, reason=str(stalled)
+            )
+            await errors.abort(
+                context,
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                f"upload {kept.upload_id}: {stalled}; the {kept.rows} rows received are kept, "
+                "send the file again to complete it",
+                errors.error_info(stalled.reason, upload_id=kept.upload_id),
+            )
         except HeaderError as exc:
             rejected = await session.reject(f"bad header: {exc}")
             log.warning("upload.rejected", upload_id=upload.upload_id, reason=str(exc))
@@ -168,8 +201,27 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         session: UploadSession,
         context: grpc.aio.ServicerContext,
     ) -> ingest_pb2.UploadEnd | None:
-        """Feeds chunks to the session; returns the end message, or None if none came."""
-        async for request in request_iterator:
+        """Feeds chunks to the session; returns the end message, or None if none came.
+        Raises StreamStalled when the client goes quiet for the idle timeout, or the upload
+        outlasts its deadline: a stream held open costs the server a slot and a transaction."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._deadline_seconds
+        while True:
+            left = deadline - loop.time()
+            wait = min(self._idle_seconds, left)
+            try:
+                request = await asyncio.wait_for(anext(request_iterator, None), max(wait, 0))
+            except TimeoutError:
+                if wait < self._idle_seconds:
+                    raise StreamStalled(
+                        "UPLOAD_TOO_LONG",
+                        f"the upload took longer than {self._deadline_seconds:g}s",
+                    ) from None
+                raise StreamStalled(
+                    "UPLOAD_IDLE", f"nothing arrived for {self._idle_seconds:g}s"
+                ) from None
+            if request is None:
+                return None
             kind = request.WhichOneof("payload")
             if kind == "chunk":
                 await session.feed(request.chunk)
@@ -183,7 +235,6 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                     "after the header an upload carries only chunks, then one end message",
                     "HEADER_REPEATED",
                 )
-        return None
 
     async def GetUpload(
         self, request: ingest_pb2.GetUploadRequest, context: grpc.aio.ServicerContext

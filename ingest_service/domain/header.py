@@ -1,8 +1,16 @@
-"""The CSV header: six known columns in any order, matched without regard to case."""
+"""The CSV header: six known columns in any order, matched without regard to case.
+
+A refused header's message goes to the client, the log and the upload's record, so it never
+repeats a debtor's data: a first line with none of the column names (a file without its
+header, whose first row sits there instead) is refused without quoting it, and elsewhere an
+unknown name is quoted only when it looks like a column name (a short word, no spaces, no
+`@`), with the column it is a typo of, if any.
+"""
 
 from __future__ import annotations
 
 import csv
+import difflib
 from dataclasses import dataclass
 
 from ingest_service.domain.columns import COLUMN_NAMES
@@ -47,21 +55,34 @@ def parse_header(line: bytes) -> Header:
 
     seen: dict[str, int] = {}
     unknown: list[str] = []
+    unknown_count = 0
     repeated: list[str] = []
     for position, name in enumerate(names):
         canonical = _BY_FOLDED.get(name.lower())
         if canonical is None:
-            unknown.append(name or "(empty)")
+            unknown_count += 1
+            if _looks_like_a_name(name):
+                near = _near_miss(name)
+                unknown.append(f"{name} (did you mean {near}?)" if near else name)
+            elif not name:
+                unknown.append("(empty)")
         elif canonical in seen:
             repeated.append(name)
         else:
             seen[canonical] = position
     missing = [c for c in COLUMN_NAMES if c not in seen]
+    if not seen:
+        raise HeaderError(
+            "the first line is not a header (none of its values is a column name); a file "
+            "must start with the header: " + ",".join(COLUMN_NAMES)
+        )
     problems = []
     if missing:
         problems.append("missing column(s): " + ", ".join(missing))
-    if unknown:
-        problems.append("unknown column(s): " + ", ".join(unknown))
+    if unknown_count:
+        hidden = unknown_count - len(unknown)
+        shown = [*unknown, *([f"{hidden} not shown"] if hidden else [])]
+        problems.append("unknown column(s): " + ", ".join(shown))
     if repeated:
         problems.append("repeated column(s): " + ", ".join(repeated))
     if problems:
@@ -71,3 +92,15 @@ def parse_header(line: bytes) -> Header:
             + ",".join(COLUMN_NAMES)
         )
     return Header(names=names, positions=tuple(seen[c] for c in COLUMN_NAMES))
+
+
+def _looks_like_a_name(name: str) -> bool:
+    return (
+        0 < len(name) <= 32 and name.isascii() and name.replace("_", "").replace("-", "").isalnum()
+    )
+
+
+def _near_miss(name: str) -> str | None:
+    """The column a name is a typo of, if any."""
+    match = difflib.get_close_matches(name.lower(), list(_BY_FOLDED), n=1, cutoff=0.75)
+    return _BY_FOLDED[match[0]] if match else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Sequence
 
 import aiosmtplib
 
@@ -17,7 +18,12 @@ from mailer_service.domain.failures import (
 
 
 def classify(
-    exc: BaseException, stage: Stage, *, subject: str = "", secret: str | None = None
+    exc: BaseException,
+    stage: Stage,
+    *,
+    subject: str = "",
+    secret: str | None = None,
+    personal: Sequence[str] = (),
 ) -> DeliveryFailure | None:
     """The failure an aiosmtplib or socket error stands for, or None if it is neither.
 
@@ -28,9 +34,13 @@ def classify(
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
         # One recipient per message here, so the first refusal is the refusal.
         first = exc.recipients[0]
-        return failure_for_reply(first.code, first.message, "rcpt", subject=subject, secret=secret)
+        return failure_for_reply(
+            first.code, first.message, "rcpt", subject=subject, secret=secret, personal=personal
+        )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return failure_for_reply(exc.code, exc.message, stage, subject=subject, secret=secret)
+        return failure_for_reply(
+            exc.code, exc.message, stage, subject=subject, secret=secret, personal=personal
+        )
 
     where = STAGE_TEXT[stage] + (f" {subject}" if subject else "")
     if isinstance(exc, TimeoutError):
@@ -49,4 +59,5 @@ def classify(
     else:
         return None
     detail = str(exc) or type(exc).__name__
-    return TemporaryFailure(0, one_line(f"{where}: {what}: {detail}", secret), stage=stage)
+    reason = one_line(f"{where}: {what}: {detail}", secret, personal)
+    return TemporaryFailure(0, reason, stage=stage)

@@ -25,6 +25,7 @@ from typing import Literal, Self, get_args
 
 import aiosmtplib
 
+from boletos.platform.logs import mask_email
 from mailer_service.domain.errors import InvalidMailSettings
 from mailer_service.domain.failures import PermanentFailure, Stage, UncertainDelivery, one_line
 
@@ -143,7 +144,10 @@ def _check_address(address: str, role: str, *, allow_empty: bool = False) -> Non
     ):
         raise PermanentFailure(
             0,
-            one_line(f"envelope rejected before sending: {role} {address!r} is not usable"),
+            one_line(
+                f"envelope rejected before sending: {role} {address!r} is not usable",
+                personal=(address,),
+            ),
             stage="envelope",
         )
 
@@ -358,8 +362,14 @@ class SmtpSender:
                         one_line(f"DATA: no reply to the message after it was sent: {exc!r}"),
                         stage="data",
                     ) from None
-                subject = {"mail": f"<{sender}>", "rcpt": f"<{recipient}>"}.get(stage, "")
-                failure = classify(exc, stage, subject=subject, secret=self.settings.password)
+                shown = {"mail": f"<{sender}>", "rcpt": f"<{mask_email(recipient)}>"}
+                failure = classify(
+                    exc,
+                    stage,
+                    subject=shown.get(stage, ""),
+                    secret=self.settings.password,
+                    personal=(recipient,),
+                )
                 if failure is None:
                     client.close()  # not an SMTP outcome: the session's state is unknown
                     raise

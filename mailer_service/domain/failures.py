@@ -9,7 +9,10 @@ The SMTP client's own errors are sorted into these by delivery/failures.py.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar, Literal
+
+from boletos.platform.logs import mask_email
 
 Stage = Literal["envelope", "connect", "auth", "mail", "rcpt", "data"]
 
@@ -70,10 +73,14 @@ class PermanentFailure(DeliveryFailure):
     retryable = False
 
 
-def one_line(text: str, secret: str | None = None) -> str:
-    """Whitespace and line breaks collapsed, the secret masked, the length bounded."""
+def one_line(text: str, secret: str | None = None, personal: Sequence[str] = ()) -> str:
+    """Whitespace and line breaks collapsed, the secret and e-mail addresses masked (a
+    server's reply often repeats the recipient), the length bounded."""
     if secret:
         text = text.replace(secret, _MASK)
+    for address in personal:
+        if address:
+            text = text.replace(address, mask_email(address))
     text = " ".join(text.split())
     if len(text) > MAX_REASON_CHARS:
         text = text[: MAX_REASON_CHARS - 3] + "..."
@@ -81,7 +88,13 @@ def one_line(text: str, secret: str | None = None) -> str:
 
 
 def failure_for_reply(
-    code: int, text: str, stage: Stage, *, subject: str = "", secret: str | None = None
+    code: int,
+    text: str,
+    stage: Stage,
+    *,
+    subject: str = "",
+    secret: str | None = None,
+    personal: Sequence[str] = (),
 ) -> DeliveryFailure:
     """Classify a reply by its first digit: 5 is permanent, anything else is worth a retry.
 
@@ -91,7 +104,7 @@ def failure_for_reply(
     smtp_code = code if 100 <= code <= 599 else 0
     where = STAGE_TEXT[stage] + (f" {subject}" if subject else "")
     shown = str(code) if smtp_code else "invalid reply"
-    reason = one_line(f"{where}: {shown} {text}", secret)
+    reason = one_line(f"{where}: {shown} {text}", secret, personal)
     if 500 <= smtp_code <= 599:
         return PermanentFailure(smtp_code, reason, stage=stage)
     return TemporaryFailure(smtp_code, reason, stage=stage)

@@ -134,3 +134,25 @@ def test_header_that_is_not_utf8() -> None:
 
 def test_header_with_broken_quoting() -> None:
     assert "CSV" in _message(b'"name,governmentId,email,debtAmount,debtDueDate,debtId')
+
+
+UUID = "cb0e23a4-3f0b-4fc8-9d5b-9b1f2f6f3e7d"
+
+
+def test_a_file_without_its_header_never_has_its_first_row_quoted() -> None:
+    row = b"Lisa Wright,12345678909,lisa@example.com,100.00,2030-01-01," + UUID.encode()
+    message = _message(row)
+    assert "not a header" in message
+    for value in row.decode().split(","):
+        assert value not in message
+
+
+def test_an_unknown_value_that_is_not_a_name_is_counted_not_quoted() -> None:
+    message = _message(CANONICAL + b",Lisa Wright,lisa@example.com")
+    assert "Lisa" not in message and "lisa@" not in message
+    assert "unknown column(s): 2 not shown" in message
+
+
+def test_a_typo_gets_a_suggestion() -> None:
+    message = _message(b"name,governmentId,email,debtAmout,debtDueDate,debtId")
+    assert "unknown column(s): debtAmout (did you mean debtAmount?)" in message
