@@ -38,9 +38,11 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     rt.run_worker(debts_consumer(js, spec, handler), "debts-consumer")
     rt.track_lag(js, [(spec.stream, spec.durable)])
     rt.grpc(
-        SERVICE_NAME,
-        boleto_pb2_grpc.add_BoletoServiceServicer_to_server,
-        BoletoServicer(store, functools.partial(render_boleto, settings.beneficiary)),
+        (
+            SERVICE_NAME,
+            boleto_pb2_grpc.add_BoletoServiceServicer_to_server,
+            BoletoServicer(store, functools.partial(render_boleto, settings.beneficiary)),
+        ),
     )
     rt.summary(lambda: {"issued": handler.issued, "failed": handler.failed})
 

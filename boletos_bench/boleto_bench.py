@@ -21,6 +21,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_ISSUED, ensure_streams
 from boletos.v1 import events_pb2
 from boletos_bench.procs import NatsServer, ServiceProcess, free_port, peak_rss_bytes, process_tree
+from boletos_bench.secured import bench_access
 from ingest_service.domain.columns import Rules
 from ingest_service.domain.lines import Item, LineAssembler
 from ingest_service.service.events import stamped
@@ -105,10 +106,12 @@ async def bench_boletos(csv_path: Path, replicas: int = 1, within: float = 900) 
         services: list[ServiceProcess] = []
         try:
             debts = await _publish_file(server.url, csv_path)
+            access = bench_access(workdir)
             services = [
                 ServiceProcess(
                     "boleto_service",
                     {
+                        **access.service_env(),
                         "GRPC_LISTEN_ADDR": f"127.0.0.1:{free_port()}",
                         "DATABASE_URL": f"sqlite:///{workdir / 'boleto.db'}",
                         "NATS_URL": server.url,

@@ -24,7 +24,9 @@ from rich.console import Console
 
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from boletos_bench.procs import FIRST_PORT, cpu_seconds, ephemeral_ports_start, peak_rss_bytes
+from boletos_cli import channels
 from boletos_cli.channels import open_channel
+from boletos_cli.commands.stack import stack_access
 from boletos_cli.commands.upload import UploadOptions, send_file
 from boletos_cli.stack.layout import SERVICES, StackError, StackLayout, check_ports_free
 from boletos_cli.stack.supervisor import Stack
@@ -178,6 +180,8 @@ async def _measure(
 ) -> None:
     layout = stack.layout
     address = layout.service_address(INGEST)
+    # The stack made its CA and admin key as it started; the environment's are not its own.
+    channels.configure(stack_access(layout))
     async with open_channel(address) as channel:
         stub = ingest_pb2_grpc.IngestServiceStub(channel)
         started = time.perf_counter()

@@ -30,6 +30,7 @@ from boletos_bench.procs import (
     peak_rss_bytes,
     reset_peak_rss,
 )
+from boletos_bench.secured import bench_access
 
 SERVICE_MODULE = "ingest_service"
 SERVICE_NAME = "boletos.v1.IngestService"
@@ -283,9 +284,11 @@ async def bench_store(
         try:
             with database_for(store, workdir) as database_url:
                 port = free_port()
+                access = bench_access(workdir)
                 service = ServiceProcess(
                     SERVICE_MODULE,
                     {
+                        **access.service_env(),
                         "GRPC_LISTEN_ADDR": f"127.0.0.1:{port}",
                         "DATABASE_URL": database_url,
                         "NATS_URL": nats_server.url,
@@ -296,7 +299,14 @@ async def bench_store(
                 ).start()
                 try:
                     await _bench_service(
-                        store, csv_path, rows, opts, service, port, nats_server.url, results
+                        store,
+                        csv_path,
+                        rows,
+                        opts,
+                        service,
+                        access.channel(f"127.0.0.1:{port}"),
+                        nats_server.url,
+                        results,
                     )
                 finally:
                     service.stop()
@@ -310,12 +320,12 @@ async def _bench_service(
     rows: int,
     opts: Options,
     service: ServiceProcess,
-    port: int,
+    channel: grpc.aio.Channel,
     nats_url: str,
     results: list[RunResult],
 ) -> None:
     watcher = EventWatcher(nats_url)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+    async with channel:
         await wait_serving(channel, service, opts.start_timeout)
         await watcher.start()
         try:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from boletos_bench.boleto_bench import _publish_file, count_issued
 from boletos_bench.procs import NatsServer, ServiceProcess, cpu_seconds, free_port, wait_for_port
+from boletos_bench.secured import bench_access
 
 # Messages in flight: each waits on a PDF from the boleto service and on SMTP round trips,
 # so more connections than cores keep every process busy. The service default is 8, a
@@ -49,15 +50,17 @@ async def bench_mail(csv_path: Path, within: float = 900) -> MailRun:
             args=["--port", str(smtp_port), "--maildir", str(workdir / "mail")],
         )
         boleto_addr = f"127.0.0.1:{free_port()}"
+        access = bench_access(workdir).service_env()
         boleto = ServiceProcess(
             "boleto_service",
-            {"GRPC_LISTEN_ADDR": boleto_addr, "DATABASE_URL": f"sqlite:///{workdir / 'boleto.db'}",
+            {**access, "GRPC_LISTEN_ADDR": boleto_addr,
+             "DATABASE_URL": f"sqlite:///{workdir / 'boleto.db'}",
              "NATS_URL": server.url, "LOG_LEVEL": "WARNING"},
             workdir / "boleto.log",
         )  # fmt: skip
         mailer = ServiceProcess(
             "mailer_service",
-            {"GRPC_LISTEN_ADDR": f"127.0.0.1:{free_port()}",
+            {**access, "GRPC_LISTEN_ADDR": f"127.0.0.1:{free_port()}",
              "DATABASE_URL": f"sqlite:///{workdir / 'mailer.db'}", "NATS_URL": server.url,
              "BOLETO_ADDR": boleto_addr, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port),
              "SMTP_SECURITY": "none", "SMTP_CONNECTIONS": str(SMTP_CONNECTIONS),

@@ -1,7 +1,10 @@
-"""Where each service listens, as the user chose it, and how to open a channel to it.
+"""Where each service listens, how to reach it securely, and how to open a channel to it.
 
-Every command resolves addresses here so the flag, the environment variable and the
-default mean the same thing everywhere.
+Every command resolves addresses and credentials here so the flag, the environment
+variable and the default mean the same thing everywhere. Channels use TLS, checking the
+server against BOLETOS_CA_FILE (or the system's roots), and send BOLETOS_API_KEY (or the
+key in BOLETOS_API_KEY_FILE) as a bearer credential; `source .stack/cli.env` sets all of
+that for the local stack.
 """
 
 from __future__ import annotations
@@ -10,10 +13,13 @@ import argparse
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from google.rpc.error_details_pb2 import ErrorInfo
 
+from boletos.platform.access import transport
+from boletos.platform.access.transport import ClientTls
 from boletos.platform.errors import details_of
 from boletos.platform.grpc_server import MAX_MESSAGE_BYTES
 from boletos_cli.failures import CliError
@@ -42,6 +48,58 @@ class Endpoints:
     mailer: str
 
 
+@dataclass(frozen=True)
+class ClientAccess:
+    tls: ClientTls
+    api_key: str
+
+
+# Set once per command from its flags and environment (see configure).
+_access = ClientAccess(ClientTls(), "")
+
+
+def configure(access: ClientAccess) -> None:
+    global _access
+    _access = access
+
+
+def add_access_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("security")
+    group.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="CA certificate the services' certificates are checked against "
+        "(env BOLETOS_CA_FILE; default the system's roots)",
+    )
+    group.add_argument(
+        "--api-key-file",
+        metavar="FILE",
+        help="file holding the API key to call with (env BOLETOS_API_KEY_FILE, or the key "
+        "itself in BOLETOS_API_KEY)",
+    )
+
+
+def access_from(args: argparse.Namespace, env: Mapping[str, str]) -> ClientAccess:
+    key_file = getattr(args, "api_key_file", None) or env.get("BOLETOS_API_KEY_FILE", "")
+    api_key = env.get("BOLETOS_API_KEY", "").strip()
+    if key_file:
+        try:
+            api_key = Path(key_file).read_text().strip()
+        except OSError as exc:
+            raise CliError(f"cannot read the API key file {key_file}: {exc.strerror}") from None
+    insecure = env.get("BOLETOS_INSECURE", "").strip().lower() in ("1", "true", "yes")
+    tls = ClientTls(
+        ca_file=getattr(args, "ca_file", None) or env.get("BOLETOS_CA_FILE", "").strip(),
+        cert_file=env.get("BOLETOS_CLIENT_CERT", "").strip(),
+        key_file=env.get("BOLETOS_CLIENT_KEY", "").strip(),
+        insecure=insecure,
+    )
+    for path in (tls.ca_file, tls.cert_file, tls.key_file):
+        if path and not Path(path).is_file():
+            raise CliError(f"no such file: {path}")
+    return ClientAccess(tls, api_key)
+
+
 def add_address_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("service addresses")
     for service in SERVICES:
@@ -62,10 +120,13 @@ def resolve(args: argparse.Namespace, env: Mapping[str, str]) -> Endpoints:
     return Endpoints(ingest=pick(INGEST), boleto=pick(BOLETO), mailer=pick(MAILER))
 
 
-def open_channel(address: str) -> grpc.aio.Channel:
+def open_channel(address: str, access: ClientAccess | None = None) -> grpc.aio.Channel:
+    access = access or _access
     # Match the servers' message limit so a large summary or batch is never cut short here.
-    return grpc.aio.insecure_channel(
+    return transport.channel(
         address,
+        access.tls,
+        access.api_key,
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -93,5 +154,10 @@ def describe_failure(service: str, address: str, exc: grpc.aio.AioRpcError) -> s
     if reasons:
         line += f" [{reasons[0]}]"
     if exc.code() == grpc.StatusCode.UNAVAILABLE:
-        line += " (is it running? `make run` starts a local stack)"
+        line += (
+            " (is it running? `make run` starts a local stack; its CA and key are in "
+            "`source .stack/cli.env`)"
+        )
+    elif exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+        line += " (set BOLETOS_API_KEY, or `source .stack/cli.env` for the local stack)"
     return line

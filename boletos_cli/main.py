@@ -14,6 +14,7 @@ from boletos_cli.commands import (
     barcode,
     boleto,
     deliveries,
+    keys,
     report,
     row_errors,
     stack,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"boletos {version()}")
     channels.add_address_flags(parser)
+    channels.add_access_flags(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     upload.add_parser(commands)
     watch.add_parser(commands)
@@ -48,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     boleto.add_parsers(commands)
     deliveries.add_parsers(commands)
     barcode.add_parser(commands)
+    keys.add_parser(commands)
     return parser
 
 
@@ -56,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     endpoints = channels.resolve(args, os.environ)
     out, err = render.consoles()
     try:
+        channels.configure(channels.access_from(args, os.environ))
         code: int = asyncio.run(args.handler(args, endpoints, out, err))
     except CliError as exc:
         err.print(f"boletos: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)

@@ -37,7 +37,7 @@ def code_name(code: int) -> str:
         return str(code)
 
 
-def _timestamp(ts: Timestamp, present: bool) -> str | None:
+def timestamp_text(ts: Timestamp, present: bool) -> str | None:
     if not present:
         return None
     return ts.ToDatetime().isoformat(timespec="milliseconds") + "Z"
@@ -67,8 +67,8 @@ def summary_dict(summary: ingest_pb2.UploadSummary) -> dict[str, Any]:
         "rejected": summary.rejected,
         "rejection_reason": summary.rejection_reason,
         "bytes_received": summary.bytes_received,
-        "created_at": _timestamp(summary.created_at, summary.HasField("created_at")),
-        "finished_at": _timestamp(summary.finished_at, summary.HasField("finished_at")),
+        "created_at": timestamp_text(summary.created_at, summary.HasField("created_at")),
+        "finished_at": timestamp_text(summary.finished_at, summary.HasField("finished_at")),
         "first_errors": [row_error_dict(e) for e in summary.first_errors],
     }
 
@@ -183,7 +183,7 @@ def uploads_table(uploads: list[ingest_pb2.UploadSummary], width: int) -> Table:
     if wide:
         table.add_column("started", no_wrap=True)
     for summary in uploads:
-        created = _timestamp(summary.created_at, summary.HasField("created_at")) or ""
+        created = timestamp_text(summary.created_at, summary.HasField("created_at")) or ""
         cells: list[str | Text] = [summary.upload_id]
         if wide:
             cells.append(Text(summary.file_name))

@@ -8,8 +8,10 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 
 from boletos.platform import runtime
+from boletos.platform.logs import get_logger
 from boletos.platform.runtime import ServiceRuntime
-from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+from boletos.v1 import ingest_pb2, ingest_pb2_grpc, keys_pb2, keys_pb2_grpc
+from ingest_service.api.keys_servicer import KeyServicer
 from ingest_service.api.servicer import IngestServicer
 from ingest_service.config import Settings
 from ingest_service.messaging.progress_consumer import CONSUMERS, progress_consumers
@@ -20,8 +22,11 @@ from ingest_service.service.receiving import ReceivingKeeper
 from ingest_service.store.engine import create_engine, create_schema
 from ingest_service.store.repository import IngestStore
 
+log = get_logger("ingest")
+
 NAME = "ingest_service"
 SERVICE_NAME = ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name
+KEYS_SERVICE_NAME = keys_pb2.DESCRIPTOR.services_by_name["KeyService"].full_name
 
 
 async def compose(rt: ServiceRuntime, settings: Settings) -> None:
@@ -31,6 +36,8 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     store = IngestStore(engine, upload_completed, bulk_engine)
     js = await rt.jetstream()
     wake_relay = rt.outbox(store.outbox, js)
+    assert rt.keys is not None
+    keys = rt.keys
 
     # Validation is pure CPU: worker processes run it beside this process's I/O.
     prepare_pool = ProcessPoolExecutor(
@@ -53,17 +60,21 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     rt.track_lag(js, CONSUMERS)
     await start_notifications(rt, store, rt.nats, js, settings.notify)
     rt.grpc(
-        SERVICE_NAME,
-        ingest_pb2_grpc.add_IngestServiceServicer_to_server,
-        IngestServicer(
-            store,
-            on_commit=wake_relay,
-            prepare_pool=prepare_pool,
-            block_bytes=settings.block_bytes,
-            max_line_bytes=settings.max_line_bytes,
-            idle_seconds=settings.idle_seconds,
-            deadline_seconds=settings.upload_deadline_seconds,
+        (
+            SERVICE_NAME,
+            ingest_pb2_grpc.add_IngestServiceServicer_to_server,
+            IngestServicer(
+                store,
+                on_commit=wake_relay,
+                prepare_pool=prepare_pool,
+                block_bytes=settings.block_bytes,
+                max_line_bytes=settings.max_line_bytes,
+                idle_seconds=settings.idle_seconds,
+                deadline_seconds=settings.upload_deadline_seconds,
+                max_uploads_per_caller=settings.max_uploads_per_caller,
+            ),
         ),
+        (KEYS_SERVICE_NAME, keys_pb2_grpc.add_KeyServiceServicer_to_server, KeyServicer(keys)),
     )
 
 

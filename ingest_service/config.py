@@ -31,6 +31,8 @@ class Settings(ServiceSettings):
     # A stream that sends nothing this long, or lasts longer than the deadline, is ended.
     idle_seconds: float
     upload_deadline_seconds: float
+    # Upload streams one credential may have open on one process at a time.
+    max_uploads_per_caller: int
     notify: NotifySettings
 
     @classmethod
@@ -50,6 +52,7 @@ class Settings(ServiceSettings):
             upload_deadline_seconds=env_float(
                 env, "INGEST_UPLOAD_DEADLINE_SECONDS", 3600.0, minimum=1.0
             ),
+            max_uploads_per_caller=env_int(env, "INGEST_MAX_UPLOADS_PER_CALLER", 4, minimum=1),
             notify=_notify_settings(env),
         )
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-import grpc
-
 from boletos.platform import runtime
+from boletos.platform.access import transport
 from boletos.platform.runtime import ServiceRuntime
 from boletos.v1 import mailer_pb2, mailer_pb2_grpc
 from mailer_service.api.servicer import MailerServicer
@@ -36,8 +35,11 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     # BOLETO_ADDR may name several replicas (an ipv4: list, or a DNS name with one address
     # per replica); round_robin spreads the PDF fetches over all of them rather than pinning
     # every call to the first that answers.
-    boletos = grpc.aio.insecure_channel(
-        settings.boleto_addr, options=[("grpc.lb_policy_name", "round_robin")]
+    boletos = transport.channel(
+        settings.boleto_addr,
+        settings.access.client_tls,
+        settings.boleto_api_key,
+        options=[("grpc.lb_policy_name", "round_robin")],
     )
     rt.on_close(boletos.close)
     sender = SmtpSender(settings.smtp)
@@ -63,9 +65,11 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     rt.run_worker(worker, "delivery-worker")
     rt.track_lag(js, [(spec.stream, spec.durable)])
     rt.grpc(
-        SERVICE_NAME,
-        mailer_pb2_grpc.add_MailerServiceServicer_to_server,
-        MailerServicer(store, worker.wake),
+        (
+            SERVICE_NAME,
+            mailer_pb2_grpc.add_MailerServiceServicer_to_server,
+            MailerServicer(store, worker.wake),
+        ),
     )
     rt.summary(
         lambda: {

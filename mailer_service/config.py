@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
 
+from boletos.platform.access.settings import env_key_file
 from boletos.platform.settings import (
     ConfigError,
     ServiceSettings,
@@ -23,6 +24,8 @@ from mailer_service.domain.settings import MailSettings
 @dataclass(frozen=True, kw_only=True)
 class Settings(ServiceSettings):
     boleto_addr: str
+    # The service key the mailer shows the boleto service (BatchGetBoletoPdfs).
+    boleto_api_key: str
     smtp: SmtpSettings
     max_attempts: int
     retry_base_seconds: float
@@ -36,6 +39,7 @@ class Settings(ServiceSettings):
         return cls(
             **ServiceSettings.read_common(env, port=50053, database="mailer"),
             boleto_addr=env_str(env, "BOLETO_ADDR", "localhost:50052"),
+            boleto_api_key=env_key_file(env, "BOLETO_API_KEY_FILE", required=True),
             smtp=_smtp(env),
             max_attempts=env_int(env, "MAIL_MAX_ATTEMPTS", 8, minimum=1),
             retry_base_seconds=env_float(env, "MAIL_RETRY_BASE_SECONDS", 5.0, minimum=0),
@@ -52,6 +56,7 @@ class Settings(ServiceSettings):
             f"rate {self.smtp.rate_per_second or 'unlimited'}/s"
         )
         values["mail"] = self.mail.from_address
+        values["boleto_api_key"] = "(set)"
         return values
 
 

@@ -9,9 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import access
 from tests.support.processes import NatsServer
 
 DEFAULT_TEST_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(autouse=True)
+def cli_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`boletos` run in-process reads its CA and key from the environment, as after
+    `source cli.env`; the test services trust and know them."""
+    for name, value in access.cli_env().items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

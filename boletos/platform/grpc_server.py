@@ -11,6 +11,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2
 from grpc_reflection.v1alpha._async import ReflectionServicer
 
+from boletos.platform.access.transport import ServerTls, server_credentials
 from boletos.platform.logs import get_logger
 
 log = get_logger("grpc")
@@ -30,7 +31,12 @@ class GrpcServer:
         listen_addr: str,
         service_names: Iterable[str],
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+        *,
+        tls: ServerTls | None,
+        serve_reflection: bool,
     ) -> None:
+        """`tls` None serves plain text; reflection, when on, answers authenticated callers
+        only (the access interceptor sees to it)."""
         self.server = grpc.aio.server(
             interceptors=list(interceptors),
             options=[
@@ -42,11 +48,20 @@ class GrpcServer:
         self.service_names = list(service_names)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        _add_reflection(
-            [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME, REFLECTION_V1],
-            self.server,
-        )
-        self.port = self.server.add_insecure_port(listen_addr)
+        if serve_reflection:
+            _add_reflection(
+                [*self.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME, REFLECTION_V1],
+                self.server,
+            )
+        if tls is None:
+            log.warning(
+                "grpc.plain_text",
+                listen=listen_addr,
+                note="GRPC_INSECURE=true: calls and credentials travel unencrypted",
+            )
+            self.port = self.server.add_insecure_port(listen_addr)
+        else:
+            self.port = self.server.add_secure_port(listen_addr, server_credentials(tls))
         if self.port == 0:
             raise OSError(f"cannot listen on {listen_addr}")
 

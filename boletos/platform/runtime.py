@@ -32,6 +32,9 @@ from nats.js import JetStreamContext
 from sqlalchemy.engine import Engine
 
 from boletos.platform import logs, metrics, nats_streams
+from boletos.platform.access.directory import KeyDirectory
+from boletos.platform.access.interceptor import AccessInterceptor, Authenticator
+from boletos.platform.access.tokens import TokenVerifier
 from boletos.platform.grpc_server import GrpcServer
 from boletos.platform.outbox import OutboxRelay, OutboxStore
 from boletos.platform.settings import ConfigError, ServiceSettings
@@ -72,6 +75,8 @@ class ServiceRuntime:
         self._closers: list[Closer] = []
         self._summary: Callable[[], Mapping[str, object]] = dict
         self._nats: NatsClient | None = None
+        # The API keys callers may present; opened with the NATS connection.
+        self.keys: KeyDirectory | None = None
 
     # -- building ----------------------------------------------------------------------
 
@@ -88,6 +93,12 @@ class ServiceRuntime:
         self._nats = nc
         js = nc.jetstream()
         await nats_streams.ensure_streams(js)
+        self.keys = await KeyDirectory.open(js)
+        for key, name, role in self.settings.access.seed_keys:
+            # A key already known (revoked, say) is left as it is.
+            if await self.keys.ensure(key, name, role):
+                self.log.info("access.key_imported", role=role.value)
+        self.run_background(self.keys, "api-keys")
         return js
 
     @property
@@ -111,15 +122,21 @@ class ServiceRuntime:
         return wake
 
     def grpc(
-        self,
-        service_name: str,
-        register: Callable[[Any, grpc.aio.Server], None],
-        servicer: object,
+        self, *services: tuple[str, Callable[[Any, grpc.aio.Server], None], object]
     ) -> GrpcServer:
+        """Serves each (full service name, add_..._to_server, servicer) on the one port."""
+        access = self.settings.access
+        tokens = TokenVerifier(access.jwt) if access.jwt else None
+        gate = AccessInterceptor(Authenticator(self.keys, tokens))
         server = self._server = GrpcServer(
-            self.settings.grpc_listen_addr, [service_name], [metrics.RpcMetrics()]
+            self.settings.grpc_listen_addr,
+            [name for name, _, _ in services],
+            [metrics.RpcMetrics(), gate],
+            tls=access.tls,
+            serve_reflection=access.reflection,
         )
-        server.add(register, servicer)
+        for _, register, servicer in services:
+            server.add(register, servicer)
         return server
 
     def run_worker(self, worker: Worker, name: str) -> None:

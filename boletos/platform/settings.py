@@ -1,73 +1,35 @@
-"""Configuration from environment variables: typed readers, and the settings every service
-reads the same way. Each service's config module adds its own on top of ServiceSettings."""
+"""Configuration from environment variables: the settings every service reads the same way.
+Each service's config module adds its own on top of ServiceSettings."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from boletos.platform.access.settings import AccessSettings
+from boletos.platform.env import (
+    ConfigError,
+    env_choice,
+    env_decimal,
+    env_float,
+    env_int,
+    env_str,
+    process_env,
+)
 
-class ConfigError(ValueError):
-    """An environment variable holds a value the service cannot use; the message names it."""
-
-
-def env_str(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, "").strip()
-    return value or default
-
-
-def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = env_str(env, name, default)
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-    return value
-
-
-def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int | None = None) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def env_float(
-    env: Mapping[str, str], name: str, default: float, *, minimum: float | None = None
-) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value != value or (minimum is not None and value < minimum):
-        raise ConfigError(f"{name} must be a number of at least {minimum}, got {raw!r}")
-    return value
-
-
-def env_decimal(env: Mapping[str, str], name: str, default: str) -> Decimal:
-    raw = env.get(name, "").strip() or default
-    try:
-        return Decimal(raw)
-    except InvalidOperation:
-        raise ConfigError(
-            f"{name} must be a decimal number such as 2 or 0.5, got {raw!r}"
-        ) from None
-
-
-def process_env() -> Mapping[str, str]:
-    return os.environ
+__all__ = [
+    "ConfigError",
+    "ServiceSettings",
+    "env_choice",
+    "env_decimal",
+    "env_float",
+    "env_int",
+    "env_str",
+    "process_env",
+]
 
 
 LOG_FORMATS = ("json", "console")
@@ -88,6 +50,7 @@ class ServiceSettings:
     log_level: str
     shutdown_grace_seconds: int
     outbox_retention_hours: int
+    access: AccessSettings
 
     @staticmethod
     def read_common(env: Mapping[str, str], *, port: int, database: str) -> dict[str, Any]:
@@ -107,12 +70,14 @@ class ServiceSettings:
             ),
             "shutdown_grace_seconds": env_int(env, "SHUTDOWN_GRACE_SECONDS", 30, minimum=0),
             "outbox_retention_hours": env_int(env, "OUTBOX_RETENTION_HOURS", 72, minimum=0),
+            "access": AccessSettings.read(env),
         }
 
     def masked(self) -> dict[str, object]:
         """The effective settings, safe to log; subclasses mask their own secrets on top."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         values["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)
+        values["access"] = self.access.masked()
         return values
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from boletos.platform.access.transport import ClientTls
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
+from boletos_cli import channels
 from boletos_cli.channels import Endpoints, service_channel
 from boletos_cli.commands.upload import UploadOptions, upload_and_report
 from boletos_cli.failures import CliError
@@ -112,6 +114,7 @@ async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err:
     stack = Stack(layout, out, err, start_timeout=args.start_timeout)
 
     async def upload_sample() -> None:
+        channels.configure(stack_access(layout))
         if INGEST not in stack.services:
             err.print("no ingest service to upload the sample to", style="yellow")
             return
@@ -127,6 +130,14 @@ async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err:
         out.print(what_now(layout, summary.upload_id, debt_id))
 
     return await stack.run(upload_sample if args.sample else None)
+
+
+def stack_access(layout: StackLayout) -> channels.ClientAccess:
+    """The CLI's view of the stack: its CA, and its admin key (made on its first start)."""
+    secrets = layout.secrets
+    return channels.ClientAccess(
+        ClientTls(ca_file=str(secrets.ca)), secrets.admin_key.read_text().strip()
+    )
 
 
 async def first_boleto(address: str, upload_id: str) -> str:
@@ -150,6 +161,7 @@ def what_now(layout: StackLayout, upload_id: str, debt_id: str) -> Table:
     table.add_row("try", f"boletos status {upload_id}")
     table.add_row("", f"boletos report {upload_id} | head")
     table.add_row("", f"boletos pdf {debt_id} -o boleto.pdf")
-    table.add_row("the CLI", "source .venv/bin/activate first, or call .venv/bin/boletos")
+    table.add_row("the CLI", f"source {layout.cli_env}   (addresses, CA and admin key)")
+    table.add_row("", "source .venv/bin/activate first, or call .venv/bin/boletos")
     table.add_row("stop", "Ctrl-C (the data stays in " + f"{layout.data_dir})")
     return table

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from boletos.platform.access import transport
+from boletos.platform.access.transport import ClientTls
 from boletos_cli.stack.children import Child
 from boletos_cli.stack.layout import StackError
 
@@ -36,12 +39,13 @@ async def _accepts(host: str, port: int) -> bool:
     return True
 
 
-async def wait_serving(child: Child, address: str, limit: float) -> None:
-    """Poll grpc.health.v1 for the server as a whole ("") until it reports SERVING."""
+async def wait_serving(child: Child, address: str, limit: float, ca_file: Path) -> None:
+    """Poll grpc.health.v1 for the server as a whole ("") until it reports SERVING. Health
+    checking needs no credential, only the CA to trust the service's certificate."""
     last = "no answer yet"
     # Loopback only: a proxy configured for the outside world must not get in the way.
     options = [("grpc.enable_http_proxy", 0)]
-    async with grpc.aio.insecure_channel(address, options=options) as channel:
+    async with transport.channel(address, ClientTls(str(ca_file)), options=options) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         request = health_pb2.HealthCheckRequest(service="")
         try:

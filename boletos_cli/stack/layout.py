@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shlex
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import boletos
+from boletos.provision import Secrets
 
 
 class StackError(Exception):
@@ -119,6 +121,31 @@ class StackLayout:
     def maildir(self) -> Path:
         return self.data_dir / "mail"
 
+    @property
+    def secrets(self) -> Secrets:
+        """The CA, certificates and API keys (made by ensure_secrets on first start)."""
+        return Secrets(self.data_dir.resolve() / "secrets")
+
+    @property
+    def cli_env(self) -> Path:
+        return self.data_dir / "cli.env"
+
+    def cli_env_text(self) -> str:
+        """What `source DATA_DIR/cli.env` sets: every CLI command then reaches this stack."""
+        addresses = {
+            "BOLETOS_INGEST_ADDR": self.service_address(SERVICES[0]),
+            "BOLETOS_BOLETO_ADDR": self.service_address(SERVICES[1]),
+            "BOLETOS_MAILER_ADDR": self.service_address(SERVICES[2]),
+            "BOLETOS_CA_FILE": str(self.secrets.ca),
+            "BOLETOS_API_KEY": self.secrets.admin_key.read_text().strip(),
+        }
+        lines = [f"export {name}={shlex.quote(value)}" for name, value in addresses.items()]
+        return (
+            "# Made by `boletos stack`: source it to point the CLI at this stack.\n"
+            + "\n".join(lines)
+            + "\n"
+        )
+
     def replicas_of(self, spec: ServiceSpec) -> list[Replica]:
         count = self.replicas.get(spec.name, 1)
         if count == 1:
@@ -183,6 +210,9 @@ class StackLayout:
             GRPC_LISTEN_ADDR=self.replica_address(replica),
             METRICS_ADDR=self.metrics_address(replica),
             DATABASE_URL=self.database_url(spec),
+            **self.secrets.service_env(spec.name),
+            # grpcurl works against the stack with the CA and a key (cli.env has both).
+            GRPC_REFLECTION="true",
             NATS_URL=self.nats_url,
             LOG_FORMAT="console",
             # Within the stack's own grace period, so a service finishes draining before

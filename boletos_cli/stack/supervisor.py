@@ -23,11 +23,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from boletos_cli import channels
+from boletos.provision import ensure_secrets
 from boletos_cli.stack.children import PREFIX_STYLES, Child
 from boletos_cli.stack.health import wait_for_port, wait_serving
 from boletos_cli.stack.layout import (
-    DEFAULT_BASE_PORT,
     LOOPBACK,
     SERVICES,
     Replica,
@@ -120,6 +119,11 @@ class Stack:
         check_ports_free(self.layout)
         try:
             self.layout.nats_store.mkdir(parents=True, exist_ok=True)
+            # A private CA, a certificate per service and the admin and service API keys,
+            # made on the first start and kept.
+            ensure_secrets(self.layout.secrets.directory)
+            self.layout.cli_env.write_text(self.layout.cli_env_text())
+            self.layout.cli_env.chmod(0o600)
         except OSError as exc:
             raise StackError(f"cannot create {exc.filename}: {exc.strerror}") from exc
 
@@ -146,6 +150,7 @@ class Stack:
                     self.children[replica.name],
                     self.layout.replica_address(replica),
                     self.start_timeout,
+                    self.layout.secrets.ca,
                 )
                 for replica in self.replicas
             )
@@ -159,8 +164,7 @@ class Stack:
                 f"metrics: http://{LOOPBACK}:PORT/metrics, PORT = each service's port + 5",
                 style="dim",
             )
-        if self.layout.base_port != DEFAULT_BASE_PORT:
-            self.out.print(f"point the CLI at it:\n{self._address_exports()}", markup=False)
+        self.out.print(f"point the CLI at it: source {self.layout.cli_env}", markup=False)
         self._serving = True
         self.out.print("serving; Ctrl-C stops the stack", style="bold")
         if after_start is not None:
@@ -254,13 +258,6 @@ class Stack:
 
     def _report(self, message: str) -> None:
         self.err.print(f"stack: {message}", style="bold red", markup=False, highlight=False)
-
-    def _address_exports(self) -> str:
-        env_vars = {service.name: service.env_var for service in channels.SERVICES}
-        return "\n".join(
-            f"  export {env_vars[spec.name]}={self.layout.service_address(spec)}"
-            for spec in self.services
-        )
 
     def _endpoints_table(self) -> Table:
         """Every process, where it listens and keeps its data; metrics join in when the

@@ -12,6 +12,8 @@ from concurrent.futures import Executor
 import grpc
 
 from boletos.platform import errors
+from boletos.platform.access import interceptor as audit
+from boletos.platform.access.principal import caller_id, only_own_uploads
 from boletos.platform.logs import get_logger
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from ingest_service.api import convert
@@ -27,6 +29,7 @@ SUMMARY_ERRORS = 100
 WATCH_POLL_SECONDS = 0.5
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+SERVICE = "/boletos.v1.IngestService/"
 
 
 class StreamStalled(Exception):
@@ -47,6 +50,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         max_line_bytes: int,
         idle_seconds: float,
         deadline_seconds: float,
+        max_uploads_per_caller: int,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self._store = store
@@ -57,11 +61,37 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._today = today
         self._idle_seconds = idle_seconds
         self._deadline_seconds = deadline_seconds
+        self._max_uploads_per_caller = max_uploads_per_caller
+        # Streams each credential has open on this process.
+        self._open_uploads: dict[str, int] = {}
 
     async def Upload(
         self,
         request_iterator: AsyncIterator[ingest_pb2.UploadRequest],
         context: grpc.aio.ServicerContext,
+    ) -> ingest_pb2.UploadResponse:
+        owner = caller_id()
+        if self._open_uploads.get(owner, 0) >= self._max_uploads_per_caller:
+            await errors.abort(
+                context,
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"this credential already has {self._max_uploads_per_caller} uploads in "
+                "progress here; wait for one to finish",
+                errors.error_info("TOO_MANY_UPLOADS", limit=str(self._max_uploads_per_caller)),
+            )
+        self._open_uploads[owner] = self._open_uploads.get(owner, 0) + 1
+        try:
+            return await self._upload(request_iterator, context, owner)
+        finally:
+            self._open_uploads[owner] -= 1
+            if not self._open_uploads[owner]:
+                del self._open_uploads[owner]
+
+    async def _upload(
+        self,
+        request_iterator: AsyncIterator[ingest_pb2.UploadRequest],
+        context: grpc.aio.ServicerContext,
+        owner: str,
     ) -> ingest_pb2.UploadResponse:
         requests = aiter(request_iterator)
         try:
@@ -83,16 +113,18 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         header = first.header
         if header.client_request_id:
             done = await asyncio.to_thread(
-                self._store.completed_upload_for_request, header.client_request_id
+                self._store.completed_upload_for_request, header.client_request_id, owner
             )
             if done is not None:
                 await self._check_replay(done, request_iterator, context)
                 log.info("upload.replayed", upload_id=done.upload_id)
+                audit.note(upload_id=done.upload_id)
                 return ingest_pb2.UploadResponse(summary=await self._summary(done))
 
         upload = await asyncio.to_thread(
-            self._store.create_upload, header.file_name[:512], header.client_request_id[:128]
+            self._store.create_upload, header.file_name[:512], header.client_request_id[:128], owner
         )
+        audit.note(upload_id=upload.upload_id)
         log.info("upload.started", upload_id=upload.upload_id, file_name=upload.file_name)
         session = UploadSession(
             self._store,
@@ -239,7 +271,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     async def GetUpload(
         self, request: ingest_pb2.GetUploadRequest, context: grpc.aio.ServicerContext
     ) -> ingest_pb2.GetUploadResponse:
-        upload = await self._find(request.upload_id, context)
+        upload = await self._find(request.upload_id, context, "GetUpload")
         return ingest_pb2.GetUploadResponse(summary=await self._summary(upload))
 
     async def ListUploads(
@@ -251,7 +283,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             if not request.page_token.isdigit():
                 await errors.invalid_argument(context, "page_token", "not a token this API gave")
             before = int(request.page_token)
-        page = await asyncio.to_thread(self._store.list_uploads, size + 1, before)
+        owner = only_own_uploads(SERVICE + "ListUploads")
+        page = await asyncio.to_thread(self._store.list_uploads, size + 1, before, owner)
         more = len(page) > size
         page = page[:size]
         return ingest_pb2.ListUploadsResponse(
@@ -262,7 +295,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     async def ListRowErrors(
         self, request: ingest_pb2.ListRowErrorsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[ingest_pb2.ListRowErrorsResponse]:
-        upload = await self._find(request.upload_id, context)
+        upload = await self._find(request.upload_id, context, "ListRowErrors")
         batches = self._store.iter_row_errors(upload.upload_no)
         while True:
             batch = await asyncio.to_thread(next, batches, None)
@@ -273,7 +306,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     async def GetUploadReport(
         self, request: ingest_pb2.GetUploadReportRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[ingest_pb2.GetUploadReportResponse]:
-        upload = await self._find(request.upload_id, context)
+        upload = await self._find(request.upload_id, context, "GetUploadReport")
         batches = self._store.iter_report(upload.upload_no)
         while True:
             batch = await asyncio.to_thread(next, batches, None)
@@ -284,7 +317,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     async def WatchUpload(
         self, request: ingest_pb2.WatchUploadRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[ingest_pb2.WatchUploadResponse]:
-        upload = await self._find(request.upload_id, context)
+        upload = await self._find(request.upload_id, context, "WatchUpload")
         last = None
         while True:
             progress = convert.progress(upload)
@@ -298,7 +331,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             assert fresh is not None
             upload = fresh
 
-    async def _find(self, raw_id: str, context: grpc.aio.ServicerContext) -> UploadRecord:
+    async def _find(self, raw_id: str, context: grpc.aio.ServicerContext, rpc: str) -> UploadRecord:
+        """The upload, or NOT_FOUND: also for an uploader asking about another's upload,
+        so that upload ids cannot be probed."""
         try:
             upload_id = str(uuid.UUID(raw_id))
         except ValueError:
@@ -306,7 +341,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 context, "upload_id", "not an upload id (a UUID)", "INVALID_ID"
             )
         upload = await asyncio.to_thread(self._store.get_upload, upload_id)
-        if upload is None:
+        owner = only_own_uploads(SERVICE + rpc)
+        if upload is None or (owner is not None and upload.owner != owner):
             await errors.not_found(
                 context, "upload", upload_id, f"no upload {upload_id}", "UPLOAD_NOT_FOUND"
             )

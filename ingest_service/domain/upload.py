@@ -40,6 +40,8 @@ class Upload:
     completed_at: dt.datetime | None = None
     # SHA-256 of the file's bytes, hex, once the whole file arrived.
     content_sha256: str = ""
+    # The credential that sent it; empty for uploads older than access control.
+    owner: str = ""
 
     @property
     def settled(self) -> bool:

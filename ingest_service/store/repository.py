@@ -92,7 +92,7 @@ class IngestStore:
 
     # -- uploads -------------------------------------------------------------------------
 
-    def create_upload(self, file_name: str, client_request_id: str) -> Upload:
+    def create_upload(self, file_name: str, client_request_id: str, owner: str = "") -> Upload:
         upload_id = str(uuid.uuid4())
         with self._writing() as conn:
             conn.execute(
@@ -100,6 +100,7 @@ class IngestStore:
                     upload_id=upload_id,
                     file_name=file_name,
                     client_request_id=client_request_id,
+                    owner=owner,
                     state=int(UploadState.RECEIVING),
                     rows=0,
                     accepted=0,
@@ -126,12 +127,16 @@ class IngestStore:
             row = conn.execute(sa.select(uploads).where(uploads.c.upload_id == upload_id)).first()
         return _upload(row) if row else None
 
-    def completed_upload_for_request(self, client_request_id: str) -> Upload | None:
+    def completed_upload_for_request(
+        self, client_request_id: str, owner: str = ""
+    ) -> Upload | None:
+        """Request ids are the sender's own: another credential's id names nothing here."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(uploads)
                 .where(
                     uploads.c.client_request_id == client_request_id,
+                    uploads.c.owner == owner,
                     uploads.c.state == int(UploadState.COMPLETED),
                 )
                 .order_by(uploads.c.upload_no.desc())
@@ -139,10 +144,15 @@ class IngestStore:
             ).first()
         return _upload(row) if row else None
 
-    def list_uploads(self, limit: int, before_no: int | None) -> list[Upload]:
+    def list_uploads(
+        self, limit: int, before_no: int | None, owner: str | None = None
+    ) -> list[Upload]:
+        """Newest first; only `owner`'s when given."""
         query = sa.select(uploads).order_by(uploads.c.upload_no.desc()).limit(limit)
         if before_no is not None:
             query = query.where(uploads.c.upload_no < before_no)
+        if owner is not None:
+            query = query.where(uploads.c.owner == owner)
         with self.engine.connect() as conn:
             return [_upload(r) for r in conn.execute(query)]
 

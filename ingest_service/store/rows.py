@@ -39,4 +39,5 @@ def upload_from_row(row: sa.Row) -> Upload:
         emails_failed=m["emails_failed"],
         completed_at=as_utc(m["completed_at"]),
         content_sha256=m["content_sha256"],
+        owner=m["owner"],
     )

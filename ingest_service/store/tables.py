@@ -21,6 +21,8 @@ uploads = sa.Table(
     sa.Column("upload_id", sa.String(36), nullable=False, unique=True),
     sa.Column("file_name", sa.String(512), nullable=False),
     sa.Column("client_request_id", sa.String(128), nullable=False, index=True),
+    # The credential that sent it ("key:<id>" or "jwt:<subject>"): an uploader sees its own.
+    sa.Column("owner", sa.String(160), nullable=False, server_default="", index=True),
     # SHA-256 of a completed upload's bytes: a request id sent again must come with them.
     sa.Column("content_sha256", sa.String(64), nullable=False, server_default=""),
     sa.Column("state", sa.SmallInteger, nullable=False),

@@ -164,14 +164,17 @@ class DeliveryWorker:
         renewing = asyncio.create_task(self._renew(held, lease), name="renew-leases")
         pdfs = self._prefetch_pdfs([item.mail.debt_id for item in claimed])
         waiting_for_pdf = 0
+        why = ""
 
         async def one(item: Queued) -> bool:
-            nonlocal waiting_for_pdf
+            nonlocal waiting_for_pdf, why
             async with gate:
                 if self._stopping.is_set():
                     return False
                 outcome = await self._deliver(item, pdfs[item.mail.debt_id])
-                waiting_for_pdf += outcome.refund_attempt
+                if outcome.refund_attempt:
+                    waiting_for_pdf += 1
+                    why = outcome.error
                 # The connection is taken again only once this outcome is committed.
                 await self._recorder.record(outcome)
                 held.discard(item.mail.debt_id)
@@ -184,7 +187,10 @@ class DeliveryWorker:
             await asyncio.gather(renewing, return_exceptions=True)
         if waiting_for_pdf:
             log.warning(
-                "mailer.pdf_unavailable", deliveries=waiting_for_pdf, retry_in=PDF_RETRY_SECONDS
+                "mailer.pdf_unavailable",
+                deliveries=waiting_for_pdf,
+                retry_in=PDF_RETRY_SECONDS,
+                error=why,
             )
         return [item.mail.debt_id for item, done in zip(claimed, tried, strict=True) if not done]
 

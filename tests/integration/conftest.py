@@ -15,6 +15,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from tests.support import access
 from tests.support.processes import free_port, python_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -26,9 +27,12 @@ def wait_serving(
     timeout: float,
     proc: subprocess.Popen[bytes] | None = None,
     log: Path | None = None,
+    ca: Path | None = None,
 ) -> None:
+    """Until the server at `address` reports SERVING; its certificate is checked against
+    `ca`, the tests' own CA by default."""
     deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(address) as channel:
+    with access.health_channel(address, ca) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:

@@ -19,6 +19,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 from boletos_cli.main import main
+from tests.support import access
 from tests.support.processes import free_port
 
 DEBT_ID = "3f1c9a52-8d4e-4c1b-9f7a-2b6e5d0c7a11"
@@ -93,7 +94,7 @@ class FakeBoletoServer:
     async def _start(self) -> None:
         self._server = grpc.aio.server()
         boleto_pb2_grpc.add_BoletoServiceServicer_to_server(FakeBoletoService(), self._server)
-        port = self._server.add_insecure_port("127.0.0.1:0")
+        port = self._server.add_secure_port("127.0.0.1:0", access.server_credentials())
         self.address = f"127.0.0.1:{port}"
         await self._server.start()
 

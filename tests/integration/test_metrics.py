@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc, ingest_pb2, ingest_pb2_grpc
 from boletos_bench.procs import ServiceProcess
+from tests.support import access
 from tests.support.ingest import upload
 from tests.support.mailer import Sink, smtp_sink
 from tests.support.processes import free_port
@@ -40,7 +41,7 @@ class Service:
 
 
 async def wait_serving(service: Service) -> None:
-    async with grpc.aio.insecure_channel(service.address) as channel:
+    async with access.channel(service.address, key="") as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         deadline = asyncio.get_running_loop().time() + START_TIMEOUT
         while asyncio.get_running_loop().time() < deadline:
@@ -82,6 +83,7 @@ async def pipeline(nats_url: str, tmp_path: Path, smtp_port: int) -> AsyncIterat
                     "DATABASE_URL": f"sqlite:///{tmp_path / module}.db",
                     "NATS_URL": nats_url,
                     "LOG_FORMAT": "console",
+                    **access.service_env(),
                     **env,
                 },
                 tmp_path / f"{module}.log",
@@ -147,7 +149,7 @@ async def test_the_sample_file_moves_every_counter_by_exactly_the_work_done(
     data = SAMPLE
     with smtp_sink(Sink(reply=reply)) as smtp:
         async with pipeline(nats_server.url, tmp_path, smtp.port) as (ingest, boleto, mailer):
-            async with grpc.aio.insecure_channel(ingest.address) as channel:
+            async with access.channel(ingest.address) as channel:
                 stub = ingest_pb2_grpc.IngestServiceStub(channel)
                 summary = await upload(stub, data, file_name="sample.csv")
                 assert (summary.accepted, summary.rejected) == (37, 3)
@@ -193,7 +195,7 @@ async def test_the_sample_file_moves_every_counter_by_exactly_the_work_done(
             pdf_rpc = {"service": "boletos.v1.BoletoService", "method": "GetBoletoPdf"}
             ok = value(before, rpc, **pdf_rpc, code="OK") or 0
             missing = value(before, rpc, **pdf_rpc, code="NOT_FOUND") or 0
-            async with grpc.aio.insecure_channel(boleto.address) as channel:
+            async with access.channel(boleto.address) as channel:
                 boletos = boleto_pb2_grpc.BoletoServiceStub(channel)
                 listed = await boletos.ListBoletos(
                     boleto_pb2.ListBoletosRequest(upload_id=summary.upload_id, page_size=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -14,8 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+import grpc
 import pytest
 
+from boletos.provision import Secrets, ensure_secrets
 from boletos_bench.e2e_run import free_base_port
 from boletos_cli.stack.children import Child
 from boletos_cli.stack.health import wait_serving
@@ -34,6 +37,7 @@ START_TIMEOUT = 60.0
 class StackProcess:
     def __init__(self, data_dir: Path, base_port: int, *extra: str) -> None:
         self.base_port = base_port
+        self.data_dir = data_dir
         self.seen_children: set[int] = set()
         self.stdout = data_dir.parent / "stack.out"
         self.stderr = data_dir.parent / "stack.err"
@@ -47,6 +51,27 @@ class StackProcess:
     @property
     def ingest_address(self) -> str:
         return f"127.0.0.1:{self.base_port}"
+
+    @property
+    def secrets(self) -> Secrets:
+        return Secrets(self.data_dir.resolve() / "secrets")
+
+    def cli_env(self) -> dict[str, str]:
+        """What `source DATA_DIR/cli.env` exports."""
+        exported = {}
+        for line in (self.data_dir / "cli.env").read_text().splitlines():
+            if line.startswith("export "):
+                name, _, value = line.removeprefix("export ").partition("=")
+                exported[name] = shlex.split(value)[0] if value else ""
+        return exported
+
+    def sync_channel(self, address: str | None = None) -> grpc.Channel:
+        """A channel as the stack's admin, trusting the stack's CA."""
+        credentials = grpc.composite_channel_credentials(
+            grpc.ssl_channel_credentials(self.secrets.ca.read_bytes()),
+            grpc.access_token_call_credentials(self.secrets.admin_key.read_text().strip()),
+        )
+        return grpc.secure_channel(address or self.ingest_address, credentials)
 
     def output(self) -> str:
         return self.stdout.read_text(errors="replace")
@@ -133,10 +158,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def cli(address: str, *argv: str) -> subprocess.CompletedProcess[str]:
+def cli(stack: StackProcess, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`boletos` as a user runs it against the stack, after `source DATA_DIR/cli.env`."""
     return subprocess.run(
-        [sys.executable, "-m", "boletos_cli", "--ingest", address, *argv],
-        cwd=REPO_ROOT, env=python_env(), capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "boletos_cli", *argv],
+        cwd=REPO_ROOT, env=python_env(**stack.cli_env()), capture_output=True, text=True,
+        timeout=60,
     )  # fmt: skip
 
 
@@ -173,15 +200,29 @@ def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: StackFactory) 
     # NATS, the SMTP catcher and every service
     assert len(children) == 2 + len(services), stack.logs()
 
-    serving(stack.ingest_address, 10)
+    serving(stack.ingest_address, 10, ca=stack.secrets.ca)
+    # What `source .stack/cli.env` gives grpcurl is enough to list and call a service.
+    exported = stack.cli_env()
+    assert exported["BOLETOS_INGEST_ADDR"] == stack.ingest_address
+    grpcurl = [
+        str(Path(sys.executable).parent / "grpcurl"),
+        "-cacert", exported["BOLETOS_CA_FILE"],
+        "-H", f"authorization: Bearer {exported['BOLETOS_API_KEY']}",
+    ]  # fmt: skip
+    for address in ("BOLETOS_INGEST_ADDR", "BOLETOS_BOLETO_ADDR", "BOLETOS_MAILER_ADDR"):
+        listed_services = subprocess.run(
+            [*grpcurl, exported[address], "list"], capture_output=True, text=True, timeout=30
+        )
+        assert listed_services.returncode == 0, listed_services.stderr
+        assert "grpc.health.v1.Health" in listed_services.stdout
     # The sample goes in once everything is healthy, through the same upload code.
     stack.wait_for_output("rejected")
-    listed = cli(stack.ingest_address, "uploads", "--json")
+    listed = cli(stack, "uploads", "--json")
     assert listed.returncode == 0, listed.stderr
     uploads = json.loads(listed.stdout)["uploads"]
     assert [u["file_name"] for u in uploads] == ["sample.csv"]
     upload_id = uploads[0]["upload_id"]
-    status = cli(stack.ingest_address, "status", upload_id)
+    status = cli(stack, "status", upload_id)
     assert status.returncode == 0, status.stderr
     assert "COMPLETED" in status.stdout
     assert "ingest |" in stack.stderr.read_text()
@@ -190,7 +231,7 @@ def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: StackFactory) 
     # which the catcher keeps as one file each.
     deadline = time.monotonic() + 90
     while True:
-        progress = json.loads(cli(stack.ingest_address, "status", upload_id, "--json").stdout)
+        progress = json.loads(cli(stack, "status", upload_id, "--json").stdout)
         progress = progress.get("progress", progress)
         if progress["settled"]:
             break
@@ -203,7 +244,7 @@ def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: StackFactory) 
     # `upload --wait` follows a new file through the whole pipeline until it settles.
     fresh = stack.stdout.parent / "fresh.csv"
     fresh.write_bytes(csv_bytes(valid_rows(5, seed=77)))
-    waited = cli(stack.ingest_address, "upload", "--wait", "--json", str(fresh))
+    waited = cli(stack, "upload", "--wait", "--json", str(fresh))
     assert waited.returncode == 0, waited.stderr
     followed = json.loads(waited.stdout)["progress"]
     assert followed["settled"] and followed["emails_sent"] == followed["accepted"] == 5
@@ -231,7 +272,7 @@ def test_a_child_killed_is_started_again_and_the_stack_keeps_working(
     # The services reconnect to the NATS started in its place: a file still goes end to end.
     fresh = tmp_path / "after.csv"
     fresh.write_bytes(csv_bytes(valid_rows(4, seed=5)))
-    waited = cli(stack.ingest_address, "upload", "--wait", "--json", str(fresh))
+    waited = cli(stack, "upload", "--wait", "--json", str(fresh))
     assert waited.returncode == 0, (waited.stderr, stack.logs())
     followed = json.loads(waited.stdout)["progress"]
     assert followed["settled"] and followed["emails_sent"] == followed["accepted"] == 4
@@ -255,15 +296,18 @@ def test_busy_ports_are_named_before_anything_starts(stack_factory: StackFactory
     assert f"{stack.base_port + 3} (nats)" in stack.stderr.read_text()
 
 
-async def test_a_service_that_never_gets_healthy_is_named_with_its_log_tail() -> None:
+async def test_a_service_that_never_gets_healthy_is_named_with_its_log_tail(
+    tmp_path: Path,
+) -> None:
     from rich.console import Console
 
+    ca = ensure_secrets(tmp_path / "secrets").ca
     script = "print('loading the frobnicator', flush=True); import time; time.sleep(30)"
     child = Child("ingest", [sys.executable, "-c", script], python_env(), Console(), "cyan", 6)
     await child.start()
     try:
         with pytest.raises(StackError) as failure:
-            await wait_serving(child, f"127.0.0.1:{free_port()}", 1.5)
+            await wait_serving(child, f"127.0.0.1:{free_port()}", 1.5, ca)
     finally:
         await child.stop(5)
 

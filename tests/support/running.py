@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from tests.support import access
 from tests.support.processes import free_port
 
 S = TypeVar("S")
@@ -27,11 +28,17 @@ async def running_service(
 ) -> AsyncIterator[tuple[str, grpc.aio.Channel, S]]:
     address = f"127.0.0.1:{free_port()}"
     settings = settings_from_env(
-        {"GRPC_LISTEN_ADDR": address, "DATABASE_URL": database_url, "NATS_URL": nats_url, **env}
+        {
+            "GRPC_LISTEN_ADDR": address,
+            "DATABASE_URL": database_url,
+            "NATS_URL": nats_url,
+            **access.service_env(),
+            **env,
+        }
     )
     stop = asyncio.Event()
     task = asyncio.create_task(run(settings, stop))
-    channel = grpc.aio.insecure_channel(address)
+    channel = access.channel(address)
     journal = _Journal()
     root = logging.getLogger()
     level = root.level

@@ -13,6 +13,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from tests.support import access
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -115,7 +117,7 @@ class _RecordingEnv(dict[str, str]):
     """An empty environment that remembers every variable asked of it."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(access.minimal_env())
         self.asked: set[str] = set()
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -193,5 +195,23 @@ def test_the_readme_explains_every_setting_the_services_read() -> None:
 
 
 def test_every_compose_service_is_restarted_when_it_dies() -> None:
-    for name, spec in _compose_services().items():
+    services = _compose_services()
+    # One-off jobs run to completion once; the services that need them wait for that.
+    jobs = {name for name, spec in services.items() if spec.get("restart") == "no"}
+    assert jobs == {"secrets"}
+    for name, spec in services.items():
+        if name in jobs:
+            continue
         assert spec.get("restart") == "unless-stopped", name
+
+
+def test_every_compose_service_serves_tls_with_its_own_certificate() -> None:
+    for name, spec in _compose_services().items():
+        if not name.endswith("_service"):
+            continue
+        env = spec["environment"]
+        short = name.removesuffix("_service")
+        assert env["GRPC_TLS_CERT"] == f"/secrets/{short}.pem"
+        assert env["GRPC_TLS_KEY"] == f"/secrets/{short}-key.pem"
+        assert "GRPC_INSECURE" not in env
+        assert spec["depends_on"]["secrets"]["condition"] == "service_completed_successfully"

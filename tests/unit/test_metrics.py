@@ -21,6 +21,7 @@ from boletos.platform.metrics import ConsumerLag, MetricsEndpoint, RpcMetrics
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from ingest_service.config import Settings as IngestSettings
 from mailer_service.config import Settings as MailerSettings
+from tests.support import access
 from tests.support.processes import free_port
 
 SERVICE = "boletos.v1.IngestService"
@@ -68,7 +69,7 @@ def total_seconds(method: str, code: str) -> float:
 @pytest.fixture
 async def stub() -> AsyncIterator[ingest_pb2_grpc.IngestServiceStub]:
     address = f"127.0.0.1:{free_port()}"
-    server = GrpcServer(address, [SERVICE], interceptors=[RpcMetrics()])
+    server = GrpcServer(address, [SERVICE], [RpcMetrics()], tls=None, serve_reflection=False)
     server.add(ingest_pb2_grpc.add_IngestServiceServicer_to_server, SlowIngest())
     await server.start()
     channel = grpc.aio.insecure_channel(address)
@@ -215,5 +216,8 @@ async def test_consumer_lag_counts_undelivered_and_unacknowledged_messages(nats_
 def test_no_service_serves_metrics_unless_given_an_address(
     settings: type[IngestSettings] | type[BoletoSettings] | type[MailerSettings],
 ) -> None:
-    assert settings.from_env({}).metrics_addr == ""
-    assert settings.from_env({"METRICS_ADDR": "0.0.0.0:9464"}).metrics_addr == "0.0.0.0:9464"
+    assert settings.from_env(access.minimal_env()).metrics_addr == ""
+    assert (
+        settings.from_env({**access.minimal_env(), "METRICS_ADDR": "0.0.0.0:9464"}).metrics_addr
+        == "0.0.0.0:9464"
+    )

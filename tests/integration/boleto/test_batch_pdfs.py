@@ -12,6 +12,7 @@ from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 from mailer_service.clients.boleto_pdfs import BoletoPdfs
 from mailer_service.domain.errors import PdfUnavailable
 from tests.integration.boleto.test_pipeline import _settled
+from tests.support import access
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.ingest import running_ingest, upload
@@ -49,7 +50,7 @@ async def test_batch_gives_the_same_pdfs_as_one_by_one_and_leaves_out_the_unknow
         assert too_many.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
         # The mailer's client: several batches, in order, and a missing PDF fails only itself.
-        async with grpc.aio.insecure_channel(boleto.address) as channel:
+        async with access.channel(boleto.address, access.service_key()) as channel:
             futures = BoletoPdfs(channel, batch_size=32).prefetch(
                 [r.debt_id for r in rows] + [unknown]
             )
@@ -64,7 +65,7 @@ async def test_batch_gives_the_same_pdfs_as_one_by_one_and_leaves_out_the_unknow
 async def test_client_reports_an_unreachable_service_per_debt():
     from tests.support.processes import free_port
 
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{free_port()}")
+    channel = access.channel(f"127.0.0.1:{free_port()}", access.service_key())
     try:
         futures = BoletoPdfs(channel).prefetch([str(uuid.uuid4()), str(uuid.uuid4())])
         for future in futures.values():

@@ -13,10 +13,9 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import grpc
-
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from tests.integration.conftest import wait_serving
+from tests.support import access
 from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.ingest import imported_debts, stream_message_count, upload
 from tests.support.processes import free_port, python_env
@@ -67,7 +66,7 @@ async def test_kill_9_mid_stream_keeps_what_was_received_and_a_resend_completes_
         await asyncio.sleep(3600)  # the client waits; the server is killed meanwhile
 
     with ingest_process(tmp_path, nats_server.url, database_url) as (proc, address):
-        async with grpc.aio.insecure_channel(address) as channel:
+        async with access.channel(address) as channel:
             stub = ingest_pb2_grpc.IngestServiceStub(channel)
             call = stub.Upload(stalled_stream())
             await sent_everything.wait()
@@ -78,7 +77,7 @@ async def test_kill_9_mid_stream_keeps_what_was_received_and_a_resend_completes_
             call.cancel()
 
     with ingest_process(tmp_path, nats_server.url, database_url) as (_proc, address):
-        async with grpc.aio.insecure_channel(address) as channel:
+        async with access.channel(address) as channel:
             stub = ingest_pb2_grpc.IngestServiceStub(channel)
             listed = (await stub.ListUploads(ingest_pb2.ListUploadsRequest())).uploads
             assert len(listed) == 1
@@ -99,6 +98,7 @@ async def test_kill_9_mid_stream_keeps_what_was_received_and_a_resend_completes_
 
             again = await upload(stub, data)
             assert (again.accepted, again.duplicates) == (300 - kept, kept)
-    debts = await imported_debts(nats_server.url, expected=300)
+            # While the process runs: its outbox relay publishes what the upload stored.
+            debts = await imported_debts(nats_server.url, expected=300)
     assert sorted(d.debt_id for d in debts) == sorted(r.debt_id for r in rows)
     assert await stream_message_count(nats_server.url) >= 1

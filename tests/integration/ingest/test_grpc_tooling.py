@@ -10,16 +10,32 @@ import sys
 import time
 from pathlib import Path
 
-import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2
 
+from tests.support import access
 from tests.support.processes import free_port, python_env, wait_for_port
 
 
 def _grpcurl() -> str:
     return str(Path(sys.executable).parent / "grpcurl")
+
+
+def grpcurl(
+    *argv: str, key: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """grpcurl as an operator runs it: the CA, and `key` as the credential (admin by default;
+    "" for none)."""
+    credential = access.admin_key() if key is None else key
+    auth = ["-H", f"authorization: Bearer {credential}"] if credential else []
+    return subprocess.run(
+        [_grpcurl(), "-cacert", str(access.secrets().ca), *auth, *argv],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=check,
+    )
 
 
 @pytest.fixture
@@ -31,6 +47,7 @@ def ingest_process(tmp_path, nats_server):
             GRPC_LISTEN_ADDR=f"127.0.0.1:{port}",
             DATABASE_URL=f"sqlite:///{tmp_path / 'ingest.db'}",
             NATS_URL=nats_server.url,
+            GRPC_REFLECTION="true",
         ),
         stderr=subprocess.PIPE,
         text=True,
@@ -46,45 +63,46 @@ def ingest_process(tmp_path, nats_server):
 
 def test_grpcurl_lists_services_and_checks_health(ingest_process):
     _, port = ingest_process
-    listed = subprocess.run(
-        [_grpcurl(), "-plaintext", f"127.0.0.1:{port}", "list"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout.split()
+    listed = grpcurl(f"127.0.0.1:{port}", "list").stdout.split()
     assert "boletos.v1.IngestService" in listed
     assert "grpc.health.v1.Health" in listed
 
-    described = subprocess.run(
-        [_grpcurl(), "-plaintext", f"127.0.0.1:{port}", "describe", "boletos.v1.IngestService"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout
+    described = grpcurl(f"127.0.0.1:{port}", "describe", "boletos.v1.IngestService").stdout
     assert "rpc Upload ( stream .boletos.v1.UploadRequest )" in described
 
-    checked = subprocess.run(
-        [
-            _grpcurl(),
-            "-plaintext",
-            "-d",
-            '{"service": "boletos.v1.IngestService"}',
-            f"127.0.0.1:{port}",
-            "grpc.health.v1.Health/Check",
-        ],
+    checked = grpcurl(
+        "-d",
+        '{"service": "boletos.v1.IngestService"}',
+        f"127.0.0.1:{port}",
+        "grpc.health.v1.Health/Check",
+    ).stdout
+    assert json.loads(checked) == {"status": "SERVING"}
+
+    called = grpcurl(f"127.0.0.1:{port}", "boletos.v1.IngestService/ListUploads").stdout
+    assert json.loads(called) == {}
+
+
+def test_without_a_credential_or_in_plain_text_grpcurl_gets_nothing(ingest_process):
+    _, port = ingest_process
+    anonymous = grpcurl(f"127.0.0.1:{port}", "list", key="", check=False)
+    assert anonymous.returncode != 0 and "Unauthenticated" in anonymous.stderr
+    listing = grpcurl(
+        f"127.0.0.1:{port}", "boletos.v1.IngestService/ListUploads", key="", check=False
+    )
+    assert listing.returncode != 0 and "Unauthenticated" in listing.stderr
+    plain = subprocess.run(
+        [_grpcurl(), "-plaintext", f"127.0.0.1:{port}", "grpc.health.v1.Health/Check"],
         capture_output=True,
         text=True,
         timeout=30,
-        check=True,
-    ).stdout
-    assert json.loads(checked) == {"status": "SERVING"}
+    )
+    assert plain.returncode != 0
 
 
 def test_sigterm_stops_the_service_cleanly_and_logs_json(ingest_process):
     proc, port = ingest_process
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    # Health checking is the one call open without a credential: probes need it.
+    with access.health_channel(f"127.0.0.1:{port}") as channel:
         status = health_pb2_grpc.HealthStub(channel).Check(
             health_pb2.HealthCheckRequest(), timeout=10
         )
@@ -103,7 +121,7 @@ def test_sigterm_stops_the_service_cleanly_and_logs_json(ingest_process):
 
 def test_reflection_answers_as_v1_and_as_v1alpha(ingest_process):
     _, port = ingest_process
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    with access.sync_channel(f"127.0.0.1:{port}") as channel:
         for version in ("v1", "v1alpha"):
             call = channel.stream_stream(
                 f"/grpc.reflection.{version}.ServerReflection/ServerReflectionInfo",

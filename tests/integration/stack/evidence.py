@@ -63,7 +63,7 @@ def debt_ids(csv_path: Path) -> set[str]:
 def settled_progress(stack: StackProcess, upload_id: str, within: float) -> dict[str, object]:
     deadline = time.monotonic() + within
     while True:
-        status = cli(stack.ingest_address, "status", upload_id, "--json")
+        status = cli(stack, "status", upload_id, "--json")
         assert status.returncode == 0, status.stderr
         progress = json.loads(status.stdout)["progress"]
         if progress["settled"]:

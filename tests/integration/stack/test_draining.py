@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-import grpc
 import pytest
 
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
@@ -34,7 +33,7 @@ CHUNK_BYTES = 4096
 CHUNK_PAUSE_SECONDS = 0.12
 
 
-def paced_upload(address: str, path: Path) -> ingest_pb2.UploadSummary:
+def paced_upload(stack: StackProcess, path: Path) -> ingest_pb2.UploadSummary:
     def requests() -> Iterator[ingest_pb2.UploadRequest]:
         yield ingest_pb2.UploadRequest(header=ingest_pb2.UploadHeader(file_name=path.name))
         sent = 0
@@ -45,7 +44,7 @@ def paced_upload(address: str, path: Path) -> ingest_pb2.UploadSummary:
                 time.sleep(CHUNK_PAUSE_SECONDS)
         yield ingest_pb2.UploadRequest(end=ingest_pb2.UploadEnd(total_bytes=sent))
 
-    with grpc.insecure_channel(address) as channel:
+    with stack.sync_channel() as channel:
         stub = ingest_pb2_grpc.IngestServiceStub(channel)
         return stub.Upload(requests(), timeout=120).summary
 
@@ -84,9 +83,7 @@ def test_sigterm_mid_file_drains_replicas_and_loses_or_repeats_nothing(
     csv_path = write_csv(tmp_path / "debts.csv", ROWS, seed=5151)
 
     with ThreadPoolExecutor(1) as pool:
-        upload: Future[ingest_pb2.UploadSummary] = pool.submit(
-            paced_upload, stack.ingest_address, csv_path
-        )
+        upload: Future[ingest_pb2.UploadSummary] = pool.submit(paced_upload, stack, csv_path)
 
         # Both replicas are at work: boleto-2 has issued a batch, e-mails are going out.
         def working() -> bool:

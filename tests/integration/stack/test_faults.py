@@ -155,7 +155,7 @@ class StreamCut(Exception):
     pass
 
 
-def _send(address: str, path: Path, *, paced: bool, cut_after: int | None = None) -> str:
+def _send(stack: StackProcess, path: Path, *, paced: bool, cut_after: int | None = None) -> str:
     """Streams the file; returns the upload id. `cut_after` chunks, then the client goes."""
 
     def requests() -> Iterator[ingest_pb2.UploadRequest]:
@@ -171,7 +171,7 @@ def _send(address: str, path: Path, *, paced: bool, cut_after: int | None = None
                     time.sleep(CHUNK_PAUSE_SECONDS)
         yield ingest_pb2.UploadRequest(end=ingest_pb2.UploadEnd(total_bytes=sent))
 
-    with grpc.insecure_channel(address) as channel:
+    with stack.sync_channel() as channel:
         stub = ingest_pb2_grpc.IngestServiceStub(channel)
         return stub.Upload(requests(), timeout=120).summary.upload_id
 
@@ -182,9 +182,7 @@ def _send_until_done(run: Run, path: Path, scenario: Scenario) -> None:
     deadline = time.monotonic() + 60
     while True:
         try:
-            run.uploads.append(
-                _send(run.stack.ingest_address, path, paced=True, cut_after=cut_after)
-            )
+            run.uploads.append(_send(run.stack, path, paced=True, cut_after=cut_after))
             return
         except (grpc.RpcError, StreamCut):
             assert scenario.resend, f"the upload failed\n{run.stack.logs()}"

@@ -37,7 +37,7 @@ def test_replicas_share_a_file_and_handle_each_debt_once(
         assert f"http://127.0.0.1:{port + 5}/metrics" in rows[name], stack.output()
 
     csv_path = write_csv(tmp_path / "debts.csv", ROWS, seed=4242)
-    uploaded = cli(stack.ingest_address, "upload", "--json", str(csv_path))
+    uploaded = cli(stack, "upload", "--json", str(csv_path))
     assert uploaded.returncode == 0, uploaded.stderr
     summary = json.loads(uploaded.stdout)
     assert summary["accepted"] == ROWS

@@ -19,6 +19,7 @@ from boleto_service.service.issuing import (
 )
 from boletos.platform.settings import ConfigError
 from boletos.v1 import events_pb2
+from tests.support import access
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -39,7 +40,7 @@ def debt(**fields: object) -> events_pb2.ImportedDebt:
 
 
 def issuer(**env: str) -> BoletoIssuer:
-    settings = Settings.from_env(env)
+    settings = Settings.from_env({**access.minimal_env(), **env})
     return BoletoIssuer(settings.beneficiary, settings.overdue)
 
 
@@ -105,11 +106,13 @@ def test_brazilian_date_is_three_hours_behind_utc() -> None:
 
 def test_bad_configuration_is_refused_with_the_variable_named() -> None:
     with pytest.raises(ConfigError, match="OVERDUE_FINE_PERCENT"):
-        Settings.from_env({"OVERDUE_FINE_PERCENT": "two"})
+        Settings.from_env({**access.minimal_env(), "OVERDUE_FINE_PERCENT": "two"})
     with pytest.raises(ConfigError, match="^BENEFICIARY_CNPJ: "):
-        Settings.from_env({"BENEFICIARY_CNPJ": "123"})
+        Settings.from_env({**access.minimal_env(), "BENEFICIARY_CNPJ": "123"})
     with pytest.raises(ConfigError, match="^BENEFICIARY_BANK_CODE: bank code '999'"):
-        Settings.from_env({"BENEFICIARY_BANK_CODE": "999"})
+        Settings.from_env({**access.minimal_env(), "BENEFICIARY_BANK_CODE": "999"})
     with pytest.raises(ConfigError, match="BENEFICIARY_CONVENIO: .* 7 digits"):
-        Settings.from_env({"BENEFICIARY_CONVENIO": "12"})
-    assert Settings.from_env({"OVERDUE_FINE_PERCENT": "2.5"}).overdue.fine_percent == Decimal("2.5")
+        Settings.from_env({**access.minimal_env(), "BENEFICIARY_CONVENIO": "12"})
+    assert Settings.from_env(
+        {**access.minimal_env(), "OVERDUE_FINE_PERCENT": "2.5"}
+    ).overdue.fine_percent == Decimal("2.5")

@@ -18,6 +18,7 @@ from ingest_service.notifications.summary import (
     max_deliveries_notice,
     upload_notice,
 )
+from tests.support import access
 
 UID = "0b6c1f7e-4f43-4c53-9d0e-0d4c4e1e2a11"
 
@@ -132,6 +133,7 @@ def test_logged_errors_never_carry_a_full_address():
 def test_settings_turn_notifications_on_and_hide_secrets():
     settings = Settings.from_env(
         {
+            **access.minimal_env(),
             "NOTIFY_EMAIL_TO": "ops@example.com, finance@example.org",
             "NOTIFY_SMTP_PASSWORD": "s3cret",
             "NOTIFY_SMTP_SECURITY": "starttls",
@@ -144,7 +146,7 @@ def test_settings_turn_notifications_on_and_hide_secrets():
     assert masked["smtp_password"] == "***"
     assert masked["email_to"] == ["example.com", "example.org"]
     assert "XXXX" not in str(masked["webhook_url"])
-    assert not Settings.from_env({}).notify.enabled
+    assert not Settings.from_env(access.minimal_env()).notify.enabled
 
 
 @pytest.mark.parametrize(
@@ -158,4 +160,4 @@ def test_settings_turn_notifications_on_and_hide_secrets():
 )
 def test_settings_refuse_what_cannot_work(env, message):
     with pytest.raises(ConfigError, match=message):
-        Settings.from_env(env)
+        Settings.from_env({**access.minimal_env(), **env})

@@ -1,0 +1,82 @@
+"""boletos.v1.KeyService: API keys, kept in the key directory every service reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from boletos.platform import errors
+from boletos.platform.access import interceptor as audit
+from boletos.platform.access.directory import KeyDirectory
+from boletos.platform.access.keys import KeyRecord, new_key
+from boletos.platform.access.principal import caller_id
+from boletos.platform.access.roles import Role
+from boletos.platform.logs import get_logger
+from boletos.v1 import keys_pb2, keys_pb2_grpc
+
+log = get_logger("access")
+
+ROLE_OF = {
+    keys_pb2.KEY_ROLE_UPLOADER: Role.UPLOADER,
+    keys_pb2.KEY_ROLE_VIEWER: Role.VIEWER,
+    keys_pb2.KEY_ROLE_OPERATOR: Role.OPERATOR,
+    keys_pb2.KEY_ROLE_ADMIN: Role.ADMIN,
+    keys_pb2.KEY_ROLE_SERVICE: Role.SERVICE,
+}
+PROTO_ROLE = {role: number for number, role in ROLE_OF.items()}
+MAX_NAME = 100
+
+
+class KeyServicer(keys_pb2_grpc.KeyServiceServicer):
+    def __init__(self, directory: KeyDirectory) -> None:
+        self._directory = directory
+
+    async def CreateKey(
+        self, request: keys_pb2.CreateKeyRequest, context: grpc.aio.ServicerContext
+    ) -> keys_pb2.CreateKeyResponse:
+        name = request.name.strip()
+        if not 1 <= len(name) <= MAX_NAME or not name.isprintable():
+            await errors.invalid_argument(context, "name", f"1 to {MAX_NAME} printable characters")
+        role = ROLE_OF.get(request.role)
+        if role is None:
+            await errors.invalid_argument(context, "role", "one of the KeyRole values")
+        key, record = new_key(name, role, dt.datetime.now(dt.UTC))
+        await self._directory.put(record)
+        audit.note(key_id=record.key_id)
+        log.info("access.key_created", key_id=record.key_id, role=role, by=caller_id())
+        return keys_pb2.CreateKeyResponse(key=describe(record), secret_key=key)
+
+    async def ListKeys(
+        self, request: keys_pb2.ListKeysRequest, context: grpc.aio.ServicerContext
+    ) -> keys_pb2.ListKeysResponse:
+        await self._directory.reload()
+        return keys_pb2.ListKeysResponse(keys=[describe(r) for r in self._directory.records()])
+
+    async def RevokeKey(
+        self, request: keys_pb2.RevokeKeyRequest, context: grpc.aio.ServicerContext
+    ) -> keys_pb2.RevokeKeyResponse:
+        await self._directory.reload()
+        record = self._directory.get(request.key_id)
+        if record is None:
+            await errors.not_found(context, "key", request.key_id, "no such key", "KEY_NOT_FOUND")
+        if not record.revoked:
+            record = record.revoke(dt.datetime.now(dt.UTC))
+            await self._directory.put(record)
+            log.warning("access.key_revoked", key_id=record.key_id, by=caller_id())
+        return keys_pb2.RevokeKeyResponse(key=describe(record))
+
+
+def describe(record: KeyRecord) -> keys_pb2.ApiKey:
+    key = keys_pb2.ApiKey(key_id=record.key_id, name=record.name, role=PROTO_ROLE[record.role])
+    key.created_at.CopyFrom(_timestamp(record.created_at))
+    if record.revoked_at:
+        key.revoked_at.CopyFrom(_timestamp(record.revoked_at))
+    return key
+
+
+def _timestamp(iso: str) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(dt.datetime.fromisoformat(iso))
+    return stamp
