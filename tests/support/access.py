@@ -46,7 +46,10 @@ def cli_env() -> dict[str, str]:
 
 
 def client_tls() -> ClientTls:
-    return ClientTls(ca_file=str(secrets().ca))
+    """Shows the service certificate too, which a service asking for mutual TLS checks
+    (the others ignore it)."""
+    s = secrets()
+    return ClientTls(str(s.ca), str(s.cert(CERT_OF)), str(s.key(CERT_OF)))
 
 
 def channel(address: str, key: str | None = None) -> grpc.aio.Channel:
@@ -55,8 +58,11 @@ def channel(address: str, key: str | None = None) -> grpc.aio.Channel:
 
 
 def sync_channel(address: str, key: str | None = None) -> grpc.Channel:
+    s = secrets()
     credentials = grpc.composite_channel_credentials(
-        grpc.ssl_channel_credentials(secrets().ca.read_bytes()),
+        grpc.ssl_channel_credentials(
+            s.ca.read_bytes(), s.key(CERT_OF).read_bytes(), s.cert(CERT_OF).read_bytes()
+        ),
         grpc.access_token_call_credentials(admin_key() if key is None else key),
     )
     return grpc.secure_channel(address, credentials)
