@@ -15,7 +15,7 @@ from boleto_service.messaging.debts_consumer import (
 )
 from boleto_service.service.issuing import IssueBoletos
 from boleto_service.service.pdf import render_boleto
-from boleto_service.store.engine import create_engine, create_schema
+from boleto_service.store.engine import HISTORY, create_engine, seed
 from boleto_service.store.repository import BoletoStore
 from boletos.platform import runtime
 from boletos.platform.runtime import ServiceRuntime
@@ -27,7 +27,8 @@ SERVICE_NAME = boleto_pb2.DESCRIPTOR.services_by_name["BoletoService"].full_name
 
 async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     engine = rt.engine(create_engine(settings.database_url))
-    create_schema(engine)
+    rt.schema(engine, HISTORY)
+    seed(engine)
     store = BoletoStore(engine)
     js = await rt.jetstream()
     wake_relay = rt.outbox(store.outbox, js)
@@ -52,4 +53,4 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
 
 
 def main() -> int:
-    return runtime.main(NAME, Settings.from_env, compose)
+    return runtime.main(NAME, Settings.from_env, compose, HISTORY)

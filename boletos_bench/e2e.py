@@ -16,10 +16,11 @@ from rich.table import Table
 
 from boletos_bench.datagen import DEFAULT_ROWS, DEFAULT_SEED, cached_csv
 from boletos_bench.e2e_report import processes_table, stages_table, write_json
-from boletos_bench.e2e_run import BenchError, E2eRun, run_e2e
+from boletos_bench.e2e_run import BenchError, E2eRun, StackShape, run_e2e
 from boletos_bench.machine import machine_state
 from boletos_bench.mail_pipeline_bench import SMTP_CONNECTIONS
-from boletos_cli.stack.layout import StackError
+from boletos_cli.stack import postgres
+from boletos_cli.stack.layout import NATS_CLUSTER_SIZES, StackError
 from boletos_cli.stack.replicas import SYNTAX, describe, parse_replicas
 
 DEFAULT_LAYOUTS: tuple[dict[str, int], ...] = ({}, {"boleto": 2, "mailer": 2})
@@ -48,6 +49,22 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar=SYNTAX,
         help="processes per service, as for `boletos stack --replicas`; repeat to run several "
         "layouts (default: one of each, then boleto=2,mailer=2)",
+    )
+    parser.add_argument(
+        "--nats-cluster",
+        type=int,
+        default=1,
+        choices=NATS_CLUSTER_SIZES,
+        metavar="N",
+        help="NATS nodes, as for `boletos stack --nats-cluster` (1, 3 or 5; default 1)",
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=None,
+        help="an administrative PostgreSQL URL: each run's services get databases of their "
+        "own there, as with `boletos stack --postgres`, dropped after the run unless --keep "
+        "(default: SQLite files)",
     )
     parser.add_argument("--data-dir", type=Path, default=Path("bench-data"))
     parser.add_argument(
@@ -85,6 +102,14 @@ def _service_env() -> dict[str, str]:
     return env
 
 
+def _stores_label(shape: StackShape) -> str:
+    """SQLite, or the PostgreSQL server without its password."""
+    if shape.postgres is None:
+        return "SQLite"
+    server = postgres.admin_url(shape.postgres).render_as_string(hide_password=True)
+    return f"PostgreSQL, a database per service on {server}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     # Redirected output (make bench-e2e > file) would otherwise wrap the tables at 80.
@@ -100,6 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"file: {csv_path} ({args.rows:,} rows, {size_mb:.1f} MB)")
     env = _service_env()
     console.print(f"mailer SMTP_CONNECTIONS={env['SMTP_CONNECTIONS']}")
+    try:
+        shape = StackShape(nats_cluster=args.nats_cluster, postgres=args.postgres)
+        stores = _stores_label(shape)
+    except StackError as exc:
+        console.print(f"[red]ERROR[/] {escape(str(exc))}")
+        return 2
+    console.print(f"NATS nodes: {shape.nats_cluster}; stores: {escape(stores)}")
 
     runs: list[E2eRun] = []
     errors: list[str] = []
@@ -109,7 +141,17 @@ def main(argv: list[str] | None = None) -> int:
         scaled = "-".join(f"{name}{n}" for name, n in replicas.items() if n != 1)
         run_dir = args.data_dir / "e2e" / (scaled or "single")
         try:
-            run = run_e2e(csv_path, args.rows, replicas, run_dir, env, console, args.stall_timeout)
+            run = run_e2e(
+                csv_path,
+                args.rows,
+                replicas,
+                run_dir,
+                env,
+                console,
+                args.stall_timeout,
+                shape,
+                keep=args.keep,
+            )
         except BenchError as exc:
             errors.append(f"{label}: {exc}")
             continue
@@ -134,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "file": str(csv_path),
             "smtp_connections": env["SMTP_CONNECTIONS"],
+            "nats_nodes": shape.nats_cluster,
+            "stores": stores,
             "machine": context,
             "errors": errors,
         },

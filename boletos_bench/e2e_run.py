@@ -28,6 +28,7 @@ from boletos_cli import channels
 from boletos_cli.channels import open_channel
 from boletos_cli.commands.stack import stack_access
 from boletos_cli.commands.upload import UploadOptions, send_file
+from boletos_cli.stack import postgres
 from boletos_cli.stack.layout import SERVICES, StackError, StackLayout, check_ports_free
 from boletos_cli.stack.supervisor import Stack
 
@@ -108,20 +109,33 @@ def _stage_rate(samples: list[Sample], count: Callable[[Sample], int]) -> float 
     return (final - count(started)) / (ended.t - started.t)
 
 
-def free_base_port(replicas: Mapping[str, int] | None = None) -> int:
+def free_base_port(replicas: Mapping[str, int] | None = None, nats_cluster: int = 1) -> int:
     """A base port whose whole stack layout is free, below the ephemeral range (see
     procs.free_port)."""
-    span = max(StackLayout(Path("."), FIRST_PORT, replicas or {}).reserved_ports().values())
+
+    def layout(base: int) -> StackLayout:
+        return StackLayout(Path("."), base, replicas or {}, nats_cluster=nats_cluster)
+
+    span = max(layout(FIRST_PORT).reserved_ports().values())
     ceiling = ephemeral_ports_start() - (span - FIRST_PORT)
     rng = random.Random()
     for _ in range(200):
         base = rng.randrange(FIRST_PORT, ceiling)
         try:
-            check_ports_free(StackLayout(Path("."), base, replicas or {}))
+            check_ports_free(layout(base))
         except StackError:
             continue
         return base
     raise BenchError("no free ports found for the stack")
+
+
+@dataclass(frozen=True)
+class StackShape:
+    """What the stack runs on besides its replicas: NATS nodes, and the stores' server."""
+
+    nats_cluster: int = 1
+    # An administrative PostgreSQL URL; None keeps SQLite files.
+    postgres: str | None = None
 
 
 def run_e2e(
@@ -132,11 +146,50 @@ def run_e2e(
     env: dict[str, str],
     console: Console,
     stall_seconds: float,
+    shape: StackShape | None = None,
+    keep: bool = False,
 ) -> E2eRun:
-    """Start a fresh stack in data_dir, push the file through it, measure, stop it."""
+    """Start a fresh stack in data_dir, push the file through it, measure, stop it; its
+    PostgreSQL databases are dropped afterwards unless `keep`."""
+    shape = shape or StackShape()
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
-    layout = StackLayout(data_dir, free_base_port(replicas), replicas)
+    try:
+        layout = StackLayout(
+            data_dir,
+            free_base_port(replicas, shape.nats_cluster),
+            replicas,
+            nats_cluster=shape.nats_cluster,
+            postgres=shape.postgres,
+        )
+    except StackError as exc:
+        raise BenchError(str(exc)) from exc
+    try:
+        return _run(csv_path, rows, replicas, layout, env, console, stall_seconds)
+    finally:
+        if not keep and shape.postgres is not None:
+            _drop_databases(layout, console)
+
+
+def _drop_databases(layout: StackLayout, console: Console) -> None:
+    names = list(layout.postgres_databases().values())
+    try:
+        postgres.drop_databases(postgres.admin_url(str(layout.postgres)), names)
+    except StackError as exc:
+        # The measurement stands; the databases are left for an administrator to drop.
+        console.print(f"could not drop {', '.join(names)}: {exc}", style="yellow", markup=False)
+
+
+def _run(
+    csv_path: Path,
+    rows: int,
+    replicas: dict[str, int],
+    layout: StackLayout,
+    env: dict[str, str],
+    console: Console,
+    stall_seconds: float,
+) -> E2eRun:
+    data_dir = layout.data_dir
     log_path = data_dir.parent / f"{data_dir.name}.log"
     result = E2eRun(replicas=replicas, rows=rows, log_path=log_path)
     with log_path.open("w", encoding="utf-8") as log_file:

@@ -20,7 +20,8 @@ class BenchAccess:
     secrets: Secrets
 
     def service_env(self) -> dict[str, str]:
-        return self.secrets.service_env(CERT_OF)
+        """TLS and keys; and the fresh store of each run builds its own schema."""
+        return {**self.secrets.service_env(CERT_OF), "DB_AUTO_MIGRATE": "true"}
 
     def channel(self, address: str) -> grpc.aio.Channel:
         """Calls as admin, which every RPC allows."""

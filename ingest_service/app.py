@@ -19,7 +19,7 @@ from ingest_service.notifications.wiring import start_notifications
 from ingest_service.service.events import upload_completed
 from ingest_service.service.prepare import exit_with_parent, warm_up
 from ingest_service.service.receiving import ReceivingKeeper
-from ingest_service.store.engine import create_engine, create_schema
+from ingest_service.store.engine import HISTORY, create_engine
 from ingest_service.store.repository import IngestStore
 
 log = get_logger("ingest")
@@ -32,7 +32,7 @@ KEYS_SERVICE_NAME = keys_pb2.DESCRIPTOR.services_by_name["KeyService"].full_name
 async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     engine = rt.engine(create_engine(settings.database_url))
     bulk_engine = rt.engine(create_engine(settings.database_url, bulk=True))
-    create_schema(engine)
+    rt.schema(engine, HISTORY)
     store = IngestStore(engine, upload_completed, bulk_engine)
     js = await rt.jetstream()
     wake_relay = rt.outbox(store.outbox, js)
@@ -83,4 +83,4 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
 
 
 def main() -> int:
-    return runtime.main(NAME, Settings.from_env, compose)
+    return runtime.main(NAME, Settings.from_env, compose, HISTORY)

@@ -18,7 +18,7 @@ from mailer_service.messaging.boletos_consumer import (
     consumer_spec,
 )
 from mailer_service.service.delivery_worker import DeliveryWorker, RetryPolicy
-from mailer_service.store.engine import create_engine, create_schema
+from mailer_service.store.engine import HISTORY, create_engine
 from mailer_service.store.repository import MailerStore
 
 NAME = "mailer_service"
@@ -27,7 +27,7 @@ SERVICE_NAME = mailer_pb2.DESCRIPTOR.services_by_name["MailerService"].full_name
 
 async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     engine = rt.engine(create_engine(settings.database_url))
-    create_schema(engine)
+    rt.schema(engine, HISTORY)
     store = MailerStore(engine)
     js = await rt.jetstream()
     wake_relay = rt.outbox(store.outbox, js)
@@ -86,4 +86,4 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
 
 
 def main() -> int:
-    return runtime.main(NAME, Settings.from_env, compose)
+    return runtime.main(NAME, Settings.from_env, compose, HISTORY)

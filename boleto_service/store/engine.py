@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from boleto_service.store.tables import metadata, sequences
+from boleto_service.store.tables import sequences
 from boletos.platform import database
-from boletos.platform.schema import create_schema as create_tables
+from boletos.platform.migrations import History, upgrade
 
 NOSSO_NUMERO = "nosso_numero"
+
+HISTORY = History(
+    "boleto_service",
+    Path(__file__).parent / "migrations",
+    first_revision="0001",
+    marker_table="boletos",
+)
 
 
 def create_engine(url: str) -> Engine:
     return database.create_engine(url, sqlite_cache_kib=64 * 1024)
 
 
-def create_schema(engine: Engine) -> None:
-    create_tables(engine, metadata)
+def seed(engine: Engine) -> None:
+    """The nosso número sequence's first row, made once by whichever replica comes first."""
     try:
         with database.writing(engine) as conn:
             known = sa.select(sequences.c.name).where(sequences.c.name == NOSSO_NUMERO)
@@ -25,3 +34,9 @@ def create_schema(engine: Engine) -> None:
                 conn.execute(sequences.insert().values(name=NOSSO_NUMERO, next_value=1))
     except sa.exc.IntegrityError:
         pass  # another replica starting at the same moment created it
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """The newest schema, for tests and tools that make a store of their own."""
+    upgrade(engine, HISTORY)
+    seed(engine)

@@ -34,9 +34,11 @@ class GrpcServer:
         *,
         tls: ServerTls | None,
         serve_reflection: bool,
+        health_listen_addr: str = "",
     ) -> None:
         """`tls` None serves plain text; reflection, when on, answers authenticated callers
-        only (the access interceptor sees to it)."""
+        only (the access interceptor sees to it). `health_listen_addr` adds a plain-text port
+        that answers health checks and nothing else, for probes that cannot speak TLS."""
         self.server = grpc.aio.server(
             interceptors=list(interceptors),
             options=[
@@ -64,12 +66,22 @@ class GrpcServer:
             self.port = self.server.add_secure_port(listen_addr, server_credentials(tls))
         if self.port == 0:
             raise OSError(f"cannot listen on {listen_addr}")
+        self.probe_server: grpc.aio.Server | None = None
+        self.probe_port = 0
+        if health_listen_addr:
+            self.probe_server = grpc.aio.server()
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self.probe_server)
+            self.probe_port = self.probe_server.add_insecure_port(health_listen_addr)
+            if self.probe_port == 0:
+                raise OSError(f"cannot listen on {health_listen_addr}")
 
     def add(self, register: Callable[[Any, grpc.aio.Server], None], servicer: object) -> None:
         register(servicer, self.server)
 
     async def start(self) -> None:
         await self.server.start()
+        if self.probe_server is not None:
+            await self.probe_server.start()
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
@@ -81,6 +93,8 @@ class GrpcServer:
         """Takes no more calls and lets those in flight finish within the grace period."""
         await self.not_serving()
         await self.server.stop(grace)
+        if self.probe_server is not None:
+            await self.probe_server.stop(0)
 
 
 def _add_reflection(service_names: list[str], server: grpc.aio.Server) -> None:

@@ -1,13 +1,17 @@
-"""JetStream streams of the pipeline, declared idempotently by every service at start-up."""
+"""JetStream streams of the pipeline, declared idempotently by every service at start-up,
+and the connection every service opens to NATS: one server or the nodes of a cluster."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import nats
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.errors import APIError, BadRequestError, ServiceUnavailableError
 
 from boletos.platform.logs import get_logger
 
@@ -25,47 +29,102 @@ SUBJECT_EMAILS_FAILED = "mailer.emails.failed"
 class StreamSpec:
     name: str
     subjects: tuple[str, ...]
+    # What the stream stores per debt, with room to spare: its events measured through a real
+    # upload (per debt: DebtsImported 106 B in messages of 1,000; BoletosIssued 258 B;
+    # EmailsSent 148 B of payload, up to ~290 B stored when an e-mail goes out on its own).
+    bytes_per_debt: int
+
+    def max_bytes(self, max_debts: int) -> int:
+        return self.bytes_per_debt * max_debts
 
 
 # One stream per producing service, so each can be sized and retained on its own.
 STREAMS = (
-    StreamSpec("INGEST", ("ingest.>",)),
-    StreamSpec("BOLETO", ("boleto.>",)),
-    StreamSpec("MAILER", ("mailer.>",)),
+    StreamSpec("INGEST", ("ingest.>",), bytes_per_debt=128),
+    StreamSpec("BOLETO", ("boleto.>",), bytes_per_debt=320),
+    StreamSpec("MAILER", ("mailer.>",), bytes_per_debt=320),
 )
+
+# Debts whose events each stream has room for within MAX_AGE_SECONDS: a 1.1M-row file a
+# day, with room. JetStream sets each stream's max_bytes aside on every node that keeps it,
+# against that node's store limit (by default 75% of the free disk): 6.1 GB a node here.
+DEFAULT_MAX_DEBTS = 8_000_000
 
 # Publishers set Nats-Msg-Id; the server drops a repeat seen within this window.
 DUPLICATE_WINDOW_SECONDS = 15 * 60
 # Events are retained for a week so a consumer that was down can catch up.
 MAX_AGE_SECONDS = 7 * 24 * 3600
+MAX_MSG_BYTES = 8 * 1024 * 1024
+# How long a service waits before declaring its streams again on a cluster still electing
+# its leader.
+DECLARE_RETRY_SECONDS = 1.0
 
 
-def stream_config(spec: StreamSpec) -> StreamConfig:
+def stream_config(
+    spec: StreamSpec, replicas: int = 1, max_debts: int = DEFAULT_MAX_DEBTS
+) -> StreamConfig:
     return StreamConfig(
         name=spec.name,
         subjects=list(spec.subjects),
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
-        discard=DiscardPolicy.OLD,
+        # A full stream refuses new events rather than dropping its oldest: under LIMITS
+        # retention the oldest may be ones a consumer that was down has not read yet, and
+        # dropping them would lose work without a word. Refused events wait in the
+        # publisher's outbox (outbox.publish_failed names the limit) until there is room.
+        discard=DiscardPolicy.NEW,
         max_age=MAX_AGE_SECONDS,
+        max_bytes=spec.max_bytes(max_debts),
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
-        max_msg_size=8 * 1024 * 1024,
+        max_msg_size=MAX_MSG_BYTES,
+        num_replicas=replicas,
     )
 
 
-async def ensure_streams(js: JetStreamContext) -> None:
+async def ensure_streams(
+    js: JetStreamContext, replicas: int = 1, max_debts: int = DEFAULT_MAX_DEBTS
+) -> None:
+    """Creates the streams, or brings existing ones in line (limits, replicas). A cluster
+    without a leader yet is waited for, as connect() waits for a server."""
     for spec in STREAMS:
-        config = stream_config(spec)
-        try:
-            await js.add_stream(config)
-        except BadRequestError:
-            # The stream exists with other settings (an older release): bring it in line.
-            await js.update_stream(config)
+        config = stream_config(spec, replicas, max_debts)
+        while True:
+            try:
+                await _declare(js, config)
+                break
+            except (ServiceUnavailableError, NoRespondersError, NatsTimeoutError) as exc:
+                log.warning("nats.streams_unavailable", stream=spec.name, error=repr(exc))
+                await asyncio.sleep(DECLARE_RETRY_SECONDS)
+            except APIError as exc:
+                # Settings the server cannot honour (max_bytes beyond its store, replicas
+                # beyond its cluster) will not fare better on a retry: say which.
+                log.error(
+                    "nats.stream_refused",
+                    stream=spec.name,
+                    error=exc.description,
+                    max_bytes=config.max_bytes,
+                    replicas=replicas,
+                )
+                raise
+
+
+async def _declare(js: JetStreamContext, config: StreamConfig) -> None:
+    try:
+        await js.add_stream(config)
+    except BadRequestError:
+        # The stream exists with other settings (an older release): bring it in line.
+        await js.update_stream(config)
+
+
+def servers(url: str) -> list[str]:
+    """NATS_URL's servers: one URL, or the nodes of a cluster separated by commas."""
+    return [part.strip() for part in url.split(",") if part.strip()]
 
 
 async def connect(url: str, name: str) -> nats.NATS:
-    """A connection that reconnects for ever; while NATS is unreachable at start-up this
-    keeps trying (logging each failure) until it answers or the caller is cancelled."""
+    """A connection that reconnects for ever, to whichever of the servers answers; while
+    none is reachable at start-up this keeps trying (logging each failure) until one
+    answers or the caller is cancelled."""
     nc = nats.NATS()
 
     async def on_error(exc: Exception) -> None:
@@ -80,7 +139,7 @@ async def connect(url: str, name: str) -> nats.NATS:
         log.info("nats.reconnected", url=url)
 
     await nc.connect(
-        url,
+        servers=servers(url),
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,

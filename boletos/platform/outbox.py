@@ -47,15 +47,13 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
             sqlite_where=sa.text("published = 0"),
             postgresql_where=sa.text("NOT published"),
         ),
-    )
-    # Payloads are written once and read once: compressing them costs PostgreSQL more CPU
-    # than the disk it saves.
-    sa.event.listen(
-        table,
-        "after_create",
-        sa.DDL(  # type: ignore[no-untyped-call]  # SQLAlchemy leaves DDL() unannotated
-            "ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTERNAL"
-        ).execute_if(dialect="postgresql"),
+        # The purge of published events past their retention.
+        sa.Index(
+            "ix_outbox_published_created",
+            "created_at",
+            sqlite_where=sa.text("published = 1"),
+            postgresql_where=sa.text("published"),
+        ),
     )
     return table
 
@@ -148,7 +146,9 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the relay must outlive any one failure
-                log.warning("outbox.publish_failed", error=repr(exc), retry_in=RETRY_SECONDS)
+                log.warning(
+                    "outbox.publish_failed", error=str(exc) or repr(exc), retry_in=RETRY_SECONDS
+                )
                 await self._pause(RETRY_SECONDS)
                 continue
             await self._pause(IDLE_POLL_SECONDS)

@@ -31,17 +31,19 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from sqlalchemy.engine import Engine
 
-from boletos.platform import logs, metrics, nats_streams
+from boletos.platform import database, logs, metrics, migrations, nats_streams
 from boletos.platform.access.directory import KeyDirectory
 from boletos.platform.access.interceptor import AccessInterceptor, Authenticator
 from boletos.platform.access.tokens import TokenVerifier
 from boletos.platform.grpc_server import GrpcServer
+from boletos.platform.migrations import History, SchemaOutdated
 from boletos.platform.outbox import OutboxRelay, OutboxStore
-from boletos.platform.settings import ConfigError, ServiceSettings
+from boletos.platform.settings import ConfigError, ServiceSettings, process_env
 
 # Exit codes of a service process; 78 is EX_CONFIG of sysexits.h.
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_USAGE = 64
 EXIT_CONFIG = 78
 
 # The last commits' events get this long to reach NATS before the connection closes.
@@ -85,6 +87,11 @@ class ServiceRuntime:
         self.on_close(engine.dispose)
         return engine
 
+    def schema(self, engine: Engine, history: History) -> None:
+        """Checks the store is at the schema the code expects, or upgrades it when
+        DB_AUTO_MIGRATE says so; raises SchemaOutdated otherwise."""
+        migrations.ensure(engine, history, auto_migrate=self.settings.db_auto_migrate)
+
     async def jetstream(self) -> JetStreamContext:
         """The NATS connection, with the pipeline's streams declared."""
         nc = await nats_streams.connect(self.settings.nats_url, name=self.name)
@@ -92,8 +99,9 @@ class ServiceRuntime:
         self.on_close(nc.close)
         self._nats = nc
         js = nc.jetstream()
-        await nats_streams.ensure_streams(js)
-        self.keys = await KeyDirectory.open(js)
+        replicas = self.settings.nats_stream_replicas
+        await nats_streams.ensure_streams(js, replicas, self.settings.nats_stream_max_debts)
+        self.keys = await KeyDirectory.open(js, replicas)
         for key, name, role in self.settings.access.seed_keys:
             # A key already known (revoked, say) is left as it is.
             if await self.keys.ensure(key, name, role):
@@ -134,6 +142,7 @@ class ServiceRuntime:
             [metrics.RpcMetrics(), gate],
             tls=access.tls,
             serve_reflection=access.reflection,
+            health_listen_addr=self.settings.health_listen_addr,
         )
         for _, register, servicer in services:
             server.add(register, servicer)
@@ -269,10 +278,20 @@ def main(
     name: str,
     settings_from_env: Callable[[], S],
     compose: Callable[[ServiceRuntime, S], Coroutine[Any, Any, None]],
+    history: History,
+    argv: list[str] | None = None,
 ) -> int:
-    """`python -m <service>`: settings from the environment, logs, signals, then run.
+    """`python -m <service>`: settings from the environment, logs, signals, then run;
+    `python -m <service> migrate` upgrades the store's schema and exits.
 
-    A setting the service cannot use ends it at once with one line naming the variable."""
+    A setting the service cannot use ends it at once with one line naming the variable, and
+    so does a store whose schema is older than the code."""
+    args = sys.argv[1:] if argv is None else argv
+    if args not in ([], ["migrate"]):
+        print(f"usage: python -m {name} [migrate]", file=sys.stderr)
+        return EXIT_USAGE
+    if args == ["migrate"]:
+        return _migrate(name, history)
     try:
         settings = settings_from_env()
     except ConfigError as exc:
@@ -291,8 +310,32 @@ def main(
 
     try:
         asyncio.run(serve())
+    except SchemaOutdated as exc:
+        log.error("service.schema_outdated", error=str(exc))
+        return EXIT_CONFIG
     except OSError as exc:
         # A port in use, a store that cannot be opened: nothing a traceback would add to.
         log.error("service.failed", error=str(exc))
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def _migrate(name: str, history: History) -> int:
+    store = name.removesuffix("_service")
+    try:
+        settings = ServiceSettings.read_store(process_env(), database=store)
+    except ConfigError as exc:
+        print(f"{name}: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    logs.configure(settings["log_format"], settings["log_level"])
+    log = logs.get_logger(store)
+    engine = database.create_engine(settings["database_url"], pool_size=1)
+    try:
+        before, after = migrations.upgrade(engine, history)
+    except Exception as exc:  # noqa: BLE001 - reported in one line, the store untouched
+        log.error("schema.migrate_failed", error=str(exc).splitlines()[0])
+        return EXIT_FAILED
+    finally:
+        engine.dispose()
+    log.info("schema.migrated", revision_before=before or "none", revision=after)
     return EXIT_OK

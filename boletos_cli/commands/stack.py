@@ -18,6 +18,8 @@ from boletos_cli.failures import CliError
 from boletos_cli.stack.layout import (
     DEFAULT_BASE_PORT,
     DEFAULT_DATA_DIR,
+    MAX_STREAM_REPLICAS,
+    NATS_CLUSTER_SIZES,
     SERVICES,
     StackError,
     StackLayout,
@@ -36,9 +38,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Run a JetStream nats-server and every service that exists as child "
         "processes, in the foreground, until Ctrl-C or SIGTERM. Ports: ingest P, boleto "
         "P+1, mailer P+2, NATS P+3, SMTP catcher P+4; each service's metrics on its gRPC "
-        "port + 5; replica n of a service on its first replica's ports + 10(n-1). Settings "
-        "the stack does not set itself (SMTP_CONNECTIONS, LOG_LEVEL, ...) pass from the "
-        "environment to every service.",
+        "port + 5; replica n of a service on its first replica's ports + 10(n-1); NATS node "
+        "n of a cluster on P+3 + 10(n-1), its routes on P+9 + 10(n-1). Boleto and mailer "
+        "processes run at nice +10, so uploads get the CPU first. Settings the stack does "
+        "not set itself (SMTP_CONNECTIONS, LOG_LEVEL, ...) pass from the environment to "
+        "every service.",
     )
     parser.add_argument(
         "--data-dir",
@@ -70,6 +74,22 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="SERVICE=URL",
         help="keep a service's data in this database instead of a SQLite file in the data "
         "directory, e.g. mailer=postgresql+psycopg://127.0.0.1/mailer; once per service",
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="an administrative PostgreSQL URL (e.g. postgresql://postgres@127.0.0.1/postgres): "
+        "each service not given --database gets its own database and role there, named "
+        "boletos_P_SERVICE after the base port, made on the first start and kept",
+    )
+    parser.add_argument(
+        "--nats-cluster",
+        type=int,
+        default=1,
+        choices=NATS_CLUSTER_SIZES,
+        metavar="N",
+        help="run N nats-server nodes as one JetStream cluster, every stream kept on "
+        f"{MAX_STREAM_REPLICAS} of them, so losing a node loses nothing (1, 3 or 5; default 1)",
     )
     parser.add_argument(
         "--sample",
@@ -108,6 +128,8 @@ async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err:
             base_port=args.base_port,
             replicas=args.replicas,
             databases=dict(args.database),
+            nats_cluster=args.nats_cluster,
+            postgres=args.postgres,
         )
     except StackError as exc:
         raise CliError(str(exc)) from exc

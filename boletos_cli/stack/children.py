@@ -22,6 +22,7 @@ PREFIX_STYLES = ("cyan", "magenta", "green", "yellow", "blue")
 EXIT_POLL_SECONDS = 0.1
 # How long a child's leftover processes get to go away on their own once it has exited.
 LEFTOVER_GRACE_SECONDS = 3.0
+MAX_NICENESS = 19
 
 
 class Child:
@@ -34,9 +35,12 @@ class Child:
         style: str,
         prefix_width: int,
         quiet: Callable[[str], bool] | None = None,
+        niceness: int = 0,
     ) -> None:
-        """Lines `quiet` picks are kept for error messages but not shown."""
+        """Lines `quiet` picks are kept for error messages but not shown; `niceness` is added
+        to the child's (and so its workers') CPU niceness, as `nice -n` does."""
         self.name = name
+        self.niceness = niceness
         self._quiet = quiet
         self.argv = list(argv)
         self.env = dict(env)
@@ -63,8 +67,18 @@ class Child:
             # decides the order things stop in (services before the NATS they publish to).
             start_new_session=True,
         )
+        if self.niceness:
+            self._lower_priority(self.proc.pid)
         assert self.proc.stdout is not None
         self._forwarder = asyncio.create_task(self._forward(self.proc.stdout))
+
+    def _lower_priority(self, pid: int) -> None:
+        # Set from here rather than in the child before exec (preexec_fn), which is unsafe in a
+        # process with threads. The child has only its main thread yet, so every thread and
+        # worker process it starts later inherits the value.
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        with contextlib.suppress(ProcessLookupError):
+            os.setpriority(os.PRIO_PROCESS, pid, min(mine + self.niceness, MAX_NICENESS))
 
     @property
     def pid(self) -> int | None:

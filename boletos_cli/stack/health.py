@@ -1,4 +1,5 @@
-"""Readiness checks: a port that accepts connections, a gRPC health check that says SERVING."""
+"""Readiness checks: a port that accepts connections, a JetStream that answers its API, a gRPC
+health check that says SERVING."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import asyncio
 from pathlib import Path
 
 import grpc
+import nats
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from nats.errors import Error as NatsError
 
 from boletos.platform.access import transport
 from boletos.platform.access.transport import ClientTls
@@ -37,6 +40,37 @@ async def _accepts(host: str, port: int) -> bool:
     writer.close()
     await writer.wait_closed()
     return True
+
+
+async def wait_jetstream(child: Child, url: str, limit: float) -> None:
+    """Until the server answers JetStream's account info: in a cluster, only once a meta
+    leader is elected, which is what creating a stream needs."""
+    last = "no answer yet"
+    try:
+        async with asyncio.timeout(limit):
+            while True:
+                _raise_if_exited(child)
+                try:
+                    nc = await nats.connect(
+                        url, allow_reconnect=False, connect_timeout=1, error_cb=_quiet
+                    )
+                    try:
+                        await nc.jetstream(timeout=1).account_info()
+                        return
+                    finally:
+                        await nc.close()
+                except (NatsError, OSError, TimeoutError) as exc:
+                    last = str(exc) or type(exc).__name__
+                await asyncio.sleep(POLL_SECONDS)
+    except TimeoutError:
+        raise StackError(
+            f"{child.name} has no JetStream ready at {url} after {limit:g}s (last: {last}); "
+            f"last lines of its log:\n{child.tail_text()}"
+        ) from None
+
+
+async def _quiet(_exc: Exception) -> None:
+    """What fails is retried and reported at the end; nats-py would log every attempt."""
 
 
 async def wait_serving(child: Child, address: str, limit: float, ca_file: Path) -> None:

@@ -4,7 +4,8 @@ Ports are laid out from one base so a second stack (or a test) only has to move 
 number: ingest P, boleto P+1, mailer P+2, NATS P+3, SMTP catcher P+4, and each service's
 Prometheus metrics on its gRPC port + 5 (P+5, P+6, P+7). Replica n of a service takes its
 first replica's two ports + 10(n-1), so boleto-2 serves gRPC on P+11 and metrics on P+16:
-scaling one service never moves another's ports.
+scaling one service never moves another's ports. A NATS cluster follows the same rows: node
+n takes clients on P+3 + 10(n-1) and its cluster routes on P+9 + 10(n-1).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from pathlib import Path
 
 import boletos
 from boletos.provision import Secrets
+from boletos_cli.stack import postgres
 
-
-class StackError(Exception):
-    """The stack cannot start or keep running; the message says which part and why."""
+# The rest of the stack imports it from here.
+from boletos_cli.stack.errors import StackError
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,13 @@ SERVICES = (
 )
 BOLETO = next(spec for spec in SERVICES if spec.name == "boleto")
 NATS_PORT_OFFSET = 3
+# Free in every row: the services' rows use 0-2 and 5-7, the SMTP catcher 4 of the first.
+NATS_ROUTE_PORT_OFFSET = 9
+# One server, or a cluster that outlives the loss of one node (3) or two (5); an even count
+# survives no more losses than the odd count below it.
+NATS_CLUSTER_SIZES = (1, 3, 5)
+# Each stream is kept on this many nodes at most; more only slows every write.
+MAX_STREAM_REPLICAS = 3
 # Where the mailer's SMTP catcher listens in a local stack; kept free from the start so
 # adding the catcher never shifts the other ports.
 SMTP_CATCHER_PORT_OFFSET = 4
@@ -69,6 +77,25 @@ class Replica:
 
 
 @dataclass(frozen=True)
+class NatsNode:
+    """One nats-server; named "nats" when it is the only one."""
+
+    index: int
+    name: str
+    client_port: int
+    route_port: int
+    store: Path
+
+    @property
+    def url(self) -> str:
+        return f"nats://{LOOPBACK}:{self.client_port}"
+
+    @property
+    def route_url(self) -> str:
+        return f"nats://{LOOPBACK}:{self.route_port}"
+
+
+@dataclass(frozen=True)
 class StackLayout:
     data_dir: Path
     base_port: int = DEFAULT_BASE_PORT
@@ -77,8 +104,18 @@ class StackLayout:
     # A database URL per service by name (PostgreSQL, as in production); a service not
     # named keeps a SQLite file in data_dir.
     databases: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # nats-server processes; more than one form a JetStream cluster.
+    nats_cluster: int = 1
+    # An administrative PostgreSQL URL: every service not named in `databases` gets a
+    # database and role of its own on that server (see postgres.py).
+    postgres: str | None = None
 
     def __post_init__(self) -> None:
+        if self.nats_cluster not in NATS_CLUSTER_SIZES:
+            sizes = " or ".join(str(n) for n in NATS_CLUSTER_SIZES)
+            raise StackError(f"nats-cluster: {self.nats_cluster} nodes; run {sizes}")
+        if self.postgres is not None:
+            postgres.admin_url(self.postgres)
         known = [spec.name for spec in SERVICES]
         for name in self.databases:
             if name not in known:
@@ -102,16 +139,34 @@ class StackLayout:
             )
 
     @property
+    def nats_nodes(self) -> list[NatsNode]:
+        if self.nats_cluster == 1:
+            return [self._nats_node(1, "nats")]
+        return [self._nats_node(n, f"nats-{n}") for n in range(1, self.nats_cluster + 1)]
+
+    def _nats_node(self, index: int, name: str) -> NatsNode:
+        row = self.base_port + REPLICA_PORT_STRIDE * (index - 1)
+        # A node's store is its own for good: restarted, it rejoins with what it had.
+        store = self.data_dir / name
+        return NatsNode(index, name, row + NATS_PORT_OFFSET, row + NATS_ROUTE_PORT_OFFSET, store)
+
+    @property
     def nats_port(self) -> int:
-        return self.base_port + NATS_PORT_OFFSET
+        """The first node's client port."""
+        return self.nats_nodes[0].client_port
 
     @property
     def nats_url(self) -> str:
-        return f"nats://{LOOPBACK}:{self.nats_port}"
+        """Every node, as NATS_URL lists them: a client moves to another when one goes."""
+        return ",".join(node.url for node in self.nats_nodes)
 
     @property
-    def nats_store(self) -> Path:
-        return self.data_dir / "nats"
+    def nats_cluster_name(self) -> str:
+        return f"boletos-{self.base_port}"
+
+    @property
+    def stream_replicas(self) -> int:
+        return min(self.nats_cluster, MAX_STREAM_REPLICAS)
 
     @property
     def smtp_catcher_port(self) -> int:
@@ -177,11 +232,31 @@ class StackLayout:
         return "ipv4:" + ",".join(self.replica_address(r) for r in replicas)
 
     def database_url(self, spec: ServiceSpec) -> str:
+        named = self.databases.get(spec.name)
+        if named:
+            return named
+        if self.postgres is not None:
+            name = self.postgres_databases()[spec.name]
+            password = postgres.password(self.secrets.directory, spec.name)
+            return postgres.service_url(postgres.admin_url(self.postgres), name, password)
         # Replicas share one store; SQLite takes its write lock per transaction.
-        return self.databases.get(spec.name) or f"sqlite:///{self._sqlite_path(spec).resolve()}"
+        return f"sqlite:///{self._sqlite_path(spec).resolve()}"
+
+    def postgres_databases(self) -> dict[str, str]:
+        """With --postgres, the database (and role) of each service it provides for."""
+        if self.postgres is None:
+            return {}
+        return {
+            spec.name: postgres.database_name(self.base_port, spec.name)
+            for spec in SERVICES
+            if spec.name not in self.databases
+        }
 
     def database_label(self, spec: ServiceSpec) -> str:
         """Where a service's data is, for people: the file, or the URL without a password."""
+        if spec.name in self.postgres_databases():
+            name = self.postgres_databases()[spec.name]
+            return postgres.service_url(postgres.admin_url(str(self.postgres)), name, None)
         url = self.databases.get(spec.name)
         if url is None:
             return str(self._sqlite_path(spec))
@@ -199,7 +274,10 @@ class StackLayout:
             for replica in self.replicas_of(spec):
                 ports[replica.name] = self.grpc_port(replica)
                 ports[f"{replica.name} metrics"] = self.metrics_port(replica)
-        ports["nats"] = self.nats_port
+        for node in self.nats_nodes:
+            ports[node.name] = node.client_port
+            if self.nats_cluster > 1:
+                ports[f"{node.name} routes"] = node.route_port
         ports["smtp catcher"] = self.smtp_catcher_port
         return ports
 
@@ -214,6 +292,8 @@ class StackLayout:
             # grpcurl works against the stack with the CA and a key (cli.env has both).
             GRPC_REFLECTION="true",
             NATS_URL=self.nats_url,
+            # Set even for one node, where more would fail: the stack knows its own NATS.
+            NATS_STREAM_REPLICAS=str(self.stream_replicas),
             LOG_FORMAT="console",
             # Within the stack's own grace period, so a service finishes draining before
             # the stack would kill it.
@@ -221,6 +301,9 @@ class StackLayout:
             # Log lines are forwarded as they come; a buffered child would lag behind.
             PYTHONUNBUFFERED="1",
         )
+        # A local stack's stores are its own: each service brings its schema up to date at
+        # start, unless the environment says otherwise.
+        env.setdefault("DB_AUTO_MIGRATE", "true")
         if spec.name == "mailer":
             env.update(
                 SMTP_HOST=LOOPBACK,

@@ -5,7 +5,12 @@ started again, after a pause that doubles each time, at most MAX_RESTARTS times 
 and the rest of the stack keeps running; each restart is logged as `stack.restarted` with
 the exit code. A process that keeps dying, or refuses its configuration, ends the stack.
 A replica that exits cleanly while its siblings keep serving (stopped from outside, as an
-orchestrator scaling down would) is left stopped.
+orchestrator scaling down would) is left stopped. A NATS node restarted this way rejoins its
+cluster with its own store and catches up from the other nodes.
+
+The consumers (boleto and mailer processes) run at a lower CPU priority than ingest and
+NATS: on a shared machine the person uploading a file is answered first, and the background
+work takes whatever CPU is left, which on an idle machine is all of it.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from rich.console import Console
 from rich.table import Table
 
 from boletos.provision import ensure_secrets
+from boletos_cli.stack import postgres
 from boletos_cli.stack.children import PREFIX_STYLES, Child
-from boletos_cli.stack.health import wait_for_port, wait_serving
+from boletos_cli.stack.health import wait_for_port, wait_jetstream, wait_serving
 from boletos_cli.stack.layout import (
     LOOPBACK,
     SERVICES,
@@ -34,11 +40,14 @@ from boletos_cli.stack.layout import (
     StackLayout,
     check_ports_free,
 )
-from boletos_cli.stack.nats import nats_argv
+from boletos_cli.stack.nats import nats_argv, routine
 from boletos_cli.stack.restarts import MAX_RESTARTS, RestartBudget
 
 # Services get this long after SIGTERM to finish in-flight calls before SIGKILL.
 STOP_GRACE_SECONDS = 10.0
+# Added to the niceness of the processes that work through the queues (nice -n 10).
+BACKGROUND_NICENESS = 10
+BACKGROUND_SERVICES = ("boleto", "mailer")
 
 # Runs once every child is healthy (the CLI uses it for --sample); the stack keeps serving
 # afterwards whatever it returns.
@@ -67,7 +76,7 @@ class Stack:
         self.env = dict(os.environ if env is None else env)
         self.services = [spec for spec in SERVICES if spec.exists()]
         self.replicas = [r for spec in self.services for r in layout.replicas_of(spec)]
-        self.nats: Child | None = None
+        self.nats: list[Child] = []
         self.children: dict[str, Child] = {}
         self._replica_of: dict[str, Replica] = {r.name: r for r in self.replicas}
         self._stopping = False
@@ -76,7 +85,8 @@ class Stack:
         self._failed = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._watchers: list[asyncio.Task[None]] = []
-        width = max(len(name) for name in ["nats", *(r.name for r in self.replicas)])
+        nodes = [node.name for node in layout.nats_nodes]
+        width = max(len(name) for name in [*nodes, *(r.name for r in self.replicas)])
         self._prefix_width = width
 
     async def run(self, after_start: AfterStart | None = None) -> int:
@@ -118,7 +128,8 @@ class Stack:
     async def _start(self, after_start: AfterStart | None) -> None:
         check_ports_free(self.layout)
         try:
-            self.layout.nats_store.mkdir(parents=True, exist_ok=True)
+            for node in self.layout.nats_nodes:
+                node.store.mkdir(parents=True, exist_ok=True)
             # A private CA, a certificate per service and the admin and service API keys,
             # made on the first start and kept.
             ensure_secrets(self.layout.secrets.directory)
@@ -126,12 +137,26 @@ class Stack:
             self.layout.cli_env.chmod(0o600)
         except OSError as exc:
             raise StackError(f"cannot create {exc.filename}: {exc.strerror}") from exc
+        await self._prepare_postgres()
 
-        # Its start-up banner is two dozen [INF] lines; warnings and errors still show.
-        self.nats = await self._launch(
-            "nats", nats_argv(self.layout), self.env, quiet=lambda line: "[INF]" in line
+        for node in self.layout.nats_nodes:
+            self.nats.append(
+                await self._launch(node.name, nats_argv(self.layout, node), self.env, quiet=routine)
+            )
+        await asyncio.gather(
+            *(
+                wait_for_port(child, LOOPBACK, node.client_port, self.start_timeout)
+                for child, node in zip(self.nats, self.layout.nats_nodes, strict=True)
+            )
         )
-        await wait_for_port(self.nats, LOOPBACK, self.layout.nats_port, self.start_timeout)
+        # A cluster takes a moment to elect the leader that creates streams; services started
+        # before it would fail their first stream declaration.
+        await asyncio.gather(
+            *(
+                wait_jetstream(child, node.url, self.start_timeout)
+                for child, node in zip(self.nats, self.layout.nats_nodes, strict=True)
+            )
+        )
 
         # Before the mailer, so it finds somewhere to deliver.
         catcher = await self._launch(
@@ -143,7 +168,13 @@ class Stack:
         await wait_for_port(catcher, LOOPBACK, self.layout.smtp_catcher_port, self.start_timeout)
         for replica in self.replicas:
             env = self.layout.service_env(replica, self.env)
-            await self._launch(replica.name, [sys.executable, "-m", replica.spec.module], env)
+            background = replica.spec.name in BACKGROUND_SERVICES
+            await self._launch(
+                replica.name,
+                [sys.executable, "-m", replica.spec.module],
+                env,
+                niceness=BACKGROUND_NICENESS if background else 0,
+            )
         await asyncio.gather(
             *(
                 wait_serving(
@@ -170,15 +201,26 @@ class Stack:
         if after_start is not None:
             await after_start()
 
+    async def _prepare_postgres(self) -> None:
+        """With --postgres, each service's database and role, before anything uses them."""
+        names = self.layout.postgres_databases()
+        if not names:
+            return
+        admin = postgres.admin_url(str(self.layout.postgres))
+        secrets_dir = self.layout.secrets.directory
+        roles = {name: postgres.password(secrets_dir, svc) for svc, name in names.items()}
+        await asyncio.to_thread(postgres.ensure_databases, admin, roles)
+
     async def _launch(
         self,
         name: str,
         argv: list[str],
         env: Mapping[str, str],
         quiet: Callable[[str], bool] | None = None,
+        niceness: int = 0,
     ) -> Child:
         style = PREFIX_STYLES[len(self.children) % len(PREFIX_STYLES)]
-        child = Child(name, argv, env, self.err, style, self._prefix_width, quiet)
+        child = Child(name, argv, env, self.err, style, self._prefix_width, quiet, niceness)
         # Known before it exists, so a stop arriving mid-launch still reaches it.
         self.children[name] = child
         try:
@@ -246,14 +288,15 @@ class Stack:
     async def _stop_all(self) -> None:
         self._stopping = True
         # Services first, together, so their last events still reach NATS and their last
-        # e-mails the catcher; those two last.
-        infrastructure = ("nats", "smtp")
-        services = [c for name, c in self.children.items() if name not in infrastructure]
+        # e-mails the catcher; then every NATS node at once (one by one, the cluster would
+        # elect a new leader after each), then the catcher.
+        smtp = self.children.get("smtp")
+        infrastructure = [*self.nats, *([smtp] if smtp else [])]
+        services = [c for c in self.children.values() if c not in infrastructure]
         await asyncio.gather(*(c.stop(STOP_GRACE_SECONDS) for c in services))
-        for name in infrastructure:
-            child = self.children.get(name)
-            if child is not None:
-                await child.stop(STOP_GRACE_SECONDS)
+        await asyncio.gather(*(c.stop(STOP_GRACE_SECONDS) for c in self.nats))
+        if smtp is not None:
+            await smtp.stop(STOP_GRACE_SECONDS)
         await asyncio.gather(*self._watchers, return_exceptions=True)
 
     def _report(self, message: str) -> None:
@@ -282,8 +325,9 @@ class Stack:
                 self.layout.database_label(replica.spec),
                 self.children[replica.name].pid,
             )
-        assert self.nats is not None
-        row("nats", self.layout.nats_url, "", self.layout.nats_store, self.nats.pid)
+        for node, child in zip(self.layout.nats_nodes, self.nats, strict=True):
+            routes = f", routes :{node.route_port}" if self.layout.nats_cluster > 1 else ""
+            row(node.name, node.url + routes, "", node.store, child.pid)
         smtp = f"smtp://{LOOPBACK}:{self.layout.smtp_catcher_port}"
         row("smtp", smtp, "", self.layout.maildir / "new", self.children["smtp"].pid)
         return table

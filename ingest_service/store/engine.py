@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.engine import Engine
 
 from boletos.platform import database
-from boletos.platform.schema import create_schema as create_tables
-from ingest_service.store.tables import metadata
+from boletos.platform.migrations import History, upgrade
+
+HISTORY = History(
+    "ingest_service",
+    Path(__file__).parent / "migrations",
+    first_revision="0001",
+    marker_table="uploads",
+)
+
 
 SQLITE_PAGE_SIZE = 16384  # large pages halve the cost of random-key B-tree inserts
 # Each SQLite connection keeps a page cache of its own. Block writes need a large one (a
@@ -26,5 +35,6 @@ def create_engine(url: str, bulk: bool = False) -> Engine:
     )
 
 
-def create_schema(engine: Engine) -> None:
-    create_tables(engine, metadata)
+def upgrade_schema(engine: Engine) -> None:
+    """The newest schema, for tests and tools that make a store of their own."""
+    upgrade(engine, HISTORY)

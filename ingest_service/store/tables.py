@@ -46,6 +46,8 @@ uploads = sa.Table(
     # Set, once, in the transaction that finds the upload settled; it also writes the
     # UploadCompleted event, so however many replicas race only one announces it.
     sa.Column("completed_at", sa.DateTime(timezone=True)),
+    # The receivers' heartbeats and the search for uploads whose receiver died.
+    sa.Index("ix_uploads_state_alive", "state", "alive_at"),
 )
 
 # Every debt ever accepted, by id. Content is kept as a fingerprint only: the full record
@@ -77,15 +79,6 @@ upload_blocks = sa.Table(
     sa.Column("lines", sa.LargeBinary, nullable=False),  # array('q')
     sa.Column("outcomes", sa.LargeBinary, nullable=False),
     sqlite_with_rowid=False,
-)
-# Random ids do not compress; trying costs PostgreSQL CPU on every block.
-sa.event.listen(
-    upload_blocks,
-    "after_create",
-    sa.DDL(
-        "ALTER TABLE upload_blocks ALTER COLUMN debt_ids SET STORAGE EXTERNAL, "
-        "ALTER COLUMN lines SET STORAGE EXTERNAL, ALTER COLUMN outcomes SET STORAGE EXTERNAL"
-    ).execute_if(dialect="postgresql"),
 )
 
 # Why a debt's boleto or e-mail failed; gone once a retried e-mail is sent. Few debts fail,

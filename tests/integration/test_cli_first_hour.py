@@ -81,7 +81,9 @@ def test_ctrl_c_on_a_followed_upload_says_how_to_follow_it_again(
         stderr=subprocess.PIPE,
         text=True,
         # A terminal as far as rich knows, so the bars are drawn as they move.
-        env=python_env(COLUMNS="80", TTY_COMPATIBLE="1", TTY_INTERACTIVE="1"),
+        env=python_env(
+            COLUMNS="80", TTY_COMPATIBLE="1", TTY_INTERACTIVE="1", PYTHONFAULTHANDLER="1"
+        ),
     )
     try:
         assert proc.stderr is not None
@@ -92,7 +94,13 @@ def test_ctrl_c_on_a_followed_upload_says_how_to_follow_it_again(
             assert chunk, f"watch ended early: {seen}"
             seen += chunk
         proc.send_signal(signal.SIGINT)
-        _, rest = proc.communicate(timeout=30)
+        try:
+            _, rest = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            # Where it hangs, every thread's stack (faulthandler answers SIGABRT).
+            proc.send_signal(signal.SIGABRT)
+            _, stacks = proc.communicate(timeout=30)
+            raise AssertionError(f"watch did not stop on Ctrl-C:\n{stacks[-6000:]}") from None
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -36,8 +36,9 @@ def service_key() -> str:
 
 
 def service_env() -> dict[str, str]:
-    """What a service started by a test is given: TLS, and the keys to import."""
-    return secrets().service_env(CERT_OF)
+    """What a service started by a test is given: TLS, the keys to import, and a fresh store
+    that builds its schema as it starts."""
+    return {**secrets().service_env(CERT_OF), "DB_AUTO_MIGRATE": "true"}
 
 
 def cli_env() -> dict[str, str]:

@@ -198,7 +198,7 @@ def test_every_compose_service_is_restarted_when_it_dies() -> None:
     services = _compose_services()
     # One-off jobs run to completion once; the services that need them wait for that.
     jobs = {name for name, spec in services.items() if spec.get("restart") == "no"}
-    assert jobs == {"secrets"}
+    assert jobs == {"secrets", "ingest_migrate", "boleto_migrate", "mailer_migrate"}
     for name, spec in services.items():
         if name in jobs:
             continue
@@ -215,3 +215,18 @@ def test_every_compose_service_serves_tls_with_its_own_certificate() -> None:
         assert env["GRPC_TLS_KEY"] == f"/secrets/{short}-key.pem"
         assert "GRPC_INSECURE" not in env
         assert spec["depends_on"]["secrets"]["condition"] == "service_completed_successfully"
+
+
+def test_every_compose_service_waits_for_its_own_store_to_be_migrated() -> None:
+    services = _compose_services()
+    for name, spec in services.items():
+        if not name.endswith("_service"):
+            continue
+        short = name.removesuffix("_service")
+        job = services[f"{short}_migrate"]
+        assert job["command"] == ["python", "-m", name, "migrate"]
+        assert job["environment"]["DATABASE_URL"] == spec["environment"]["DATABASE_URL"]
+        assert spec["depends_on"][f"{short}_migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+        assert spec["environment"].get("DB_AUTO_MIGRATE", "false") == "false"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 
@@ -43,13 +44,21 @@ class KeyDirectory:
         self._stopping = asyncio.Event()
 
     @classmethod
-    async def open(cls, js: JetStreamContext) -> KeyDirectory:
+    async def open(cls, js: JetStreamContext, replicas: int = 1) -> KeyDirectory:
+        """`replicas`: the nodes of a cluster the bucket is kept on, as for the streams."""
         try:
             kv = await js.key_value(BUCKET)
         except (BucketNotFoundError, NotFoundError):
             kv = await js.create_key_value(
-                KeyValueConfig(bucket=BUCKET, history=5, storage=StorageType.FILE)
+                KeyValueConfig(
+                    bucket=BUCKET, history=5, storage=StorageType.FILE, replicas=replicas
+                )
             )
+        else:
+            # A bucket made before the deployment grew into a cluster is spread over it.
+            stream = await js.stream_info(f"KV_{BUCKET}")
+            if stream.config.num_replicas != replicas:
+                await js.update_stream(dataclasses.replace(stream.config, num_replicas=replicas))
         directory = cls(kv, js)
         await directory.reload()
         return directory

@@ -15,17 +15,7 @@ from boletos.platform.access.keys import MalformedKey, parse
 from boletos.platform.access.roles import Role
 from boletos.platform.access.tokens import JwtSettings
 from boletos.platform.access.transport import ClientTls, ServerTls
-from boletos.platform.env import ConfigError, env_float, env_str
-
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("", "0", "false", "no", "off")
-
-
-def env_flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if raw not in _TRUE + _FALSE:
-        raise ConfigError(f"{name} must be true or false, got {raw!r}")
-    return raw in _TRUE
+from boletos.platform.env import ConfigError, env_flag, env_float, env_str
 
 
 @dataclass(frozen=True)

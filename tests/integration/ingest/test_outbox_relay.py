@@ -14,7 +14,7 @@ from boletos.platform.outbox import OutboxRelay
 from ingest_service.domain.columns import Rules
 from ingest_service.service.events import upload_completed
 from ingest_service.service.upload_session import UploadSession
-from ingest_service.store.engine import create_engine, create_schema
+from ingest_service.store.engine import create_engine, upgrade_schema
 from ingest_service.store.repository import IngestStore
 from ingest_service.store.tables import outbox
 from tests.support.csvdata import csv_bytes, valid_rows
@@ -42,7 +42,7 @@ async def _ingest_without_publishing(store: IngestStore, data: bytes) -> None:
 async def test_relay_publishes_what_a_crash_left_pending_exactly_once(database_url, nats_server):
     rows = valid_rows(2300)
     engine = create_engine(database_url)
-    create_schema(engine)
+    upgrade_schema(engine)
     store = IngestStore(engine, upload_completed)
     await _ingest_without_publishing(store, csv_bytes(rows))
     pending = store.outbox.unpublished_count()
@@ -75,7 +75,7 @@ async def test_relay_publishes_what_a_crash_left_pending_exactly_once(database_u
 
 async def test_outbox_rows_commit_with_their_debts(database_url):
     engine = create_engine(database_url)
-    create_schema(engine)
+    upgrade_schema(engine)
     store = IngestStore(engine, upload_completed)
     await _ingest_without_publishing(store, csv_bytes(valid_rows(1500)))
     with engine.connect() as conn:

@@ -10,14 +10,14 @@ import sqlalchemy as sa
 from ingest_service.domain.upload import UploadState
 from ingest_service.service.events import upload_completed
 from ingest_service.store.completion import complete_settled
-from ingest_service.store.engine import create_engine, create_schema
+from ingest_service.store.engine import create_engine, upgrade_schema
 from ingest_service.store.repository import IngestStore
 from ingest_service.store.tables import uploads
 
 
 def test_the_store_announces_exactly_the_uploads_the_domain_calls_settled(database_url):
     engine = create_engine(database_url)
-    create_schema(engine)
+    upgrade_schema(engine)
     store = IngestStore(engine, upload_completed)
     expected = {}
     for state, issued, failed, sent, lost in itertools.product(

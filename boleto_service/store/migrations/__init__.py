@@ -1,0 +1,1 @@
+"""The boleto store's schema history (Alembic); see boletos/platform/migrations.py."""

@@ -1,0 +1,1 @@
+"""The ingest store's schema history (Alembic); see boletos/platform/migrations.py."""

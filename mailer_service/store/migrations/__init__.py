@@ -1,0 +1,1 @@
+"""The mailer store's schema history (Alembic); see boletos/platform/migrations.py."""
