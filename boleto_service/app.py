@@ -33,7 +33,7 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     js = await rt.jetstream()
     wake_relay = rt.outbox(store.outbox, js)
 
-    issue = IssueBoletos(store, BoletoIssuer(settings.beneficiary, settings.overdue))
+    issue = IssueBoletos(store, BoletoIssuer(settings.beneficiary, settings.overdue, settings.pix))
     handler = DebtsHandler(issue, on_commit=wake_relay)
     spec = consumer_spec(settings.ack_wait_seconds, settings.fetch_batch)
     rt.run_worker(debts_consumer(js, spec, handler), "debts-consumer")

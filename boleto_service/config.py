@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.charges import OverduePolicy
 from boleto_service.domain.errors import InvalidBeneficiaryConfig, InvalidOverduePolicy
+from boleto_service.domain.pix import PixError, PixMerchant, validate_merchant
 from boletos.platform.settings import (
     ConfigError,
     ServiceSettings,
@@ -44,6 +45,8 @@ _DEFAULTS = {
 class Settings(ServiceSettings):
     beneficiary: BeneficiaryConfig
     overdue: OverduePolicy
+    # None: boletos without a Pix QR code.
+    pix: PixMerchant | None
     fetch_batch: int
     ack_wait_seconds: int
 
@@ -52,8 +55,9 @@ class Settings(ServiceSettings):
         env = process_env() if env is None else env
         return cls(
             **ServiceSettings.read_common(env, port=50052, database="boleto"),
-            beneficiary=_beneficiary(env),
+            beneficiary=(beneficiary := _beneficiary(env)),
             overdue=_overdue(env),
+            pix=_pix(env, beneficiary),
             fetch_batch=env_int(env, "BOLETO_FETCH_BATCH", 4, minimum=1),
             ack_wait_seconds=env_int(env, "BOLETO_ACK_WAIT_SECONDS", 10, minimum=1),
         )
@@ -67,6 +71,13 @@ class Settings(ServiceSettings):
         values["overdue"] = (
             f"due +{self.overdue.days_after_issue}d, fine {self.overdue.fine_percent}%, "
             f"interest {self.overdue.monthly_interest_percent}%/month"
+        )
+        # A Pix key may be a person's CPF or address: only its last characters are shown.
+        values["pix"] = (
+            f"key …{self.pix.key[-4:]}, {self.pix.name}, {self.pix.city}"
+            + (", dynamic" if self.pix.location_template else "")
+            if self.pix
+            else "off"
         )
         return values
 
@@ -91,3 +102,26 @@ def _overdue(env: Mapping[str, str]) -> OverduePolicy:
         )
     except InvalidOverduePolicy as exc:
         raise ConfigError(f"OVERDUE_*: {exc}") from None
+
+
+def _pix(env: Mapping[str, str], beneficiary: BeneficiaryConfig) -> PixMerchant | None:
+    key = env_str(env, "PIX_KEY", "")
+    if not key:
+        return None
+    city = env_str(env, "PIX_MERCHANT_CITY", "")
+    if not city:
+        raise ConfigError("PIX_MERCHANT_CITY is required with PIX_KEY (the city in the QR code)")
+    template = env_str(env, "PIX_LOCATION_TEMPLATE", "")
+    if template and "{txid}" not in template:
+        raise ConfigError("PIX_LOCATION_TEMPLATE must contain {txid}")
+    merchant = PixMerchant(
+        key=key,
+        name=env_str(env, "PIX_MERCHANT_NAME", beneficiary.name),
+        city=city,
+        location_template=template,
+    )
+    try:
+        validate_merchant(merchant)
+    except PixError as exc:
+        raise ConfigError(f"PIX_*: {exc}") from None
+    return merchant

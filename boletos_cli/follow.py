@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, TaskID, TextColumn
@@ -38,12 +41,13 @@ async def follow(
         emails = bars.add_task("e-mails", total=None, detail="")
         call = stub.WatchUpload(ingest_pb2.WatchUploadRequest(upload_id=upload_id))
         try:
-            async for message in call:
-                last = message.progress
-                update_bars(bars, boletos, emails, last)
-                if last.settled:
-                    break
-        except asyncio.CancelledError:
+            async with contextlib.aclosing(_until_interrupted(call)) as messages:
+                async for message in messages:
+                    last = message.progress
+                    update_bars(bars, boletos, emails, last)
+                    if last.settled:
+                        break
+        except KeyboardInterrupt:
             err.print(
                 f"stopped following; the upload goes on.\nfollow it again: {watch_hint(upload_id)}",
                 markup=False,
@@ -60,6 +64,35 @@ async def follow(
             soft_wrap=True,
         )
     return last
+
+
+async def _until_interrupted(
+    call: AsyncIterator[ingest_pb2.WatchUploadResponse],
+) -> AsyncIterator[ingest_pb2.WatchUploadResponse]:
+    """The stream's messages until it ends, or KeyboardInterrupt at Ctrl-C.
+
+    Ctrl-C is taken here rather than through the task's cancellation: a cancellation that
+    reaches the stream's read at the wrong moment can be lost inside grpc, leaving the
+    command waiting on a stream that never ends."""
+    loop = asyncio.get_running_loop()
+    interrupted = asyncio.Event()
+    loop.add_signal_handler(signal.SIGINT, interrupted.set)
+    messages = aiter(call)
+    stop = asyncio.ensure_future(interrupted.wait())
+    try:
+        while True:
+            following = asyncio.ensure_future(anext(messages))
+            await asyncio.wait({following, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if stop.done():
+                following.cancel()
+                raise KeyboardInterrupt
+            try:
+                yield following.result()
+            except StopAsyncIteration:
+                return
+    finally:
+        stop.cancel()
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 def update_bars(

@@ -37,6 +37,7 @@ def to_message(b: Boleto) -> boleto_pb2.Boleto:
         original_due_date=charges.original_due_date.isoformat(),
         payer_name=b.payer.name,
         line=b.line,
+        pix_payload=b.numbers.pix_payload,
     )
     if b.issued_at is not None:
         message.issued_at.FromDatetime(b.issued_at)

@@ -29,6 +29,7 @@ INSTRUCTION_LEADING = 4.0
 # FEBRABAN: 103 mm x 13 mm, with at least 5 mm of blank space on each side.
 BARCODE_LENGTH = 103.0
 BARCODE_HEIGHT = 13.0
+QR_SIZE_MM = 30.0  # quiet zone included
 QUIET_ZONE = 5.0
 
 THIN = 0.5  # line widths in points
@@ -103,6 +104,7 @@ class Layout:
     slots: dict[str, list[Slot]] = field(default_factory=dict)
     instruction_areas: list[list[Slot]] = field(default_factory=list)
     barcode_origin: tuple[float, float] = (0.0, 0.0)  # lower-left corner, in points
+    qr_origin: tuple[float, float] = (0.0, 0.0)  # the Pix QR code's, in points
 
     def slot(
         self, name: str, x: float, top: float, font: Font, size: float, align: str, max_width: float
@@ -378,6 +380,11 @@ def _compensation(page: Layout, top: float) -> None:
     )
     barcode_top = y + 3
     page.barcode_origin = (pt(LEFT), pt(PAGE_HEIGHT_MM - barcode_top - BARCODE_HEIGHT))
+    # Right of the barcode, clear of its quiet zone: the Pix QR code when there is one.
+    qr_top = y + 5
+    page.qr_origin = (pt(RIGHT - QR_SIZE_MM), pt(PAGE_HEIGHT_MM - qr_top - QR_SIZE_MM))
+    page.slot("pix_caption", RIGHT - QR_SIZE_MM - PAD, qr_top + 4, Font.BOLD, 7, "right", 30)
+    page.slot("pix_hint", RIGHT - QR_SIZE_MM - PAD, qr_top + 7.5, Font.REGULAR, 6, "right", 30)
 
 
 def boleto_layout() -> Layout:
@@ -391,3 +398,4 @@ def boleto_layout() -> Layout:
 PAGE_WIDTH = pt(PAGE_WIDTH_MM)
 PAGE_HEIGHT = pt(PAGE_HEIGHT_MM)
 BARCODE_SIZE = (pt(BARCODE_LENGTH), pt(BARCODE_HEIGHT))
+QR_SIZE = pt(QR_SIZE_MM)

@@ -106,6 +106,8 @@ class BoletoDocument:
     linha_digitavel: str  # formatted, '00190.00009 01234.567004 ...'
     barcode: str  # 44 digits
     instructions: tuple[str, ...] = ()
+    # Printed as a QR code beside the barcode; empty prints none.
+    pix_payload: str = ""
 
     def __post_init__(self) -> None:
         for name in ("principal_cents", "fine_cents", "interest_cents", "total_cents"):
@@ -173,4 +175,5 @@ class BoletoDocument:
             linha_digitavel=numbers.linha_digitavel_formatted,
             barcode=numbers.barcode,
             instructions=instructions + tuple(extra_instructions),
+            pix_payload=numbers.pix_payload,
         )

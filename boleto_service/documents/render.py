@@ -13,9 +13,10 @@ from functools import cache
 from ..domain.money import format_reais
 from .barcode import barcode_operators
 from .content import num
-from .layout import BARCODE_SIZE, PAGE_HEIGHT, PAGE_WIDTH, Layout, Slot, boleto_layout
+from .layout import BARCODE_SIZE, PAGE_HEIGHT, PAGE_WIDTH, QR_SIZE, Layout, Slot, boleto_layout
 from .model import BoletoDocument, format_date
 from .pdffile import PdfFileTemplate
+from .qrcode import qr_operators
 from .template import static_operators
 from .text import encode, escape, fit
 
@@ -84,6 +85,9 @@ def field_texts(doc: BoletoDocument) -> Iterator[tuple[str, str]]:
     yield "principal", format_reais(doc.principal_cents)
     yield "surcharge", format_reais(surcharge) if surcharge else ""
     yield "total", format_reais(doc.total_cents)
+    if doc.pix_payload:
+        yield "pix_caption", "Pague com Pix"
+        yield "pix_hint", "aponte a câmera do celular"
 
 
 class BoletoRenderer:
@@ -102,6 +106,7 @@ class BoletoRenderer:
             tuple(_CompiledSlot(slot) for slot in area) for area in page.instruction_areas
         )
         self._barcode_origin = page.barcode_origin
+        self._qr_origin = page.qr_origin
         self._file = PdfFileTemplate(PAGE_WIDTH, PAGE_HEIGHT, static_operators(page))
 
     def content(self, doc: BoletoDocument) -> bytes:
@@ -118,6 +123,8 @@ class BoletoRenderer:
         out.append(b"ET\n")
         x, y = self._barcode_origin
         out.append(barcode_operators(doc.barcode, x, y, *BARCODE_SIZE))
+        if doc.pix_payload:
+            out.append(qr_operators(doc.pix_payload, *self._qr_origin, QR_SIZE))
         return b"".join(out)
 
     def render(self, doc: BoletoDocument) -> bytes:

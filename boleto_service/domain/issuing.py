@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -13,6 +13,7 @@ from .due_factor import due_factor, ensure_payable
 from .errors import InvalidAmount
 from .linha_digitavel import format_linha, linha_for_built_barcode
 from .money import to_cents
+from .pix import PixMerchant, pix_payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,8 @@ class IssuedBoleto:
     # Grouped for printing: '00190.00009 01234.567004 ...'
     linha_digitavel_formatted: str
     charges: ChargeBreakdown
+    # The Pix BR Code printed beside the barcode ("boleto híbrido"); empty without a Pix key.
+    pix_payload: str = ""
 
     @property
     def due_date(self) -> date:
@@ -84,8 +87,14 @@ class BoletoIssuer:
 
     config: BeneficiaryConfig
     policy: OverduePolicy = OverduePolicy()
+    pix: PixMerchant | None = None
 
     def issue(
         self, sequence: int, amount: int | Decimal, due_date: date, today: date
     ) -> IssuedBoleto:
-        return issue_boleto(self.config, sequence, amount, due_date, today, self.policy)
+        numbers = issue_boleto(self.config, sequence, amount, due_date, today, self.policy)
+        if self.pix is None:
+            return numbers
+        # The amount with the overdue charges, as the barcode's.
+        payload = pix_payload(self.pix, numbers.amount_cents, numbers.nosso_numero)
+        return replace(numbers, pix_payload=payload)

@@ -82,6 +82,7 @@ def issued_event(boletos: Sequence[Boleto]) -> bytes:
                 barcode=b.numbers.barcode,
                 nosso_numero=b.numbers.nosso_numero,
                 line=b.line,
+                pix_payload=b.numbers.pix_payload,
             )
             for b in boletos
         ]

@@ -22,7 +22,7 @@ _COLUMNS = [
     "debt_id", "upload_id", "line", "sequence", "bank_code", "nosso_numero", "barcode",
     "digitable_line", "amount_cents", "principal_cents", "fine_cents", "interest_cents",
     "due_date", "original_due_date", "issue_date", "payer_name", "payer_government_id",
-    "government_id_kind", "email", "issued_at",
+    "government_id_kind", "email", "issued_at", "pix_payload",
 ]  # fmt: skip
 _IN_LIST = 900
 # Sequence numbers a process reserves at a time: one small transaction per ten batches.
@@ -190,7 +190,7 @@ class BoletoStore:
             self._key(b.debt_id), b.upload_id, b.line, b.sequence, n.bank_code, n.nosso_numero,
             n.barcode, n.linha_digitavel_formatted, b.amount_cents, charges.principal_cents,
             charges.fine_cents, charges.interest_cents, *dates, p.name, p.government_id,
-            p.government_id_kind, p.email, issued_at,
+            p.government_id_kind, p.email, issued_at, n.pix_payload,
         )  # fmt: skip
 
     def _record(self, row: sa.Row[Any]) -> Boleto:
@@ -220,6 +220,7 @@ class BoletoStore:
                     m["fine_cents"],
                     m["interest_cents"],
                 ),
+                pix_payload=m["pix_payload"],
             ),
             issued_at=issued_at,
         )

@@ -36,6 +36,8 @@ boletos = sa.Table(
     sa.Column("government_id_kind", sa.SmallInteger, nullable=False),
     sa.Column("email", sa.String(254), nullable=False),
     sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+    # Empty when no Pix key was configured as it was issued.
+    sa.Column("pix_payload", sa.Text, nullable=False, server_default=""),
     sa.Index("ix_boletos_upload_line", "upload_id", "line"),
     # A rowid table on SQLite: rows append in arrival order and only the small key index
     # takes the random inserts (keyed by the id itself, every wide row would land at random).

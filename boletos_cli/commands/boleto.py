@@ -97,6 +97,7 @@ def boleto_dict(boleto: boleto_pb2.Boleto) -> dict[str, Any]:
         "due_date": boleto.due_date,
         "original_due_date": boleto.original_due_date,
         "issued_at": _timestamp(boleto.issued_at, boleto.HasField("issued_at")),
+        "pix_payload": boleto.pix_payload,
     }
 
 
@@ -124,6 +125,9 @@ def boleto_table(boleto: boleto_pb2.Boleto) -> Table:
     table.add_row("  interest", reais_text(boleto.interest_cents))
     table.add_row("linha digitável", Text(boleto.digitable_line))
     table.add_row("barcode", Text(boleto.barcode))
+    if boleto.pix_payload:
+        # Long, and copied whole into a banking app: wrapped rather than cut.
+        table.add_row("pix copia e cola", Text(boleto.pix_payload, overflow="fold"))
     issued = _timestamp(boleto.issued_at, boleto.HasField("issued_at"))
     if issued:
         table.add_row("issued at", issued)

@@ -30,6 +30,8 @@ class BoletoMail:
     nosso_numero: str
     # The debt's line in its upload's file.
     line: int = 0
+    # "Pix copia e cola" for the same amount; empty when the boleto has no Pix QR code.
+    pix_payload: str = ""
 
     def __post_init__(self) -> None:
         check_debt_id(self.debt_id)
@@ -58,4 +60,5 @@ class BoletoMail:
             digitable_line=event.digitable_line,
             nosso_numero=event.nosso_numero,
             line=event.line,
+            pix_payload=event.pix_payload,
         )

@@ -15,6 +15,7 @@ from .headers import format_mailbox, format_unstructured, single_line
 from .message_id import message_id
 from .mime import render_message
 from .settings import MailSettings
+from .templates import PIX_HTML, PIX_TEXT
 
 DEBT_ID_HEADER = "X-Boleto-Debt-Id"
 
@@ -67,8 +68,14 @@ def compose_mail(
         "nosso_numero": single_line(boleto.nosso_numero),
         "debt_id": boleto.debt_id,
         "sender_name": prepared.sender_name,
+        "pix_section": "",
     }
     html_fields = {key: escape(value) for key, value in fields.items()}
+    if boleto.pix_payload:
+        # A BR Code is printable ASCII; one line, whatever a broken event might hold.
+        payload = single_line(boleto.pix_payload)
+        fields["pix_section"] = PIX_TEXT.format(payload=payload)
+        html_fields["pix_section"] = PIX_HTML.format(payload=escape(payload))
     msg_id = message_id(boleto.debt_id, sender.domain)
 
     headers = [

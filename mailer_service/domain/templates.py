@@ -19,6 +19,7 @@ FIELDS = frozenset(
         "nosso_numero",
         "debt_id",
         "sender_name",  # the From display name, or its address when it has none
+        "pix_section",  # how to pay by Pix, with the code to copy; empty without Pix
     }
 )
 
@@ -34,7 +35,7 @@ Para pagar pelo aplicativo ou site do seu banco, use a linha digitável:
 $digitable_line
 
 Nosso número: $nosso_numero
-
+$pix_section
 Se o pagamento já foi feito, por favor desconsidere esta mensagem.
 
 Atenciosamente,
@@ -55,6 +56,7 @@ com vencimento em <strong>$due_date</strong>.</p>
 <p>Para pagar pelo aplicativo ou site do seu banco, use a linha digitável:</p>
 <p style="font-family: 'Courier New', monospace; font-size: 15px;">$digitable_line</p>
 <p>Nosso número: $nosso_numero</p>
+$pix_section
 <p>Se o pagamento já foi feito, por favor desconsidere esta mensagem.</p>
 <p>Atenciosamente,<br>$sender_name</p>
 </body>
@@ -80,3 +82,17 @@ def compile_template(text: str, setting: str) -> Template:
             f"available: {', '.join(sorted(FIELDS))}"
         )
     return template
+
+
+PIX_TEXT = """
+Prefere Pix? Leia o QR code do boleto, ou copie o código abaixo (Pix copia e cola) no
+aplicativo do seu banco:
+
+{payload}
+"""
+
+PIX_HTML = """\
+<p>Prefere Pix? Leia o QR code do boleto, ou copie o código abaixo (Pix copia e cola) no
+aplicativo do seu banco:</p>
+<p style="font-family: 'Courier New', monospace; font-size: 13px; word-break: break-all;">\
+{payload}</p>"""

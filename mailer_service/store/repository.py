@@ -55,6 +55,7 @@ class MailerStore:
                 "due_date": m.due_date,
                 "digitable_line": m.digitable_line,
                 "nosso_numero": m.nosso_numero,
+                "pix_payload": m.pix_payload,
                 "status": PENDING,
                 "due_at": now,
                 "updated_at": now,
@@ -91,11 +92,14 @@ class MailerStore:
             rows = conn.execute(
                 sa.select(
                     c.debt_id, c.upload_id, c.payer_name, c.email, c.amount_cents, c.due_date,
-                    c.digitable_line, c.nosso_numero, c.line, c.attempts, c.attempts_before_retry,
+                    c.digitable_line, c.nosso_numero, c.line, c.pix_payload, c.attempts,
+                    c.attempts_before_retry,
                 ).where(c.debt_id.in_(keys))
             ).all()  # fmt: skip
         return [
-            Queued(BoletoMail(self._id(r[0]), *r[1:9]), attempts=r[9], attempts_before_retry=r[10])
+            Queued(
+                BoletoMail(self._id(r[0]), *r[1:10]), attempts=r[10], attempts_before_retry=r[11]
+            )
             for r in rows
         ]
 

@@ -25,6 +25,7 @@ deliveries = sa.Table(
     sa.Column("due_date", sa.Date, nullable=False),
     sa.Column("digitable_line", sa.String(54), nullable=False),
     sa.Column("nosso_numero", sa.String(32), nullable=False),
+    sa.Column("pix_payload", sa.Text, nullable=False, server_default=""),
     sa.Column("status", sa.SmallInteger, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     # Attempts made before the last RetryFailed; the retry budget counts from there.

@@ -36,6 +36,12 @@ def _issued_at() -> Timestamp:
     return stamp
 
 
+# A static BR Code as the Banco Central's manual shows it.
+PIX_PAYLOAD = (
+    "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-426655440000"
+    "5204000053039865802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D"
+)
+
 # A Banco do Brasil boleto re-dated from 2025-05-01 with a fine and interest; the barcode and
 # linha are the domain's numbers for 7811.00 due 2025-06-10.
 BOLETO = boleto_pb2.Boleto(
@@ -54,6 +60,7 @@ BOLETO = boleto_pb2.Boleto(
     payer_name="Ana [Lima]",
     issued_at=_issued_at(),
     line=7,
+    pix_payload=PIX_PAYLOAD,
 )
 
 
@@ -146,6 +153,7 @@ def test_boleto_json_prints_one_object_with_the_numbers(
         "due_date": "2025-06-10",
         "original_due_date": "2025-05-01",
         "issued_at": "2025-06-01T12:30:00.000Z",
+        "pix_payload": PIX_PAYLOAD,
     }
 
 

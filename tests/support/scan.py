@@ -57,3 +57,15 @@ def scan(image: Path) -> list[str]:
     )
     assert result.returncode == 0, f"no barcode found ({result.returncode}): {result.stderr}"
     return result.stdout.split()
+
+
+def scan_qr(image: Path) -> list[str]:
+    """Every QR code zbar finds in the image, as text (one per line)."""
+    result = subprocess.run(
+        [require_tool("zbarimg"), "--raw", "-q", "-Sdisable", "-Sqrcode.enable", str(image)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"no QR code found ({result.returncode}): {result.stderr}"
+    return result.stdout.splitlines()

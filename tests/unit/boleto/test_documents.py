@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -378,9 +379,22 @@ def test_symbol_geometry_follows_febraban() -> None:
     assert height == pytest.approx(pt(BARCODE_HEIGHT), abs=0.05)
 
 
+# A static BR Code as the Banco Central's manual shows it.
+PIX_PAYLOAD = (
+    "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-426655440000"
+    "5204000053039865802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D"
+)
+
+
 def test_every_slot_of_the_layout_has_a_field_and_every_field_a_slot() -> None:
-    names = {name for name, _ in field_texts(overdue_document())}
+    with_pix = dataclasses.replace(overdue_document(), pix_payload=PIX_PAYLOAD)
+    names = {name for name, _ in field_texts(with_pix)}
     assert names == set(boleto_layout().slots)
+    # Without a Pix code the QR's captions print nothing.
+    assert names - {name for name, _ in field_texts(overdue_document())} == {
+        "pix_caption",
+        "pix_hint",
+    }
 
 
 def test_nothing_is_drawn_in_the_barcode_quiet_zones() -> None:
@@ -396,7 +410,11 @@ def test_nothing_is_drawn_in_the_barcode_quiet_zones() -> None:
         assert not (inside_band and start < right and start + width_pt > left), label
     for slots in page.slots.values():
         for slot in slots:
-            assert not (bottom - slot.size < slot.y < top), slot
+            start = slot.x - (slot.max_width if slot.align == "right" else 0)
+            inside_band = bottom - slot.size < slot.y < top
+            assert not (inside_band and start < right and start + slot.max_width > left), slot
+    qr_x, _ = page.qr_origin
+    assert qr_x >= right
     for rule in page.rules:
         assert min(rule.y1, rule.y2) > top or max(rule.y1, rule.y2) < bottom, rule
     assert pt(PAGE_HEIGHT_MM) > top
