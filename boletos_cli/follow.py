@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, TaskID, TextColumn
@@ -68,7 +68,7 @@ async def follow(
 
 async def _until_interrupted(
     call: AsyncIterator[ingest_pb2.WatchUploadResponse],
-) -> AsyncIterator[ingest_pb2.WatchUploadResponse]:
+) -> AsyncGenerator[ingest_pb2.WatchUploadResponse, None]:
     """The stream's messages until it ends, or KeyboardInterrupt at Ctrl-C.
 
     Ctrl-C is taken here rather than through the task's cancellation: a cancellation that
