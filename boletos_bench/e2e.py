@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from boletos_bench.datagen import DEFAULT_ROWS, DEFAULT_SEED, cached_csv
-from boletos_bench.e2e_report import processes_table, stages_table, write_json
+from boletos_bench.e2e_report import per_core_table, processes_table, stages_table, write_json
 from boletos_bench.e2e_run import BenchError, E2eRun, StackShape, run_e2e
 from boletos_bench.machine import machine_state
 from boletos_bench.mail_pipeline_bench import SMTP_CONNECTIONS
@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if runs:
         console.print(stages_table(runs))
         console.print(processes_table(runs))
+        console.print(per_core_table(runs))
     json_path = args.json or args.data_dir / f"e2e-rows{args.rows}.json"
     write_json(
         json_path,

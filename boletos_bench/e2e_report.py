@@ -76,6 +76,45 @@ def processes_table(runs: list[E2eRun]) -> Table:
     return table
 
 
+# What each stage counts as its work, from the run's totals.
+_WORK = {
+    "ingest": ("rows", lambda run: run.rows),
+    "boleto": ("boletos", lambda run: run.boletos_issued),
+    "mailer": ("e-mails", lambda run: run.emails_sent),
+    "smtp": ("e-mails", lambda run: run.emails_in_maildir),
+}
+
+
+def per_cpu_second(run: E2eRun) -> dict[str, tuple[str, float]]:
+    """Each stage's work per CPU second, its replicas' CPU summed: what the capacity model
+    in the README is built from."""
+    figures = {}
+    for stage, (unit, work) in _WORK.items():
+        cpu = sum(
+            u.cpu_s or 0.0
+            for u in run.processes
+            if u.name == stage or u.name.startswith(f"{stage}-")
+        )
+        if cpu > 0:
+            figures[stage] = (unit, work(run) / cpu)
+    return figures
+
+
+def per_core_table(runs: list[E2eRun]) -> Table:
+    table = Table(
+        title="work per CPU second (one core busy for one second)",
+        caption="Each stage's count over the CPU time of its processes, start-up included.",
+    )
+    table.add_column("replicas")
+    table.add_column("stage")
+    table.add_column("per CPU second", justify="right")
+    for run in runs:
+        for stage, (unit, rate) in per_cpu_second(run).items():
+            table.add_row(describe(run.replicas), stage, f"{rate:,.0f} {unit}")
+        table.add_section()
+    return table
+
+
 def write_json(path: Path, runs: list[E2eRun], context: dict[str, Any]) -> None:
     document = {**context, "runs": [_run_dict(run) for run in runs]}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,6 +141,7 @@ def _run_dict(run: E2eRun) -> dict[str, Any]:
             "emails": run.emails_per_s,
         },
         "processes": [dataclasses.asdict(usage) for usage in run.processes],
+        "per_cpu_second": {stage: rate for stage, (_, rate) in per_cpu_second(run).items()},
         "failures": run.failures,
         "log": str(run.log_path) if run.log_path else None,
         # Every change of the counters: enough to plot each stage's progress over time.

@@ -25,6 +25,8 @@ def test_a_small_file_is_measured_through_a_replicated_stack(
     (run,) = json.loads(results.read_text())["runs"]
     assert run["replicas"] == "boleto=2,mailer=2" and run["failures"] == []
     assert run["accepted"] == run["emails_in_maildir"] == run["emails_sent"] == 300
+    assert set(run["per_cpu_second"]) == {"ingest", "boleto", "mailer", "smtp"}
+    assert all(rate > 0 for rate in run["per_cpu_second"].values())
     seconds = run["seconds"]
     assert 0 < seconds["upload"] <= seconds["boletos"] <= seconds["emails"]
     assert 0 < seconds["last_email_in_maildir"] <= seconds["emails"]
