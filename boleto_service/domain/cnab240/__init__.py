@@ -1,0 +1,40 @@
+"""CNAB 240 cobrança files for Banco do Brasil and Itaú: the remessa and the retorno."""
+
+from .banks import CNAB_BANKS, CnabBank, cnab_bank_for
+from .fields import RECORD_LENGTH, CnabFieldError
+from .remessa import (
+    InvalidRemessa,
+    PayerAddress,
+    PayerIdKind,
+    RemessaHeader,
+    RemessaPayer,
+    RemessaTitle,
+    remessa_lines,
+    remessa_text,
+    title_from_boleto,
+)
+from .retorno import FileError, Occurrence, Outcome, Reason, Retorno, Unmatched, parse_retorno
+
+__all__ = [
+    "CNAB_BANKS",
+    "RECORD_LENGTH",
+    "CnabBank",
+    "CnabFieldError",
+    "FileError",
+    "InvalidRemessa",
+    "Occurrence",
+    "Outcome",
+    "PayerAddress",
+    "PayerIdKind",
+    "Reason",
+    "RemessaHeader",
+    "RemessaPayer",
+    "RemessaTitle",
+    "Retorno",
+    "Unmatched",
+    "cnab_bank_for",
+    "parse_retorno",
+    "remessa_lines",
+    "remessa_text",
+    "title_from_boleto",
+]

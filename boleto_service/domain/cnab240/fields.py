@@ -1,0 +1,98 @@
+"""Fixed-width CNAB fields: writing a record from (start, end, text) parts and reading slices back.
+
+Positions are 1-based and inclusive, as every CNAB manual prints them, so code and manual can be
+compared line by line. Alphanumeric fields are folded to upper-case ASCII and padded right with
+blanks; numeric fields are zero-padded on the left and never truncated (a number that does not
+fit is an error, not a silently different number).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from datetime import date
+
+from ..errors import BoletoDomainError
+
+RECORD_LENGTH = 240
+
+Part = tuple[int, int, str]
+
+
+class CnabFieldError(BoletoDomainError):
+    """A value does not fit its CNAB field, or a record's parts do not tile 240 positions."""
+
+
+def fold(text: str) -> str:
+    """Upper-case printable ASCII: accents dropped (São -> SAO), anything else becomes a blank."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c if " " <= c <= "~" else " " for c in kept).upper()
+
+
+def alpha(value: str, width: int) -> str:
+    # Names and addresses may be longer than their field: banks expect them cut, not refused.
+    return fold(value)[:width].ljust(width)
+
+
+def num(value: int | str, width: int, what: str = "field") -> str:
+    text = str(value)
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()):
+        raise CnabFieldError(f"{what} must be a non-negative whole number, got {value!r}")
+    if len(text) > width:
+        raise CnabFieldError(f"{what} {text} does not fit {width} digits")
+    return text.zfill(width)
+
+
+def zeros(width: int) -> str:
+    return "0" * width
+
+
+def blanks(width: int) -> str:
+    return " " * width
+
+
+def ddmmyyyy(day: date | None) -> str:
+    return day.strftime("%d%m%Y") if day is not None else zeros(8)
+
+
+def build_record(parts: Sequence[Part]) -> str:
+    """Join parts that must cover 1..240 in order, each exactly as wide as its positions."""
+    expected_start = 1
+    for start, end, text in parts:
+        if start != expected_start or len(text) != end - start + 1:
+            raise CnabFieldError(
+                f"field {start}-{end} got {len(text)} characters ({text!r}) "
+                f"where position {expected_start} was expected next"
+            )
+        expected_start = end + 1
+    if expected_start != RECORD_LENGTH + 1:
+        raise CnabFieldError(f"record ends at position {expected_start - 1}, not 240")
+    record = "".join(text for _, _, text in parts)
+    if not record.isascii():
+        raise CnabFieldError("CNAB records are ASCII only")
+    return record
+
+
+def cut(line: str, start: int, end: int) -> str:
+    return line[start - 1 : end]
+
+
+def read_int(line: str, start: int, end: int, what: str) -> int:
+    text = cut(line, start, end)
+    if not (text.isascii() and text.isdigit()):
+        raise CnabFieldError(f"{what} at {start}-{end} is not numeric: {text!r}")
+    return int(text)
+
+
+def read_date(line: str, start: int, end: int, what: str) -> date | None:
+    """DDMMAAAA; all zeros or all blanks mean 'not informed'."""
+    text = cut(line, start, end)
+    if text.strip("0 ") == "":
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise CnabFieldError(f"{what} at {start}-{end} is not a date: {text!r}")
+    try:
+        return date(int(text[4:]), int(text[2:4]), int(text[:2]))
+    except ValueError:
+        raise CnabFieldError(f"{what} at {start}-{end} is not a valid date: {text!r}") from None

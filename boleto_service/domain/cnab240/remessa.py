@@ -1,0 +1,368 @@
+"""The CNAB 240 remessa: the file that asks the bank to register a list of boletos.
+
+One file, one lot (service 01 cobrança, operation R) and, for every title, a segment P (the
+title), a segment Q (the payer) and, only when the title has a fine, a segment R (FEBRABAN puts
+the multa there). All titles are entries (movement code 01).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import IntEnum
+
+from ..beneficiary import BeneficiaryConfig
+from ..boleto import Boleto
+from ..errors import BoletoDomainError, Problem
+from ..money import MAX_AMOUNT_CENTS
+from .banks import CnabBank, cnab_bank_for
+from .fields import Part, alpha, blanks, build_record, ddmmyyyy, num, zeros
+
+ENTRY = "01"  # código de movimento remessa: entrada de títulos
+MAX_NSA = 999_999
+
+
+class InvalidRemessa(BoletoDomainError):
+    """Titles or a header a bank would refuse; `problems` lists every reason at once."""
+
+    def __init__(self, problems: tuple[Problem, ...]) -> None:
+        super().__init__("invalid remessa: " + "; ".join(p.text for p in problems))
+        self.problems = problems
+
+
+class PayerIdKind(IntEnum):
+    """FEBRABAN G005 codes. OTHER cannot be registered: both banks demand a CPF or CNPJ."""
+
+    CPF = 1
+    CNPJ = 2
+    OTHER = 9
+
+
+@dataclass(frozen=True, slots=True)
+class PayerAddress:
+    street: str  # logradouro, número and complemento
+    district: str
+    cep: str  # 8 digits
+    city: str
+    uf: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemessaPayer:
+    name: str
+    id_kind: PayerIdKind
+    id_number: str
+    # This product keeps no payer address; without one segment Q carries blanks and a zero CEP,
+    # which BB ("CEP inválido: registro recusado") and Itaú (motivos 03, 10, 11) reject.
+    address: PayerAddress | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemessaTitle:
+    nosso_numero: str  # exactly as IssuedBoleto.nosso_numero prints it
+    # "Seu número": the boleto's sequence, since the 36-character debt id fits neither the 15
+    # (BB) nor the 10 (Itaú) positions. Also written to "uso da empresa" (P 196-220), which
+    # both banks return unchanged in segment T.
+    document_number: str
+    due_date: date
+    amount_cents: int
+    issue_date: date
+    payer: RemessaPayer
+    fine_percent: Decimal | None = None  # two decimals at most
+    fine_date: date | None = None  # default: the day after the due date
+    daily_interest_cents: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RemessaHeader:
+    beneficiary: BeneficiaryConfig
+    nsa: int  # número sequencial do arquivo, one more for every file sent
+    generated_at: datetime
+    agencia_dv: str = ""  # BB only: the agência's check digit (digit or X)
+    variacao_carteira: str = ""  # BB only: the carteira's variação, e.g. "019"
+    test_file: bool = False  # BB only: "TS" asks for a test retorno
+
+
+def title_from_boleto(boleto: Boleto) -> RemessaTitle:
+    """A stored boleto as a remessa title: its sequence is the seu número.
+
+    The boleto's amount already includes any overdue fine and interest, so no multa or mora
+    is registered for it (the bank would charge them twice).
+    """
+    # boletos.v1.GovernmentIdKind: 2 CPF, 3 CNPJ, anything else is not a registrable id.
+    kind = {2: PayerIdKind.CPF, 3: PayerIdKind.CNPJ}.get(
+        boleto.payer.government_id_kind, PayerIdKind.OTHER
+    )
+    return RemessaTitle(
+        nosso_numero=boleto.numbers.nosso_numero,
+        document_number=str(boleto.sequence),
+        due_date=boleto.due_date,
+        amount_cents=boleto.amount_cents,
+        issue_date=boleto.issue_date,
+        payer=RemessaPayer(boleto.payer.name, kind, boleto.payer.government_id),
+    )
+
+
+def remessa_lines(header: RemessaHeader, titles: Sequence[RemessaTitle]) -> list[str]:
+    """Every record of the file, 240 ASCII characters each, without line terminators."""
+    bank = cnab_bank_for(header.beneficiary.bank_code)
+    problems = _problems(bank, header, titles)
+    if problems:
+        raise InvalidRemessa(tuple(problems))
+    details: list[str] = []
+    for title in titles:
+        details.append(_segment_p(bank, header, title, len(details) + 1))
+        details.append(_segment_q(bank, title, len(details) + 1))
+        if title.fine_percent is not None:
+            details.append(_segment_r(bank, title, len(details) + 1))
+    lot = [_lot_header(bank, header), *details]
+    lot.append(_lot_trailer(bank, len(lot) + 1, titles))
+    return [_file_header(bank, header), *lot, _file_trailer(bank, len(lot) + 2)]
+
+
+def remessa_text(header: RemessaHeader, titles: Sequence[RemessaTitle]) -> str:
+    """The file as banks take it: CRLF after every record, the last one included."""
+    return "".join(line + "\r\n" for line in remessa_lines(header, titles))
+
+
+def _problems(
+    bank: CnabBank, header: RemessaHeader, titles: Sequence[RemessaTitle]
+) -> list[Problem]:
+    problems = list(bank.header_problems(header))
+    if not 1 <= header.nsa <= MAX_NSA:
+        problems.append(Problem("nsa", f"NSA must be 1..{MAX_NSA}, got {header.nsa}"))
+    if not titles:
+        problems.append(Problem("titles", "a remessa needs at least one title"))
+    seen: set[str] = set()
+    for index, title in enumerate(titles, start=1):
+        where = f"title {index} ({title.nosso_numero})"
+
+        def add(field: str, text: str, where: str = where) -> None:
+            problems.append(Problem(field, f"{where}: {text}"))
+
+        issue = bank.nosso_numero_problem(header, title.nosso_numero)
+        if issue:
+            add("nosso_numero", issue)
+        if title.nosso_numero in seen:
+            add("nosso_numero", "appears twice in this remessa")
+        seen.add(title.nosso_numero)
+        doc = title.document_number
+        if not doc.strip() or len(doc) > bank.document_number_width:
+            add("document_number", f"must be 1 to {bank.document_number_width} characters")
+        amount = title.amount_cents
+        if (
+            isinstance(amount, bool)
+            or not isinstance(amount, int)
+            or not 0 < amount <= MAX_AMOUNT_CENTS
+        ):
+            add(
+                "amount_cents", f"must be a positive int within the barcode's range, got {amount!r}"
+            )
+        if title.issue_date > title.due_date:
+            add("issue_date", "is after the due date, which both banks refuse")
+        payer = title.payer
+        width = {PayerIdKind.CPF: 11, PayerIdKind.CNPJ: 14}.get(payer.id_kind)
+        if width is None:
+            add("payer", "the payer has no CPF or CNPJ, which registered boletos require")
+        elif not (
+            payer.id_number.isascii()
+            and payer.id_number.isdigit()
+            and len(payer.id_number) == width
+        ):
+            add("payer", f"{payer.id_kind.name} must have {width} digits, got {payer.id_number!r}")
+        if not payer.name.strip():
+            add("payer", "the payer's name is empty")
+        if payer.address is not None and not (
+            payer.address.cep.isdigit() and len(payer.address.cep) == 8
+        ):
+            add("payer", f"CEP must have 8 digits, got {payer.address.cep!r}")
+        if title.daily_interest_cents < 0:
+            add("daily_interest_cents", "cannot be negative")
+        percent = title.fine_percent
+        if percent is not None and (
+            not isinstance(percent, Decimal)
+            or not percent.is_finite()
+            or percent <= 0
+            or percent != percent.quantize(Decimal("0.01"))
+        ):
+            add("fine_percent", f"must be a positive Decimal with two decimals, got {percent!r}")
+    return problems
+
+
+def _file_header(bank: CnabBank, header: RemessaHeader) -> str:
+    config = header.beneficiary
+    parts: list[Part] = [
+        (1, 3, bank.code),
+        (4, 7, "0000"),
+        (8, 8, "0"),
+        (9, 17, blanks(9)),
+        (18, 18, "2"),  # the beneficiary is a company: CNPJ
+        (19, 32, num(config.cnpj, 14, "CNPJ")),
+        (33, 72, bank.company_block(header, in_lot=False)),
+        (73, 102, alpha(config.name, 30)),
+        (103, 132, alpha(bank.file_name, 30)),
+        (133, 142, blanks(10)),
+        (143, 143, "1"),  # remessa
+        (144, 151, header.generated_at.strftime("%d%m%Y")),
+        (152, 157, header.generated_at.strftime("%H%M%S")),
+        (158, 163, num(header.nsa, 6, "NSA")),
+        (164, 166, bank.file_layout),
+        (167, 171, zeros(5)),  # densidade de gravação
+        (172, 240, bank.file_header_tail()),
+    ]
+    return build_record(parts)
+
+
+def _lot_header(bank: CnabBank, header: RemessaHeader) -> str:
+    config = header.beneficiary
+    parts: list[Part] = [
+        (1, 3, bank.code),
+        (4, 7, "0001"),
+        (8, 8, "1"),
+        (9, 9, "R"),
+        (10, 11, "01"),  # cobrança
+        (12, 13, bank.lot_header_12_13),
+        (14, 16, bank.lot_layout),
+        (17, 17, blanks(1)),
+        (18, 18, "2"),
+        (19, 33, num(config.cnpj, 15, "CNPJ")),
+        (34, 73, bank.company_block(header, in_lot=True)),
+        (74, 103, alpha(config.name, 30)),
+        (104, 183, blanks(80)),  # mensagens 1 and 2: the PDF carries the instructions
+        (184, 191, num(header.nsa, 8, "NSA")),
+        (192, 199, header.generated_at.strftime("%d%m%Y")),
+        (200, 207, zeros(8)),  # data do crédito: a retorno field
+        (208, 240, blanks(33)),
+    ]
+    return build_record(parts)
+
+
+def _detail_start(bank: CnabBank, number: int, segment: str) -> list[Part]:
+    return [
+        (1, 3, bank.code),
+        (4, 7, "0001"),
+        (8, 8, "3"),
+        (9, 13, num(number, 5, "record number")),
+        (14, 14, segment),
+        (15, 15, blanks(1)),
+        (16, 17, ENTRY),
+    ]
+
+
+def _segment_p(bank: CnabBank, header: RemessaHeader, title: RemessaTitle, number: int) -> str:
+    interest = title.daily_interest_cents
+    doc_width = bank.document_number_width
+    parts = _detail_start(bank, number, "P") + [
+        (18, 62, bank.title_block(header, title.nosso_numero)),
+        (63, 62 + doc_width, alpha(title.document_number, doc_width)),
+        (63 + doc_width, 77, blanks(15 - doc_width)),
+        (78, 85, ddmmyyyy(title.due_date)),
+        (86, 100, num(title.amount_cents, 15, "amount")),
+        (101, 105, zeros(5)),  # agência cobradora: the bank picks it from the payer's CEP
+        (106, 106, bank.collecting_agency_dv),
+        (107, 108, bank.especie),
+        (109, 109, "N"),  # não aceite
+        (110, 117, ddmmyyyy(title.issue_date)),
+        (118, 118, bank.interest_code(interest)),
+        # Mora from the due date: BB has no grace period and Itaú assumes the due date anyway.
+        (119, 126, ddmmyyyy(title.due_date if interest else None)),
+        (127, 141, num(interest, 15, "daily interest")),
+        (142, 142, "0"),  # no discount
+        (143, 150, zeros(8)),
+        (151, 165, zeros(15)),
+        (166, 180, zeros(15)),  # IOF
+        (181, 195, zeros(15)),  # abatimento
+        (196, 220, alpha(title.document_number, 25)),
+        (221, 221, "3"),  # não protestar
+        (222, 223, zeros(2)),
+        (224, 240, bank.title_tail()),
+    ]
+    return build_record(parts)
+
+
+def _segment_q(bank: CnabBank, title: RemessaTitle, number: int) -> str:
+    payer = title.payer
+    address = payer.address or PayerAddress("", "", "00000000", "", "")
+    name_width = bank.payer_name_width
+    parts = _detail_start(bank, number, "Q") + [
+        (18, 18, str(int(payer.id_kind))),
+        (19, 33, num(payer.id_number, 15, "payer id")),
+        (34, 33 + name_width, alpha(payer.name, name_width)),
+        (34 + name_width, 73, blanks(40 - name_width)),
+        (74, 113, alpha(address.street, 40)),
+        (114, 128, alpha(address.district, 15)),
+        (129, 133, num(address.cep[:5], 5, "CEP")),
+        (134, 136, num(address.cep[5:], 3, "CEP suffix")),
+        (137, 151, alpha(address.city, 15)),
+        (152, 153, alpha(address.uf, 2)),
+        (154, 154, "0"),  # no sacador/avalista
+        (155, 169, zeros(15)),
+        (170, 209, blanks(40)),
+        (210, 212, zeros(3)),  # banco correspondente
+        (213, 240, blanks(28)),
+    ]
+    return build_record(parts)
+
+
+def _segment_r(bank: CnabBank, title: RemessaTitle, number: int) -> str:
+    percent = title.fine_percent or Decimal(0)
+    fine_date = title.fine_date or title.due_date + timedelta(days=1)
+    parts = _detail_start(bank, number, "R") + [
+        (18, 18, "0"),  # discounts 2 and 3: none
+        (19, 26, zeros(8)),
+        (27, 41, zeros(15)),
+        (42, 42, "0"),
+        (43, 50, zeros(8)),
+        (51, 65, zeros(15)),
+        (66, 66, "2"),  # multa as a percentage
+        (67, 74, ddmmyyyy(fine_date)),
+        (75, 89, num(int(percent.scaleb(2)), 15, "fine percent")),
+        (90, 199, blanks(110)),  # messages to the payer
+        (200, 215, zeros(16)),  # ocorrências do pagador; débito automático bank and agência
+        (216, 216, blanks(1)),
+        (217, 228, zeros(12)),
+        (229, 230, blanks(2)),
+        (231, 231, "0"),
+        (232, 240, blanks(9)),
+    ]
+    return build_record(parts)
+
+
+def _lot_trailer(bank: CnabBank, records: int, titles: Sequence[RemessaTitle]) -> str:
+    body: list[Part] = [(24, 240, blanks(217))]
+    if bank.writes_lot_totals:
+        # Every title of this product is cobrança simples; vinculada stays at zero.
+        total = sum(t.amount_cents for t in titles)
+        body = [
+            (24, 29, num(len(titles), 6, "titles")),
+            (30, 46, num(total, 17, "total")),
+            (47, 69, zeros(23)),  # cobrança vinculada: count and value
+            (70, 115, zeros(46)),
+            (116, 123, blanks(8)),  # aviso bancário: the bank's
+            (124, 240, blanks(117)),
+        ]
+    parts: list[Part] = [
+        (1, 3, bank.code),
+        (4, 7, "0001"),
+        (8, 8, "5"),
+        (9, 17, blanks(9)),
+        (18, 23, num(records, 6, "records in lot")),
+        *body,
+    ]
+    return build_record(parts)
+
+
+def _file_trailer(bank: CnabBank, records: int) -> str:
+    parts: list[Part] = [
+        (1, 3, bank.code),
+        (4, 7, "9999"),
+        (8, 8, "9"),
+        (9, 17, blanks(9)),
+        (18, 23, "000001"),  # one lot
+        (24, 29, num(records, 6, "records in file")),
+        (30, 35, zeros(6)),
+        (36, 240, blanks(205)),
+    ]
+    return build_record(parts)

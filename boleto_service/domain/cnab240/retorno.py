@@ -1,0 +1,263 @@
+"""Reading a CNAB 240 retorno: what the bank did with each title, as `Occurrence`s.
+
+Nothing is dropped: a line that cannot be read becomes an `Unmatched` with its reason, and a
+header or trailer whose counts disagree with the file becomes a `FileError`; both are returned
+beside the occurrences instead of raising, so one bad line never hides the rest of the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+
+from .banks import CNAB_BANKS, CnabBank
+from .fields import RECORD_LENGTH, CnabFieldError, cut, read_date, read_int
+
+
+class Outcome(Enum):
+    REGISTERED = "REGISTERED"
+    REJECTED = "REJECTED"
+    PAID = "PAID"
+    WRITTEN_OFF = "WRITTEN_OFF"
+    OTHER = "OTHER"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    text: str  # empty when the code is not one of the common ones, or not a rejection
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    line_number: int  # of the segment T; its segment U is the next line
+    bank_code: str
+    nosso_numero: str  # spelled as IssuedBoleto.nosso_numero
+    document_number: str  # seu número, as sent in the remessa
+    code: str  # código de movimento retorno, T 16-17
+    outcome: Outcome
+    description: str
+    reasons: tuple[Reason, ...]  # motivos, T 214-223 (Itaú 214-221)
+    face_value_cents: int  # T 82-96
+    fee_cents: int  # tarifa/custas, T 199-213
+    due_date: date | None  # T 74-81
+    paid_cents: int  # valor pago pelo pagador, U 78-92
+    credited_cents: int  # valor líquido creditado, U 93-107
+    interest_cents: int  # juros/multa/encargos, U 18-32
+    occurrence_date: date | None  # U 138-145: the payment date of a liquidação
+    credit_date: date | None  # U 146-153
+
+
+@dataclass(frozen=True, slots=True)
+class Unmatched:
+    line_number: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileError:
+    line_number: int | None  # None: about the whole file (a missing trailer, say)
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retorno:
+    bank_code: str | None
+    nsa: int | None
+    generated_on: date | None
+    occurrences: tuple[Occurrence, ...]
+    unmatched: tuple[Unmatched, ...]
+    errors: tuple[FileError, ...]
+
+
+@dataclass
+class _State:
+    bank: CnabBank | None = None
+    nsa: int | None = None
+    generated_on: date | None = None
+    seen_header: bool = False
+    seen_trailer: bool = False
+    lots: int = 0
+    lot_records: int | None = None  # records of the open lot so far; None when no lot is open
+    records: int = 0
+    pending_t: tuple[int, str] | None = None
+    occurrences: list[Occurrence] = field(default_factory=list)
+    unmatched: list[Unmatched] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+
+
+def parse_retorno(source: str | Iterable[str]) -> Retorno:
+    """Parse a whole retorno, given as its text or as its lines (CR and LF are tolerated)."""
+    raw = source.split("\n") if isinstance(source, str) else list(source)
+    lines = [line.rstrip("\r\n") for line in raw]
+    while lines and lines[-1].strip(" \x1a") == "":
+        lines.pop()  # the newline after the last record, or a DOS end-of-file mark
+    state = _State()
+    for number, line in enumerate(lines, start=1):
+        _read_line(state, number, line)
+    _flush_t(state)
+    if not state.seen_header:
+        state.errors.append(FileError(None, "no file header (record type 0)"))
+    if not state.seen_trailer:
+        state.errors.append(FileError(None, "no file trailer (record type 9)"))
+    if state.lot_records is not None:
+        state.errors.append(FileError(None, "the last lot has no trailer (record type 5)"))
+    return Retorno(
+        bank_code=state.bank.code if state.bank else None,
+        nsa=state.nsa,
+        generated_on=state.generated_on,
+        occurrences=tuple(state.occurrences),
+        unmatched=tuple(state.unmatched),
+        errors=tuple(state.errors),
+    )
+
+
+def _read_line(state: _State, number: int, line: str) -> None:
+    state.records += 1
+    if state.lot_records is not None:
+        state.lot_records += 1
+    kind = line[7:8]
+    is_u = kind == "3" and line[13:14] == "U"
+    if not is_u:
+        _flush_t(state)
+    if state.seen_trailer:
+        state.errors.append(FileError(number, "record after the file trailer"))
+    if len(line) != RECORD_LENGTH or not line.isascii():
+        what = f"{len(line)} characters" if line.isascii() else "non-ASCII characters"
+        _unmatched(state, number, f"record has {what}, expected 240 ASCII characters")
+        return
+    bank = CNAB_BANKS.get(line[:3])
+    if bank is None or (state.bank is not None and bank is not state.bank):
+        _unmatched(state, number, f"bank code {line[:3]!r} is not this file's")
+        return
+    state.bank = state.bank or bank
+    try:
+        if kind == "0":
+            _file_header(state, number, line)
+        elif kind == "1":
+            _lot_header(state, number, line)
+        elif kind == "3":
+            _detail(state, bank, number, line)
+        elif kind == "5":
+            _lot_trailer(state, number, line)
+        elif kind == "9":
+            _file_trailer(state, number, line)
+        else:
+            _unmatched(state, number, f"unknown record type {kind!r}")
+    except CnabFieldError as error:
+        _unmatched(state, number, str(error))
+
+
+def _file_header(state: _State, number: int, line: str) -> None:
+    if state.seen_header:
+        state.errors.append(FileError(number, "a second file header"))
+    state.seen_header = True
+    if line[142] != "2":
+        state.errors.append(FileError(number, f"file header code {line[142]!r}: not a retorno"))
+    state.nsa = read_int(line, 158, 163, "NSA")
+    state.generated_on = read_date(line, 144, 151, "generation date")
+
+
+def _lot_header(state: _State, number: int, line: str) -> None:
+    if state.lot_records is not None:
+        state.errors.append(FileError(number, "lot header inside an open lot"))
+    state.lots += 1
+    state.lot_records = 1
+    if line[8:11] != "T01":
+        state.errors.append(
+            FileError(number, f"lot operation/service {line[8:11]!r}, expected retorno of cobrança")
+        )
+
+
+def _detail(state: _State, bank: CnabBank, number: int, line: str) -> None:
+    segment = line[13]
+    if segment == "T":
+        state.pending_t = (number, line)
+        return
+    if segment != "U":
+        _unmatched(state, number, f"segment {segment!r} is not read")
+        return
+    pending = state.pending_t
+    state.pending_t = None
+    if pending is None or line[3:7] != pending[1][3:7]:
+        _unmatched(state, number, "segment U without its segment T before it")
+        return
+    t_number, t_line = pending
+    try:
+        state.occurrences.append(_occurrence(bank, t_number, t_line, line))
+    except CnabFieldError as error:
+        _unmatched(state, t_number, str(error))
+        _unmatched(state, number, f"segment U of the unreadable segment T on line {t_number}")
+
+
+def _occurrence(bank: CnabBank, t_number: int, t: str, u: str) -> Occurrence:
+    code = cut(t, 16, 17)
+    if not code.isdigit():
+        raise CnabFieldError(f"occurrence code at 16-17 is not numeric: {code!r}")
+    motivos = cut(t, 214, 213 + 2 * bank.reason_slots)
+    rejection = bank.is_rejection(code)
+    reasons = tuple(
+        Reason(chunk, bank.reason_text(chunk) if rejection else "")
+        for chunk in (motivos[i : i + 2] for i in range(0, len(motivos), 2))
+        if chunk.strip("0 ")
+    )
+    return Occurrence(
+        line_number=t_number,
+        bank_code=bank.code,
+        nosso_numero=bank.retorno_nosso_numero(t),
+        document_number=cut(t, 59, 58 + bank.document_number_width).strip(),
+        code=code,
+        outcome=Outcome[bank.outcome_name(code)],
+        description=bank.describe(code),
+        reasons=reasons,
+        face_value_cents=read_int(t, 82, 96, "valor nominal"),
+        fee_cents=read_int(t, 199, 213, "tarifa"),
+        due_date=read_date(t, 74, 81, "vencimento"),
+        paid_cents=read_int(u, 78, 92, "valor pago"),
+        credited_cents=read_int(u, 93, 107, "valor líquido"),
+        interest_cents=read_int(u, 18, 32, "juros/multa"),
+        occurrence_date=read_date(u, 138, 145, "data da ocorrência"),
+        credit_date=read_date(u, 146, 153, "data do crédito"),
+    )
+
+
+def _lot_trailer(state: _State, number: int, line: str) -> None:
+    if state.lot_records is None:
+        state.errors.append(FileError(number, "lot trailer without a lot header"))
+        return
+    stated = read_int(line, 18, 23, "records in lot")
+    if stated != state.lot_records:
+        state.errors.append(
+            FileError(
+                number, f"lot trailer counts {stated} records, the lot has {state.lot_records}"
+            )
+        )
+    state.lot_records = None
+
+
+def _file_trailer(state: _State, number: int, line: str) -> None:
+    state.seen_trailer = True
+    lots = read_int(line, 18, 23, "lots in file")
+    records = read_int(line, 24, 29, "records in file")
+    if lots != state.lots:
+        state.errors.append(
+            FileError(number, f"file trailer counts {lots} lots, the file has {state.lots}")
+        )
+    if records != state.records:
+        state.errors.append(
+            FileError(
+                number, f"file trailer counts {records} records, the file has {state.records}"
+            )
+        )
+
+
+def _flush_t(state: _State) -> None:
+    if state.pending_t is not None:
+        _unmatched(state, state.pending_t[0], "segment T without its segment U after it")
+        state.pending_t = None
+
+
+def _unmatched(state: _State, number: int, reason: str) -> None:
+    state.unmatched.append(Unmatched(number, reason))
