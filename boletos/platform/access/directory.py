@@ -68,17 +68,21 @@ class KeyDirectory:
         info = await self._js.stream_info(f"KV_{BUCKET}")
         if info.state.last_seq == self._seen_seq:
             return
-        records: dict[str, KeyRecord] = {}
+        read: dict[str, KeyRecord] = {}
         with contextlib.suppress(NotFoundError, NoKeysError):
             for name in await self._kv.keys():
                 with contextlib.suppress(NotFoundError):
                     entry = await self._kv.get(name)
                     if entry.value:
                         record = KeyRecord.from_json(entry.value)
-                        records[record.key_id] = record
-        self._records = records
-        self._verified = {k: v for k, v in self._verified.items() if k in records}
-        self._seen_seq = info.state.last_seq
+                        read[record.key_id] = record
+        # Keys are never deleted (a revocation is a newer record), so a read that lacks a key
+        # this process knows saw only part of the bucket (a busy server, a watcher that gave
+        # up early): what it found is taken, nothing is forgotten, and it is read again.
+        complete = read.keys() >= self._records.keys()
+        self._records = {**self._records, **read}
+        if complete:
+            self._seen_seq = info.state.last_seq
 
     def stop(self) -> None:
         self._stopping.set()

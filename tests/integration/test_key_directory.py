@@ -1,0 +1,46 @@
+"""The key directory on a real JetStream bucket: what one process writes, another reads; a
+read that sees only part of the bucket forgets nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import nats
+from nats.js.errors import NoKeysError
+
+from boletos.platform.access.directory import KeyDirectory
+from boletos.platform.access.keys import new_key
+from boletos.platform.access.roles import Role
+
+
+async def test_a_partial_read_of_the_bucket_forgets_no_key(nats_server, monkeypatch):
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        here = await KeyDirectory.open(js)
+        elsewhere = await KeyDirectory.open(js)
+        now = dt.datetime.now(dt.UTC)
+        first, record = new_key("first", Role.VIEWER, now)
+        await here.put(record)
+        assert here.authenticate(first) is not None
+
+        # Another replica adds a key; this one's next read comes back empty, as a watcher
+        # that gave up on a busy server does.
+        second, record = new_key("second", Role.VIEWER, now)
+        await elsewhere.put(record)
+        real_keys = here._kv.keys
+
+        async def nothing() -> list[str]:
+            raise NoKeysError
+
+        monkeypatch.setattr(here._kv, "keys", nothing)
+        await here.reload()
+        assert here.authenticate(first) is not None
+
+        # The next read is whole: the other replica's key arrives.
+        monkeypatch.setattr(here._kv, "keys", real_keys)
+        await here.reload()
+        assert here.authenticate(first) is not None
+        assert here.authenticate(second) is not None
+    finally:
+        await nc.close()
