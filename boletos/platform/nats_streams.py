@@ -11,7 +11,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import APIError, BadRequestError, ServiceUnavailableError
+from nats.js.errors import APIError, BadRequestError, NotFoundError, ServiceUnavailableError
 
 from boletos.platform.logs import get_logger
 
@@ -96,6 +96,10 @@ async def ensure_streams(
                 log.warning("nats.streams_unavailable", stream=spec.name, error=repr(exc))
                 await asyncio.sleep(DECLARE_RETRY_SECONDS)
             except APIError as exc:
+                if _settling(exc):
+                    log.warning("nats.streams_unavailable", stream=spec.name, error=str(exc))
+                    await asyncio.sleep(DECLARE_RETRY_SECONDS)
+                    continue
                 # Settings the server cannot honour (max_bytes beyond its store, replicas
                 # beyond its cluster) will not fare better on a retry: say which.
                 log.error(
@@ -106,6 +110,17 @@ async def ensure_streams(
                     replicas=replicas,
                 )
                 raise
+
+
+# A cluster still forming has no peers to place a stream on yet.
+NO_SUITABLE_PEERS = 10005
+
+
+def _settling(exc: APIError) -> bool:
+    """A refusal a moment will change: services starting together on a new cluster find a
+    stream one of them just made "already in use" and then "not found" until it is placed,
+    or no peers to place it on while the nodes meet."""
+    return isinstance(exc, NotFoundError) or exc.err_code == NO_SUITABLE_PEERS
 
 
 async def _declare(js: JetStreamContext, config: StreamConfig) -> None:
