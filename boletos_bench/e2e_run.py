@@ -23,7 +23,7 @@ import grpc
 from rich.console import Console
 
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
-from boletos_bench.procs import FIRST_PORT, cpu_seconds, ephemeral_ports_start, peak_rss_bytes
+from boletos_bench.procs import cpu_seconds, peak_rss_bytes, port_range
 from boletos_cli import channels
 from boletos_cli.channels import open_channel
 from boletos_cli.commands.stack import stack_access
@@ -116,11 +116,11 @@ def free_base_port(replicas: Mapping[str, int] | None = None, nats_cluster: int 
     def layout(base: int) -> StackLayout:
         return StackLayout(Path("."), base, replicas or {}, nats_cluster=nats_cluster)
 
-    span = max(layout(FIRST_PORT).reserved_ports().values())
-    ceiling = ephemeral_ports_start() - (span - FIRST_PORT)
+    low, high = port_range()
+    span = max(layout(low).reserved_ports().values()) - low
     rng = random.Random()
     for _ in range(200):
-        base = rng.randrange(FIRST_PORT, ceiling)
+        base = rng.randrange(low, high - span)
         try:
             check_ports_free(layout(base))
         except StackError:

@@ -22,12 +22,26 @@ def free_port() -> int:
     """A port nothing listens on now, below the kernel's ephemeral range: a port from that
     range (what bind(0) returns) can be taken by any outgoing connection before the server
     meant to have it binds, and a busy test run makes thousands of them."""
-    ceiling = ephemeral_ports_start()
+    low, high = port_range()
     for _ in range(500):
-        port = _random.randrange(FIRST_PORT, ceiling)
+        port = _random.randrange(low, high)
         if port_is_free(port):
             return port
-    raise RuntimeError(f"no free port found in {FIRST_PORT}..{ceiling - 1}")
+    raise RuntimeError(f"no free port found in {low}..{high - 1}")
+
+
+def port_range() -> tuple[int, int]:
+    """The ports this process hands out: below the ephemeral range and, when parallel test
+    workers share the machine (pytest-xdist), a slice no other worker uses, so that a port
+    found free is not taken by another worker's service before this one's binds it."""
+    low, high = FIRST_PORT, ephemeral_ports_start()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+    if worker.startswith("gw") and worker[2:].isdigit() and count > 1:
+        width = (high - low) // count
+        low += int(worker[2:]) % count * width
+        high = low + width
+    return low, high
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
