@@ -17,6 +17,7 @@ from nats.js import JetStreamContext
 from prometheus_client import Gauge, Histogram, start_http_server
 
 from boletos.platform.logs import get_logger
+from boletos.platform.rpc_handlers import behavior_of, finished_status, rebuilt
 
 log = get_logger("metrics")
 
@@ -72,35 +73,12 @@ class RpcMetrics(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
-        timed = _timed(service, method)
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                timed(handler.unary_unary),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                timed(handler.unary_stream),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                timed(handler.stream_unary),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        return grpc.stream_stream_rpc_method_handler(
-            timed(handler.stream_stream),
-            handler.request_deserializer,
-            handler.response_serializer,
-        )
+        return rebuilt(handler, _timed(service, method)(behavior_of(handler)))
 
 
 def _timed(service: str, method: str) -> Callable[[Any], Any]:
     def observe(started: float, context: Any, exc: BaseException | None) -> None:
-        code = _status(context, exc)
+        code = finished_status(context, exc)
         RPC_SECONDS.labels(service, method, code).observe(time.perf_counter() - started)
 
     # grpc.aio picks how to drive a handler from its kind (async generator, coroutine, plain
@@ -171,17 +149,6 @@ class _SyncContext:
 
     def code(self) -> grpc.StatusCode | None:
         return self._code
-
-
-def _status(context: grpc.aio.ServicerContext, exc: BaseException | None) -> str:
-    if isinstance(exc, asyncio.CancelledError | GeneratorExit):
-        return grpc.StatusCode.CANCELLED.name
-    code = context.code()
-    if code is not None and code != grpc.StatusCode.OK:
-        return code.name
-    if exc is not None and not isinstance(exc, grpc.aio.AbortError):
-        return grpc.StatusCode.UNKNOWN.name  # what grpc answers for an unhandled exception
-    return grpc.StatusCode.OK.name
 
 
 class ConsumerLag:

@@ -14,7 +14,7 @@ from pathlib import Path
 import grpc
 
 from boletos.platform.access import transport
-from boletos.platform.access.transport import ClientTls
+from boletos.platform.access.transport import ClientTls, ServerTls
 from boletos.provision import Secrets, ensure_secrets
 
 CERT_OF = "ingest"  # valid for localhost and 127.0.0.1, which is all tests use
@@ -84,5 +84,4 @@ def minimal_env() -> dict[str, str]:
 def server_credentials() -> grpc.ServerCredentials:
     """For a test's own fake server: the service certificate the CLI's CA trusts."""
     s = secrets()
-    pair = (s.key(CERT_OF).read_bytes(), s.cert(CERT_OF).read_bytes())
-    return grpc.ssl_server_credentials([pair])
+    return transport.server_credentials(ServerTls(str(s.cert(CERT_OF)), str(s.key(CERT_OF))))

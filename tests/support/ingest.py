@@ -120,3 +120,16 @@ async def stream_message_count(
         return (info.state.subjects or {}).get(subject, 0)
     finally:
         await nc.close()
+
+
+async def settled(
+    stub: ingest_pb2_grpc.IngestServiceStub, upload_id: str, within: float = 90
+) -> ingest_pb2.UploadProgress:
+    """Follows WatchUpload until every debt of the upload has settled; its last progress."""
+    async with asyncio.timeout(within):
+        last = None
+        async for response in stub.WatchUpload(ingest_pb2.WatchUploadRequest(upload_id=upload_id)):
+            last = response.progress
+            if last.settled:
+                return last
+    raise AssertionError(f"never settled: {last}")

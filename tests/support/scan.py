@@ -48,24 +48,23 @@ def rasterize(pdf: bytes, directory: Path, dpi: int) -> Path:
 
 def scan(image: Path) -> list[str]:
     """Every Interleaved 2 of 5 symbol zbar finds in the image, as raw text."""
-    result = subprocess.run(
-        # Only I2/5 enabled: nothing else on the page may be mistaken for a symbol.
-        [require_tool("zbarimg"), "--raw", "-q", "-Sdisable", "-Si25.enable", str(image)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, f"no barcode found ({result.returncode}): {result.stderr}"
-    return result.stdout.split()
+    return _zbar(image, "i25").split()
 
 
 def scan_qr(image: Path) -> list[str]:
     """Every QR code zbar finds in the image, as text (one per line)."""
+    return _zbar(image, "qrcode").splitlines()
+
+
+def _zbar(image: Path, symbology: str) -> str:
     result = subprocess.run(
-        [require_tool("zbarimg"), "--raw", "-q", "-Sdisable", "-Sqrcode.enable", str(image)],
+        # Only that symbology enabled: nothing else on the page may be mistaken for a symbol.
+        [require_tool("zbarimg"), "--raw", "-q", "-Sdisable", f"-S{symbology}.enable", str(image)],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert result.returncode == 0, f"no QR code found ({result.returncode}): {result.stderr}"
-    return result.stdout.splitlines()
+    assert result.returncode == 0, (
+        f"no {symbology} symbol found ({result.returncode}): {result.stderr}"
+    )
+    return result.stdout

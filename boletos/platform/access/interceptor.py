@@ -27,6 +27,7 @@ from boletos.platform.access.principal import Principal
 from boletos.platform.access.roles import ACCESS, PUBLIC, Rule
 from boletos.platform.access.tokens import TokenVerifier
 from boletos.platform.logs import get_logger
+from boletos.platform.rpc_handlers import behavior_of, finished_status, rebuilt
 
 audit_log = get_logger("audit")
 log = get_logger("access")
@@ -107,30 +108,6 @@ def _short(method: str) -> str:
     return method.rsplit(".", 1)[-1]
 
 
-def _kind(handler: grpc.RpcMethodHandler) -> Callable[..., grpc.RpcMethodHandler]:
-    if handler.request_streaming and handler.response_streaming:
-        return grpc.stream_stream_rpc_method_handler
-    if handler.request_streaming:
-        return grpc.stream_unary_rpc_method_handler
-    if handler.response_streaming:
-        return grpc.unary_stream_rpc_method_handler
-    return grpc.unary_unary_rpc_method_handler
-
-
-def _behavior(handler: grpc.RpcMethodHandler) -> Callable[..., Any]:
-    return (
-        handler.stream_stream or handler.stream_unary or handler.unary_stream or handler.unary_unary
-    )
-
-
-def _rebuilt(handler: grpc.RpcMethodHandler, behavior: Callable[..., Any]) -> grpc.RpcMethodHandler:
-    return _kind(handler)(
-        behavior,
-        request_deserializer=handler.request_deserializer,
-        response_serializer=handler.response_serializer,
-    )
-
-
 def _refusal(
     handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str
 ) -> grpc.RpcMethodHandler:
@@ -142,18 +119,18 @@ def _refusal(
             await context.abort(code, message)
             yield  # pragma: no cover - abort raises
 
-        return _rebuilt(handler, refuse_stream)
+        return rebuilt(handler, refuse_stream)
 
     async def refuse(request: Any, context: grpc.aio.ServicerContext) -> Any:
         await context.abort(code, message)
 
-    return _rebuilt(handler, refuse)
+    return rebuilt(handler, refuse)
 
 
 def _bound(
     handler: grpc.RpcMethodHandler, who: Principal, method: str, audited: bool
 ) -> grpc.RpcMethodHandler:
-    behavior = _behavior(handler)
+    behavior = behavior_of(handler)
 
     def begin(request: Any) -> tuple[Any, Any, dict[str, str]]:
         notes: dict[str, str] = {}
@@ -178,7 +155,7 @@ def _bound(
                 "audit",
                 principal=who.id,
                 rpc=_short(method),
-                outcome=_outcome(context, failure),
+                outcome=finished_status(context, failure),
                 **notes,
             )
         _noted.reset(notes_token)
@@ -198,7 +175,7 @@ def _bound(
             finally:
                 end(tokens, context, failure)
 
-        return _rebuilt(handler, stream)
+        return rebuilt(handler, stream)
 
     async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
         tokens = begin(request)
@@ -211,15 +188,4 @@ def _bound(
         finally:
             end(tokens, context, failure)
 
-    return _rebuilt(handler, unary)
-
-
-def _outcome(context: grpc.aio.ServicerContext, failure: BaseException | None) -> str:
-    code = context.code()
-    if isinstance(code, int):
-        code = next((c for c in grpc.StatusCode if c.value[0] == code), None)
-    if isinstance(code, grpc.StatusCode):
-        return code.name  # an abort, or a code the servicer set
-    if isinstance(failure, asyncio.CancelledError):
-        return "CANCELLED"
-    return "UNKNOWN" if failure is not None else "OK"
+    return rebuilt(handler, unary)

@@ -6,25 +6,13 @@ import asyncio
 import json
 import sys
 
-from boletos.v1 import ingest_pb2, ingest_pb2_grpc, mailer_pb2
+from boletos.v1 import mailer_pb2
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
-from tests.support.ingest import running_ingest, upload
+from tests.support.ingest import running_ingest, settled, upload
 from tests.support.mailer import Sink, running_mailer, smtp_sink
 from tests.support.scan import rasterize, scan
 from tests.support.waiting import wait_until
-
-
-async def _settled(
-    stub: ingest_pb2_grpc.IngestServiceStub, upload_id: str, within: float = 90
-) -> ingest_pb2.UploadProgress:
-    async with asyncio.timeout(within):
-        last = None
-        async for response in stub.WatchUpload(ingest_pb2.WatchUploadRequest(upload_id=upload_id)):
-            last = response.progress
-            if last.settled:
-                return last
-    raise AssertionError(f"never settled: {last}")
 
 
 async def test_every_accepted_debt_gets_exactly_one_email_with_its_boleto(
@@ -42,7 +30,7 @@ async def test_every_accepted_debt_gets_exactly_one_email_with_its_boleto(
         ):
             data = csv_bytes(rows)
             summary = await upload(ingest.stub, data)
-            progress = await _settled(ingest.stub, summary.upload_id)
+            progress = await settled(ingest.stub, summary.upload_id)
             assert (progress.emails_sent, progress.emails_failed) == (59, 1)
 
             failed = await mailer.stub.ListDeliveries(
@@ -117,6 +105,6 @@ async def test_smtp_down_then_up_delays_delivery_and_loses_nothing(databases, na
             mailer_pb2.DELIVERY_STATUS_SENDING,
         )
         with smtp_sink(sink, port=port):
-            progress = await _settled(ingest.stub, summary.upload_id)
+            progress = await settled(ingest.stub, summary.upload_id)
     assert progress.emails_sent == 20
     assert sorted(sink.recipients) == sorted(r.email for r in rows)

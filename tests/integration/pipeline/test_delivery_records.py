@@ -11,10 +11,9 @@ import grpc
 import pytest
 
 from boletos.v1 import mailer_pb2
-from tests.integration.pipeline.test_csv_to_smtp import _settled
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
-from tests.support.ingest import running_ingest, upload
+from tests.support.ingest import running_ingest, settled, upload
 from tests.support.mailer import Sink, running_mailer, smtp_sink
 
 
@@ -38,7 +37,7 @@ async def test_deliveries_in_file_order_with_codes_and_attempts(databases, nats_
         ):
             summary = await upload(ingest.stub, csv_bytes(rows))
             uid = summary.upload_id
-            await _settled(ingest.stub, uid)
+            await settled(ingest.stub, uid)
 
             listed = await mailer.stub.ListDeliveries(
                 mailer_pb2.ListDeliveriesRequest(upload_id=uid, page_size=5)
@@ -65,11 +64,11 @@ async def test_deliveries_in_file_order_with_codes_and_attempts(databases, nats_
             mailbox_exists = True
             requeued = await mailer.stub.RetryFailed(mailer_pb2.RetryFailedRequest(upload_id=uid))
             assert requeued.requeued == 1
-            progress = await _settled(ingest.stub, uid)
+            progress = await settled(ingest.stub, uid)
             async with asyncio.timeout(60):
                 while progress.emails_failed:
                     await asyncio.sleep(0.2)
-                    progress = await _settled(ingest.stub, uid)
+                    progress = await settled(ingest.stub, uid)
             request = mailer_pb2.GetDeliveryRequest(debt_id=rows[4].debt_id)
             again = (await mailer.stub.GetDelivery(request)).delivery
             # The second round's attempt comes on top of the first round's, not instead of it.

@@ -10,10 +10,9 @@ import pytest
 
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_ISSUED
 from boletos.v1 import events_pb2
-from tests.integration.pipeline.test_csv_to_smtp import _settled
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
-from tests.support.ingest import running_ingest, upload
+from tests.support.ingest import running_ingest, settled, upload
 from tests.support.mailer import Sink, running_mailer, smtp_sink
 
 
@@ -43,7 +42,7 @@ async def test_two_mailer_replicas_share_the_work_without_duplicates(
                            SMTP_CONNECTIONS="2"),
         ):  # fmt: skip
             summary = await upload(ingest.stub, csv_bytes(rows))
-            progress = await _settled(ingest.stub, summary.upload_id, within=120)
+            progress = await settled(ingest.stub, summary.upload_id, within=120)
             assert progress.emails_sent == 400
     assert sorted(sink.recipients) == sorted(r.email for r in rows)
     assert len({m["X-Boleto-Debt-Id"] for m in sink.messages}) == 400
@@ -62,7 +61,7 @@ async def test_a_redelivered_event_sends_nothing_new(databases, nats_server):
             running_mailer(mailer_db, nats_server.url, boleto.address, smtp.port),
         ):
             summary = await upload(ingest.stub, csv_bytes(rows))
-            await _settled(ingest.stub, summary.upload_id)
+            await settled(ingest.stub, summary.upload_id)
             # The same BoletosIssued again, as a broker redelivery or a replayed outbox would.
             nc = await nats.connect(nats_server.url)
             js = nc.jetstream()
@@ -107,7 +106,7 @@ async def test_a_stopping_mailer_hands_back_what_it_has_not_sent(databases, nats
                 mailer_db, nats_server.url, boleto.address, smtp.port, **slow
             ):
                 # Far sooner than the 120 s lease a dropped claim would wait out.
-                progress = await _settled(ingest.stub, summary.upload_id, within=40)
+                progress = await settled(ingest.stub, summary.upload_id, within=40)
     assert progress.emails_sent == 40
     assert sorted(sink.recipients) == sorted(r.email for r in rows)
     assert len(sink.messages) == 40

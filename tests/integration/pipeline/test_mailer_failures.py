@@ -7,10 +7,9 @@ import asyncio
 import sys
 
 from boletos.v1 import mailer_pb2
-from tests.integration.pipeline.test_csv_to_smtp import _settled
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
-from tests.support.ingest import running_ingest, upload
+from tests.support.ingest import running_ingest, settled, upload
 from tests.support.mailer import Sink, running_mailer, smtp_sink
 
 
@@ -34,7 +33,7 @@ async def test_greylisted_then_accepted_is_delivered_exactly_once(databases, nat
             running_mailer(mailer_db, nats_server.url, boleto.address, smtp.port) as mailer,
         ):
             summary = await upload(ingest.stub, csv_bytes(rows))
-            progress = await _settled(ingest.stub, summary.upload_id)
+            progress = await settled(ingest.stub, summary.upload_id)
             assert (progress.emails_sent, progress.emails_failed) == (12, 0)
             delivery = (
                 await mailer.stub.GetDelivery(
@@ -69,7 +68,7 @@ async def test_retry_failed_sends_the_failed_once_more_and_the_rest_never_again(
             running_mailer(mailer_db, nats_server.url, boleto.address, smtp.port) as mailer,
         ):
             summary = await upload(ingest.stub, csv_bytes(rows))
-            progress = await _settled(ingest.stub, summary.upload_id)
+            progress = await settled(ingest.stub, summary.upload_id)
             assert (progress.emails_sent, progress.emails_failed) == (13, 2)
             assert len(sink.messages) == 13
 
@@ -86,7 +85,7 @@ async def test_retry_failed_sends_the_failed_once_more_and_the_rest_never_again(
             async with asyncio.timeout(60):
                 while progress.emails_sent < 15:
                     await asyncio.sleep(0.2)
-                    progress = await _settled(ingest.stub, summary.upload_id)
+                    progress = await settled(ingest.stub, summary.upload_id)
             assert (progress.emails_sent, progress.emails_failed) == (15, 0)
 
             # Nothing left to retry: a second call queues nothing and sends nothing.

@@ -4,29 +4,17 @@ certificate alone is no credential."""
 
 from __future__ import annotations
 
-import asyncio
-
 import grpc
 import pytest
 
 from boletos.platform.access import transport
 from boletos.platform.access.transport import ClientTls
-from boletos.v1 import boleto_pb2, boleto_pb2_grpc, ingest_pb2
+from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 from tests.support import access
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
-from tests.support.ingest import running_ingest, upload
+from tests.support.ingest import running_ingest, settled, upload
 from tests.support.mailer import Sink, running_mailer, smtp_sink
-
-
-async def _settled(ingest, upload_id: str) -> ingest_pb2.UploadProgress:
-    async with asyncio.timeout(90):
-        async for response in ingest.stub.WatchUpload(
-            ingest_pb2.WatchUploadRequest(upload_id=upload_id)
-        ):
-            if response.progress.settled:
-                return response.progress
-    raise AssertionError("never settled")
 
 
 async def test_the_mailer_reaches_a_boleto_service_that_asks_for_client_certificates(
@@ -44,7 +32,7 @@ async def test_the_mailer_reaches_a_boleto_service_that_asks_for_client_certific
             ),
         ):
             summary = await upload(ingest.stub, csv_bytes(rows))
-            progress = await _settled(ingest, summary.upload_id)
+            progress = await settled(ingest.stub, summary.upload_id)
             assert (progress.emails_sent, progress.emails_failed) == (12, 0)
 
             request = boleto_pb2.ListBoletosRequest(upload_id=summary.upload_id)

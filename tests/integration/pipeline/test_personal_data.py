@@ -19,7 +19,7 @@ from boletos.platform import logs
 from boletos.v1 import ingest_pb2, mailer_pb2
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import HEADER, Row, csv_bytes, valid_rows
-from tests.support.ingest import running_ingest, upload
+from tests.support.ingest import running_ingest, settled, upload
 from tests.support.mailer import Sink, running_mailer, smtp_sink
 
 
@@ -65,14 +65,6 @@ def personal_data(rows: list[Row]) -> list[str]:
             g = row.government_id
             found.append(f"{g[:3]}.{g[3:6]}.{g[6:9]}-{g[9:]}")
     return found
-
-
-async def _settled(stub, upload_id: str) -> ingest_pb2.UploadProgress:
-    async with asyncio.timeout(120):
-        async for response in stub.WatchUpload(ingest_pb2.WatchUploadRequest(upload_id=upload_id)):
-            if response.progress.settled:
-                return response.progress
-    raise AssertionError("never settled")
 
 
 @pytest.fixture
@@ -136,7 +128,7 @@ async def test_no_log_line_holds_a_debtors_name_id_or_address(
         ):
             first = await upload(ingest.stub, csv_bytes([*good, *bad]), file_name="cobranca.csv")
             assert first.rejected == len(bad)
-            progress = await _settled(ingest.stub, first.upload_id)
+            progress = await settled(ingest.stub, first.upload_id)
             assert progress.emails_sent == len(good) - 2
             assert progress.emails_failed == 2
 

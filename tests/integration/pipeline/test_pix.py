@@ -4,14 +4,13 @@ barcode still scans beside it."""
 
 from __future__ import annotations
 
-import asyncio
 from email.message import EmailMessage
 
 from boleto_service.domain.pix import PixMerchant, pix_payload
-from boletos.v1 import boleto_pb2, ingest_pb2
+from boletos.v1 import boleto_pb2
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
-from tests.support.ingest import running_ingest, upload
+from tests.support.ingest import running_ingest, settled, upload
 from tests.support.mailer import Sink, running_mailer, smtp_sink
 from tests.support.scan import rasterize, scan, scan_qr
 
@@ -28,14 +27,6 @@ def _body(message: EmailMessage, kind: str) -> str:
     return str(part.get_content())
 
 
-async def _settled(stub, upload_id: str) -> ingest_pb2.UploadProgress:
-    async with asyncio.timeout(90):
-        async for response in stub.WatchUpload(ingest_pb2.WatchUploadRequest(upload_id=upload_id)):
-            if response.progress.settled:
-                return response.progress
-    raise AssertionError("never settled")
-
-
 async def test_every_boleto_carries_its_pix_code_on_paper_and_in_the_email(tmp_path, nats_server):
     rows = valid_rows(6, seed=21)
     sink = Sink()
@@ -49,7 +40,7 @@ async def test_every_boleto_carries_its_pix_code_on_paper_and_in_the_email(tmp_p
             ),
         ):
             summary = await upload(ingest.stub, csv_bytes(rows))
-            progress = await _settled(ingest.stub, summary.upload_id)
+            progress = await settled(ingest.stub, summary.upload_id)
             assert progress.emails_sent == len(rows)
 
             first = rows[0].debt_id

@@ -10,10 +10,9 @@ import sys
 
 from boletos.platform.nats_streams import SUBJECT_UPLOAD_COMPLETED
 from tests.integration.ingest.test_notifications import OPS, notify_env, wait_for
-from tests.integration.pipeline.test_csv_to_smtp import _settled
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
-from tests.support.ingest import running_ingest, stream_message_count, upload
+from tests.support.ingest import running_ingest, settled, stream_message_count, upload
 from tests.support.mailer import Sink, running_mailer, smtp_sink
 from tests.support.webhook import Hook, webhook_endpoint
 
@@ -41,7 +40,7 @@ async def test_report_and_notice_of_an_upload_through_the_whole_pipeline(databas
         ):
             summary = await upload(ingest.stub, data)
             uid = summary.upload_id
-            progress = await _settled(ingest.stub, uid)
+            progress = await settled(ingest.stub, uid)
             assert (progress.emails_sent, progress.emails_failed) == (18, 1)
             cli = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "boletos_cli", "--ingest", ingest.address, "report", uid,

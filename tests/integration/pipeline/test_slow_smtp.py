@@ -15,10 +15,9 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from boletos.v1 import ingest_pb2, mailer_pb2
-from tests.integration.pipeline.test_csv_to_smtp import _settled
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import Row, csv_bytes, valid_rows
-from tests.support.ingest import running_ingest, upload
+from tests.support.ingest import running_ingest, settled, upload
 from tests.support.mailer import Sink, running_mailer, smtp_sink
 from tests.support.waiting import wait_for
 
@@ -66,7 +65,7 @@ async def _two_mailers_send(
             running_mailer(mailer_db, nats_url, boleto.address, smtp.port, **env),
         ):
             summary = await upload(ingest.stub, csv_bytes(rows))
-            return await _settled(ingest.stub, summary.upload_id, within=120)
+            return await settled(ingest.stub, summary.upload_id, within=120)
 
 
 async def test_a_rate_limited_server_outlasting_the_lease_gets_one_message_per_debt(
@@ -122,7 +121,7 @@ async def test_a_reply_lost_after_the_final_dot_is_uncertain_and_not_sent_again(
             running_mailer(mailer_db, nats_server.url, boleto.address, smtp.port, **env) as mailer,
         ):
             summary = await upload(ingest.stub, csv_bytes(rows))
-            progress = await _settled(ingest.stub, summary.upload_id)
+            progress = await settled(ingest.stub, summary.upload_id)
             # Settled: the uncertain one counts among the e-mails not sent.
             assert (progress.emails_sent, progress.emails_failed) == (9, 1)
             delivery = (

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from boletos.v1 import ingest_pb2, mailer_pb2
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
-from tests.support.ingest import running_ingest, upload
+from tests.support.ingest import running_ingest, settled, upload
 from tests.support.mailer import Sink, running_mailer, smtp_sink
 
 # One row per service, or a handful: scanning them is what an index would cost.
@@ -45,14 +45,6 @@ def statements() -> Iterator[list[tuple[str, str, Any]]]:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
 
 
-async def _settled(stub, upload_id: str) -> ingest_pb2.UploadProgress:
-    async with asyncio.timeout(90):
-        async for response in stub.WatchUpload(ingest_pb2.WatchUploadRequest(upload_id=upload_id)):
-            if response.progress.settled:
-                return response.progress
-    raise AssertionError("never settled")
-
-
 @pytest.mark.postgres
 async def test_every_statement_of_the_pipeline_has_an_index_behind_it(
     postgres_url, second_postgres_url, third_postgres_url, nats_server, statements
@@ -69,7 +61,7 @@ async def test_every_statement_of_the_pipeline_has_an_index_behind_it(
             ) as mailer,
         ):
             summary = await upload(ingest.stub, csv_bytes(rows))
-            await _settled(ingest.stub, summary.upload_id)
+            await settled(ingest.stub, summary.upload_id)
             await upload(ingest.stub, csv_bytes(rows))  # duplicates
             await mailer.stub.RetryFailed(
                 mailer_pb2.RetryFailedRequest(upload_id=summary.upload_id)
