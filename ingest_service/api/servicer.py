@@ -95,7 +95,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     ) -> ingest_pb2.UploadResponse:
         requests = aiter(request_iterator)
         try:
-            first = await asyncio.wait_for(anext(requests, None), self._idle_seconds)
+            async with asyncio.timeout(self._idle_seconds):
+                first = await anext(requests, None)
         except TimeoutError:
             await errors.abort(
                 context,
@@ -241,8 +242,12 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         while True:
             left = deadline - loop.time()
             wait = min(self._idle_seconds, left)
+            # Not wait_for: on Python 3.11 it reads in a task of its own and, when the client
+            # cancels, waits for that read to give up, which grpc's does only when the next
+            # message or the timeout comes; an upload stayed RECEIVING until then.
             try:
-                request = await asyncio.wait_for(anext(request_iterator, None), max(wait, 0))
+                async with asyncio.timeout(max(wait, 0)):
+                    request = await anext(request_iterator, None)
             except TimeoutError:
                 if wait < self._idle_seconds:
                     raise StreamStalled(
