@@ -38,7 +38,27 @@ boletos = sa.Table(
     sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
     # Empty when no Pix key was configured as it was issued.
     sa.Column("pix_payload", sa.Text, nullable=False, server_default=""),
+    # Where the boleto is at the bank: boletos.v1.BankStatus (1 issued ... 5 written off).
+    sa.Column("bank_status", sa.SmallInteger, nullable=False, server_default="1"),
+    # The remessa that carries it; NULL until one does, and never changed after.
+    sa.Column("remessa_no", sa.BigInteger, nullable=True),
+    sa.Column("paid_cents", sa.BigInteger, nullable=True),
+    sa.Column("paid_on", sa.Date, nullable=True),
+    sa.Column("fee_cents", sa.BigInteger, nullable=True),
+    # The bank's occurrence code and reasons when it refused or wrote the boleto off.
+    sa.Column("bank_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("bank_status_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("ix_boletos_upload_line", "upload_id", "line"),
+    # What the next remessa takes: only the boletos in none yet, in issue order.
+    sa.Index(
+        "ix_boletos_without_remessa",
+        "sequence",
+        sqlite_where=sa.text("remessa_no IS NULL"),
+        postgresql_where=sa.text("remessa_no IS NULL"),
+    ),
+    sa.Index("ix_boletos_remessa", "remessa_no", "sequence"),
+    # A retorno names boletos by nosso número.
+    sa.Index("ix_boletos_nosso_numero", "bank_code", "nosso_numero", unique=True),
     # A rowid table on SQLite: rows append in arrival order and only the small key index
     # takes the random inserts (keyed by the id itself, every wide row would land at random).
 )
@@ -59,6 +79,62 @@ sequences = sa.Table(
     metadata,
     sa.Column("name", sa.String(32), primary_key=True),
     sa.Column("next_value", sa.BigInteger, nullable=False),
+)
+
+# CNAB 240 remessa files: one row per file, written before the file itself, so a file lost
+# between the two is written again from the same rows (its bytes follow from them alone).
+remessas = sa.Table(
+    "remessas",
+    metadata,
+    sa.Column("remessa_no", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("remessa_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("bank_code", sa.String(3), nullable=False),
+    sa.Column("agencia", sa.String(8), nullable=False),
+    sa.Column("conta", sa.String(16), nullable=False),
+    # Número sequencial do arquivo, one more per file of the same beneficiary account.
+    sa.Column("nsa", sa.Integer, nullable=False),
+    sa.Column("upload_id", sa.String(36), nullable=True),
+    sa.Column("titles", sa.BigInteger, nullable=False),
+    sa.Column("amount_cents", sa.BigInteger, nullable=False),
+    sa.Column("file_name", sa.String(128), nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=True),
+    sa.Column("sha256", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # NULL until the file is on disk whole.
+    sa.Column("written_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("bank_code", "agencia", "conta", "nsa", name="uq_remessas_nsa"),
+)
+
+# Retorno files processed, by the SHA-256 of their bytes: the same file twice is seen once.
+retornos = sa.Table(
+    "retornos",
+    metadata,
+    sa.Column("retorno_id", sa.String(64), primary_key=True),
+    sa.Column("file_name", sa.String(256), nullable=False),
+    sa.Column("bank_code", sa.String(3), nullable=False, server_default=""),
+    sa.Column("nsa", sa.Integer, nullable=True),
+    # The RetornoSummary of its first processing, as JSON, to answer a repeat with it.
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Every occurrence a bank reported for a boleto, once each: the same occurrence in a second
+# file (a bank resending a day) is recognised by its key and not applied again.
+occurrences = sa.Table(
+    "boleto_occurrences",
+    metadata,
+    sa.Column("occurrence_key", sa.String(128), primary_key=True),
+    sa.Column("debt_id", DebtKey, nullable=False),
+    sa.Column("retorno_id", sa.String(64), nullable=False),
+    sa.Column("line", sa.BigInteger, nullable=False),
+    sa.Column("code", sa.String(2), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("reasons", sa.Text, nullable=False, server_default=""),
+    sa.Column("paid_cents", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("fee_cents", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("occurred_on", sa.Date, nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_boleto_occurrences_debt", "debt_id"),
 )
 
 outbox = outbox_table(metadata)

@@ -73,6 +73,11 @@ ACCESS: Mapping[str, Rule] = {
     BOLETO + "ListBoletos": _rule(V, OP, audited=True),
     BOLETO + "GetBoletoPdf": _rule(V, OP, audited=True),
     BOLETO + "BatchGetBoletoPdfs": _rule(SVC, audited=True),
+    BOLETO + "ListRemessas": _rule(V, OP),
+    # A remessa carries every payer's name and CPF/CNPJ.
+    BOLETO + "GetRemessa": _rule(OP, audited=True),
+    BOLETO + "CreateRemessas": _rule(OP, audited=True),
+    BOLETO + "ProcessRetorno": _rule(OP, audited=True),
     MAILER + "GetDelivery": _rule(V, OP, audited=True),
     MAILER + "ListDeliveries": _rule(V, OP, audited=True),
     MAILER + "RetryFailed": _rule(OP, audited=True),
