@@ -15,8 +15,12 @@ from boleto_service.messaging.debts_consumer import (
 )
 from boleto_service.service.issuing import IssueBoletos
 from boleto_service.service.pdf import render_boleto
+from boleto_service.service.remessas import Remessas, RemessaScheduler
+from boleto_service.service.retornos import ProcessRetornos
 from boleto_service.store.engine import HISTORY, create_engine, seed
+from boleto_service.store.remessas import RemessaStore
 from boleto_service.store.repository import BoletoStore
+from boleto_service.store.retornos import RetornoStore
 from boletos.platform import runtime
 from boletos.platform.runtime import ServiceRuntime
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
@@ -38,11 +42,19 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     spec = consumer_spec(settings.ack_wait_seconds, settings.fetch_batch)
     rt.run_worker(debts_consumer(js, spec, handler), "debts-consumer")
     rt.track_lag(js, [(spec.stream, spec.durable)])
+    remessas = Remessas(RemessaStore(engine), settings.beneficiary, settings.remessa)
+    if remessas.enabled:
+        rt.run_worker(RemessaScheduler(remessas), "remessa-scheduler")
     rt.grpc(
         (
             SERVICE_NAME,
             boleto_pb2_grpc.add_BoletoServiceServicer_to_server,
-            BoletoServicer(store, functools.partial(render_boleto, settings.beneficiary)),
+            BoletoServicer(
+                store,
+                functools.partial(render_boleto, settings.beneficiary),
+                remessas,
+                ProcessRetornos(RetornoStore(engine), on_commit=wake_relay),
+            ),
         ),
     )
     rt.summary(lambda: {"issued": handler.issued, "failed": handler.failed})

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.charges import OverduePolicy
+from boleto_service.domain.cnab240 import RemessaHeader, cnab_bank_for
 from boleto_service.domain.errors import InvalidBeneficiaryConfig, InvalidOverduePolicy
 from boleto_service.domain.pix import PixError, PixMerchant, validate_merchant
+from boleto_service.domain.remessa_policy import (
+    MAX_TITLES,
+    CutPer,
+    RemessaSettings,
+    parse_cut_at,
+)
 from boletos.platform.settings import (
     ConfigError,
     ServiceSettings,
+    env_choice,
     env_decimal,
     env_int,
     env_str,
@@ -49,6 +58,8 @@ class Settings(ServiceSettings):
     pix: PixMerchant | None
     fetch_batch: int
     ack_wait_seconds: int
+    # CNAB 240 remessas; off (no directory) unless REMESSA_DIR is set.
+    remessa: RemessaSettings = RemessaSettings()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +71,7 @@ class Settings(ServiceSettings):
             pix=_pix(env, beneficiary),
             fetch_batch=env_int(env, "BOLETO_FETCH_BATCH", 4, minimum=1),
             ack_wait_seconds=env_int(env, "BOLETO_ACK_WAIT_SECONDS", 10, minimum=1),
+            remessa=_remessa(env, beneficiary),
         )
 
     def masked(self) -> dict[str, object]:
@@ -79,11 +91,26 @@ class Settings(ServiceSettings):
             if self.pix
             else "off"
         )
+        remessa = self.remessa
+        values["remessa"] = (
+            f"{remessa.directory}, per {remessa.per.value}, "
+            + (
+                f"cut at {remessa.cut_at:%H:%M}"
+                if remessa.per is CutPer.DAY
+                else f"quiet {remessa.quiet_seconds}s"
+            )
+            + f", at most {remessa.max_titles} titles a file"
+            if remessa.enabled
+            else "off"
+        )
         return values
 
 
 def _beneficiary(env: Mapping[str, str]) -> BeneficiaryConfig:
     raw = {f: env_str(env, var, _DEFAULTS[f]) for f, var in BENEFICIARY_VARIABLES.items()}
+    if raw["bank_code"] != _DEFAULTS["bank_code"]:
+        # The example convênio is Banco do Brasil's; other banks' carteiras take none.
+        raw["convenio"] = env_str(env, BENEFICIARY_VARIABLES["convenio"], "")
     try:
         return BeneficiaryConfig.from_raw(**raw)
     except InvalidBeneficiaryConfig as exc:
@@ -125,3 +152,47 @@ def _pix(env: Mapping[str, str], beneficiary: BeneficiaryConfig) -> PixMerchant 
     except PixError as exc:
         raise ConfigError(f"PIX_*: {exc}") from None
     return merchant
+
+
+def _remessa(env: Mapping[str, str], beneficiary: BeneficiaryConfig) -> RemessaSettings:
+    raw_cut_at = env_str(env, "REMESSA_CUT_AT", "18:00")
+    try:
+        cut_at = parse_cut_at(raw_cut_at)
+    except ValueError as exc:
+        raise ConfigError(f"REMESSA_CUT_AT: {exc}") from None
+    settings = RemessaSettings(
+        directory=env_str(env, "REMESSA_DIR", ""),
+        per=CutPer(env_choice(env, "REMESSA_PER", "day", tuple(p.value for p in CutPer))),
+        cut_at=cut_at,
+        quiet_seconds=env_int(env, "REMESSA_QUIET_SECONDS", 60, minimum=1),
+        max_titles=env_int(env, "REMESSA_MAX_TITLES", MAX_TITLES, minimum=1),
+        agencia_dv=env_str(env, "BENEFICIARY_AGENCIA_DV", "").upper(),
+        variacao_carteira=env_str(env, "BENEFICIARY_VARIACAO_CARTEIRA", ""),
+    )
+    if settings.max_titles > MAX_TITLES:
+        raise ConfigError(
+            f"REMESSA_MAX_TITLES: at most {MAX_TITLES}, the titles a CNAB 240 lot can number, "
+            f"got {settings.max_titles}"
+        )
+    if settings.enabled:
+        # Refused at start rather than at the first cut, hours later.
+        header = RemessaHeader(
+            beneficiary,
+            1,
+            dt.datetime(2000, 1, 1),
+            agencia_dv=settings.agencia_dv,
+            variacao_carteira=settings.variacao_carteira,
+        )
+        variables = {
+            "agencia_dv": "BENEFICIARY_AGENCIA_DV",
+            "variacao_carteira": "BENEFICIARY_VARIACAO_CARTEIRA",
+        }
+        problems = cnab_bank_for(beneficiary.bank_code).header_problems(header)
+        if problems:
+            raise ConfigError(
+                "; ".join(
+                    f"{variables.get(p.field, 'BENEFICIARY_*')}: {p.text} (REMESSA_DIR is set)"
+                    for p in problems
+                )
+            )
+    return settings

@@ -84,7 +84,7 @@ def service_available() -> bool:
 
 @contextlib.contextmanager
 def sqlite_database(workdir: Path) -> Iterator[str]:
-    yield f"sqlite:///{workdir / 'ingest.db'}"
+    yield f"sqlite:///{workdir / 'store.db'}"
 
 
 @contextlib.contextmanager

@@ -8,7 +8,11 @@ from collections.abc import AsyncIterator, Callable, Iterable
 
 import grpc
 
-from boleto_service.domain.boleto import Boleto
+from boleto_service.api.remessa_rpcs import RemessaRpcs
+from boleto_service.api.retorno_rpcs import RetornoRpcs
+from boleto_service.domain.boleto import BankStatus, Boleto
+from boleto_service.service.remessas import Remessas
+from boleto_service.service.retornos import ProcessRetornos
 from boleto_service.store.repository import BoletoStore
 from boletos.platform import errors
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
@@ -22,6 +26,7 @@ MAX_PAGE_SIZE = 1000
 
 def to_message(b: Boleto) -> boleto_pb2.Boleto:
     charges = b.charges
+    bank = b.bank
     message = boleto_pb2.Boleto(
         debt_id=b.debt_id,
         upload_id=b.upload_id,
@@ -38,14 +43,29 @@ def to_message(b: Boleto) -> boleto_pb2.Boleto:
         payer_name=b.payer.name,
         line=b.line,
         pix_payload=b.numbers.pix_payload,
+        bank_status=f"BANK_STATUS_{bank.status.name}",
+        remessa_id=b.remessa_id,
+        paid_cents=bank.paid_cents or 0,
+        paid_on=bank.paid_on.isoformat() if bank.paid_on else "",
+        fee_cents=bank.fee_cents or 0,
+        paid_amount_differs=b.paid_amount_differs,
+        rejection_reason=bank.reason if bank.status == BankStatus.REJECTED else "",
     )
     if b.issued_at is not None:
         message.issued_at.FromDatetime(b.issued_at)
     return message
 
 
-class BoletoServicer(boleto_pb2_grpc.BoletoServiceServicer):
-    def __init__(self, store: BoletoStore, render_pdf: Callable[[Boleto], bytes]) -> None:
+class BoletoServicer(RemessaRpcs, RetornoRpcs, boleto_pb2_grpc.BoletoServiceServicer):
+    def __init__(
+        self,
+        store: BoletoStore,
+        render_pdf: Callable[[Boleto], bytes],
+        remessas: Remessas,
+        retornos: ProcessRetornos,
+    ) -> None:
+        self._remessas = remessas
+        self._retornos = retornos
         self._store = store
         self._render_pdf = render_pdf
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import IntEnum
 
 from .charges import ChargeBreakdown
 from .issuing import IssuedBoleto
@@ -17,6 +18,31 @@ class Payer:
     # boletos.v1.GovernmentIdKind: what government_id is (CPF, CNPJ, other)
     government_id_kind: int
     email: str
+
+
+class BankStatus(IntEnum):
+    """Where a boleto is at the bank; the numbers are boletos.v1.BankStatus's."""
+
+    ISSUED = 1
+    REGISTERED = 2
+    REJECTED = 3
+    PAID = 4
+    WRITTEN_OFF = 5
+
+
+@dataclass(frozen=True, slots=True)
+class BankState:
+    """What the bank's retornos said about a boleto so far."""
+
+    status: BankStatus = BankStatus.ISSUED
+    paid_cents: int | None = None
+    paid_on: dt.date | None = None
+    # The bank's fee for the payment.
+    fee_cents: int | None = None
+    # The bank's occurrence code and reasons when it refused or wrote the boleto off.
+    reason: str = ""
+    # When a retorno last changed the status; None while issued.
+    changed_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +58,16 @@ class Boleto:
     numbers: IssuedBoleto
     # When it was stored; None until then.
     issued_at: dt.datetime | None = None
+    bank: BankState = BankState()
+    # The remessa that asked the bank to register it; empty until one did.
+    remessa_id: str = ""
+
+    @property
+    def paid_amount_differs(self) -> bool:
+        """Paid, but not the amount charged: someone should look."""
+        paid = self.bank.paid_cents
+        paid_at_all = self.bank.status == BankStatus.PAID and paid is not None
+        return paid_at_all and paid != self.amount_cents
 
     @property
     def charges(self) -> ChargeBreakdown:

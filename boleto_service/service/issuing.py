@@ -13,6 +13,7 @@ from typing import Protocol
 from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal
 from boleto_service.domain.errors import BoletoDomainError
 from boleto_service.domain.issuing import BoletoIssuer
+from boleto_service.domain.local_time import BRASILIA
 from boletos.platform.logs import get_logger
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_FAILED, SUBJECT_BOLETOS_ISSUED
 from boletos.platform.outbox import Event
@@ -22,7 +23,6 @@ log = get_logger("boleto")
 
 # Boletos are dated in Brazil's official time (UTC-3 all year since daylight saving ended in
 # 2019), whatever the server's clock zone.
-BRASILIA = dt.timezone(dt.timedelta(hours=-3))
 
 
 def today_in_brazil(now: dt.datetime | None = None) -> dt.date:

@@ -14,7 +14,8 @@ from sqlalchemy.engine import Connection, Engine
 from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal, charges_of
 from boleto_service.domain.issuing import IssuedBoleto
 from boleto_service.store.engine import NOSSO_NUMERO
-from boleto_service.store.tables import boletos, failures, outbox, sequences
+from boleto_service.store.retornos import bank_state
+from boleto_service.store.tables import boletos, failures, outbox, remessas, sequences
 from boletos.platform.database import writing
 from boletos.platform.outbox import Event, OutboxStore, insert_events
 
@@ -28,7 +29,15 @@ _IN_LIST = 900
 # Sequence numbers a process reserves at a time: one small transaction per ten batches.
 SEQUENCE_RANGE = 10_000
 
-_SELECTED = [boletos.c[name] for name in _COLUMNS]
+_BANK_COLUMNS = [
+    "bank_status", "paid_cents", "paid_on", "fee_cents", "bank_reason", "bank_status_at",
+]  # fmt: skip
+# A boleto as read back: what was issued, where it is at the bank, the remessa that carries it.
+_SELECTED = [
+    *(boletos.c[name] for name in _COLUMNS + _BANK_COLUMNS),
+    remessas.c.remessa_id,
+]
+_WITH_REMESSA = boletos.outerjoin(remessas, remessas.c.remessa_no == boletos.c.remessa_no)
 
 Build = Callable[[list[str], int], tuple[list[Boleto], list[Refusal], list[Event]]]
 
@@ -82,7 +91,9 @@ class BoletoStore:
     def get(self, debt_id: str) -> Boleto | None:
         with self.engine.connect() as conn:
             row = conn.execute(
-                sa.select(*_SELECTED).where(boletos.c.debt_id == self._key(debt_id))
+                sa.select(*_SELECTED)
+                .select_from(_WITH_REMESSA)
+                .where(boletos.c.debt_id == self._key(debt_id))
             ).first()
         return self._record(row) if row else None
 
@@ -112,7 +123,11 @@ class BoletoStore:
         with self.engine.connect() as conn:
             for start in range(0, len(debt_ids), _IN_LIST):
                 keys = [self._key(d) for d in debt_ids[start : start + _IN_LIST]]
-                rows = conn.execute(sa.select(*_SELECTED).where(boletos.c.debt_id.in_(keys)))
+                rows = conn.execute(
+                    sa.select(*_SELECTED)
+                    .select_from(_WITH_REMESSA)
+                    .where(boletos.c.debt_id.in_(keys))
+                )
                 for row in rows:
                     record = self._record(row)
                     found[record.debt_id] = record
@@ -122,6 +137,7 @@ class BoletoStore:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(*_SELECTED)
+                .select_from(_WITH_REMESSA)
                 .where(boletos.c.upload_id == upload_id, boletos.c.line > after_line)
                 .order_by(boletos.c.line)
                 .limit(limit)
@@ -223,6 +239,8 @@ class BoletoStore:
                 pix_payload=m["pix_payload"],
             ),
             issued_at=issued_at,
+            bank=bank_state(m),
+            remessa_id=m["remessa_id"] or "",
         )
 
     def _key(self, debt_id: str) -> bytes | str:

@@ -22,6 +22,18 @@ from .fields import Part, alpha, blanks, build_record, ddmmyyyy, num, zeros
 
 ENTRY = "01"  # código de movimento remessa: entrada de títulos
 MAX_NSA = 999_999
+# G038: a detail record's number in its lot has 5 digits. Tighter than the 6-digit record
+# counts of the trailers, so it is what bounds the titles one file can carry.
+MAX_DETAILS_PER_LOT = 99_999
+# P and Q for every title, R for one with a fine.
+MAX_SEGMENTS_PER_TITLE = 3
+
+
+def max_titles_per_file(segments_per_title: int = MAX_SEGMENTS_PER_TITLE) -> int:
+    """The most titles one remessa can number when each takes `segments_per_title` records."""
+    if segments_per_title < 1:
+        raise ValueError(f"a title takes at least one segment, got {segments_per_title}")
+    return MAX_DETAILS_PER_LOT // segments_per_title
 
 
 class InvalidRemessa(BoletoDomainError):
@@ -85,16 +97,18 @@ class RemessaHeader:
     test_file: bool = False  # BB only: "TS" asks for a test retorno
 
 
+def payer_id_kind(government_id_kind: int) -> PayerIdKind:
+    """boletos.v1.GovernmentIdKind: 2 CPF, 3 CNPJ, anything else is not a registrable id."""
+    return {2: PayerIdKind.CPF, 3: PayerIdKind.CNPJ}.get(government_id_kind, PayerIdKind.OTHER)
+
+
 def title_from_boleto(boleto: Boleto) -> RemessaTitle:
     """A stored boleto as a remessa title: its sequence is the seu número.
 
     The boleto's amount already includes any overdue fine and interest, so no multa or mora
     is registered for it (the bank would charge them twice).
     """
-    # boletos.v1.GovernmentIdKind: 2 CPF, 3 CNPJ, anything else is not a registrable id.
-    kind = {2: PayerIdKind.CPF, 3: PayerIdKind.CNPJ}.get(
-        boleto.payer.government_id_kind, PayerIdKind.OTHER
-    )
+    kind = payer_id_kind(boleto.payer.government_id_kind)
     return RemessaTitle(
         nosso_numero=boleto.numbers.nosso_numero,
         document_number=str(boleto.sequence),
@@ -138,56 +152,65 @@ def _problems(
     seen: set[str] = set()
     for index, title in enumerate(titles, start=1):
         where = f"title {index} ({title.nosso_numero})"
-
-        def add(field: str, text: str, where: str = where) -> None:
-            problems.append(Problem(field, f"{where}: {text}"))
-
-        issue = bank.nosso_numero_problem(header, title.nosso_numero)
-        if issue:
-            add("nosso_numero", issue)
+        found = title_problems(header, title)
         if title.nosso_numero in seen:
-            add("nosso_numero", "appears twice in this remessa")
+            found.append(Problem("nosso_numero", "appears twice in this remessa"))
         seen.add(title.nosso_numero)
-        doc = title.document_number
-        if not doc.strip() or len(doc) > bank.document_number_width:
-            add("document_number", f"must be 1 to {bank.document_number_width} characters")
-        amount = title.amount_cents
-        if (
-            isinstance(amount, bool)
-            or not isinstance(amount, int)
-            or not 0 < amount <= MAX_AMOUNT_CENTS
-        ):
-            add(
-                "amount_cents", f"must be a positive int within the barcode's range, got {amount!r}"
-            )
-        if title.issue_date > title.due_date:
-            add("issue_date", "is after the due date, which both banks refuse")
-        payer = title.payer
-        width = {PayerIdKind.CPF: 11, PayerIdKind.CNPJ: 14}.get(payer.id_kind)
-        if width is None:
-            add("payer", "the payer has no CPF or CNPJ, which registered boletos require")
-        elif not (
-            payer.id_number.isascii()
-            and payer.id_number.isdigit()
-            and len(payer.id_number) == width
-        ):
-            add("payer", f"{payer.id_kind.name} must have {width} digits, got {payer.id_number!r}")
-        if not payer.name.strip():
-            add("payer", "the payer's name is empty")
-        if payer.address is not None and not (
-            payer.address.cep.isdigit() and len(payer.address.cep) == 8
-        ):
-            add("payer", f"CEP must have 8 digits, got {payer.address.cep!r}")
-        if title.daily_interest_cents < 0:
-            add("daily_interest_cents", "cannot be negative")
-        percent = title.fine_percent
-        if percent is not None and (
-            not isinstance(percent, Decimal)
-            or not percent.is_finite()
-            or percent <= 0
-            or percent != percent.quantize(Decimal("0.01"))
-        ):
-            add("fine_percent", f"must be a positive Decimal with two decimals, got {percent!r}")
+        problems.extend(Problem(p.field, f"{where}: {p.text}") for p in found)
+    return problems
+
+
+def title_problems(header: RemessaHeader, title: RemessaTitle) -> list[Problem]:
+    """Why the header's bank would refuse this one title; empty when it would take it.
+
+    Lets a caller leave out the titles a bank cannot register before it commits to a file,
+    instead of finding out from remessa_lines once the file is promised.
+    """
+    bank = cnab_bank_for(header.beneficiary.bank_code)
+    problems: list[Problem] = []
+
+    def add(field: str, text: str) -> None:
+        problems.append(Problem(field, text))
+
+    issue = bank.nosso_numero_problem(header, title.nosso_numero)
+    if issue:
+        add("nosso_numero", issue)
+    doc = title.document_number
+    if not doc.strip() or len(doc) > bank.document_number_width:
+        add("document_number", f"must be 1 to {bank.document_number_width} characters")
+    amount = title.amount_cents
+    if (
+        isinstance(amount, bool)
+        or not isinstance(amount, int)
+        or not 0 < amount <= MAX_AMOUNT_CENTS
+    ):
+        add("amount_cents", f"must be a positive int within the barcode's range, got {amount!r}")
+    if title.issue_date > title.due_date:
+        add("issue_date", "is after the due date, which both banks refuse")
+    payer = title.payer
+    width = {PayerIdKind.CPF: 11, PayerIdKind.CNPJ: 14}.get(payer.id_kind)
+    if width is None:
+        add("payer", "the payer has no CPF or CNPJ, which registered boletos require")
+    elif not (
+        payer.id_number.isascii() and payer.id_number.isdigit() and len(payer.id_number) == width
+    ):
+        add("payer", f"{payer.id_kind.name} must have {width} digits, got {payer.id_number!r}")
+    if not payer.name.strip():
+        add("payer", "the payer's name is empty")
+    if payer.address is not None and not (
+        payer.address.cep.isdigit() and len(payer.address.cep) == 8
+    ):
+        add("payer", f"CEP must have 8 digits, got {payer.address.cep!r}")
+    if title.daily_interest_cents < 0:
+        add("daily_interest_cents", "cannot be negative")
+    percent = title.fine_percent
+    if percent is not None and (
+        not isinstance(percent, Decimal)
+        or not percent.is_finite()
+        or percent <= 0
+        or percent != percent.quantize(Decimal("0.01"))
+    ):
+        add("fine_percent", f"must be a positive Decimal with two decimals, got {percent!r}")
     return problems
 
 

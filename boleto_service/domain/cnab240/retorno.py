@@ -7,7 +7,7 @@ beside the occurrences instead of raising, so one bad line never hides the rest 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -72,6 +72,9 @@ class Retorno:
     errors: tuple[FileError, ...]
 
 
+Item = Occurrence | Unmatched | FileError
+
+
 @dataclass
 class _State:
     bank: CnabBank | None = None
@@ -83,34 +86,84 @@ class _State:
     lot_records: int | None = None  # records of the open lot so far; None when no lot is open
     records: int = 0
     pending_t: tuple[int, str] | None = None
-    occurrences: list[Occurrence] = field(default_factory=list)
-    unmatched: list[Unmatched] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
+    # What the last line produced, handed out and cleared line by line.
+    out: list[Item] = field(default_factory=list)
+
+
+class RetornoReader:
+    """Reads a retorno line by line, handing out each item as soon as it is known, so a file
+    of a million titles never has to be held whole: `read` yields occurrences, unmatched
+    lines and file errors in file order; the header's facts are here once read."""
+
+    def __init__(self) -> None:
+        self._state = _State()
+
+    @property
+    def bank_code(self) -> str | None:
+        return self._state.bank.code if self._state.bank else None
+
+    @property
+    def nsa(self) -> int | None:
+        return self._state.nsa
+
+    @property
+    def generated_on(self) -> date | None:
+        return self._state.generated_on
+
+    def read(self, lines: Iterable[str]) -> Iterator[Item]:
+        """Every item of the file whose lines are `lines` (CR and LF ends are tolerated)."""
+        state = self._state
+        # Blank lines are only an error if a record follows them: the newline after the last
+        # record, or a DOS end-of-file mark, ends many real files.
+        blanks: list[tuple[int, str]] = []
+        for number, raw in enumerate(lines, start=1):
+            line = raw.rstrip("\r\n")
+            if line.strip(" \x1a") == "":
+                blanks.append((number, line))
+                continue
+            for held in blanks:
+                _read_line(state, *held)
+            blanks.clear()
+            _read_line(state, number, line)
+            yield from self._drain()
+        yield from self._drain()
+        _flush_t(state)
+        if not state.seen_header:
+            state.out.append(FileError(None, "no file header (record type 0)"))
+        if not state.seen_trailer:
+            state.out.append(FileError(None, "no file trailer (record type 9)"))
+        if state.lot_records is not None:
+            state.out.append(FileError(None, "the last lot has no trailer (record type 5)"))
+        yield from self._drain()
+
+    def _drain(self) -> Iterator[Item]:
+        out = self._state.out
+        if out:
+            self._state.out = []
+            yield from out
 
 
 def parse_retorno(source: str | Iterable[str]) -> Retorno:
     """Parse a whole retorno, given as its text or as its lines (CR and LF are tolerated)."""
-    raw = source.split("\n") if isinstance(source, str) else list(source)
-    lines = [line.rstrip("\r\n") for line in raw]
-    while lines and lines[-1].strip(" \x1a") == "":
-        lines.pop()  # the newline after the last record, or a DOS end-of-file mark
-    state = _State()
-    for number, line in enumerate(lines, start=1):
-        _read_line(state, number, line)
-    _flush_t(state)
-    if not state.seen_header:
-        state.errors.append(FileError(None, "no file header (record type 0)"))
-    if not state.seen_trailer:
-        state.errors.append(FileError(None, "no file trailer (record type 9)"))
-    if state.lot_records is not None:
-        state.errors.append(FileError(None, "the last lot has no trailer (record type 5)"))
+    lines = source.split("\n") if isinstance(source, str) else source
+    reader = RetornoReader()
+    occurrences: list[Occurrence] = []
+    unmatched: list[Unmatched] = []
+    errors: list[FileError] = []
+    for item in reader.read(lines):
+        if isinstance(item, Occurrence):
+            occurrences.append(item)
+        elif isinstance(item, Unmatched):
+            unmatched.append(item)
+        else:
+            errors.append(item)
     return Retorno(
-        bank_code=state.bank.code if state.bank else None,
-        nsa=state.nsa,
-        generated_on=state.generated_on,
-        occurrences=tuple(state.occurrences),
-        unmatched=tuple(state.unmatched),
-        errors=tuple(state.errors),
+        bank_code=reader.bank_code,
+        nsa=reader.nsa,
+        generated_on=reader.generated_on,
+        occurrences=tuple(occurrences),
+        unmatched=tuple(unmatched),
+        errors=tuple(errors),
     )
 
 
@@ -123,7 +176,7 @@ def _read_line(state: _State, number: int, line: str) -> None:
     if not is_u:
         _flush_t(state)
     if state.seen_trailer:
-        state.errors.append(FileError(number, "record after the file trailer"))
+        state.out.append(FileError(number, "record after the file trailer"))
     if len(line) != RECORD_LENGTH or not line.isascii():
         what = f"{len(line)} characters" if line.isascii() else "non-ASCII characters"
         _unmatched(state, number, f"record has {what}, expected 240 ASCII characters")
@@ -152,21 +205,21 @@ def _read_line(state: _State, number: int, line: str) -> None:
 
 def _file_header(state: _State, number: int, line: str) -> None:
     if state.seen_header:
-        state.errors.append(FileError(number, "a second file header"))
+        state.out.append(FileError(number, "a second file header"))
     state.seen_header = True
     if line[142] != "2":
-        state.errors.append(FileError(number, f"file header code {line[142]!r}: not a retorno"))
+        state.out.append(FileError(number, f"file header code {line[142]!r}: not a retorno"))
     state.nsa = read_int(line, 158, 163, "NSA")
     state.generated_on = read_date(line, 144, 151, "generation date")
 
 
 def _lot_header(state: _State, number: int, line: str) -> None:
     if state.lot_records is not None:
-        state.errors.append(FileError(number, "lot header inside an open lot"))
+        state.out.append(FileError(number, "lot header inside an open lot"))
     state.lots += 1
     state.lot_records = 1
     if line[8:11] != "T01":
-        state.errors.append(
+        state.out.append(
             FileError(number, f"lot operation/service {line[8:11]!r}, expected retorno of cobrança")
         )
 
@@ -186,7 +239,7 @@ def _detail(state: _State, bank: CnabBank, number: int, line: str) -> None:
         return
     t_number, t_line = pending
     try:
-        state.occurrences.append(_occurrence(bank, t_number, t_line, line))
+        state.out.append(_occurrence(bank, t_number, t_line, line))
     except CnabFieldError as error:
         _unmatched(state, t_number, str(error))
         _unmatched(state, number, f"segment U of the unreadable segment T on line {t_number}")
@@ -225,11 +278,11 @@ def _occurrence(bank: CnabBank, t_number: int, t: str, u: str) -> Occurrence:
 
 def _lot_trailer(state: _State, number: int, line: str) -> None:
     if state.lot_records is None:
-        state.errors.append(FileError(number, "lot trailer without a lot header"))
+        state.out.append(FileError(number, "lot trailer without a lot header"))
         return
     stated = read_int(line, 18, 23, "records in lot")
     if stated != state.lot_records:
-        state.errors.append(
+        state.out.append(
             FileError(
                 number, f"lot trailer counts {stated} records, the lot has {state.lot_records}"
             )
@@ -242,11 +295,11 @@ def _file_trailer(state: _State, number: int, line: str) -> None:
     lots = read_int(line, 18, 23, "lots in file")
     records = read_int(line, 24, 29, "records in file")
     if lots != state.lots:
-        state.errors.append(
+        state.out.append(
             FileError(number, f"file trailer counts {lots} lots, the file has {state.lots}")
         )
     if records != state.records:
-        state.errors.append(
+        state.out.append(
             FileError(
                 number, f"file trailer counts {records} records, the file has {state.records}"
             )
@@ -260,4 +313,4 @@ def _flush_t(state: _State) -> None:
 
 
 def _unmatched(state: _State, number: int, reason: str) -> None:
-    state.unmatched.append(Unmatched(number, reason))
+    state.out.append(Unmatched(number, reason))

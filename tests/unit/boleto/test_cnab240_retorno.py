@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -23,106 +23,13 @@ from boleto_service.domain.cnab240 import (
     title_from_boleto,
 )
 from boleto_service.domain.issuing import issue_boleto
+from boletos_bench.bank import Paid, Registered, Rejected, envelope, retorno_for
 
 from .test_cnab240_remessa import BB, BB_HEADER, ITAU, ITAU_HEADER
 
 
-@dataclass(frozen=True)
-class Paid:
-    amount_cents: int
-    paid_on: date
-    credited_on: date
-    fee_cents: int = 0
-    interest_cents: int = 0
-
-
-@dataclass(frozen=True)
-class Rejected:
-    reasons: tuple[str, ...]
-    fee_cents: int = 0
-
-
-@dataclass(frozen=True)
-class Registered:
-    fee_cents: int = 0
-
-
-Result = Paid | Rejected | Registered
-
-
 def _amount(cents: int) -> str:
     return f"{cents:015d}"
-
-
-def _dmy(day: date | None) -> str:
-    return day.strftime("%d%m%Y") if day else "00000000"
-
-
-def _pair(bank: str, seq: int, p: str, q: str, result: Result) -> list[str]:
-    """Segments T and U for one title, copying what the bank echoes from segments P and Q."""
-    slots = cnab_bank_for(bank).reason_slots
-    reasons = result.reasons if isinstance(result, Rejected) else ()
-    motivos = "".join(reasons).ljust(2 * slots, "0").ljust(10)
-    code = {Paid: "06", Rejected: "03", Registered: "02"}[type(result)]
-    fee = result.fee_cents
-    t = (
-        f"{bank}00013{seq:05d}T {code}"
-        + p[17:57]  # account and nosso número, 18-57
-        + p[57]
-        + p[62:77]  # seu número -> 59-73
-        + p[77:85]  # vencimento -> 74-81
-        + p[85:100]  # valor nominal -> 82-96
-        + "000" + "00000" + "0"
-        + p[195:220]  # uso da empresa -> 106-130
-        + "09"
-        + q[17:73]  # payer -> 133-188
-        + "0" * 10
-        + _amount(fee)
-        + motivos
-        + " " * 17
-    )  # fmt: skip
-    paid = result if isinstance(result, Paid) else None
-    u = (
-        f"{bank}00013{seq + 1:05d}U {code}"
-        + _amount(paid.interest_cents if paid else 0)
-        + "0" * 45
-        + _amount(paid.amount_cents if paid else 0)
-        + _amount(paid.amount_cents - fee if paid else 0)
-        + "0" * 30
-        + _dmy(paid.paid_on if paid else None)
-        + _dmy(paid.credited_on if paid else None)
-        + " " * 87
-    )
-    return [t, u]
-
-
-def envelope(remessa: Sequence[str], details: list[str]) -> list[str]:
-    """A retorno's headers and trailers around `details`, taken from a remessa's."""
-    bank = remessa[0][:3]
-    header = remessa[0][:142] + "2" + remessa[0][143:]
-    lot_header = remessa[1][:8] + "T" + remessa[1][9:]
-    lot_trailer = f"{bank}00015" + " " * 9 + f"{len(details) + 2:06d}" + " " * 217
-    trailer = f"{bank}99999" + " " * 9 + f"000001{len(details) + 4:06d}" + " " * 211
-    return [header, lot_header, *details, lot_trailer, trailer]
-
-
-def retorno_for(
-    remessa: Sequence[str], outcomes: Mapping[int, Result], unknown: Sequence[str] = ()
-) -> list[str]:
-    """The retorno a bank could send for `remessa`: `outcomes` by title index (0-based), then
-    a paid title for each raw nosso número field (positions 18-57) in `unknown`."""
-    bank = remessa[0][:3]
-    p_lines = [line for line in remessa if line[7:8] == "3" and line[13] == "P"]
-    q_lines = [line for line in remessa if line[7:8] == "3" and line[13] == "Q"]
-    details: list[str] = []
-    for index, result in sorted(outcomes.items()):
-        details += _pair(bank, len(details) + 1, p_lines[index], q_lines[index], result)
-    for block in unknown:
-        p = p_lines[0][:17] + block + p_lines[0][57:]
-        details += _pair(
-            bank, len(details) + 1, p, q_lines[0], Paid(500, date(2025, 7, 3), date(2025, 7, 4))
-        )
-    return envelope(remessa, details)
 
 
 def _boleto(config_sequence: int, bank: str, cents: int) -> Boleto:

@@ -33,9 +33,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("paid_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("fee_cents", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("bank_reason", sa.Text(), server_default="", nullable=False))
-        batch_op.add_column(
-            sa.Column("bank_status_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("bank_status_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index(
         "ix_boletos_without_remessa",
         "boletos",

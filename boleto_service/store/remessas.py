@@ -1,0 +1,304 @@
+"""Remessas in the boleto store: cutting one (a remessas row and the boletos it carries, in one
+transaction) and reading them back.
+
+A boleto goes into exactly one remessa, ever: the cut's UPDATE only takes boletos whose
+remessa_no is still NULL, so two replicas cutting at once can never both take one (on
+PostgreSQL the second one's UPDATE waits for the first's row locks, then finds the column set
+and skips the row; SQLite runs one writer at a time). NSAs are max + 1 per account under the
+unique constraint uq_remessas_nsa: a cutter that raced another for a number gets an integrity
+error and takes the next one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections import Counter
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from boleto_service.domain.cnab240 import RemessaPayer, RemessaTitle
+from boleto_service.domain.cnab240.remessa import payer_id_kind
+from boleto_service.domain.remessa_policy import (
+    Account,
+    Check,
+    Cut,
+    CutInProgress,
+    Lock,
+    RemessaRecord,
+    file_name,
+    next_nsa,
+    remessa_id,
+)
+from boleto_service.store.tables import boletos, remessas
+from boletos.platform.database import writing
+
+# remessa_no of a boleto no bank can register (no CPF or CNPJ, say): it is in no remessa and
+# never will be, and later cuts no longer look at it.
+NOT_REGISTRABLE = 0
+
+# One key for every replica of the service: on PostgreSQL one of them cuts at a time.
+_LOCK_KEY = zlib.crc32(b"boleto_service.remessas")
+# Each failed attempt means a racing cutter committed a remessa first (it took the number this
+# one wanted), so the attempts end with the waiting boletos; this only bounds a pathology.
+_NSA_ATTEMPTS = 50
+_IN_LIST = 900
+
+_TITLE_COLUMNS = [
+    boletos.c.sequence,
+    boletos.c.nosso_numero,
+    boletos.c.due_date,
+    boletos.c.amount_cents,
+    boletos.c.issue_date,
+    boletos.c.payer_name,
+    boletos.c.payer_government_id,
+    boletos.c.government_id_kind,
+]
+
+
+class _NothingToCut(Exception):
+    pass
+
+
+class RemessaStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+
+    def cut(
+        self,
+        account: Account,
+        *,
+        limit: int,
+        now: dt.datetime,
+        check: Check,
+        upload_id: str | None = None,
+        issued_before: dt.datetime | None = None,
+        lock: Lock = Lock.WAIT,
+    ) -> Cut | None:
+        """Takes up to `limit` waiting boletos of the account's bank, oldest sequence first
+        (only the upload's, with `upload_id`; only those issued before `issued_before`, with
+        it), into a new remessa created at `now`. Those `check` refuses are marked
+        NOT_REGISTRABLE instead. None when no boleto was waiting; CutInProgress when another
+        replica holds the cut and `lock` is TRY."""
+        for attempt in range(_NSA_ATTEMPTS):
+            try:
+                with writing(self.engine) as conn:
+                    return self._cut(
+                        conn, account, limit, now, check, upload_id, issued_before, lock
+                    )
+            except _NothingToCut:
+                return None
+            except sa.exc.IntegrityError:
+                if attempt == _NSA_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _cut(
+        self,
+        conn: Connection,
+        account: Account,
+        limit: int,
+        now: dt.datetime,
+        check: Check,
+        upload_id: str | None,
+        issued_before: dt.datetime | None,
+        lock: Lock,
+    ) -> Cut:
+        if conn.dialect.name == "postgresql" and lock is not Lock.NONE:
+            if lock is Lock.WAIT:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+            elif not conn.execute(
+                sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}
+            ).scalar_one():
+                raise CutInProgress
+        c = remessas.c
+        number = conn.execute(sa.select(sa.func.max(c.remessa_no))).scalar_one() or 0
+        number += 1
+        last_nsa = conn.execute(
+            sa.select(sa.func.max(c.nsa)).where(*_of_account(account))
+        ).scalar_one()
+        nsa = next_nsa(last_nsa)
+        created_at = now.astimezone(dt.UTC)
+        conn.execute(
+            remessas.insert().values(
+                remessa_no=number,
+                remessa_id=remessa_id(account, nsa),
+                bank_code=account.bank_code,
+                agencia=account.agencia,
+                conta=account.conta,
+                nsa=nsa,
+                upload_id=upload_id,
+                titles=0,
+                amount_cents=0,
+                file_name=file_name(account, nsa),
+                created_at=self._stamp(created_at),
+            )
+        )
+        b = boletos.c
+        waiting = [b.remessa_no.is_(None), b.bank_code == account.bank_code]
+        if upload_id is not None:
+            waiting.append(b.upload_id == upload_id)
+        if issued_before is not None:
+            waiting.append(b.issued_at < self._stamp(issued_before))
+        window = sa.select(b.sequence).where(*waiting).order_by(b.sequence).limit(limit)
+        taken = conn.execute(
+            boletos.update()
+            .where(b.remessa_no.is_(None), b.sequence.in_(window))
+            .values(remessa_no=number)
+        ).rowcount
+        if not taken:
+            raise _NothingToCut
+        titles: list[RemessaTitle] = []
+        refused: list[int] = []
+        left_out: Counter[str] = Counter()
+        for row in conn.execute(
+            sa.select(*_TITLE_COLUMNS).where(b.remessa_no == number).order_by(b.sequence)
+        ):
+            title = _title(row)
+            reason = check(title)
+            if reason is None:
+                titles.append(title)
+            else:
+                refused.append(row.sequence)
+                left_out[reason] += 1
+        for start in range(0, len(refused), _IN_LIST):
+            conn.execute(
+                boletos.update()
+                .where(b.sequence.in_(refused[start : start + _IN_LIST]))
+                .values(remessa_no=NOT_REGISTRABLE)
+            )
+        if not titles:
+            conn.execute(remessas.delete().where(c.remessa_no == number))
+            return Cut(None, [], left_out)
+        amount = sum(t.amount_cents for t in titles)
+        conn.execute(
+            remessas.update()
+            .where(c.remessa_no == number)
+            .values(titles=len(titles), amount_cents=amount)
+        )
+        record = RemessaRecord(
+            remessa_no=number,
+            remessa_id=remessa_id(account, nsa),
+            account=account,
+            nsa=nsa,
+            upload_id=upload_id,
+            titles=len(titles),
+            amount_cents=amount,
+            file_name=file_name(account, nsa),
+            size_bytes=None,
+            sha256=None,
+            created_at=created_at,
+            written_at=None,
+        )
+        return Cut(record, titles, left_out)
+
+    def waiting_uploads(self, bank_code: str, quiet_before: dt.datetime | None) -> list[str]:
+        """Uploads with boletos of the bank in no remessa yet, oldest first; with
+        `quiet_before`, only those whose newest such boleto was issued before it."""
+        b = boletos.c
+        query = (
+            sa.select(b.upload_id)
+            .where(b.remessa_no.is_(None), b.bank_code == bank_code)
+            .group_by(b.upload_id)
+            .order_by(sa.func.min(b.sequence))
+        )
+        if quiet_before is not None:
+            query = query.having(sa.func.max(b.issued_at) < self._stamp(quiet_before))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def titles_of(self, remessa_no: int) -> list[RemessaTitle]:
+        """The titles of a remessa, in the order its file lists them."""
+        b = boletos.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(*_TITLE_COLUMNS).where(b.remessa_no == remessa_no).order_by(b.sequence)
+            )
+            return [_title(row) for row in rows]
+
+    def mark_written(
+        self, remessa_no: int, size_bytes: int, sha256: str, written_at: dt.datetime
+    ) -> None:
+        with writing(self.engine) as conn:
+            conn.execute(
+                remessas.update()
+                .where(remessas.c.remessa_no == remessa_no)
+                .values(size_bytes=size_bytes, sha256=sha256, written_at=self._stamp(written_at))
+            )
+
+    def unwritten(self) -> list[RemessaRecord]:
+        """Remessas committed whose file was never recorded as written, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(remessas)
+                .where(remessas.c.written_at.is_(None))
+                .order_by(remessas.c.remessa_no)
+            )
+            return [self._record(row) for row in rows]
+
+    def find(self, remessa_id: str) -> RemessaRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(remessas).where(remessas.c.remessa_id == remessa_id)
+            ).first()
+        return self._record(row) if row is not None else None
+
+    def page(self, before: int | None, limit: int) -> list[RemessaRecord]:
+        """Newest first: up to `limit` remessas numbered below `before` (all, without it)."""
+        query = sa.select(remessas).order_by(remessas.c.remessa_no.desc()).limit(limit)
+        if before is not None:
+            query = query.where(remessas.c.remessa_no < before)
+        with self.engine.connect() as conn:
+            return [self._record(row) for row in conn.execute(query)]
+
+    def _record(self, row: sa.Row[Any]) -> RemessaRecord:
+        m = row._mapping
+        return RemessaRecord(
+            remessa_no=m["remessa_no"],
+            remessa_id=m["remessa_id"],
+            account=Account(m["bank_code"], m["agencia"], m["conta"]),
+            nsa=m["nsa"],
+            upload_id=m["upload_id"],
+            titles=m["titles"],
+            amount_cents=m["amount_cents"],
+            file_name=m["file_name"],
+            size_bytes=m["size_bytes"],
+            sha256=m["sha256"],
+            created_at=_utc(m["created_at"]),
+            written_at=_utc(m["written_at"]) if m["written_at"] is not None else None,
+        )
+
+    def _stamp(self, moment: dt.datetime) -> dt.datetime:
+        """SQLite keeps no zone and the boletos' times are UTC there: compare as such."""
+        utc = moment.astimezone(dt.UTC)
+        return utc.replace(tzinfo=None) if self._sqlite else utc
+
+
+def _of_account(account: Account) -> list[sa.ColumnElement[bool]]:
+    c = remessas.c
+    return [
+        c.bank_code == account.bank_code,
+        c.agencia == account.agencia,
+        c.conta == account.conta,
+    ]
+
+
+def _title(row: sa.Row[Any]) -> RemessaTitle:
+    """Spelled as title_from_boleto spells a Boleto, from the columns alone."""
+    return RemessaTitle(
+        nosso_numero=row.nosso_numero,
+        document_number=str(row.sequence),
+        due_date=row.due_date,
+        amount_cents=row.amount_cents,
+        issue_date=row.issue_date,
+        payer=RemessaPayer(
+            row.payer_name, payer_id_kind(row.government_id_kind), row.payer_government_id
+        ),
+    )
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)

@@ -1,0 +1,259 @@
+"""The boleto store's side of a retorno: a batch of occurrences applied in one transaction,
+and the file itself recorded once it is whole.
+
+A batch reads the states of the boletos it names (locked on PostgreSQL, so two files naming
+the same boleto at once take turns instead of one overwriting the other's change) and the
+occurrence keys already stored, lets `bank_status.plan_batch` decide, and writes the recorded
+occurrences, the new states and their events (through the outbox) together: after a crash a
+batch is either wholly there or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from boleto_service.domain.bank_status import (
+    BatchPlan,
+    Tracked,
+    occurrence_key,
+    plan_batch,
+    reasons_text,
+)
+from boleto_service.domain.boleto import BankState, BankStatus
+from boleto_service.domain.cnab240.retorno import Occurrence
+from boleto_service.store.tables import boletos, occurrences, retornos
+from boletos.platform.database import writing
+from boletos.platform.logs import get_logger
+from boletos.platform.outbox import Event, insert_events
+
+log = get_logger("boleto")
+
+_IN_LIST = 900
+_VALUES_LIST = 5_000
+# A batch that meets another writer's row (a deadlock between two files naming the same
+# boletos in another order, an occurrence key stored meanwhile) is read and planned again.
+ATTEMPTS = 4
+
+Events = Callable[[BatchPlan], list[Event]]
+
+_UPDATE = (
+    boletos.update()
+    .where(boletos.c.debt_id == sa.bindparam("k"))
+    .values(
+        bank_status=sa.bindparam("s"),
+        paid_cents=sa.bindparam("pc"),
+        paid_on=sa.bindparam("po"),
+        fee_cents=sa.bindparam("fc"),
+        bank_reason=sa.bindparam("r"),
+        bank_status_at=sa.bindparam("at"),
+    )
+)
+
+
+class RetornoStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+
+    def summary(self, retorno_id: str) -> str | None:
+        """The stored summary (JSON) of the file's first processing, if it was processed."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(retornos.c.summary).where(retornos.c.retorno_id == retorno_id)
+            ).scalar_one_or_none()
+
+    def apply_batch(
+        self, batch: Sequence[Occurrence], retorno_id: str, at: dt.datetime, events: Events
+    ) -> BatchPlan:
+        """Records the batch's occurrences not seen before and the status changes they make,
+        with the events `events(plan)` gives for them, in one transaction."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with writing(self.engine) as conn:
+                    return self._apply(conn, batch, retorno_id, at, events)
+            except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+                if attempt == ATTEMPTS or not _retryable(exc):
+                    raise
+                log.info("retorno.batch_retried", retorno_id=retorno_id, attempt=attempt)
+        raise AssertionError("unreachable")
+
+    def finish(
+        self,
+        retorno_id: str,
+        file_name: str,
+        bank_code: str,
+        nsa: int | None,
+        summary: str,
+        at: dt.datetime,
+    ) -> str | None:
+        """Records the file as processed with its summary. None when this call recorded it;
+        the summary stored first when another call on the same file finished before."""
+        insert = (postgresql.insert if not self._sqlite else sqlite.insert)(retornos)
+        statement = insert.values(
+            retorno_id=retorno_id,
+            file_name=file_name[:256],
+            bank_code=bank_code,
+            nsa=nsa,
+            summary=summary,
+            processed_at=at,
+        ).on_conflict_do_nothing(index_elements=["retorno_id"])
+        with writing(self.engine) as conn:
+            if conn.execute(statement.returning(retornos.c.retorno_id)).first() is not None:
+                return None
+        return self.summary(retorno_id)
+
+    def _apply(
+        self,
+        conn: Connection,
+        batch: Sequence[Occurrence],
+        retorno_id: str,
+        at: dt.datetime,
+        events: Events,
+    ) -> BatchPlan:
+        found = self._boletos(conn, {(o.bank_code, o.nosso_numero) for o in batch})
+        plan = plan_batch(batch, found, self._known(conn, batch, found), at)
+        if plan.recorded:
+            conn.execute(
+                occurrences.insert(),
+                [
+                    {
+                        "occurrence_key": r.key,
+                        "debt_id": self._key(r.debt_id),
+                        "retorno_id": retorno_id,
+                        "line": r.occurrence.line_number,
+                        "code": r.occurrence.code,
+                        "outcome": r.occurrence.outcome.value,
+                        "reasons": reasons_text(r.occurrence),
+                        "paid_cents": r.occurrence.paid_cents,
+                        "fee_cents": r.occurrence.fee_cents,
+                        "occurred_on": r.occurrence.occurrence_date,
+                        "recorded_at": at,
+                    }
+                    for r in plan.recorded
+                ],
+            )
+        if plan.states:
+            conn.execute(
+                _UPDATE,
+                [
+                    {
+                        "k": self._key(t.debt_id),
+                        "s": int(t.state.status),
+                        "pc": t.state.paid_cents,
+                        "po": t.state.paid_on,
+                        "fc": t.state.fee_cents,
+                        "r": t.state.reason,
+                        "at": t.state.changed_at,
+                    }
+                    for t in plan.states.values()
+                ],
+            )
+        produced = events(plan)
+        if produced:
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            insert_events(cursor, conn.dialect.name, produced)
+        return plan
+
+    def _boletos(
+        self, conn: Connection, wanted: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], Tracked]:
+        """The named boletos' states. Locked in one global order (bank, nosso número), so
+        two batches wanting some of the same rows never wait on each other in a circle."""
+        b = boletos.c
+        columns = (
+            b.debt_id, b.upload_id, b.bank_code, b.nosso_numero, b.amount_cents, b.bank_status,
+            b.paid_cents, b.paid_on, b.fee_cents, b.bank_reason, b.bank_status_at,
+        )  # fmt: skip
+        found: dict[tuple[str, str], Tracked] = {}
+        ordered = sorted(wanted)
+        size = _IN_LIST if self._sqlite else _VALUES_LIST
+        for start in range(0, len(ordered), size):
+            part = ordered[start : start + size]
+            if self._sqlite:
+                queries = [
+                    sa.select(*columns)
+                    .where(
+                        b.bank_code == bank, b.nosso_numero.in_([n for c, n in part if c == bank])
+                    )
+                    .order_by(b.nosso_numero)
+                    for bank in sorted({bank for bank, _ in part})
+                ]
+            else:
+                # Joined to the list rather than filtered by IN: without fresh statistics the
+                # planner reads an IN on the index's second column as a scan of every boleto
+                # of the bank; a join probes the unique index once per title.
+                wanted_rows = sa.values(
+                    sa.column("bank", sa.String), sa.column("nosso", sa.String), name="wanted"
+                ).data(part)
+                on = sa.and_(
+                    b.bank_code == wanted_rows.c.bank, b.nosso_numero == wanted_rows.c.nosso
+                )
+                queries = [
+                    sa.select(*columns)
+                    .select_from(boletos.join(wanted_rows, on))
+                    .order_by(b.bank_code, b.nosso_numero)
+                    .with_for_update(of=boletos)
+                ]
+            for query in queries:
+                for row in conn.execute(query):
+                    found[(row.bank_code, row.nosso_numero)] = Tracked(
+                        debt_id=_debt_id(row.debt_id),
+                        upload_id=row.upload_id,
+                        amount_cents=row.amount_cents,
+                        state=bank_state(row._mapping),
+                    )
+        return found
+
+    def _known(
+        self,
+        conn: Connection,
+        batch: Sequence[Occurrence],
+        found: dict[tuple[str, str], Tracked],
+    ) -> set[str]:
+        keys = sorted({occurrence_key(o) for o in batch if (o.bank_code, o.nosso_numero) in found})
+        known: set[str] = set()
+        c = occurrences.c
+        for start in range(0, len(keys), _IN_LIST):
+            rows = conn.execute(
+                sa.select(c.occurrence_key).where(
+                    c.occurrence_key.in_(keys[start : start + _IN_LIST])
+                )
+            )
+            known.update(key for (key,) in rows)
+        return known
+
+    def _key(self, debt_id: str) -> bytes | str:
+        return uuid.UUID(debt_id).bytes if self._sqlite else debt_id
+
+
+def bank_state(m: Any) -> BankState:
+    """A boletos row's bank columns as a BankState."""
+    at = m["bank_status_at"]
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)  # SQLite keeps no zone; all is UTC
+    return BankState(
+        status=BankStatus(m["bank_status"]),
+        paid_cents=m["paid_cents"],
+        paid_on=m["paid_on"],
+        fee_cents=m["fee_cents"],
+        reason=m["bank_reason"],
+        changed_at=at,
+    )
+
+
+def _debt_id(key: bytes | str | uuid.UUID) -> str:
+    return str(uuid.UUID(bytes=key)) if isinstance(key, bytes) else str(key)
+
+
+def _retryable(exc: sa.exc.DBAPIError) -> bool:
+    if isinstance(exc, sa.exc.IntegrityError):
+        return True
+    # PostgreSQL: deadlock_detected, serialization_failure.
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
