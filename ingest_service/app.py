@@ -14,6 +14,8 @@ from boletos.v1 import ingest_pb2, ingest_pb2_grpc, keys_pb2, keys_pb2_grpc
 from ingest_service.api.keys_servicer import KeyServicer
 from ingest_service.api.servicer import IngestServicer
 from ingest_service.config import Settings
+from ingest_service.messaging.payments_consumer import CONSUMER as PAYMENTS_CONSUMER
+from ingest_service.messaging.payments_consumer import payments_consumer
 from ingest_service.messaging.progress_consumer import CONSUMERS, progress_consumers
 from ingest_service.notifications.wiring import start_notifications
 from ingest_service.service.events import upload_completed
@@ -57,7 +59,9 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     rt.run_background(ReceivingKeeper(store, every=stale / 6, stale=stale), "receiving-keeper")
     for consumer in progress_consumers(store, js):
         rt.run_worker(consumer, consumer.spec.durable)
-    rt.track_lag(js, CONSUMERS)
+    payments = payments_consumer(store, js)
+    rt.run_worker(payments, payments.spec.durable)
+    rt.track_lag(js, (*CONSUMERS, PAYMENTS_CONSUMER))
     await start_notifications(rt, store, rt.nats, js, settings.notify)
     rt.grpc(
         (

@@ -27,6 +27,8 @@ def report_line(r: ReportLine) -> ingest_pb2.ReportLine:
         nosso_numero=r.nosso_numero,
         email_status=_wire(r.email),
         error=r.error,
+        paid_cents=r.paid_cents,
+        paid_on=r.paid_on,
     )
 
 
@@ -62,6 +64,8 @@ def progress(upload: Upload) -> ingest_pb2.UploadProgress:
         emails_sent=upload.emails_sent,
         emails_failed=upload.emails_failed,
         settled=upload.settled,
+        boletos_paid=upload.boletos_paid,
+        paid_cents=upload.paid_cents,
     )
 
 

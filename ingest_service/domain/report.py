@@ -54,6 +54,9 @@ class ReportLine(NamedTuple):
     nosso_numero: str = ""
     email: EmailStatus = EmailStatus.NONE
     error: str = ""
+    # What the bank reported paid for the debt's boleto, and the day; 0 and "" while unpaid.
+    paid_cents: int = 0
+    paid_on: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +77,18 @@ def debt_line(
     email_state: int,
     nosso_numero: str,
     failure: str,
+    paid_cents: int | None = None,
+    paid_on: str = "",
 ) -> ReportLine:
     """The line of a row whose debt is stored: accepted by this upload, or a duplicate of
-    one accepted earlier (whose boleto and e-mail it then shows)."""
+    one accepted earlier (whose boleto, e-mail and payment it then shows). `paid_cents` is
+    None while the debt is unpaid."""
     if boleto_state == STAGE_FAILED:
         return ReportLine(line, debt_id, outcome, BoletoStatus.FAILED, error=failure)
-    # The services report independently: an e-mail heard of first still means a boleto.
-    issued = boleto_state == STAGE_DONE or email_state != STAGE_PENDING
+    paid = paid_cents is not None
+    # The services report independently: an e-mail or a payment heard of first still means
+    # a boleto.
+    issued = boleto_state == STAGE_DONE or email_state != STAGE_PENDING or paid
     email = (EmailStatus.PENDING, EmailStatus.SENT, EmailStatus.FAILED)[email_state]
     return ReportLine(
         line,
@@ -90,6 +98,8 @@ def debt_line(
         nosso_numero,
         email,
         failure if email == EmailStatus.FAILED else "",
+        paid_cents or 0,
+        paid_on if paid else "",
     )
 
 
@@ -99,7 +109,19 @@ def error_line(line: int, debt_id: str, conflict: bool, messages: Sequence[str])
     return ReportLine(line, debt_id, outcome, error="; ".join(messages))
 
 
-CSV_HEADER = ("line", "debtId", "outcome", "boletoStatus", "nossoNumero", "emailStatus", "error")
+# The same columns as `boletos report`; new ones go at the end, so a script that reads the
+# first ones by position keeps working.
+CSV_HEADER = (
+    "line",
+    "debtId",
+    "outcome",
+    "boletoStatus",
+    "nossoNumero",
+    "emailStatus",
+    "error",
+    "paidAmount",
+    "paidOn",
+)
 
 
 def csv_row(r: ReportLine) -> tuple[object, ...]:
@@ -111,7 +133,14 @@ def csv_row(r: ReportLine) -> tuple[object, ...]:
         r.nosso_numero,
         _status(r.email),
         r.error,
+        _reais(r.paid_cents) if r.paid_cents else "",
+        r.paid_on,
     )
+
+
+def _reais(cents: int) -> str:
+    whole, part = divmod(cents, 100)
+    return f"{whole}.{part:02d}"
 
 
 def _status(value: IntEnum) -> str:

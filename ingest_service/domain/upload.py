@@ -36,6 +36,9 @@ class Upload:
     boletos_failed: int = 0
     emails_sent: int = 0
     emails_failed: int = 0
+    # Debts the bank reported paid, each once, and the sum paid in centavos.
+    boletos_paid: int = 0
+    paid_cents: int = 0
     # When the upload was found settled and announced (UploadCompleted).
     completed_at: dt.datetime | None = None
     # SHA-256 of the file's bytes, hex, once the whole file arrived.

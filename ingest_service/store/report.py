@@ -30,9 +30,10 @@ from ingest_service.store.tables import failures, row_errors, upload_blocks
 
 # (line, debt_id, conflict, messages) of a line with errors
 _ErrorLine = tuple[int, str, bool, list[str]]
-# (boleto_state, email_state, nosso número, failure reason) of a stored debt
-_Progress = tuple[int, int, str, str]
-_NO_PROGRESS: _Progress = (0, 0, "", "")
+# (boleto_state, email_state, nosso número, failure reason, paid cents or None while
+# unpaid, day paid) of a stored debt
+_Progress = tuple[int, int, str, str, int | None, str]
+_NO_PROGRESS: _Progress = (0, 0, "", "", None, "")
 _CONFLICT = RowOutcome.CONFLICT
 
 
@@ -121,19 +122,20 @@ def _progress(conn: Connection, keys: Sequence[bytes]) -> dict[bytes, _Progress]
         reasons = _reasons(conn, failed) if failed else {}
     finally:
         cursor.close()
-    return {k: (b, e, n or "", reasons.get(k, "")) for k, b, e, n in rows}
+    return {k: (b, e, n or "", reasons.get(k, ""), paid, _day(on)) for k, b, e, n, paid, on in rows}
 
 
 @lru_cache(maxsize=8)
 def _sqlite_lookup(count: int) -> str:
     return (
-        "SELECT debt_id, boleto_state, email_state, nosso_numero FROM debts "
+        "SELECT debt_id, boleto_state, email_state, nosso_numero, paid_cents, paid_on "
+        "FROM debts "
         f"WHERE debt_id IN ({','.join('?' * count)})"
     )
 
 
 _PG_LOOKUP = """
-SELECT k.i, d.boleto_state, d.email_state, d.nosso_numero
+SELECT k.i, d.boleto_state, d.email_state, d.nosso_numero, d.paid_cents, d.paid_on
 FROM unnest(%s::uuid[]) WITH ORDINALITY AS k(id, i) JOIN debts d ON d.debt_id = k.id
 """
 
@@ -197,6 +199,13 @@ def first_failures(engine: Engine, upload_no: int, limit: int) -> list[Failure]:
 
 
 _STAGE_NAMES = {number: name for name, number in STAGE_NUMBERS.items()}
+
+
+def _day(value: object) -> str:
+    # SQLite keeps the ISO text it was given; PostgreSQL hands back a date.
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else value.isoformat()  # type: ignore[attr-defined]
 
 
 def _key(value: object) -> bytes:

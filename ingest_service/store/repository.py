@@ -13,9 +13,10 @@ from sqlalchemy.engine import Connection, Engine
 from boletos.platform.database import writing
 from boletos.platform.outbox import OutboxStore
 from ingest_service.domain.errors import ErrorCode, RowError
+from ingest_service.domain.payments import Payment
 from ingest_service.domain.report import Failure, ReportLine
 from ingest_service.domain.upload import BlockCounts, Upload, UploadState
-from ingest_service.store import progress, report
+from ingest_service.store import payments, progress, report
 from ingest_service.store.completion import Announce, complete_settled
 from ingest_service.store.debt_writer import DebtWriter
 from ingest_service.store.rows import upload_from_row as _upload
@@ -113,6 +114,8 @@ class IngestStore:
                     boletos_failed=0,
                     emails_sent=0,
                     emails_failed=0,
+                    boletos_paid=0,
+                    paid_cents=0,
                     created_at=_now(),
                     receiver=self.receiver,
                     alive_at=_now(),
@@ -258,3 +261,9 @@ class IngestStore:
             if settling:
                 complete_settled(conn, uploads.c.upload_id.in_(settling), self._announce)
             return moved
+
+    def record_payments(self, paid: Sequence[Payment]) -> payments.RecordedPayments:
+        """See payments.record_payments. A payment settles nothing: an upload settles on
+        its boletos and e-mails, long before the bank pays."""
+        with self._writing() as conn:
+            return payments.record_payments(conn, paid)

@@ -37,6 +37,8 @@ def upload_from_row(row: sa.Row) -> Upload:
         boletos_failed=m["boletos_failed"],
         emails_sent=m["emails_sent"],
         emails_failed=m["emails_failed"],
+        boletos_paid=m["boletos_paid"],
+        paid_cents=m["paid_cents"],
         completed_at=as_utc(m["completed_at"]),
         content_sha256=m["content_sha256"],
         owner=m["owner"],

@@ -46,6 +46,11 @@ uploads = sa.Table(
     # Set, once, in the transaction that finds the upload settled; it also writes the
     # UploadCompleted event, so however many replicas race only one announces it.
     sa.Column("completed_at", sa.DateTime(timezone=True)),
+    # Debts of this upload the bank reported paid, each counted once, and the sum paid.
+    # Kept as running counters like the stages above: WatchUpload reads them every poll,
+    # and counting a million-row upload's payments would walk its debts each time.
+    sa.Column("boletos_paid", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("paid_cents", sa.BigInteger, nullable=False, server_default="0"),
     # The receivers' heartbeats and the search for uploads whose receiver died.
     sa.Index("ix_uploads_state_alive", "state", "alive_at"),
 )
@@ -63,6 +68,10 @@ debts = sa.Table(
     sa.Column("boleto_state", sa.SmallInteger, nullable=False, server_default="0"),
     sa.Column("email_state", sa.SmallInteger, nullable=False, server_default="0"),
     sa.Column("nosso_numero", sa.String(32)),
+    # The payment the bank reported, NULL while unpaid; set once, so a payment heard of
+    # again changes nothing. On the debt's own row: the report already reads it per page.
+    sa.Column("paid_cents", sa.BigInteger),
+    sa.Column("paid_on", sa.Date),
     sqlite_with_rowid=False,
 )
 

@@ -21,7 +21,17 @@ from boletos.v1 import events_pb2, ingest_pb2, ingest_pb2_grpc
 from tests.support.csvdata import Row, csv_bytes, valid_rows
 from tests.support.ingest import running_ingest, upload
 
-CSV_HEADER = ["line", "debtId", "outcome", "boletoStatus", "nossoNumero", "emailStatus", "error"]
+CSV_HEADER = [
+    "line",
+    "debtId",
+    "outcome",
+    "boletoStatus",
+    "nossoNumero",
+    "emailStatus",
+    "error",
+    "paidAmount",
+    "paidOn",
+]
 
 
 async def report(
@@ -142,6 +152,8 @@ async def test_report_accounts_for_every_line_of_the_file(database_url, nats_ser
             "issued",
             nosso[rows[0].debt_id],
             "sent",
+            "",
+            "",  # not paid yet
             "",
         ]
         assert from_file[4][:6] == [
