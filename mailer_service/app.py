@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from boletos.platform import runtime
 from boletos.platform.access import transport
@@ -12,12 +13,15 @@ from mailer_service.api.servicer import MailerServicer
 from mailer_service.clients.boleto_pdfs import BoletoPdfs
 from mailer_service.config import Settings
 from mailer_service.delivery.smtp import SmtpSender
+from mailer_service.domain.schedule import today_in_brasilia
+from mailer_service.messaging.bank_reports_consumer import bank_report_consumers
 from mailer_service.messaging.boletos_consumer import (
     BoletosHandler,
     boletos_consumer,
     consumer_spec,
 )
 from mailer_service.service.delivery_worker import DeliveryWorker, RetryPolicy
+from mailer_service.service.reminders import NoticeScheduler, Today
 from mailer_service.store.engine import HISTORY, create_engine
 from mailer_service.store.repository import MailerStore
 
@@ -25,7 +29,8 @@ NAME = "mailer_service"
 SERVICE_NAME = mailer_pb2.DESCRIPTOR.services_by_name["MailerService"].full_name
 
 
-async def compose(rt: ServiceRuntime, settings: Settings) -> None:
+async def compose(rt: ServiceRuntime, settings: Settings, today: Today = today_in_brasilia) -> None:
+    """`today` is the calendar day the notice schedule goes by; tests pass a movable one."""
     engine = rt.engine(create_engine(settings.database_url))
     rt.schema(engine, HISTORY)
     store = MailerStore(engine)
@@ -62,8 +67,28 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     )
     spec = consumer_spec(settings.ack_wait_seconds)
     rt.run_worker(boletos_consumer(js, spec, BoletosHandler(store, worker.wake)), "boletos")
+    # The bank's reports are recorded even with notices off: turned on later, the schedule
+    # then knows what was paid meanwhile.
+    reports = bank_report_consumers(
+        js, store, settings.ack_wait_seconds, settings.send_receipts, worker.wake
+    )
+    for name, consumer in reports:
+        rt.run_worker(consumer, name)
+    scheduler = None
+    if settings.notices:
+        scheduler = NoticeScheduler(
+            store,
+            settings.notice_policy,
+            today,
+            settings.reminder_check_seconds,
+            on_created=worker.wake,
+        )
+        rt.run_worker(scheduler, "notice-scheduler")
     rt.run_worker(worker, "delivery-worker")
-    rt.track_lag(js, [(spec.stream, spec.durable)])
+    rt.track_lag(
+        js,
+        [(spec.stream, spec.durable), *((c.spec.stream, c.spec.durable) for _, c in reports)],
+    )
     rt.grpc(
         (
             SERVICE_NAME,
@@ -77,12 +102,16 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
             "failed": worker.failed,
             "retried": worker.retried,
             "uncertain": worker.uncertain,
+            "notices_created": scheduler.created if scheduler else 0,
+            "notices_dropped": worker.dropped,
         }
     )
 
 
-async def run(settings: Settings, stop: asyncio.Event) -> None:
-    await runtime.run_service(settings, stop, NAME, compose)
+async def run(settings: Settings, stop: asyncio.Event, *, today: Today | None = None) -> None:
+    """The service until `stop`; `today` replaces the calendar the notices go by (tests)."""
+    composer = compose if today is None else functools.partial(compose, today=today)
+    await runtime.run_service(settings, stop, NAME, composer)
 
 
 def main() -> int:

@@ -11,6 +11,7 @@ from boletos.platform.settings import (
     ConfigError,
     ServiceSettings,
     env_choice,
+    env_flag,
     env_float,
     env_int,
     env_str,
@@ -18,6 +19,7 @@ from boletos.platform.settings import (
 )
 from mailer_service.delivery.smtp import Security, SmtpSettings
 from mailer_service.domain.errors import InvalidMailSettings
+from mailer_service.domain.schedule import NoticePolicy
 from mailer_service.domain.settings import MailSettings
 
 
@@ -32,6 +34,12 @@ class Settings(ServiceSettings):
     lease_seconds: float
     ack_wait_seconds: int
     mail: MailSettings
+    # Reminders and overdue notices; off for a deployment whose payments never come back
+    # through the bank's return files, where every boleto would look unpaid.
+    notices: bool
+    notice_policy: NoticePolicy
+    reminder_check_seconds: float
+    send_receipts: bool
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -46,6 +54,12 @@ class Settings(ServiceSettings):
             lease_seconds=env_float(env, "MAIL_LEASE_SECONDS", 120.0, minimum=1.0),
             ack_wait_seconds=env_int(env, "MAILER_ACK_WAIT_SECONDS", 10, minimum=1),
             mail=_mail(env),
+            notices=env_choice(env, "MAILER_REMINDERS", "on", ("on", "off")) == "on",
+            notice_policy=_notice_policy(env),
+            reminder_check_seconds=env_float(
+                env, "MAILER_REMINDER_CHECK_SECONDS", 60.0, minimum=0.1
+            ),
+            send_receipts=env_flag(env, "MAILER_SEND_RECEIPTS"),
         )
 
     def masked(self) -> dict[str, object]:
@@ -57,6 +71,14 @@ class Settings(ServiceSettings):
         )
         values["mail"] = self.mail.from_address
         values["boleto_api_key"] = "(set)"
+        policy = self.notice_policy
+        values["notice_policy"] = (
+            f"reminder {policy.reminder_days_before} days before, overdue notice "
+            f"{policy.overdue_days_after} days after, checked every "
+            f"{self.reminder_check_seconds:g} s"
+            if self.notices
+            else "off"
+        )
         return values
 
 
@@ -91,3 +113,23 @@ def _mail(env: Mapping[str, str]) -> MailSettings:
         )
     except InvalidMailSettings as exc:
         raise ConfigError(f"MAIL_FROM / MAIL_REPLY_TO: {exc}") from None
+
+
+def _notice_policy(env: Mapping[str, str]) -> NoticePolicy:
+    # Up to a year either way: more is a typo, not a schedule.
+    return NoticePolicy(
+        reminder_days_before=_at_most(
+            env_int(env, "REMINDER_DAYS_BEFORE", 3, minimum=0), 366, "REMINDER_DAYS_BEFORE"
+        ),
+        overdue_days_after=_at_most(
+            env_int(env, "OVERDUE_NOTICE_DAYS_AFTER", 1, minimum=1),
+            366,
+            "OVERDUE_NOTICE_DAYS_AFTER",
+        ),
+    )
+
+
+def _at_most(value: int, maximum: int, name: str) -> int:
+    if value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, got {value}")
+    return value

@@ -12,7 +12,7 @@ import grpc
 from boletos.platform import errors
 from boletos.platform.logs import mask_email
 from boletos.v1 import mailer_pb2, mailer_pb2_grpc
-from mailer_service.domain.delivery import DeliveryRecord
+from mailer_service.domain.delivery import DeliveryKind, DeliveryRecord
 from mailer_service.store.repository import MailerStore
 
 DEFAULT_PAGE_SIZE = 100
@@ -30,6 +30,7 @@ def to_message(r: DeliveryRecord) -> mailer_pb2.Delivery:
         last_error=r.last_error,
         smtp_code=r.smtp_code,
         line=r.line,
+        kind=cast(Any, int(r.kind)),  # the numbers mirror boletos.v1.DeliveryKind
     )
     message.updated_at.FromDatetime(r.updated_at)
     return message
@@ -44,13 +45,19 @@ class MailerServicer(mailer_pb2_grpc.MailerServiceServicer):
         self, request: mailer_pb2.GetDeliveryRequest, context: grpc.aio.ServicerContext
     ) -> mailer_pb2.GetDeliveryResponse:
         debt_id = await _uuid(request.debt_id, "debt_id", context)
-        record = await asyncio.to_thread(self._store.get, debt_id)
+        kind = await _kind(request.kind, context)
+        record = await asyncio.to_thread(self._store.get, debt_id, kind)
         if record is None:
+            why = (
+                "its boleto has not reached the mailer"
+                if kind == DeliveryKind.BOLETO
+                else "none was due, or it was dropped because the boleto was settled first"
+            )
             await errors.not_found(
                 context,
                 "debt",
                 debt_id,
-                f"no delivery for debt {debt_id} (its boleto has not reached the mailer)",
+                f"no {kind.label} delivery for debt {debt_id} ({why})",
                 "DELIVERY_NOT_FOUND",
             )
         return mailer_pb2.GetDeliveryResponse(delivery=to_message(record))
@@ -59,6 +66,7 @@ class MailerServicer(mailer_pb2_grpc.MailerServiceServicer):
         self, request: mailer_pb2.ListDeliveriesRequest, context: grpc.aio.ServicerContext
     ) -> mailer_pb2.ListDeliveriesResponse:
         upload_id = await self._known_upload(request.upload_id, context)
+        kind = await _kind(request.kind, context)
         size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         after = 0
         if request.page_token:
@@ -66,7 +74,7 @@ class MailerServicer(mailer_pb2_grpc.MailerServiceServicer):
                 await errors.invalid_argument(context, "page_token", "not a token this API gave")
             after = int(request.page_token)
         page = await asyncio.to_thread(
-            self._store.list_for_upload, upload_id, request.status, after, size + 1
+            self._store.list_for_upload, upload_id, request.status, after, size + 1, kind
         )
         more = len(page) > size
         page = page[:size]
@@ -98,6 +106,16 @@ class MailerServicer(mailer_pb2_grpc.MailerServiceServicer):
                 "UPLOAD_NOT_FOUND",
             )
         return upload_id
+
+
+async def _kind(raw: int, context: grpc.aio.ServicerContext) -> DeliveryKind:
+    """UNSPECIFIED is the boleto e-mail, so a client that predates kinds sees what it saw."""
+    if raw == 0:
+        return DeliveryKind.BOLETO
+    try:
+        return DeliveryKind(raw)
+    except ValueError:
+        await errors.invalid_argument(context, "kind", f"unknown delivery kind {raw}")
 
 
 async def _uuid(raw: str, field: str, context: grpc.aio.ServicerContext) -> str:

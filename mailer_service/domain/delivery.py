@@ -1,4 +1,4 @@
-"""One debt's e-mail as the mailer keeps it: a delivery, its status and its attempts."""
+"""One debt's e-mails as the mailer keeps them: a delivery per kind, its status and attempts."""
 
 from __future__ import annotations
 
@@ -21,6 +21,47 @@ class DeliveryStatus(IntEnum):
     UNCERTAIN = 5
 
 
+class DeliveryKind(IntEnum):
+    """Mirrors boletos.v1.DeliveryKind; the store keeps these numbers. A debt has at most one
+    delivery of each kind."""
+
+    BOLETO = 1
+    REMINDER = 2
+    OVERDUE_NOTICE = 3
+    RECEIPT = 4
+
+    @property
+    def label(self) -> str:
+        """The kind's name in metrics and logs."""
+        return self.name.lower()
+
+
+class Settlement(IntEnum):
+    """What the bank last reported of a boleto that ends its notices; the store keeps these
+    numbers. A payment outranks the others: a boleto written off and then paid is paid."""
+
+    PAID = 1
+    WRITTEN_OFF = 2
+    # The bank refused to register it: it cannot be paid, so chasing it would only confuse.
+    REJECTED = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+# A delivery is named by its debt and its kind.
+DeliveryKey = tuple[str, DeliveryKind]
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A payment as the bank reported it, for the receipt."""
+
+    paid_cents: int
+    paid_on: dt.date
+
+
 @dataclass(frozen=True, slots=True)
 class Queued:
     """A delivery claimed for sending."""
@@ -30,10 +71,20 @@ class Queued:
     attempts: int
     # Attempts made before the last RetryFailed: the retry budget counts from there.
     attempts_before_retry: int = 0
+    kind: DeliveryKind = DeliveryKind.BOLETO
+    # Only for a receipt: the payment it acknowledges.
+    payment: Payment | None = None
+    # What the bank had reported of the boleto when the delivery was claimed: a reminder or
+    # overdue notice of a settled boleto is dropped unsent.
+    settled_as: Settlement | None = None
 
     @property
     def attempts_this_round(self) -> int:
         return self.attempts - self.attempts_before_retry
+
+    @property
+    def key(self) -> DeliveryKey:
+        return (self.mail.debt_id, self.kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +100,14 @@ class Outcome:
     retry_at: dt.datetime | None = None
     # The attempt never reached the SMTP server (no PDF yet, say): it is not counted.
     refund_attempt: bool = False
+    kind: DeliveryKind = DeliveryKind.BOLETO
+    # Not sent, and never to be: the boleto was settled before its notice went out. The
+    # delivery is deleted, so no status stands for it.
+    dropped: bool = False
+
+    @property
+    def key(self) -> DeliveryKey:
+        return (self.debt_id, self.kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +123,4 @@ class DeliveryRecord:
     updated_at: dt.datetime
     # The debt's line in its upload's file.
     line: int
+    kind: DeliveryKind = DeliveryKind.BOLETO

@@ -22,9 +22,18 @@ def check_debt_id(debt_id: str) -> str:
     return debt_id
 
 
-def message_id(debt_id: str, domain: str) -> str:
-    """'<boleto-<debt_id>@<domain>>', the domain lowercased so the id does not vary with case."""
+_PREFIX = re.compile(r"[a-z]{1,16}")
+
+
+def message_id(debt_id: str, domain: str, prefix: str = "boleto") -> str:
+    """'<boleto-<debt_id>@<domain>>', the domain lowercased so the id does not vary with case.
+
+    Each kind of e-mail about a debt has a prefix of its own ("reminder", ...), so a copy of
+    one is recognisable and never mistaken for another kind's.
+    """
     check_debt_id(debt_id)
     if not _HOSTNAME.fullmatch(domain):
         raise ValueError(f"{domain!r} is not a host name usable in a Message-ID")
-    return f"<boleto-{debt_id}@{domain.lower()}>"
+    if not _PREFIX.fullmatch(prefix):
+        raise ValueError(f"{prefix!r} is not a Message-ID prefix")
+    return f"<{prefix}-{debt_id}@{domain.lower()}>"

@@ -6,6 +6,8 @@ multipart/mixed
     text/html (utf-8, base64)
   application/pdf attachment (base64)
 
+or, for a message without attachment (a payment receipt), the multipart/alternative alone.
+
 The shape never changes, so it is written directly instead of through email.mime, whose
 generator re-parses and re-folds every header: with policy=SMTP that composed about 1,000
 messages/s on one core (2,300/s with compat32 and LF endings); this path composes over
@@ -41,6 +43,13 @@ _OPENING = (
 _HTML_PART = _ALTERNATIVE + _BASE64_TEXT.format(subtype="html").encode("ascii")
 _ALTERNATIVES_END = f"--{ALTERNATIVE_BOUNDARY}--\r\n\r\n".encode("ascii") + _MIXED
 _CLOSING = f"--{MIXED_BOUNDARY}--\r\n".encode("ascii")
+_ALTERNATIVE_OPENING = (
+    "MIME-Version: 1.0\r\n"
+    f'Content-Type: multipart/alternative; boundary="{ALTERNATIVE_BOUNDARY}"\r\n'
+    "\r\n"
+    f"--{ALTERNATIVE_BOUNDARY}\r\n" + _BASE64_TEXT.format(subtype="plain")
+).encode("ascii")
+_ALTERNATIVE_CLOSING = f"--{ALTERNATIVE_BOUNDARY}--\r\n".encode("ascii")
 # Written into quoted parameters unescaped, so nothing that needs escaping may pass.
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}")
 
@@ -70,12 +79,24 @@ def render_message(
     headers: Iterable[tuple[str, str]],
     text: str,
     html: str,
-    attachment_name: str,
-    attachment: bytes,
+    attachment_name: str | None,
+    attachment: bytes | None,
 ) -> bytes:
     """The whole message. Header values must come encoded (see headers.py); the MIME and
-    Content-* headers are added here. `attachment_name` is a plain name like 'boleto-1.pdf'.
+    Content-* headers are added here. `attachment_name` is a plain name like 'boleto-1.pdf';
+    with no attachment the message is the text and HTML alternatives alone.
     """
+    if attachment is None or attachment_name is None:
+        return b"".join(
+            (
+                *(header_line(name, value) for name, value in headers),
+                _ALTERNATIVE_OPENING,
+                _text(text),
+                _HTML_PART,
+                _text(html),
+                _ALTERNATIVE_CLOSING,
+            )
+        )
     return b"".join(
         (
             *(header_line(name, value) for name, value in headers),

@@ -18,7 +18,9 @@ from boletos.platform.logs import get_logger
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_ISSUED
 from boletos.v1 import events_pb2
 from mailer_service.domain.boleto_mail import BoletoMail
+from mailer_service.domain.delivery import DeliveryKind
 from mailer_service.domain.errors import InvalidBoletoMail
+from mailer_service.service.metrics import CREATED_BY_KIND
 
 log = get_logger("mailer")
 
@@ -59,6 +61,7 @@ class BoletosHandler:
                 log.exception("mailer.enqueue_failed")
                 raise RetryLater(RETRY_SECONDS) from None
             if queued:
+                CREATED_BY_KIND.labels(DeliveryKind.BOLETO.label).inc(queued)
                 self._on_queued()
 
 

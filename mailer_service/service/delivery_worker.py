@@ -6,9 +6,14 @@ Exactly once, as far as SMTP allows:
   second worker take it;
 - each outcome is recorded as soon as the server answers (see recorder.py), so a crash
   (kill -9) sends again at most the messages that were on the wire: one per SMTP connection,
-  with the same Message-ID, derived from the debt id, so the copy is recognisable;
+  with the same Message-ID, derived from the debt id and the kind of e-mail, so the copy is
+  recognisable;
 - a message whose reply never came after it was handed over is uncertain, not retried: it
   may have been delivered, and a person decides (RetryFailed with include_uncertain).
+
+Boleto e-mails and the notices that follow them (reminders, overdue notices, receipts) share
+all of this; a reminder or overdue notice of a boleto the bank reported settled by the time
+it is claimed is dropped instead of sent.
 """
 
 from __future__ import annotations
@@ -24,11 +29,18 @@ from prometheus_client import Counter
 
 from boletos.platform.logs import get_logger
 from mailer_service.domain.backoff import MAX_DELAY_SECONDS, retry_delay
-from mailer_service.domain.compose import compose_mail
-from mailer_service.domain.delivery import DeliveryStatus, Outcome, Queued
+from mailer_service.domain.delivery import (
+    DeliveryKey,
+    DeliveryKind,
+    DeliveryStatus,
+    Outcome,
+    Queued,
+)
 from mailer_service.domain.errors import MailCompositionError, PdfUnavailable
 from mailer_service.domain.failures import PermanentFailure, TemporaryFailure, UncertainDelivery
+from mailer_service.domain.notices import compose_delivery, needs_pdf
 from mailer_service.domain.settings import MailSettings
+from mailer_service.service.metrics import SENT_BY_KIND, SKIPPED_SETTLED
 from mailer_service.service.recorder import Recorder
 
 log = get_logger("mailer")
@@ -75,11 +87,11 @@ class DeliveryQueue(Protocol):
 
     def claim(self, limit: int, lease: dt.timedelta) -> list[Queued]: ...
 
-    def renew(self, debt_ids: Sequence[str], lease: dt.timedelta) -> int: ...
+    def renew(self, keys: Sequence[DeliveryKey], lease: dt.timedelta) -> int: ...
 
     def record(self, outcomes: Sequence[Outcome]) -> None: ...
 
-    def release(self, debt_ids: Sequence[str]) -> None: ...
+    def release(self, keys: Sequence[DeliveryKey]) -> None: ...
 
 
 # Claims in flight at once: while one is finishing and the next claimed, the other keeps
@@ -125,6 +137,8 @@ class DeliveryWorker:
         self.failed = 0
         self.retried = 0
         self.uncertain = 0
+        # Notices of boletos settled before they went out.
+        self.dropped = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -157,27 +171,38 @@ class DeliveryWorker:
 
     async def _deliver_all(
         self, claimed: list[Queued], gate: asyncio.Semaphore, lease: dt.timedelta
-    ) -> list[str]:
+    ) -> list[DeliveryKey]:
         """Sends and records each claimed delivery; returns those left untried because the
         worker is stopping: a stop waits for the messages being sent, never for a claim."""
-        held = {item.mail.debt_id for item in claimed}
+        held = {item.key for item in claimed}
         renewing = asyncio.create_task(self._renew(held, lease), name="renew-leases")
-        pdfs = self._prefetch_pdfs([item.mail.debt_id for item in claimed])
+        pdfs = self._prefetch_pdfs(
+            [item.mail.debt_id for item in claimed if needs_pdf(item.kind) and not _moot(item)]
+        )
         waiting_for_pdf = 0
         why = ""
 
         async def one(item: Queued) -> bool:
             nonlocal waiting_for_pdf, why
+            if _moot(item):
+                # Paid (or written off) after its notice was queued: recorded as dropped,
+                # and no SMTP connection is needed for that.
+                await self._recorder.record(self._dropped(item))
+                assert item.settled_as is not None
+                SKIPPED_SETTLED.labels(item.kind.label, item.settled_as.label, "at_send").inc()
+                held.discard(item.key)
+                return True
             async with gate:
                 if self._stopping.is_set():
                     return False
-                outcome = await self._deliver(item, pdfs[item.mail.debt_id])
+                pdf = pdfs[item.mail.debt_id] if needs_pdf(item.kind) else None
+                outcome = await self._deliver(item, pdf)
                 if outcome.refund_attempt:
                     waiting_for_pdf += 1
                     why = outcome.error
                 # The connection is taken again only once this outcome is committed.
                 await self._recorder.record(outcome)
-                held.discard(item.mail.debt_id)
+                held.discard(item.key)
                 return True
 
         try:
@@ -192,9 +217,9 @@ class DeliveryWorker:
                 retry_in=PDF_RETRY_SECONDS,
                 error=why,
             )
-        return [item.mail.debt_id for item, done in zip(claimed, tried, strict=True) if not done]
+        return [item.key for item, done in zip(claimed, tried, strict=True) if not done]
 
-    async def _renew(self, held: set[str], lease: dt.timedelta) -> None:
+    async def _renew(self, held: set[DeliveryKey], lease: dt.timedelta) -> None:
         """Keeps the lease of what this lane still holds, however slow the server."""
         while True:
             await asyncio.sleep(lease.total_seconds() / 3)
@@ -203,13 +228,15 @@ class DeliveryWorker:
             except Exception as exc:  # noqa: BLE001 - the next turn tries again
                 log.warning("mailer.renew_failed", deliveries=len(held), error=repr(exc))
 
-    async def _deliver(self, item: Queued, pdf_arrival: Awaitable[bytes]) -> Outcome:
+    async def _deliver(self, item: Queued, pdf_arrival: Awaitable[bytes] | None) -> Outcome:
+        pdf = None
+        if pdf_arrival is not None:
+            try:
+                pdf = await pdf_arrival
+            except PdfUnavailable as exc:
+                return self._later(item, f"boleto PDF not available yet: {exc}")
         try:
-            pdf = await pdf_arrival
-        except PdfUnavailable as exc:
-            return self._later(item, f"boleto PDF not available yet: {exc}")
-        try:
-            mail = compose_mail(item.mail, pdf, self._mail)
+            mail = compose_delivery(item, pdf, self._mail)
             accepted = await self._sender.send(
                 mail.envelope.sender, mail.envelope.recipient, mail.data
             )
@@ -229,6 +256,25 @@ class DeliveryWorker:
             SENT,
             message_id=mail.envelope.message_id,
             smtp_code=accepted.code,
+            kind=item.kind,
+        )
+
+    def _dropped(self, item: Queued) -> Outcome:
+        assert item.settled_as is not None
+        log.info(
+            "mailer.notice_dropped",
+            upload_id=item.mail.upload_id,
+            debt_id=item.mail.debt_id,
+            kind=item.kind.label,
+            settled_as=item.settled_as.label,
+        )
+        return Outcome(
+            item.mail.debt_id,
+            item.mail.upload_id,
+            PENDING,
+            error=f"not sent: the boleto was reported {item.settled_as.label}",
+            kind=item.kind,
+            dropped=True,
         )
 
     def _later(self, item: Queued, reason: str) -> Outcome:
@@ -240,6 +286,7 @@ class DeliveryWorker:
             error=reason,
             retry_at=retry_at,
             refund_attempt=True,
+            kind=item.kind,
         )
 
     def _retry(self, item: Queued, reason: str, code: int) -> Outcome:
@@ -252,6 +299,7 @@ class DeliveryWorker:
             "mailer.retry",
             upload_id=item.mail.upload_id,
             debt_id=item.mail.debt_id,
+            kind=item.kind.label,
             attempt=item.attempts,
             smtp_code=code,
             reason=reason,
@@ -265,6 +313,7 @@ class DeliveryWorker:
             error=reason,
             smtp_code=code,
             retry_at=retry_at,
+            kind=item.kind,
         )
 
     def _failed(self, item: Queued, reason: str, code: int) -> Outcome:
@@ -272,26 +321,40 @@ class DeliveryWorker:
             "mailer.failed",
             upload_id=item.mail.upload_id,
             debt_id=item.mail.debt_id,
+            kind=item.kind.label,
             smtp_code=code,
             reason=reason,
         )
-        return Outcome(item.mail.debt_id, item.mail.upload_id, FAILED, error=reason, smtp_code=code)
+        return Outcome(
+            item.mail.debt_id,
+            item.mail.upload_id,
+            FAILED,
+            error=reason,
+            smtp_code=code,
+            kind=item.kind,
+        )
 
     def _uncertain(self, item: Queued, reason: str) -> Outcome:
         log.error(
             "mailer.uncertain",
             upload_id=item.mail.upload_id,
             debt_id=item.mail.debt_id,
+            kind=item.kind.label,
             reason=reason,
             message_id_kept=True,
         )
-        return Outcome(item.mail.debt_id, item.mail.upload_id, UNCERTAIN, error=reason)
+        return Outcome(
+            item.mail.debt_id, item.mail.upload_id, UNCERTAIN, error=reason, kind=item.kind
+        )
 
     def _committed(self, outcomes: Sequence[Outcome]) -> None:
         for outcome in outcomes:
-            if outcome.status == SENT:
+            if outcome.dropped:
+                self.dropped += 1
+            elif outcome.status == SENT:
                 self.sent += 1
                 SENT_TOTAL.inc()
+                SENT_BY_KIND.labels(outcome.kind.label).inc()
             elif outcome.status == FAILED:
                 self.failed += 1
                 FAILED_TOTAL.inc()
@@ -302,6 +365,14 @@ class DeliveryWorker:
                 self.retried += 1
                 RETRIED_TOTAL.inc()
         self._on_commit()
+
+
+def _moot(item: Queued) -> bool:
+    """A reminder or overdue notice of a boleto already paid, written off or refused."""
+    return item.settled_as is not None and item.kind in (
+        DeliveryKind.REMINDER,
+        DeliveryKind.OVERDUE_NOTICE,
+    )
 
 
 def claim_size(connections: int, rate_per_second: float, lease_seconds: float) -> int:

@@ -1,10 +1,17 @@
-"""The mailer store's operations: queue deliveries once, claim them, record outcomes."""
+"""The mailer store's operations: queue deliveries once, claim them, record outcomes; keep
+what the bank reported of each boleto and the schedule of the notices that follow it.
+
+The boleto e-mails live in `deliveries` (one per debt, as before notices existed, so a
+replica of that release keeps working during a rollout); the notices in `notices`, one per
+debt and kind. Both go through the same claims, leases and outcomes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,8 +23,19 @@ from boletos.platform.nats_streams import SUBJECT_EMAILS_FAILED, SUBJECT_EMAILS_
 from boletos.platform.outbox import Event, OutboxStore, insert_events
 from boletos.v1 import events_pb2
 from mailer_service.domain.boleto_mail import BoletoMail
-from mailer_service.domain.delivery import DeliveryRecord, DeliveryStatus, Outcome, Queued
-from mailer_service.store.tables import deliveries, outbox
+from mailer_service.domain.delivery import (
+    DeliveryKey,
+    DeliveryKind,
+    DeliveryRecord,
+    DeliveryStatus,
+    Outcome,
+    Payment,
+    Queued,
+    Settlement,
+)
+from mailer_service.domain.schedule import Candidate, NoticeStage, Plan, local_day
+from mailer_service.domain.settlements import BankReport
+from mailer_service.store.tables import deliveries, notices, outbox, settlements
 
 PENDING, SENDING, SENT, FAILED, UNCERTAIN = (
     DeliveryStatus.PENDING,
@@ -28,8 +46,37 @@ PENDING, SENDING, SENT, FAILED, UNCERTAIN = (
 )
 
 
+BOLETO = DeliveryKind.BOLETO
+
+# The scheduler's PostgreSQL advisory lock: whoever holds it is the one replica deciding
+# notices, for the length of one transaction. Any fixed number no other code uses.
+SCHEDULER_LOCK = 0x6D61696C_6E6F7469  # "mailnoti"
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Advanced:
+    """One scheduler batch: boletos looked at, notices created and spared, per kind."""
+
+    examined: int = 0
+    # Boletos moved to another stage; every boleto looked at moves, unless asked about a
+    # day other than the one it was looked up for.
+    moved: int = 0
+    # A look found as many boletos as it asked for: there may be more due.
+    full: bool = False
+    created: dict[DeliveryKind, int] = field(default_factory=dict)
+    skipped: dict[tuple[DeliveryKind, Settlement], int] = field(default_factory=dict)
+
+
+@dataclass
+class Settled:
+    """Bank reports recorded: how many were news, and the receipts they queued."""
+
+    recorded: int = 0
+    receipts: int = 0
 
 
 class MailerStore:
@@ -59,17 +106,32 @@ class MailerStore:
                 "status": PENDING,
                 "due_at": now,
                 "updated_at": now,
+                "notice_stage": NoticeStage.AWAITING_REMINDER,
             }
             for m in mails
         ]
         dialect = sqlite if self._sqlite else postgresql
-        insert = dialect.insert(deliveries).on_conflict_do_nothing(index_elements=["debt_id"])
+        insert = (
+            dialect.insert(deliveries)
+            .on_conflict_do_nothing(index_elements=["debt_id"])
+            .returning(deliveries.c.debt_id)
+        )
         with writing(self.engine) as conn:
-            return conn.execute(insert, rows).rowcount
+            # Counted from RETURNING: an executemany's rowcount is -1 on PostgreSQL.
+            return len(conn.execute(insert, rows).all())
 
     def claim(self, limit: int, lease: dt.timedelta) -> list[Queued]:
         """Marks up to `limit` due deliveries as sending, leased until now + lease. A lease
-        that ran out belongs to a sender that died: the delivery is claimed again."""
+        that ran out belongs to a sender that died: the delivery is claimed again.
+
+        Notices take up to half of a claim when they have any, so a day's reminders are not
+        held back for hours behind a large upload's boleto e-mails."""
+        claimed = self._claim_notices(max(1, (limit + 1) // 2), lease)
+        if len(claimed) < limit:
+            claimed += self._claim_boletos(limit - len(claimed), lease)
+        return claimed
+
+    def _claim_boletos(self, limit: int, lease: dt.timedelta) -> list[Queued]:
         now = _now()
         c = deliveries.c
         due = (
@@ -103,42 +165,126 @@ class MailerStore:
             for r in rows
         ]
 
+    def _claim_notices(self, limit: int, lease: dt.timedelta) -> list[Queued]:
+        now = _now()
+        n = notices.c
+        due = (
+            sa.select(n.debt_id, n.kind)
+            .where(n.status.in_([PENDING, SENDING]), n.due_at <= now)
+            .order_by(n.due_at)
+            .limit(limit)
+        )
+        if not self._sqlite:
+            due = due.with_for_update(skip_locked=True)
+        with writing(self.engine) as conn:
+            keys = [(k, kind) for k, kind in conn.execute(due)]
+            if not keys:
+                return []
+            for kind, debt_keys in _by_kind(keys):
+                conn.execute(
+                    notices.update()
+                    .where(n.kind == kind, n.debt_id.in_(debt_keys))
+                    .values(
+                        status=SENDING, due_at=now + lease, attempts=n.attempts + 1, updated_at=now
+                    )
+                )
+            d, s = deliveries.c, settlements.c
+            query = (
+                sa.select(
+                    d.debt_id, d.upload_id, d.payer_name, d.email, d.amount_cents, d.due_date,
+                    d.digitable_line, d.nosso_numero, d.line, d.pix_payload, n.attempts,
+                    n.attempts_before_retry, n.kind, s.outcome, s.paid_cents, s.paid_on,
+                )
+                .select_from(
+                    notices.join(deliveries, d.debt_id == n.debt_id).outerjoin(
+                        settlements, s.debt_id == n.debt_id
+                    )
+                )
+            )  # fmt: skip
+            rows: list[Any] = []
+            for kind, debt_keys in _by_kind(keys):
+                rows += conn.execute(query.where(n.kind == kind, n.debt_id.in_(debt_keys))).all()
+        claimed = []
+        for r in rows:
+            outcome = Settlement(r[13]) if r[13] is not None else None
+            payment = None
+            if outcome == Settlement.PAID and r[14] is not None and r[15] is not None:
+                payment = Payment(paid_cents=r[14], paid_on=r[15])
+            claimed.append(
+                Queued(
+                    BoletoMail(self._id(r[0]), *r[1:10]),
+                    attempts=r[10],
+                    attempts_before_retry=r[11],
+                    kind=DeliveryKind(r[12]),
+                    payment=payment,
+                    settled_as=outcome,
+                )
+            )
+        return claimed
+
     def record(self, outcomes: Sequence[Outcome]) -> None:
         """Stores the outcomes and their EmailsSent / EmailsFailed events together."""
         if not outcomes:
             return
         now = _now()
         c = deliveries.c
-        sent = [o for o in outcomes if o.status == SENT]
+        n = notices.c
+        boletos = [o for o in outcomes if o.kind == BOLETO]
+        # Only the boleto e-mails are reported: the upload's counts are of those, and the
+        # events carry no kind to tell a reminder from them.
+        sent = [o for o in boletos if o.status == SENT]
         # An uncertain e-mail is reported with the failures: a person has to look at it.
-        failed = [o for o in outcomes if o.status in (FAILED, UNCERTAIN)]
+        failed = [o for o in boletos if o.status in (FAILED, UNCERTAIN)]
+        kept = [o for o in outcomes if o.kind != BOLETO and not o.dropped]
+        dropped = [o for o in outcomes if o.kind != BOLETO and o.dropped]
         with writing(self.engine) as conn:
-            # One statement for the whole batch; a message id is only ever set, never cleared.
-            conn.execute(
-                deliveries.update()
-                .where(c.debt_id == sa.bindparam("k"))
-                .values(
-                    status=sa.bindparam("s"),
-                    message_id=sa.func.coalesce(sa.bindparam("m"), c.message_id),
-                    last_error=sa.bindparam("e"),
-                    smtp_code=sa.bindparam("code"),
-                    due_at=sa.bindparam("due"),
-                    attempts=c.attempts - sa.bindparam("refund"),
-                    updated_at=now,
+            # One statement per table for the whole batch; a message id is only ever set,
+            # never cleared.
+            for table, key, done in (
+                (deliveries, c.debt_id == sa.bindparam("k"), boletos),
+                (
+                    notices,
+                    (n.debt_id == sa.bindparam("k")) & (n.kind == sa.bindparam("knd")),
+                    kept,
                 ),
-                [
-                    {
-                        "k": self._key(o.debt_id),
-                        "s": o.status,
-                        "m": o.message_id or None,
-                        "e": o.error,
-                        "code": o.smtp_code,
-                        "due": o.retry_at or now,
-                        "refund": int(o.refund_attempt),
-                    }
-                    for o in outcomes
-                ],
-            )
+            ):
+                if not done:
+                    continue
+                conn.execute(
+                    table.update()
+                    .where(key)
+                    .values(
+                        status=sa.bindparam("s"),
+                        message_id=sa.func.coalesce(sa.bindparam("m"), table.c.message_id),
+                        last_error=sa.bindparam("e"),
+                        smtp_code=sa.bindparam("code"),
+                        due_at=sa.bindparam("due"),
+                        attempts=table.c.attempts - sa.bindparam("refund"),
+                        updated_at=now,
+                    ),
+                    [
+                        {
+                            "k": self._key(o.debt_id),
+                            "knd": int(o.kind),
+                            "s": o.status,
+                            "m": o.message_id or None,
+                            "e": o.error,
+                            "code": o.smtp_code,
+                            "due": o.retry_at or now,
+                            "refund": int(o.refund_attempt),
+                        }
+                        for o in done
+                    ],
+                )
+            if dropped:
+                conn.execute(
+                    notices.delete().where(
+                        n.debt_id == sa.bindparam("k"),
+                        n.kind == sa.bindparam("knd"),
+                        n.status == SENDING,
+                    ),
+                    [{"k": self._key(o.debt_id), "knd": int(o.kind)} for o in dropped],
+                )
             events: list[Event] = []
             if sent:
                 payload = events_pb2.EmailsSent(
@@ -167,48 +313,56 @@ class MailerStore:
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             insert_events(cursor, conn.dialect.name, events)
 
-    def release(self, debt_ids: Sequence[str]) -> None:
+    def release(self, keys: Sequence[DeliveryKey]) -> None:
         """Hands claimed deliveries that were never tried back to the queue, due now and with
         their attempt given back: a stopping sender's unsent share goes to the others at once
         instead of waiting out its lease."""
-        if not debt_ids:
+        if not keys:
             return
-        c = deliveries.c
         now = _now()
         with writing(self.engine) as conn:
-            conn.execute(
-                deliveries.update()
-                .where(c.debt_id.in_([self._key(d) for d in debt_ids]), c.status == SENDING)
-                .values(status=PENDING, attempts=c.attempts - 1, due_at=now, updated_at=now)
-            )
+            for table, where in self._where_keys(keys):
+                conn.execute(
+                    table.update()
+                    .where(where, table.c.status == SENDING)
+                    .values(
+                        status=PENDING, attempts=table.c.attempts - 1, due_at=now, updated_at=now
+                    )
+                )
 
-    def renew(self, debt_ids: Sequence[str], lease: dt.timedelta) -> int:
+    def renew(self, keys: Sequence[DeliveryKey], lease: dt.timedelta) -> int:
         """Extends the lease of deliveries still being sent: a live sender keeps what it
         claimed however slow the SMTP server is."""
-        if not debt_ids:
+        if not keys:
             return 0
-        c = deliveries.c
+        renewed = 0
         with writing(self.engine) as conn:
-            return conn.execute(
-                deliveries.update()
-                .where(c.debt_id.in_([self._key(d) for d in debt_ids]), c.status == SENDING)
-                .values(due_at=_now() + lease)
-            ).rowcount
+            for table, where in self._where_keys(keys):
+                renewed += conn.execute(
+                    table.update()
+                    .where(where, table.c.status == SENDING)
+                    .values(due_at=_now() + lease)
+                ).rowcount
+        return renewed
 
     def retry_failed(self, upload_id: str, include_uncertain: bool = False) -> int:
-        """Failed deliveries of the upload back to pending, each with a fresh retry budget;
-        the attempts already made stay counted. Uncertain ones only when asked."""
-        c = deliveries.c
+        """Failed deliveries of the upload, of every kind, back to pending, each with a fresh
+        retry budget; the attempts already made stay counted. Uncertain ones only when asked.
+        A notice of a boleto settled meanwhile is dropped when claimed, not sent."""
         now = _now()
         statuses = [FAILED, UNCERTAIN] if include_uncertain else [FAILED]
+        requeued = 0
         with writing(self.engine) as conn:
-            return conn.execute(
-                deliveries.update()
-                .where(c.upload_id == upload_id, c.status.in_(statuses))
-                .values(
-                    status=PENDING, attempts_before_retry=c.attempts, due_at=now, updated_at=now
-                )
-            ).rowcount
+            for table in (deliveries, notices):
+                c = table.c
+                requeued += conn.execute(
+                    table.update()
+                    .where(c.upload_id == upload_id, c.status.in_(statuses))
+                    .values(
+                        status=PENDING, attempts_before_retry=c.attempts, due_at=now, updated_at=now
+                    )
+                ).rowcount
+        return requeued
 
     def knows_upload(self, upload_id: str) -> bool:
         """Whether any boleto of the upload reached the mailer."""
@@ -217,42 +371,261 @@ class MailerStore:
             found = conn.execute(sa.select(c.debt_id).where(c.upload_id == upload_id).limit(1))
             return found.first() is not None
 
-    def get(self, debt_id: str) -> DeliveryRecord | None:
+    def get(self, debt_id: str, kind: DeliveryKind = BOLETO) -> DeliveryRecord | None:
+        table = deliveries if kind == BOLETO else notices
+        query = self._record_query(kind).where(table.c.debt_id == self._key(debt_id))
+        if kind != BOLETO:
+            query = query.where(notices.c.kind == kind)
         with self.engine.connect() as conn:
-            row = conn.execute(
-                self._record_query().where(deliveries.c.debt_id == self._key(debt_id))
-            ).first()
-        return self._record(row) if row else None
+            row = conn.execute(query).first()
+        return self._record(row, kind) if row else None
 
     def list_for_upload(
-        self, upload_id: str, status: int, after_line: int, limit: int
+        self,
+        upload_id: str,
+        status: int,
+        after_line: int,
+        limit: int,
+        kind: DeliveryKind = BOLETO,
     ) -> list[DeliveryRecord]:
-        """An upload's deliveries in file line order, after `after_line`."""
-        c = deliveries.c
+        """An upload's deliveries of one kind in file line order, after `after_line`."""
+        c = (deliveries if kind == BOLETO else notices).c
         query = (
-            self._record_query()
+            self._record_query(kind)
             .where(c.upload_id == upload_id, c.line > after_line)
             .order_by(c.line)
             .limit(limit)
         )
+        if kind != BOLETO:
+            query = query.where(notices.c.kind == kind)
         if status:
             query = query.where(c.status == status)
         with self.engine.connect() as conn:
-            return [self._record(r) for r in conn.execute(query)]
+            return [self._record(r, kind) for r in conn.execute(query)]
 
     def counts(self) -> dict[int, int]:
         c = deliveries.c
         with self.engine.connect() as conn:
             return dict(conn.execute(sa.select(c.status, sa.func.count()).group_by(c.status)).all())
 
-    def _record_query(self) -> sa.Select[Any]:
-        c = deliveries.c
-        return sa.select(
-            c.debt_id, c.upload_id, c.email, c.status, c.attempts, c.last_error, c.smtp_code,
-            c.message_id, c.updated_at, c.line,
-        )  # fmt: skip
+    # -- what the bank reported -------------------------------------------------------------
 
-    def _record(self, row: sa.Row[Any]) -> DeliveryRecord:
+    def record_bank_reports(self, reports: Sequence[BankReport], receipts: bool) -> Settled:
+        """Keeps what the bank reported of each boleto, once: a payment replaces a write-off
+        or a refusal, nothing replaces a payment, a repeat changes nothing. Each boleto newly
+        settled leaves the notice schedule; with `receipts`, each newly paid boleto whose
+        e-mail the mailer holds gets its receipt queued, in the same transaction."""
+        if not reports:
+            return Settled()
+        latest: dict[str, BankReport] = {}
+        for report in reports:
+            known = latest.get(report.debt_id)
+            if known is None or _outranks(report.outcome, known.outcome):
+                latest[report.debt_id] = report
+        now = _now()
+        s = settlements.c
+        with writing(self.engine) as conn:
+            keys = [self._key(d) for d in latest]
+            stored = {
+                self._id(k): Settlement(o)
+                for k, o in conn.execute(sa.select(s.debt_id, s.outcome).where(s.debt_id.in_(keys)))
+            }
+            news = [
+                r for d, r in latest.items() if d not in stored or _outranks(r.outcome, stored[d])
+            ]
+            if not news:
+                return Settled()
+            rows = [
+                {
+                    "debt_id": self._key(r.debt_id),
+                    "upload_id": r.upload_id,
+                    "outcome": int(r.outcome),
+                    "paid_cents": r.paid_cents,
+                    "fee_cents": r.fee_cents,
+                    "paid_on": r.paid_on,
+                    "recorded_at": now,
+                }
+                for r in news
+            ]
+            dialect = sqlite if self._sqlite else postgresql
+            insert = dialect.insert(settlements)
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["debt_id"],
+                    set_={
+                        "outcome": insert.excluded.outcome,
+                        "paid_cents": insert.excluded.paid_cents,
+                        "fee_cents": insert.excluded.fee_cents,
+                        "paid_on": insert.excluded.paid_on,
+                        "recorded_at": insert.excluded.recorded_at,
+                    },
+                    # A payment another replica recorded meanwhile is never replaced.
+                    where=settlements.c.outcome != int(Settlement.PAID),
+                ),
+                rows,
+            )
+            d = deliveries.c
+            news_keys = [self._key(r.debt_id) for r in news]
+            conn.execute(
+                deliveries.update()
+                .where(
+                    d.debt_id.in_(news_keys),
+                    d.notice_stage.in_(
+                        [NoticeStage.AWAITING_REMINDER, NoticeStage.AWAITING_OVERDUE_NOTICE]
+                    ),
+                )
+                .values(notice_stage=NoticeStage.DONE)
+            )
+            queued = 0
+            paid = [self._key(r.debt_id) for r in news if r.outcome == Settlement.PAID]
+            if receipts and paid:
+                queued = self._queue_notices(
+                    conn,
+                    DeliveryKind.RECEIPT,
+                    conn.execute(
+                        sa.select(d.debt_id, d.upload_id, d.line).where(d.debt_id.in_(paid))
+                    ).all(),
+                    now,
+                )
+        return Settled(recorded=len(news), receipts=queued)
+
+    def settlement(self, debt_id: str) -> tuple[Settlement, Payment | None] | None:
+        s = settlements.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(s.outcome, s.paid_cents, s.paid_on).where(s.debt_id == self._key(debt_id))
+            ).first()
+        if row is None:
+            return None
+        payment = Payment(row[1], row[2]) if row[1] is not None and row[2] is not None else None
+        return Settlement(row[0]), payment
+
+    # -- the notice schedule ----------------------------------------------------------------
+
+    def advance_schedule(
+        self,
+        latest_due_for_reminder: dt.date,
+        latest_due_for_overdue_notice: dt.date,
+        decide: Callable[[Candidate], Plan],
+        limit: int,
+    ) -> Advanced | None:
+        """Looks at up to `limit` boletos whose reminder's day and up to `limit` whose overdue
+        notice's day has come, queues the notices `decide` gives and moves each boleto on,
+        all in one transaction: a crash leaves a batch whole or undone, and the next look
+        makes what is missing. None when another replica is deciding (PostgreSQL's advisory
+        lock; on SQLite the one process is the only one)."""
+        d, s = deliveries.c, settlements.c
+        base = sa.select(
+            d.debt_id, d.upload_id, d.line, d.due_date, d.notice_stage, d.status, d.updated_at,
+            s.outcome,
+        ).select_from(deliveries.outerjoin(settlements, s.debt_id == d.debt_id))  # fmt: skip
+        stages = (
+            (NoticeStage.AWAITING_REMINDER, latest_due_for_reminder),
+            (NoticeStage.AWAITING_OVERDUE_NOTICE, latest_due_for_overdue_notice),
+        )
+        now = _now()
+        advanced = Advanced()
+        with writing(self.engine) as conn:
+            if not self._sqlite:
+                lock = sa.func.pg_try_advisory_xact_lock(SCHEDULER_LOCK)
+                if not conn.execute(sa.select(lock)).scalar():
+                    return None
+            rows: list[Any] = []
+            for stage, latest_due in stages:
+                found = conn.execute(
+                    base.where(d.notice_stage == stage, d.due_date <= latest_due)
+                    .order_by(d.due_date)
+                    .limit(limit)
+                ).all()
+                advanced.full = advanced.full or len(found) >= limit
+                rows += found
+            to_create: dict[DeliveryKind, list[tuple[Any, str, int]]] = {}
+            to_stage: dict[NoticeStage, list[Any]] = {}
+            for key, upload_id, line, due, stage, status, updated, outcome in rows:
+                sent_on = local_day(updated) if status == SENT else None
+                settled_as = Settlement(outcome) if outcome is not None else None
+                planned = decide(Candidate(due, NoticeStage(stage), settled_as, sent_on))
+                for kind in planned.create:
+                    to_create.setdefault(kind, []).append((key, upload_id, line))
+                for kind in planned.skipped:
+                    assert settled_as is not None
+                    counted = (kind, settled_as)
+                    advanced.skipped[counted] = advanced.skipped.get(counted, 0) + 1
+                if planned.stage != stage:
+                    to_stage.setdefault(planned.stage, []).append(key)
+            for kind, targets in to_create.items():
+                advanced.created[kind] = self._queue_notices(conn, kind, targets, now)
+            for stage, keys in to_stage.items():
+                conn.execute(
+                    deliveries.update().where(d.debt_id.in_(keys)).values(notice_stage=stage)
+                )
+            advanced.examined = len(rows)
+            advanced.moved = sum(len(keys) for keys in to_stage.values())
+        return advanced
+
+    def _queue_notices(
+        self, conn: sa.Connection, kind: DeliveryKind, targets: Iterable[Any], now: dt.datetime
+    ) -> int:
+        """Pending notices of one kind for (debt key, upload, line) triples; a notice that
+        exists already is left as it is. Returns how many are new."""
+        rows = [
+            {
+                "debt_id": key,
+                "kind": int(kind),
+                "upload_id": upload_id,
+                "line": line,
+                "status": PENDING,
+                "due_at": now,
+                "updated_at": now,
+            }
+            for key, upload_id, line in targets
+        ]
+        if not rows:
+            return 0
+        dialect = sqlite if self._sqlite else postgresql
+        insert = (
+            dialect.insert(notices)
+            .on_conflict_do_nothing(index_elements=["debt_id", "kind"])
+            .returning(notices.c.debt_id)
+        )
+        return len(conn.execute(insert, rows).all())
+
+    def stages(self) -> dict[str, int]:
+        """Each debt's notice stage, for tests and tools."""
+        d = deliveries.c
+        with self.engine.connect() as conn:
+            return {
+                self._id(k): int(stage)
+                for k, stage in conn.execute(sa.select(d.debt_id, d.notice_stage))
+            }
+
+    # -- rows and keys -----------------------------------------------------------------------
+
+    def _where_keys(self, keys: Sequence[DeliveryKey]) -> list[tuple[sa.Table, Any]]:
+        """(table, condition) pairs that pick the deliveries named, one per table and kind."""
+        picked: list[tuple[sa.Table, Any]] = []
+        for kind, debt_keys in _by_kind([(self._key(d), k) for d, k in keys]):
+            if kind == BOLETO:
+                picked.append((deliveries, deliveries.c.debt_id.in_(debt_keys)))
+            else:
+                n = notices.c
+                picked.append((notices, (n.kind == kind) & n.debt_id.in_(debt_keys)))
+        return picked
+
+    def _record_query(self, kind: DeliveryKind = BOLETO) -> sa.Select[Any]:
+        if kind == BOLETO:
+            c = deliveries.c
+            return sa.select(
+                c.debt_id, c.upload_id, c.email, c.status, c.attempts, c.last_error, c.smtp_code,
+                c.message_id, c.updated_at, c.line,
+            )  # fmt: skip
+        n, d = notices.c, deliveries.c
+        return sa.select(
+            n.debt_id, n.upload_id, d.email, n.status, n.attempts, n.last_error, n.smtp_code,
+            n.message_id, n.updated_at, n.line,
+        ).select_from(notices.join(deliveries, d.debt_id == n.debt_id))  # fmt: skip
+
+    def _record(self, row: sa.Row[Any], kind: DeliveryKind = BOLETO) -> DeliveryRecord:
         debt_id, upload_id, email, status, attempts, error, code, message_id, updated, line = tuple(
             row
         )
@@ -260,7 +633,7 @@ class MailerStore:
             updated = updated.replace(tzinfo=dt.UTC)  # SQLite keeps no zone; all is UTC
         return DeliveryRecord(
             self._id(debt_id), upload_id, email, DeliveryStatus(status), attempts, error, code,
-            message_id, updated, line,
+            message_id, updated, line, kind,
         )  # fmt: skip
 
     def _key(self, debt_id: str) -> bytes | str:
@@ -268,3 +641,15 @@ class MailerStore:
 
     def _id(self, key: object) -> str:
         return str(uuid.UUID(bytes=key)) if isinstance(key, bytes) else str(key)
+
+
+def _outranks(new: Settlement, old: Settlement) -> bool:
+    """Whether a report replaces what is known: only a payment replaces anything."""
+    return new == Settlement.PAID and old != Settlement.PAID
+
+
+def _by_kind(keys: Iterable[tuple[Any, int]]) -> list[tuple[DeliveryKind, list[Any]]]:
+    grouped: dict[DeliveryKind, list[Any]] = {}
+    for key, kind in keys:
+        grouped.setdefault(DeliveryKind(kind), []).append(key)
+    return list(grouped.items())

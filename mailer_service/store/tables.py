@@ -36,8 +36,58 @@ deliveries = sa.Table(
     # When a pending delivery may next be tried, or until when a sending one is leased.
     sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # Where the boleto is in its schedule of notices (domain.schedule.NoticeStage); 0 for a
+    # boleto queued before notices existed, which never gets one.
+    sa.Column("notice_stage", sa.SmallInteger, nullable=False, server_default="0"),
     sa.Index("ix_deliveries_queue", "status", "due_at"),
     sa.Index("ix_deliveries_upload", "upload_id", "line"),
+    # Only boletos still waiting for a notice: the scheduler's look costs what is due, not
+    # the whole history.
+    sa.Index(
+        "ix_deliveries_notice_schedule",
+        "notice_stage",
+        "due_date",
+        sqlite_where=sa.text("notice_stage IN (1, 2)"),
+        postgresql_where=sa.text("notice_stage IN (1, 2)"),
+    ),
+)
+
+# The e-mails that follow a boleto e-mail (kinds 2 reminder, 3 overdue notice, 4 receipt):
+# at most one per debt and kind, which the primary key holds whatever the code does. The
+# payer's data stays in deliveries alone.
+notices = sa.Table(
+    "notices",
+    metadata,
+    sa.Column("debt_id", DebtKey, primary_key=True),
+    sa.Column("kind", sa.SmallInteger, primary_key=True),
+    sa.Column("upload_id", sa.String(36), nullable=False),
+    sa.Column("line", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("status", sa.SmallInteger, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("attempts_before_retry", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
+    sa.Column("smtp_code", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("message_id", sa.String(200), nullable=False, server_default=""),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind IN (2, 3, 4)", name="ck_notices_kind"),
+    sa.Index("ix_notices_queue", "status", "due_at"),
+    sa.Index("ix_notices_upload", "upload_id", "kind", "line"),
+)
+
+# What the bank reported of each boleto: paid (amount, day), written off or refused; kept
+# whether or not the boleto's delivery has arrived yet. outcome: 1 paid, 2 written off,
+# 3 rejected (domain.schedule.Settlement).
+settlements = sa.Table(
+    "settlements",
+    metadata,
+    sa.Column("debt_id", DebtKey, primary_key=True),
+    sa.Column("upload_id", sa.String(36), nullable=False),
+    sa.Column("outcome", sa.SmallInteger, nullable=False),
+    sa.Column("paid_cents", sa.BigInteger, nullable=True),
+    sa.Column("fee_cents", sa.BigInteger, nullable=True),
+    sa.Column("paid_on", sa.Date, nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 outbox = outbox_table(metadata)

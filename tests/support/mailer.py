@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import email
 import email.policy
+import functools
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -66,10 +68,31 @@ class RunningMailer:
     stub: mailer_pb2_grpc.MailerServiceStub
 
 
+class Calendar:
+    """A day that a test moves, for the mailer's notice schedule to go by."""
+
+    def __init__(self, day: dt.date) -> None:
+        self.day = day
+
+    def __call__(self) -> dt.date:
+        return self.day
+
+    def move_to(self, day: dt.date) -> None:
+        self.day = day
+
+
 @contextlib.asynccontextmanager
 async def running_mailer(
-    database_url: str, nats_url: str, boleto_addr: str, smtp_port: int, **env: str
+    database_url: str,
+    nats_url: str,
+    boleto_addr: str,
+    smtp_port: int,
+    today: Callable[[], dt.date] | None = None,
+    /,
+    **env: str,
 ) -> AsyncIterator[RunningMailer]:
+    """`today`, when given, is the calendar the mailer's notices go by instead of Brasília's
+    (positional, so that settings passed as `**env` can never be taken for it)."""
     settings = {
         "BOLETO_ADDR": boleto_addr,
         "SMTP_HOST": "127.0.0.1",
@@ -78,7 +101,8 @@ async def running_mailer(
         "MAIL_RETRY_BASE_SECONDS": "0.2",
         **env,
     }
-    async with running_service(run, Settings.from_env, database_url, nats_url, settings) as (
+    runner = run if today is None else functools.partial(run, today=today)
+    async with running_service(runner, Settings.from_env, database_url, nats_url, settings) as (
         address,
         channel,
         _settings,

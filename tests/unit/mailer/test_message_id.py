@@ -46,3 +46,11 @@ def test_unusable_debt_ids_are_refused(debt_id: str) -> None:
 def test_unusable_domains_are_refused(domain: str) -> None:
     with pytest.raises(ValueError, match="host name"):
         message_id(DEBT_ID, domain)
+
+
+def test_each_kind_of_e_mail_has_its_own_prefix() -> None:
+    assert message_id(DEBT_ID, "example.com", "reminder") == f"<reminder-{DEBT_ID}@example.com>"
+    assert message_id(DEBT_ID, "example.com", "boleto") == message_id(DEBT_ID, "example.com")
+    for prefix in ("", "Reminder", "re-minder", "x" * 17, "a>b"):
+        with pytest.raises(ValueError, match="prefix"):
+            message_id(DEBT_ID, "example.com", prefix)
