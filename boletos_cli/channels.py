@@ -158,6 +158,8 @@ def describe_failure(service: str, address: str, exc: grpc.aio.AioRpcError) -> s
             " (is it running? `make run` starts a local stack; its CA and key are in "
             "`source .stack/cli.env`)"
         )
+    elif exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+        line += " (the service does not offer this call: it is older than this command)"
     elif exc.code() == grpc.StatusCode.UNAUTHENTICATED:
         line += " (set BOLETOS_API_KEY, or `source .stack/cli.env` for the local stack)"
     return line

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, TaskID, TextColumn
 
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
+from boletos_cli.money import reais_text
 
 # Two bars of this width and their counts fit an 80-column terminal.
 BAR_WIDTH = 24
@@ -39,12 +40,14 @@ async def follow(
     with Progress(*follow_columns(), console=err) as bars:
         boletos = bars.add_task("boletos", total=None, detail="waiting for the first update")
         emails = bars.add_task("e-mails", total=None, detail="")
+        # Hidden until the bank reports a payment: most uploads settle long before any.
+        paid = bars.add_task("paid", total=None, detail="", visible=False)
         call = stub.WatchUpload(ingest_pb2.WatchUploadRequest(upload_id=upload_id))
         try:
             async with contextlib.aclosing(_until_interrupted(call)) as messages:
                 async for message in messages:
                     last = message.progress
-                    update_bars(bars, boletos, emails, last)
+                    update_bars(bars, boletos, emails, last, paid)
                     if last.settled:
                         break
         except KeyboardInterrupt:
@@ -96,7 +99,11 @@ async def _until_interrupted(
 
 
 def update_bars(
-    bars: Progress, boletos: TaskID, emails: TaskID, p: ingest_pb2.UploadProgress
+    bars: Progress,
+    boletos: TaskID,
+    emails: TaskID,
+    p: ingest_pb2.UploadProgress,
+    paid: TaskID | None = None,
 ) -> None:
     issued_or_failed = p.boletos_issued + p.boletos_failed
     bars.update(
@@ -113,6 +120,15 @@ def update_bars(
         completed=sent_or_failed,
         detail=_detail(sent_or_failed, due, p.emails_failed),
     )
+    if paid is not None and p.boletos_paid:
+        issued = p.boletos_issued
+        bars.update(
+            paid,
+            total=issued,
+            completed=p.boletos_paid,
+            visible=True,
+            detail=f"{p.boletos_paid:,}/{issued:,} · {reais_text(p.paid_cents)}",
+        )
 
 
 def _detail(done: int, total: int, failed: int) -> str:

@@ -15,7 +15,9 @@ from boletos_cli.commands import (
     boleto,
     deliveries,
     keys,
+    remessa,
     report,
+    retorno,
     row_errors,
     stack,
     status,
@@ -35,7 +37,8 @@ def version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="boletos",
-        description="Upload debtors' CSV files and follow them until every boleto is e-mailed.",
+        description="Upload debtors' CSV files and follow them until every boleto is e-mailed; "
+        "send boletos to the bank for registration and take its payments back.",
     )
     parser.add_argument("--version", action="version", version=f"boletos {version()}")
     channels.add_address_flags(parser)
@@ -51,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     deliveries.add_parsers(commands)
     barcode.add_parser(commands)
     keys.add_parser(commands)
+    remessa.add_parser(commands)
+    retorno.add_parser(commands)
     return parser
 
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from boletos.v1 import ingest_pb2
+from boletos_cli.money import reais_text
 
 # A terminal shows this many row errors; the rest are one `boletos errors` away.
 ERRORS_SHOWN = 20
@@ -84,6 +85,8 @@ def progress_dict(progress: ingest_pb2.UploadProgress) -> dict[str, Any]:
         "emails_sent": progress.emails_sent,
         "emails_failed": progress.emails_failed,
         "settled": progress.settled,
+        "boletos_paid": progress.boletos_paid,
+        "paid_cents": progress.paid_cents,
     }
 
 
@@ -164,6 +167,10 @@ def progress_table(progress: ingest_pb2.UploadProgress) -> Table:
     table.add_row("boletos failed", _warn_if_any(progress.boletos_failed))
     table.add_row("e-mails sent", str(progress.emails_sent))
     table.add_row("e-mails failed", _warn_if_any(progress.emails_failed))
+    if progress.boletos_paid:
+        # Payments come days later, from the bank's retorno files: shown once there are any.
+        table.add_row("boletos paid", f"[green]{progress.boletos_paid}[/]")
+        table.add_row("amount paid", reais_text(progress.paid_cents))
     return table
 
 

@@ -18,6 +18,7 @@ from rich.text import Text
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 from boletos_cli.channels import BOLETO, Endpoints, service_channel
 from boletos_cli.failures import EXIT_OK, CliError
+from boletos_cli.money import amount_text, reais_text
 from boletos_cli.render import print_json
 
 # A unary lookup answers from the database; anything slower than this is a stuck service.
@@ -32,7 +33,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "boleto",
         help="show the boleto issued for a debt",
         description="Show the boleto issued for a debt: amounts, due dates, barcode and "
-        "linha digitável. Exits 2 when the debt has no boleto or the service fails.",
+        "linha digitável, and where it is at the bank (registered, rejected and why, paid: "
+        "how much, on which day, the fee, and a flag when the amount paid is not the amount "
+        "charged). Exits 2 when the debt has no boleto or the service fails.",
     )
     boleto.add_argument("debt_id", metavar="DEBT_ID")
     boleto.add_argument(
@@ -55,20 +58,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         help=f"where to write the PDF; {STDOUT} for stdout",
     )
     pdf.set_defaults(handler=run_pdf)
-
-
-def amount_text(cents: int) -> str:
-    """'7811.00' for 781100: exact, from integer centavos."""
-    sign = "-" if cents < 0 else ""
-    whole, fraction = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{fraction:02d}"
-
-
-def reais_text(cents: int) -> str:
-    """'R$ 7.811,00' for 781100, the way the amount is printed on a boleto."""
-    sign = "-" if cents < 0 else ""
-    whole, fraction = divmod(abs(cents), 100)
-    return f"{sign}R$ {whole:,}".replace(",", ".") + f",{fraction:02d}"
 
 
 def _timestamp(ts: Timestamp, present: bool) -> str | None:
@@ -98,7 +87,37 @@ def boleto_dict(boleto: boleto_pb2.Boleto) -> dict[str, Any]:
         "original_due_date": boleto.original_due_date,
         "issued_at": _timestamp(boleto.issued_at, boleto.HasField("issued_at")),
         "pix_payload": boleto.pix_payload,
+        "bank_status": bank_status_name(boleto.bank_status),
+        "remessa_id": boleto.remessa_id,
+        "paid_amount": amount_text(boleto.paid_cents) if _paid(boleto) else None,
+        "paid_cents": boleto.paid_cents,
+        "paid_on": boleto.paid_on,
+        "fee_cents": boleto.fee_cents,
+        "paid_amount_differs": boleto.paid_amount_differs,
+        "rejection_reason": boleto.rejection_reason,
     }
+
+
+def bank_status_name(value: int) -> str:
+    """'paid' for BANK_STATUS_PAID; empty from a server that does not track it yet."""
+    if not value:
+        return ""
+    try:
+        return boleto_pb2.BankStatus.Name(value).removeprefix("BANK_STATUS_").lower()
+    except ValueError:
+        # A newer server may send statuses this client does not know yet.
+        return str(value)
+
+
+def _paid(boleto: boleto_pb2.Boleto) -> bool:
+    return boleto.bank_status == boleto_pb2.BANK_STATUS_PAID or boleto.paid_cents != 0
+
+
+_STATUS_STYLE = {
+    boleto_pb2.BANK_STATUS_PAID: "green",
+    boleto_pb2.BANK_STATUS_REJECTED: "red",
+    boleto_pb2.BANK_STATUS_WRITTEN_OFF: "yellow",
+}
 
 
 def boleto_table(boleto: boleto_pb2.Boleto) -> Table:
@@ -131,7 +150,37 @@ def boleto_table(boleto: boleto_pb2.Boleto) -> Table:
     issued = _timestamp(boleto.issued_at, boleto.HasField("issued_at"))
     if issued:
         table.add_row("issued at", issued)
+    _add_bank_rows(table, boleto)
     return table
+
+
+def _add_bank_rows(table: Table, boleto: boleto_pb2.Boleto) -> None:
+    status = bank_status_name(boleto.bank_status)
+    if status:
+        shown = status.replace("_", " ")
+        table.add_row("bank status", Text(shown, style=_STATUS_STYLE.get(boleto.bank_status, "")))
+    if boleto.remessa_id:
+        table.add_row("remessa", Text(boleto.remessa_id))
+    if boleto.rejection_reason:
+        # The bank's words: wrapped rather than cut, never read as markup.
+        table.add_row("rejection", Text(boleto.rejection_reason, style="red", overflow="fold"))
+    if _paid(boleto):
+        paid = reais_text(boleto.paid_cents)
+        if boleto.paid_on:
+            paid += f" on {boleto.paid_on}"
+        table.add_row("paid", paid)
+        if boleto.fee_cents:
+            table.add_row("  bank fee", reais_text(boleto.fee_cents))
+    if boleto.paid_amount_differs:
+        # Someone has to look: a payment short of (or above) the charge is not settled.
+        table.add_row(
+            "check",
+            Text(
+                f"amount paid differs from the {reais_text(boleto.amount_cents)} charged",
+                style="bold red",
+                overflow="fold",
+            ),
+        )
 
 
 async def run_boleto(

@@ -1,4 +1,5 @@
-"""``boletos deliveries UPLOAD_ID [--status failed]``: what happened to an upload's e-mails;
+"""``boletos deliveries UPLOAD_ID [--status failed] [--kind reminder]``: what happened to an
+upload's e-mails;
 ``boletos retry UPLOAD_ID``: send its failed e-mails again."""
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ STATUSES = {
     for name, value in mailer_pb2.DeliveryStatus.items()
     if value
 }
+# What people type for each kind of e-mail; "overdue" rather than the enum's longer name.
+KINDS = {
+    "boleto": mailer_pb2.DELIVERY_KIND_BOLETO,
+    "reminder": mailer_pb2.DELIVERY_KIND_REMINDER,
+    "overdue": mailer_pb2.DELIVERY_KIND_OVERDUE_NOTICE,
+    "receipt": mailer_pb2.DELIVERY_KIND_RECEIPT,
+}
+DEFAULT_KIND = "boleto"
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -29,10 +38,17 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "deliveries",
         help="list an upload's e-mail deliveries",
         description="List the e-mail deliveries of an upload: status, attempts, the SMTP "
-        "server's last reply.",
+        "server's last reply. Each debt gets at most one e-mail of each kind: its boleto, a "
+        "reminder before the due date, an overdue notice after it, a receipt once paid.",
     )
     deliveries.add_argument("upload_id", metavar="UPLOAD_ID")
     deliveries.add_argument("--status", choices=sorted(STATUSES), help="only this status")
+    deliveries.add_argument(
+        "--kind",
+        choices=list(KINDS),
+        default=DEFAULT_KIND,
+        help=f"which e-mails: {', '.join(KINDS)} (default {DEFAULT_KIND})",
+    )
     deliveries.add_argument(
         "--json", dest="as_json", action="store_true", help="print one JSON object on stdout"
     )
@@ -59,6 +75,18 @@ def status_name(value: int) -> str:
     return mailer_pb2.DeliveryStatus.Name(value).removeprefix("DELIVERY_STATUS_").lower()
 
 
+def kind_name(value: int) -> str:
+    """The --kind word for a delivery's kind; a server that predates kinds sends none, and
+    then every e-mail was a boleto's."""
+    if not value:
+        return DEFAULT_KIND
+    for name, known in KINDS.items():
+        if known == value:
+            return name
+    # A newer server may send kinds this client does not know yet.
+    return str(value)
+
+
 async def run_deliveries(
     args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console
 ) -> int:
@@ -73,6 +101,7 @@ async def run_deliveries(
                     status=cast(Any, STATUSES.get(args.status or "", 0)),
                     page_size=PAGE_SIZE,
                     page_token=token,
+                    kind=cast(Any, KINDS[args.kind]),
                 ),
                 timeout=CALL_TIMEOUT_SECONDS,
             )
@@ -90,21 +119,26 @@ async def run_deliveries(
             "smtp_code": d.smtp_code,
             "last_error": d.last_error,
             "message_id": d.message_id,
+            "kind": kind_name(d.kind),
         }
         for d in found
     ]
     if args.as_json:
-        print_json({"upload_id": args.upload_id, "deliveries": rows})
+        print_json({"upload_id": args.upload_id, "kind": args.kind, "deliveries": rows})
         return EXIT_OK
-    out.print(deliveries_table(args.upload_id, rows, out.width))
-    out.print(f"{len(rows)} deliveries")
+    out.print(deliveries_table(args.upload_id, rows, out.width, args.kind))
+    noun = "deliveries" if args.kind == DEFAULT_KIND else f"{args.kind} deliveries"
+    out.print(f"{len(rows)} {noun}")
     return EXIT_OK
 
 
-def deliveries_table(upload_id: str, rows: list[dict[str, Any]], width: int) -> Table:
+def deliveries_table(
+    upload_id: str, rows: list[dict[str, Any]], width: int, kind: str = DEFAULT_KIND
+) -> Table:
     """In file line order; the masked recipient joins in when the terminal is wide."""
     wide = width >= WIDE
-    table = listing(f"deliveries of upload {upload_id}")
+    what = "deliveries" if kind == DEFAULT_KIND else f"{kind} deliveries"
+    table = listing(f"{what} of upload {upload_id}")
     table.add_column("line", justify="right", no_wrap=True)
     table.add_column("debt id", no_wrap=True, min_width=36)
     table.add_column("status", no_wrap=True)

@@ -15,8 +15,20 @@ from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from boletos_cli.channels import INGEST, Endpoints, service_channel
 from boletos_cli.csv_output import write_csv
 from boletos_cli.failures import EXIT_OK
+from boletos_cli.money import amount_text
 
-CSV_HEADER = ("line", "debtId", "outcome", "boletoStatus", "nossoNumero", "emailStatus", "error")
+# New columns go at the end, so a script that reads the first ones by position keeps working.
+CSV_HEADER = (
+    "line",
+    "debtId",
+    "outcome",
+    "boletoStatus",
+    "nossoNumero",
+    "emailStatus",
+    "error",
+    "paidAmount",
+    "paidOn",
+)
 STDOUT = Path("-")
 
 
@@ -28,7 +40,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "line order: " + ",".join(CSV_HEADER) + ". outcome is accepted, duplicate, conflict "
         "or rejected; boletoStatus pending, issued or failed; emailStatus pending, sent or "
         "failed (empty when none is due); error says why a row was not accepted or why its "
-        "boleto or e-mail failed.",
+        "boleto or e-mail failed; paidAmount (e.g. 7811.00) and paidOn (YYYY-MM-DD) are "
+        "empty until the bank reports the boleto paid.",
     )
     parser.add_argument("upload_id", metavar="UPLOAD_ID")
     parser.add_argument(
@@ -72,6 +85,8 @@ def csv_row(line: ingest_pb2.ReportLine) -> tuple[object, ...]:
         line.nosso_numero,
         _name(ingest_pb2.EmailStatus, "EMAIL_STATUS_", line.email_status),
         line.error,
+        amount_text(line.paid_cents) if line.paid_cents else "",
+        line.paid_on,
     )
 
 

@@ -62,6 +62,16 @@ REPLICA_PORT_STRIDE = 10
 # Far more than two cores can use; the bound keeps a typo from claiming hundreds of ports.
 MAX_REPLICAS = 8
 
+# Seconds an upload's boletos must stay quiet before the stack's boleto service writes their
+# remessa: short, so `make run` shows one within moments of its sample upload.
+STACK_REMESSA_QUIET_SECONDS = 10
+
+# The boleto service's built-in example beneficiary (Banco do Brasil, agência 1234, carteira
+# 18) needs these two more before it may write a BB remessa: the agência's check digit
+# (módulo 11, weights 5 to 2) and the carteira's variação. Given only when the environment
+# names no beneficiary of its own, whose numbers these would not fit.
+DEMO_REMESSA_BENEFICIARY = {"BENEFICIARY_AGENCIA_DV": "3", "BENEFICIARY_VARIACAO_CARTEIRA": "019"}
+
 DEFAULT_BASE_PORT = 50051
 DEFAULT_DATA_DIR = Path(".stack")
 LOOPBACK = "127.0.0.1"
@@ -175,6 +185,11 @@ class StackLayout:
     @property
     def maildir(self) -> Path:
         return self.data_dir / "mail"
+
+    @property
+    def remessa_dir(self) -> Path:
+        """Where the boleto service writes the CNAB 240 files for the bank."""
+        return self.data_dir / "remessas"
 
     @property
     def secrets(self) -> Secrets:
@@ -304,6 +319,15 @@ class StackLayout:
         # A local stack's stores are its own: each service brings its schema up to date at
         # start, unless the environment says otherwise.
         env.setdefault("DB_AUTO_MIGRATE", "true")
+        if spec.name == "boleto":
+            # Shared by every boleto replica, like its store. One remessa per upload, cut
+            # after a short quiet spell, so a demo sees its file moments after uploading;
+            # a deployment chooses `day` and the bank's own cut-off.
+            env.setdefault("REMESSA_DIR", str(self.remessa_dir.resolve()))
+            env.setdefault("REMESSA_PER", "upload")
+            env.setdefault("REMESSA_QUIET_SECONDS", str(STACK_REMESSA_QUIET_SECONDS))
+            if not any(name.startswith("BENEFICIARY_") for name in inherited):
+                env.update(DEMO_REMESSA_BENEFICIARY)
         if spec.name == "mailer":
             env.update(
                 SMTP_HOST=LOOPBACK,

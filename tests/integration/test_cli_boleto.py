@@ -154,6 +154,14 @@ def test_boleto_json_prints_one_object_with_the_numbers(
         "original_due_date": "2025-05-01",
         "issued_at": "2025-06-01T12:30:00.000Z",
         "pix_payload": PIX_PAYLOAD,
+        "bank_status": "",
+        "remessa_id": "",
+        "paid_amount": None,
+        "paid_cents": 0,
+        "paid_on": "",
+        "fee_cents": 0,
+        "paid_amount_differs": False,
+        "rejection_reason": "",
     }
 
 

@@ -52,7 +52,9 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(
     done = subprocess.run(
         ["bash", "-c", shell], capture_output=True, text=True, timeout=60, env=python_env()
     )
-    assert done.stdout == "line,debtId,outcome,boletoStatus,nossoNumero,emailStatus,error\n"
+    assert done.stdout == (
+        "line,debtId,outcome,boletoStatus,nossoNumero,emailStatus,error,paidAmount,paidOn\n"
+    )
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
     assert "status=141" in done.stderr
 
