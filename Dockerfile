@@ -43,9 +43,10 @@ LABEL org.opencontainers.image.title="boletos" \
       org.opencontainers.image.licenses="MIT"
 RUN groupadd --system --gid 10001 boletos \
  && useradd --system --uid 10001 --gid boletos --home-dir /app --no-create-home boletos \
- && install -d -o 10001 -g 10001 -m 0700 /secrets
+ && install -d -o 10001 -g 10001 -m 0700 /secrets /remessas
 # /secrets: where compose's `secrets` job writes certificates and keys (a volume takes this
-# directory's owner when first created); Kubernetes mounts Secrets there instead.
+# directory's owner when first created); Kubernetes mounts Secrets there instead. /remessas:
+# the boleto service's CNAB 240 files, in compose's `remessas` volume.
 COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
 # Owned by root: the service user can run the code but not change it.
