@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -160,13 +162,15 @@ def shown_name(path: Path) -> str:
 async def send_file(
     stub: ingest_pb2_grpc.IngestServiceStub, options: UploadOptions, size: int, err: Console
 ) -> ingest_pb2.UploadSummary:
+    # Always an id, so that the upload can be found again if grpc loses the service's answer.
+    request_id = options.request_id or f"cli-{uuid.uuid4()}"
     with Progress(*upload_columns(), console=err) as bar:
         task = bar.add_task(Text(shown_name(options.path)).markup, total=size, rows=0)
 
         async def requests() -> AsyncIterator[ingest_pb2.UploadRequest]:
             yield ingest_pb2.UploadRequest(
                 header=ingest_pb2.UploadHeader(
-                    file_name=options.path.name, client_request_id=options.request_id
+                    file_name=options.path.name, client_request_id=request_id
                 )
             )
             newlines = sent = 0
@@ -182,6 +186,12 @@ async def send_file(
 
         try:
             response: ingest_pb2.UploadResponse = await stub.Upload(requests())
+        except grpc.aio.AioRpcError as error:
+            bar.update(task, visible=False)
+            if not lost_to_a_late_write(error):
+                raise
+            await raise_outcome(stub, request_id, error)
+            raise
         except BaseException:
             # The error line alone says what happened; a half-drawn bar would only blur it.
             bar.update(task, visible=False)
@@ -189,3 +199,36 @@ async def send_file(
         summary = response.summary
         bar.update(task, completed=size, rows=summary.rows)
     return summary
+
+
+def lost_to_a_late_write(error: grpc.aio.AioRpcError) -> bool:
+    """grpc's asyncio client replaces the service's answer with an INTERNAL of its own when
+    the service ends the call (refusing the file, say) while a chunk is being written
+    (grpc/grpc#36066): the service's own word has to be asked for again."""
+    return error.code() == grpc.StatusCode.INTERNAL and "execute_batch" in (
+        error.debug_error_string() or ""
+    )
+
+
+async def raise_outcome(
+    stub: ingest_pb2_grpc.IngestServiceStub, request_id: str, error: grpc.aio.AioRpcError
+) -> None:
+    """Raises what the service said of the upload with `request_id`, if it can be found among
+    the caller's newest uploads; returns when it cannot."""
+    try:
+        listed = await stub.ListUploads(ingest_pb2.ListUploadsRequest(page_size=100))
+    except grpc.aio.AioRpcError:
+        return
+    for upload in listed.uploads:
+        if upload.client_request_id != request_id:
+            continue
+        if upload.state == ingest_pb2.UPLOAD_STATE_REJECTED:
+            raise CliError(
+                f"upload {upload.upload_id} refused: {upload.rejection_reason}"
+            ) from error
+        if upload.state == ingest_pb2.UPLOAD_STATE_INTERRUPTED:
+            raise CliError(
+                f"upload {upload.upload_id} interrupted: the service ended it with "
+                f"{upload.rows:,} rows kept; send the file again to complete it"
+            ) from error
+        return

@@ -29,6 +29,16 @@ async def _stalled_upload(
             yield ingest_pb2.UploadRequest(chunk=b"")
 
 
+def _lost_to_a_late_write(error: grpc.aio.AioRpcError) -> bool:
+    """grpc's asyncio client replaces the server's status with its own INTERNAL when one of
+    its writes fails because the server has just ended the call (grpc/grpc#36066, fix
+    proposed in grpc/grpc#43486): the trickling client here can be writing at that moment.
+    The server's side of the outcome is checked through the upload itself then."""
+    return error.code() == grpc.StatusCode.INTERNAL and "execute_batch" in (
+        error.debug_error_string() or ""
+    )
+
+
 @pytest.mark.parametrize(
     ("env", "trickle", "reason"),
     [
@@ -51,11 +61,15 @@ async def test_a_stream_that_will_not_finish_is_ended_and_keeps_its_rows(
         with pytest.raises(grpc.aio.AioRpcError) as ended:
             await svc.stub.Upload(_stalled_upload(data, then_wait=30, trickle=trickle))
         took = loop.time() - started
-        assert ended.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-        (info,) = details_of(ended.value)
-        assert info.reason == reason  # type: ignore[attr-defined]
         assert took < 10, took
-        upload_id = info.metadata["upload_id"]  # type: ignore[attr-defined]
+        if _lost_to_a_late_write(ended.value):
+            listed = await svc.stub.ListUploads(ingest_pb2.ListUploadsRequest())
+            upload_id = listed.uploads[0].upload_id
+        else:
+            assert ended.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            (info,) = details_of(ended.value)
+            assert info.reason == reason  # type: ignore[attr-defined]
+            upload_id = info.metadata["upload_id"]  # type: ignore[attr-defined]
         got = await svc.stub.GetUpload(ingest_pb2.GetUploadRequest(upload_id=upload_id))
         assert got.summary.state == ingest_pb2.UPLOAD_STATE_INTERRUPTED
         assert got.summary.accepted == 7
