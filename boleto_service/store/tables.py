@@ -40,7 +40,8 @@ boletos = sa.Table(
     sa.Column("pix_payload", sa.Text, nullable=False, server_default=""),
     # Where the boleto is at the bank: boletos.v1.BankStatus (1 issued ... 5 written off).
     sa.Column("bank_status", sa.SmallInteger, nullable=False, server_default="1"),
-    # The remessa that carries it; NULL until one does, and never changed after.
+    # The remessa that carries it: NULL until one does, and never changed after; 0 for a
+    # boleto no bank would register (no CPF/CNPJ), so it is not looked at again.
     sa.Column("remessa_no", sa.BigInteger, nullable=True),
     sa.Column("paid_cents", sa.BigInteger, nullable=True),
     sa.Column("paid_on", sa.Date, nullable=True),
