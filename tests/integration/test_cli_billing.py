@@ -8,13 +8,11 @@ services have come.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import hashlib
 import io
 import json
 import sys
-import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +32,7 @@ from boletos.v1 import (
     mailer_pb2_grpc,
 )
 from boletos_cli.main import main
-from tests.support import access
+from tests.support.threaded_server import serving_on_a_thread
 
 UPLOAD_ID = "9b2d7c1e-0a4f-4e8b-8c3d-5f6a7b8c9d0e"
 PAID_DEBT = "3f1c9a52-8d4e-4c1b-9f7a-2b6e5d0c7a11"
@@ -289,41 +287,12 @@ class FakeMailerService(mailer_pb2_grpc.MailerServiceServicer):
         )
 
 
+@dataclass
 class FakeServer:
-    """One grpc.aio server for the three fakes, on its own thread and loop, so the CLI can
-    run its own loop in the test's thread."""
+    """The three fakes on one server; `calls` records what they were asked."""
 
-    def __init__(self, calls: Calls) -> None:
-        self.calls = calls
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._server: grpc.aio.Server | None = None
-        self.address = ""
-
-    def start(self) -> FakeServer:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    async def _start(self) -> None:
-        self._server = grpc.aio.server()
-        boleto_pb2_grpc.add_BoletoServiceServicer_to_server(
-            FakeBoletoService(self.calls), self._server
-        )
-        ingest_pb2_grpc.add_IngestServiceServicer_to_server(FakeIngestService(), self._server)
-        mailer_pb2_grpc.add_MailerServiceServicer_to_server(
-            FakeMailerService(self.calls), self._server
-        )
-        port = self._server.add_secure_port("127.0.0.1:0", access.server_credentials())
-        self.address = f"127.0.0.1:{port}"
-        await self._server.start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            asyncio.run_coroutine_threadsafe(self._server.stop(0), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
+    calls: Calls
+    address: str
 
 
 @pytest.fixture
@@ -332,11 +301,14 @@ def server() -> Iterator[FakeServer]:
     calls.remessas += [remessa(666), remessa(500)]
     calls.remessas[-2].remessa_id = TAMPERED
     calls.remessas[-1].remessa_id = BROKEN
-    fake = FakeServer(calls).start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
+
+    def register(server: grpc.aio.Server) -> None:
+        boleto_pb2_grpc.add_BoletoServiceServicer_to_server(FakeBoletoService(calls), server)
+        ingest_pb2_grpc.add_IngestServiceServicer_to_server(FakeIngestService(), server)
+        mailer_pb2_grpc.add_MailerServiceServicer_to_server(FakeMailerService(calls), server)
+
+    with serving_on_a_thread(register) as address:
+        yield FakeServer(calls, address)
 
 
 def cli(capsys: pytest.CaptureFixture[str], server: FakeServer, *argv: str) -> tuple[int, str, str]:

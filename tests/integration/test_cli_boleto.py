@@ -6,9 +6,7 @@ contract, independent of how far the real service has come.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +17,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 from boletos_cli.main import main
-from tests.support import access
 from tests.support.processes import free_port
+from tests.support.threaded_server import serving_on_a_thread
 
 DEBT_ID = "3f1c9a52-8d4e-4c1b-9f7a-2b6e5d0c7a11"
 # Serves a first chunk, then fails: the stream of a renderer crashing half-way.
@@ -84,42 +82,13 @@ class FakeBoletoService(boleto_pb2_grpc.BoletoServiceServicer):
             yield boleto_pb2.GetBoletoPdfResponse(chunk=chunk)
 
 
-class FakeBoletoServer:
-    """A grpc.aio server on its own thread and loop, so the CLI can run its own loop."""
-
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._server: grpc.aio.Server | None = None
-        self.address = ""
-
-    def start(self) -> FakeBoletoServer:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    async def _start(self) -> None:
-        self._server = grpc.aio.server()
-        boleto_pb2_grpc.add_BoletoServiceServicer_to_server(FakeBoletoService(), self._server)
-        port = self._server.add_secure_port("127.0.0.1:0", access.server_credentials())
-        self.address = f"127.0.0.1:{port}"
-        await self._server.start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            asyncio.run_coroutine_threadsafe(self._server.stop(0), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-
-
 @pytest.fixture
 def boleto_address() -> Iterator[str]:
-    server = FakeBoletoServer().start()
-    try:
-        yield server.address
-    finally:
-        server.stop()
+    def register(server: grpc.aio.Server) -> None:
+        boleto_pb2_grpc.add_BoletoServiceServicer_to_server(FakeBoletoService(), server)
+
+    with serving_on_a_thread(register) as address:
+        yield address
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
