@@ -96,3 +96,27 @@ def ingest(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IngestEnd
         yield IngestEndpoint(address)
     finally:
         stop_process(proc)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """One service's store, on each database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def databases(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str, str]:
+    """(ingest, boleto, mailer) databases: each service owns its own."""
+    if request.param == "sqlite":
+        return (
+            f"sqlite:///{tmp_path / 'ingest.db'}",
+            f"sqlite:///{tmp_path / 'boleto.db'}",
+            f"sqlite:///{tmp_path / 'mailer.db'}",
+        )
+    return (
+        request.getfixturevalue("postgres_url"),
+        request.getfixturevalue("second_postgres_url"),
+        request.getfixturevalue("third_postgres_url"),
+    )

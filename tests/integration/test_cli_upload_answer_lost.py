@@ -30,9 +30,11 @@ def test_only_grpcs_own_late_write_error_is_taken_for_a_lost_answer() -> None:
     assert not lost_to_a_late_write(other)
 
 
-async def test_a_refused_file_is_told_as_refused_when_grpc_lost_the_answer(tmp_path, nats_server):
+async def test_a_refused_file_is_told_as_refused_when_grpc_lost_the_answer(
+    database_url, nats_server
+):
     data = csv_bytes(valid_rows(3), header="name,cpf,email,debtAmount,debtDueDate,debtId")
-    async with running_ingest(f"sqlite:///{tmp_path / 'ingest.db'}", nats_server.url) as svc:
+    async with running_ingest(database_url, nats_server.url) as svc:
         with pytest.raises(grpc.aio.AioRpcError):
             await svc.stub.Upload(iter(requests(data, request_id="cli-refused")))
         await upload(svc.stub, csv_bytes(valid_rows(2)), request_id="cli-later")

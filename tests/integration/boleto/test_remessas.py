@@ -43,13 +43,6 @@ from tests.support.waiting import wait_for, wait_until
 BB_REMESSA = dict(agencia_dv="3", variacao_carteira="19")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'boleto.db'}"
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
 def store(database_url: str) -> Iterator[BoletoStore]:
     engine = create_engine(database_url)
