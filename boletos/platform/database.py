@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -65,3 +66,11 @@ def writing(engine: Engine) -> Iterator[Connection]:
         conn.execution_options(sqlite_begin="IMMEDIATE")
         with conn.begin():
             yield conn
+
+
+def prefer_index_probes(cursor: Any) -> None:
+    """For the rest of the transaction on PostgreSQL: join a batch of keys (an unnested
+    array) to a large table by probing the table's index. The planner cannot see the
+    array's length and, misjudging it, would scan the whole table."""
+    for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):
+        cursor.execute(f"SET LOCAL {setting} = off")

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from boletos.platform.database import prefer_index_probes
 from ingest_service.domain.payments import Payment, Tally, tally
 from ingest_service.store.tables import debts, uploads
 
@@ -33,7 +34,7 @@ _SQLITE_PAY = (
 )
 
 # Ids go as hex text and come back as positions, as in the report's lookup. The planner
-# cannot see the arrays' length and might scan the whole table: the caller forbids it.
+# cannot see the arrays' length: the caller has it probe the index (prefer_index_probes).
 _PG_PAY = """
 UPDATE debts d SET paid_cents = v.paid, paid_on = v.day::date
 FROM unnest(%s::uuid[], %s::bigint[], %s::text[]) WITH ORDINALITY AS v(id, paid, day, i)
@@ -75,8 +76,7 @@ def record_payments(conn: Connection, payments: Sequence[Payment]) -> RecordedPa
         if sqlite:
             recorded, unmatched = _pay_sqlite(cursor, ordered)
         else:
-            for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):
-                cursor.execute(f"SET LOCAL {setting} = off")
+            prefer_index_probes(cursor)
             recorded, unmatched = _pay_postgres(cursor, ordered)
     finally:
         cursor.close()

@@ -16,6 +16,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from boletos.platform.database import prefer_index_probes
 from ingest_service.domain.errors import ErrorCode
 from ingest_service.domain.report import (
     STAGE_FAILED,
@@ -111,10 +112,8 @@ def _progress(conn: Connection, keys: Sequence[bytes]) -> dict[bytes, _Progress]
             cursor.execute(_sqlite_lookup(len(keys)), keys)
             rows = cursor.fetchall()
         else:
-            # A page of ids is always small beside the debts table: probe its index. The
-            # planner, misjudging the array, would scan the whole table.
-            for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):
-                cursor.execute(f"SET LOCAL {setting} = off")
+            # A page of ids is always small beside the debts table.
+            prefer_index_probes(cursor)
             # Ids go as hex text and come back as positions: cheaper than uuid objects.
             cursor.execute(_PG_LOOKUP, ([k.hex() for k in keys],))
             rows = [(keys[i - 1], *rest) for i, *rest in cursor.fetchall()]
