@@ -91,12 +91,9 @@ def fill(store: BoletoStore, debts: int, without_cpf_per_mille: int) -> None:
         done += count
 
 
-def run(debts: int, database_url: str | None, without_cpf_per_mille: int) -> dict[str, object]:
+def run(debts: int, url: str, without_cpf_per_mille: int) -> dict[str, object]:
     scratch = Path(tempfile.mkdtemp(prefix="remessa-bench-"))
     try:
-        url = database_url or f"sqlite:///{scratch / 'boleto.db'}"
-        if url.startswith("postgresql://"):  # no driver named: the one installed
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         engine = create_engine(url)
         upgrade_schema(engine)
         store = BoletoStore(engine)
