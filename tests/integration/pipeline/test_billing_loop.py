@@ -27,6 +27,7 @@ from tests.support.boleto import running_boleto
 from tests.support.csvdata import Row, csv_bytes
 from tests.support.ingest import running_ingest, settled, upload
 from tests.support.mailer import Calendar, Sink, running_mailer, smtp_sink
+from tests.support.personal_data import json_log, leaks, service_lines
 from tests.support.waiting import wait_for, wait_until
 
 pytestmark = pytest.mark.postgres
@@ -98,6 +99,20 @@ async def _deliveries(
 async def test_upload_to_payment_to_reminders_only_for_the_unpaid_exactly_once(
     tmp_path, nats_server, postgres_url, second_postgres_url, third_postgres_url
 ):
+    with json_log() as written:
+        await _the_loop(
+            tmp_path, nats_server, postgres_url, second_postgres_url, third_postgres_url
+        )
+    # Remessas and retornos carry every payer's name and CPF: none of it reaches a log line.
+    lines = service_lines(written.getvalue().splitlines())
+    assert any('"event": "remessa.cut"' in line for line in lines)
+    assert any('"event": "retorno.line_unusable"' in line for line in lines)
+    assert leaks(_rows(), lines) == []
+
+
+async def _the_loop(
+    tmp_path, nats_server, postgres_url, second_postgres_url, third_postgres_url
+) -> None:
     rows = _rows()
     sink = Sink()
     calendar = Calendar(dt.datetime.now(dt.timezone(dt.timedelta(hours=-3))).date())

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import logging
 import random
 import re
 from collections.abc import Iterator
@@ -15,12 +14,13 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from boletos.platform import logs
 from boletos.v1 import ingest_pb2, mailer_pb2
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import HEADER, Row, csv_bytes, valid_rows
 from tests.support.ingest import running_ingest, settled, upload
 from tests.support.mailer import Sink, running_mailer, smtp_sink
+from tests.support.personal_data import json_log as capturing_json_log
+from tests.support.personal_data import leaks, service_lines
 
 
 def _check_digit(digits: str, weights: list[int]) -> str:
@@ -57,31 +57,10 @@ def debtors(rng: random.Random) -> list[Row]:
     return rows
 
 
-def personal_data(rows: list[Row]) -> list[str]:
-    found = []
-    for row in rows:
-        found += [row.name, row.email, row.government_id]
-        if len(row.government_id) == 11:  # also as people write it: 123.456.789-09
-            g = row.government_id
-            found.append(f"{g[:3]}.{g[3:6]}.{g[6:9]}-{g[9:]}")
-    return found
-
-
 @pytest.fixture
 def json_log() -> Iterator[io.StringIO]:
-    """Every record of the in-process services, as the production JSON formatter writes it."""
-    written = io.StringIO()
-    handler = logging.StreamHandler(written)
-    handler.setFormatter(logs.JsonFormatter())
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
+    with capturing_json_log() as written:
         yield written
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
 
 
 async def test_no_log_line_holds_a_debtors_name_id_or_address(
@@ -151,12 +130,9 @@ async def test_no_log_line_holds_a_debtors_name_id_or_address(
             await asyncio.sleep(2)
 
     printed = capfd.readouterr()
-    # The SMTP server here is the test's (aiosmtpd logs as mail.log); the rest are the services.
-    lines = [
-        line
-        for line in [*json_log.getvalue().splitlines(), *(printed.out + printed.err).splitlines()]
-        if '"logger": "mail.log"' not in line
-    ]
+    lines = service_lines(
+        [*json_log.getvalue().splitlines(), *(printed.out + printed.err).splitlines()]
+    )
     events = [line for line in lines if line.startswith("{")]
     assert len(events) > 100, "the services' JSON log lines were not captured"
     shown_to_people = [
@@ -165,13 +141,7 @@ async def test_no_log_line_holds_a_debtors_name_id_or_address(
         *(d.last_error for d in stored.deliveries),
     ]
     everything = [*lines, *shown_to_people]
-    leaks = [
-        (value, line[:200])
-        for value in personal_data([*good, conflict])
-        for line in everything
-        if value in line
-    ]
-    assert leaks == []
+    assert leaks([*good, conflict], everything) == []
     # Masked, the addresses still tell a person which one failed.
     assert any(re.search(r"\w\*\*\*@correio\.example", line) for line in everything)
     assert HEADER.split(",")[0] in refused.value.details()
