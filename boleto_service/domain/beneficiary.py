@@ -26,6 +26,11 @@ class BeneficiaryConfig:
     conta_dv: str
     convenio: str = ""
     carteira: str
+    # The bank's own number for the beneficiary where it is not the conta: Caixa's and
+    # Santander's código do beneficiário, Sicoob's código do cliente, Sicredi's código do
+    # beneficiário (with `agencia` as the cooperativa and `posto` as its branch).
+    codigo_beneficiario: str = ""
+    posto: str = ""
 
     def __post_init__(self) -> None:
         problems = self._general_problems()
@@ -38,7 +43,8 @@ class BeneficiaryConfig:
     def _general_problems(self) -> list[Problem]:
         problems: list[Problem] = []
         for field in (
-            "name", "cnpj", "bank_code", "agencia", "conta", "conta_dv", "carteira", "convenio"
+            "name", "cnpj", "bank_code", "agencia", "conta", "conta_dv", "carteira", "convenio",
+            "codigo_beneficiario", "posto",
         ):  # fmt: skip
             if not isinstance(getattr(self, field), str):
                 problems.append(
@@ -73,6 +79,15 @@ class BeneficiaryConfig:
             )
         if self.convenio and not is_digits(self.convenio, 1, 9):
             problems.append(Problem("convenio", f"convênio must be digits, got {self.convenio!r}"))
+        if self.codigo_beneficiario and not is_digits(self.codigo_beneficiario, 1, 15):
+            problems.append(
+                Problem(
+                    "codigo_beneficiario",
+                    f"código do beneficiário must be digits, got {self.codigo_beneficiario!r}",
+                )
+            )
+        if self.posto and not is_digits(self.posto, 1, 2):
+            problems.append(Problem("posto", f"posto must be 1 or 2 digits, got {self.posto!r}"))
         return problems
 
     @classmethod
@@ -87,6 +102,8 @@ class BeneficiaryConfig:
         conta_dv: str,
         carteira: str,
         convenio: str = "",
+        codigo_beneficiario: str = "",
+        posto: str = "",
     ) -> BeneficiaryConfig:
         """Tolerate surrounding blanks, a formatted CNPJ and a lower-case DV."""
         return cls(
@@ -98,6 +115,8 @@ class BeneficiaryConfig:
             conta_dv=conta_dv.strip().upper(),
             convenio=convenio.strip(),
             carteira=carteira.strip(),
+            codigo_beneficiario=codigo_beneficiario.strip(),
+            posto=posto.strip(),
         )
 
     @property

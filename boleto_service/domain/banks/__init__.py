@@ -8,11 +8,21 @@ from types import MappingProxyType
 from ..errors import UnknownBank
 from .banco_do_brasil import BancoDoBrasil
 from .base import Bank
+from .bradesco import Bradesco
+from .caixa import Caixa
 from .itau import Itau
+from .santander import Santander
+from .sicoob import Sicoob
+from .sicredi import Sicredi
 
 _REGISTERED: tuple[Bank, ...] = (
     BancoDoBrasil(),
+    Bradesco(),
+    Caixa(),
     Itau(),
+    Santander(),
+    Sicoob(),
+    Sicredi(),
 )
 
 BANKS: Mapping[str, Bank] = MappingProxyType({bank.code: bank for bank in _REGISTERED})

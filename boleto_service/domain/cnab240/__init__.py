@@ -1,6 +1,7 @@
-"""CNAB 240 cobrança files for Banco do Brasil and Itaú: the remessa and the retorno."""
+"""CNAB 240 cobrança files, the remessa and the retorno, for every bank in `CNAB_BANKS`."""
 
-from .banks import CNAB_BANKS, CnabBank, cnab_bank_for
+from .bank import CnabBank, Movement
+from .banks import CNAB_BANKS, cnab_bank_for
 from .fields import RECORD_LENGTH, CnabFieldError
 from .remessa import (
     InvalidRemessa,
@@ -22,6 +23,7 @@ __all__ = [
     "CnabFieldError",
     "FileError",
     "InvalidRemessa",
+    "Movement",
     "Occurrence",
     "Outcome",
     "PayerAddress",

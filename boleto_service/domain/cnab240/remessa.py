@@ -17,10 +17,10 @@ from ..beneficiary import BeneficiaryConfig
 from ..boleto import Boleto
 from ..errors import BoletoDomainError, Problem
 from ..money import MAX_AMOUNT_CENTS
-from .banks import CnabBank, cnab_bank_for
+from .bank import CnabBank, Movement
+from .banks import cnab_bank_for
 from .fields import Part, alpha, blanks, build_record, ddmmyyyy, num, zeros
 
-ENTRY = "01"  # código de movimento remessa: entrada de títulos
 MAX_NSA = 999_999
 # G038: a detail record's number in its lot has 5 digits. Tighter than the 6-digit record
 # counts of the trailers, so it is what bounds the titles one file can carry.
@@ -85,6 +85,7 @@ class RemessaTitle:
     fine_percent: Decimal | None = None  # two decimals at most
     fine_date: date | None = None  # default: the day after the due date
     daily_interest_cents: int = 0
+    movement: Movement = Movement.ENTRY
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +263,7 @@ def _lot_header(bank: CnabBank, header: RemessaHeader) -> str:
     return build_record(parts)
 
 
-def _detail_start(bank: CnabBank, number: int, segment: str) -> list[Part]:
+def _detail_start(bank: CnabBank, title: RemessaTitle, number: int, segment: str) -> list[Part]:
     return [
         (1, 3, bank.code),
         (4, 7, "0001"),
@@ -270,14 +271,14 @@ def _detail_start(bank: CnabBank, number: int, segment: str) -> list[Part]:
         (9, 13, num(number, 5, "record number")),
         (14, 14, segment),
         (15, 15, blanks(1)),
-        (16, 17, ENTRY),
+        (16, 17, bank.movement_code(title.movement)),
     ]
 
 
 def _segment_p(bank: CnabBank, header: RemessaHeader, title: RemessaTitle, number: int) -> str:
     interest = title.daily_interest_cents
     doc_width = bank.document_number_width
-    parts = _detail_start(bank, number, "P") + [
+    parts = _detail_start(bank, title, number, "P") + [
         (18, 62, bank.title_block(header, title.nosso_numero)),
         (63, 62 + doc_width, alpha(title.document_number, doc_width)),
         (63 + doc_width, 77, blanks(15 - doc_width)),
@@ -309,7 +310,7 @@ def _segment_q(bank: CnabBank, title: RemessaTitle, number: int) -> str:
     payer = title.payer
     address = payer.address or PayerAddress("", "", "00000000", "", "")
     name_width = bank.payer_name_width
-    parts = _detail_start(bank, number, "Q") + [
+    parts = _detail_start(bank, title, number, "Q") + [
         (18, 18, str(int(payer.id_kind))),
         (19, 33, num(payer.id_number, 15, "payer id")),
         (34, 33 + name_width, alpha(payer.name, name_width)),
@@ -332,7 +333,7 @@ def _segment_q(bank: CnabBank, title: RemessaTitle, number: int) -> str:
 def _segment_r(bank: CnabBank, title: RemessaTitle, number: int) -> str:
     percent = title.fine_percent or Decimal(0)
     fine_date = title.fine_date or title.due_date + timedelta(days=1)
-    parts = _detail_start(bank, number, "R") + [
+    parts = _detail_start(bank, title, number, "R") + [
         (18, 18, "0"),  # discounts 2 and 3: none
         (19, 26, zeros(8)),
         (27, 41, zeros(15)),

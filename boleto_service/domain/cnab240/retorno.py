@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 
-from .banks import CNAB_BANKS, CnabBank
+from .bank import CnabBank
+from .banks import CNAB_BANKS
 from .fields import RECORD_LENGTH, CnabFieldError, cut, read_date, read_int
 
 
@@ -21,6 +22,9 @@ class Outcome(Enum):
     REJECTED = "REJECTED"
     PAID = "PAID"
     WRITTEN_OFF = "WRITTEN_OFF"
+    DUE_DATE_CHANGED = "DUE_DATE_CHANGED"  # an alteração de vencimento confirmed
+    REBATE_GRANTED = "REBATE_GRANTED"  # a concessão de abatimento confirmed
+    INSTRUCTION_REJECTED = "INSTRUCTION_REJECTED"  # a baixa, abatimento or new date refused
     OTHER = "OTHER"
 
 

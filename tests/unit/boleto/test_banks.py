@@ -91,11 +91,11 @@ def test_sequence_outside_the_nosso_numero_field(bank_code: str, sequence: int, 
 
 
 def test_registry() -> None:
-    assert set(BANKS) == {"001", "341"}
+    assert set(BANKS) == {"001", "033", "104", "237", "341", "748", "756"}
     assert bank_for("001").name == "Banco do Brasil"
     assert bank_for("341").code == "341"
-    with pytest.raises(UnknownBank, match="237"):
-        bank_for("237")
+    with pytest.raises(UnknownBank, match="422"):
+        bank_for("422")
 
 
 _itau_accounts = st.tuples(

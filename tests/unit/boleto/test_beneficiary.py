@@ -78,7 +78,7 @@ def test_format_cnpj() -> None:
     [
         ({"name": "  "}, "name is empty"),
         ({"cnpj": "11222333000182"}, "check digits"),
-        ({"bank_code": "237"}, "bank code '237' has no boleto layout"),
+        ({"bank_code": "422"}, "bank code '422' has no boleto layout"),
         ({"agencia": "123"}, "agência must have 4 digits"),
         ({"conta": "12a"}, "conta must be 1 to 12 digits"),
         ({"conta_dv": "10"}, "conta DV must be one character"),
