@@ -8,7 +8,8 @@ header check, both validation paths and the event builder all read this table.
 
 Adding a column: one Column here and its field in ValidRow (same order), a field of the
 same name in events.proto's ImportedDebt, and an error code in errors.py and ingest.proto
-when it can be wrong in a new way. A hashed column changes every debt's fingerprint, so a
+when it can be wrong in a new way. An optional column may be left out of a file's header;
+its value is then empty. A hashed column changes every debt's fingerprint, so a
 file sent before and again after the change reads as conflicts: add new columns unhashed
 unless that is what is wanted.
 """
@@ -35,6 +36,14 @@ AMOUNT_MAX_CENTS = 99_999_999_99
 EARLIEST_DUE_DATE = dt.date(1997, 10, 7)
 DAYS_AHEAD = 5500
 NIL_UUID = "00000000-0000-0000-0000-000000000000"
+# Room for what people write; a CNAB segment Q folds them to 40, 15 and 15 characters.
+ADDRESS_MAX_CHARS = 200
+DISTRICT_MAX_CHARS = 100
+CITY_MAX_CHARS = 100
+# The 26 states and the Distrito Federal.
+STATES = frozenset(
+    "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,12 @@ class ValidRow(NamedTuple):
     amount_cents: int
     due_date: str  # ISO 8601
     debt_id: str  # lowercase 8-4-4-4-12
+    # The payer's address, all empty when the file has no address columns.
+    address: str
+    district: str
+    zip_code: str  # 8 digits
+    city: str
+    state: str  # upper-case UF
     line: int
     content_hash: int
 
@@ -86,6 +101,8 @@ class Column:
     # when the pattern alone decides.
     fast: Callable[[str, Rules], object] | None
     hashed: bool
+    # A file may leave it out; its value is then "".
+    optional: bool = False
 
 
 def _show(value: str, limit: int = 40) -> str:
@@ -280,6 +297,86 @@ def _debt_id_fast(value: str, _rules: Rules) -> str | None:
     return None if lowered == NIL_UUID else lowered
 
 
+# -- the payer's address --------------------------------------------------------------------
+
+# Control characters and the bidirectional overrides that make text read other than it is
+# stored: a boleto, a bank file and a terminal all show these fields.
+_UNPRINTABLE = "\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069"
+_UNPRINTABLE_RE = re.compile("[" + _UNPRINTABLE + "]")
+
+
+def _free_text(limit: int) -> str:
+    edge = '[^,"\\s' + _UNPRINTABLE + "]"
+    return edge + "(?:[^," + '"' + _UNPRINTABLE + "]{0," + str(limit - 2) + "}" + edge + ")?"
+
+
+def _text_parser(column: str, limit: int, *, required: bool) -> Callable[[str, Rules], object]:
+    def parse(value: str, _rules: Rules) -> str | Invalid:
+        if not value:
+            if not required:
+                return ""
+            return Invalid(
+                ErrorCode.ADDRESS_INCOMPLETE,
+                f"{column} is empty; with address columns every row needs address, zipCode, "
+                "city and state",
+            )
+        if _UNPRINTABLE_RE.search(value):
+            return Invalid(
+                ErrorCode.UNPRINTABLE_CHARACTER,
+                f"{column} holds a line break, a control character or a text-direction "
+                "override, which a boleto and a bank file cannot print",
+            )
+        if len(value) > limit:
+            return Invalid(
+                ErrorCode.ADDRESS_TOO_LONG,
+                f"{column} has {len(value)} characters; at most {limit} are accepted",
+            )
+        return value
+
+    return parse
+
+
+_ZIP_CODE = r"[0-9]{5}-?[0-9]{3}"
+_ZIP_CODE_RE = re.compile(_ZIP_CODE)
+
+
+def parse_zip_code(value: str, _rules: Rules) -> str | Invalid:
+    if not value:
+        return Invalid(
+            ErrorCode.ADDRESS_INCOMPLETE,
+            "zipCode is empty; with address columns every row needs address, zipCode, city "
+            "and state",
+        )
+    if _ZIP_CODE_RE.fullmatch(value) and value.replace("-", "") != "00000000":
+        return value.replace("-", "")
+    return Invalid(
+        ErrorCode.ZIP_CODE_INVALID,
+        f"zipCode {_show(value)} is not a CEP (8 digits, like 01310-100 or 01310100)",
+    )
+
+
+def _zip_code_fast(value: str, _rules: Rules) -> str | None:
+    digits = value.replace("-", "")
+    return None if digits == "00000000" else digits
+
+
+_STATE = "(?:" + "|".join(sorted(STATES)) + ")"
+
+
+def parse_state(value: str, _rules: Rules) -> str | Invalid:
+    if not value:
+        return Invalid(
+            ErrorCode.ADDRESS_INCOMPLETE,
+            "state is empty; with address columns every row needs address, zipCode, city and state",
+        )
+    if value.upper() in STATES:
+        return value.upper()
+    return Invalid(
+        ErrorCode.STATE_INVALID,
+        f"state {_show(value, 8)} is not one of the 27 UFs (two letters, like SP or RJ)",
+    )
+
+
 # -- the table -------------------------------------------------------------------------------
 
 COLUMNS: tuple[Column, ...] = (
@@ -290,8 +387,44 @@ COLUMNS: tuple[Column, ...] = (
     Column("debtDueDate", "due_date", _DATE, parse_due_date, _due_date_fast, hashed=True),
     # The key: a debt is this id; its content is everything hashed.
     Column("debtId", "debt_id", _UUID, parse_debt_id, _debt_id_fast, hashed=False),
+    # Unhashed, so a file sent again with its addresses added or corrected is a duplicate:
+    # the boleto was issued already, and what the bank registers does not change the debt.
+    Column(
+        "address",
+        "address",
+        _free_text(ADDRESS_MAX_CHARS),
+        _text_parser("address", ADDRESS_MAX_CHARS, required=True),
+        None,
+        hashed=False,
+        optional=True,
+    ),
+    Column(
+        "district",
+        "district",
+        "(?:" + _free_text(DISTRICT_MAX_CHARS) + ")?",
+        _text_parser("district", DISTRICT_MAX_CHARS, required=False),
+        None,
+        hashed=False,
+        optional=True,
+    ),
+    Column("zipCode", "zip_code", _ZIP_CODE, parse_zip_code, _zip_code_fast, False, optional=True),
+    Column(
+        "city",
+        "city",
+        _free_text(CITY_MAX_CHARS),
+        _text_parser("city", CITY_MAX_CHARS, required=True),
+        None,
+        hashed=False,
+        optional=True,
+    ),
+    Column("state", "state", _STATE, parse_state, None, hashed=False, optional=True),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
+REQUIRED_COLUMN_NAMES = tuple(c.name for c in COLUMNS if not c.optional)
+OPTIONAL_COLUMN_NAMES = tuple(c.name for c in COLUMNS if c.optional)
+# A file with any address column has these too; district may be left out.
+ADDRESS_COLUMN_NAMES = ("address", "district", "zipCode", "city", "state")
+ADDRESS_REQUIRED = ("address", "zipCode", "city", "state")
 KEY = next(i for i, c in enumerate(COLUMNS) if c.field == "debt_id")
 _HASHED = tuple(i for i, c in enumerate(COLUMNS) if c.hashed)
 

@@ -25,6 +25,11 @@ class ErrorCode(IntEnum):
     DEBT_ID_CONFLICT = 14
     DUE_DATE_OUT_OF_RANGE = 15
     LINE_BREAK_IN_VALUE = 16
+    ADDRESS_INCOMPLETE = 17
+    ADDRESS_TOO_LONG = 18
+    ZIP_CODE_INVALID = 19
+    STATE_INVALID = 20
+    UNPRINTABLE_CHARACTER = 21
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""The CSV header: six known columns in any order, matched without regard to case.
+"""The CSV header: six required columns and the optional ones, in any order, matched
+without regard to case.
 
 A refused header's message goes to the client, the log and the upload's record, so it never
 repeats a debtor's data: a first line with none of the column names (a file without its
@@ -13,10 +14,20 @@ import csv
 import difflib
 from dataclasses import dataclass
 
-from ingest_service.domain.columns import COLUMN_NAMES
+from ingest_service.domain.columns import (
+    ADDRESS_COLUMN_NAMES,
+    ADDRESS_REQUIRED,
+    COLUMN_NAMES,
+    OPTIONAL_COLUMN_NAMES,
+    REQUIRED_COLUMN_NAMES,
+)
 from ingest_service.domain.errors import HeaderError
 
 _BY_FOLDED = {c.lower(): c for c in COLUMN_NAMES}
+ABSENT = -1
+EXPECTED = (
+    ",".join(REQUIRED_COLUMN_NAMES) + " (then, optionally: " + ",".join(OPTIONAL_COLUMN_NAMES) + ")"
+)
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -26,11 +37,18 @@ class Header:
     """Where each canonical column sits in the file's rows."""
 
     names: tuple[str, ...]  # the file's own spelling, in file order
-    positions: tuple[int, ...]  # positions[i] = file position of COLUMN_NAMES[i]
+    # positions[i] = file position of COLUMN_NAMES[i], ABSENT for an optional column the
+    # file leaves out.
+    positions: tuple[int, ...]
 
     @property
     def is_canonical_order(self) -> bool:
         return self.positions == tuple(range(len(COLUMN_NAMES)))
+
+    @property
+    def present(self) -> tuple[int, ...]:
+        """Indexes into COLUMN_NAMES of the columns the file has."""
+        return tuple(i for i, p in enumerate(self.positions) if p != ABSENT)
 
     def column_at(self, position: int) -> str:
         return self.names[position]
@@ -45,8 +63,7 @@ def parse_header(line: bytes) -> Header:
         raise HeaderError("the header line is not valid UTF-8") from None
     if not text.strip():
         raise HeaderError(
-            "the file is empty or its first line is blank; expected a header: "
-            + ",".join(COLUMN_NAMES)
+            "the file is empty or its first line is blank; expected a header: " + EXPECTED
         )
     try:
         names = tuple(v.strip() for v in next(csv.reader([text], strict=True)))
@@ -70,15 +87,19 @@ def parse_header(line: bytes) -> Header:
             repeated.append(name)
         else:
             seen[canonical] = position
-    missing = [c for c in COLUMN_NAMES if c not in seen]
+    missing = [c for c in REQUIRED_COLUMN_NAMES if c not in seen]
+    if any(c in seen for c in ADDRESS_COLUMN_NAMES):
+        missing += [c for c in ADDRESS_REQUIRED if c not in seen]
     if not seen:
         raise HeaderError(
             "the first line is not a header (none of its values is a column name); a file "
-            "must start with the header: " + ",".join(COLUMN_NAMES)
+            "must start with the header: " + EXPECTED
         )
     problems = []
     if missing:
-        problems.append("missing column(s): " + ", ".join(missing))
+        address = [c for c in missing if c in ADDRESS_REQUIRED]
+        note = " (address, zipCode, city and state come together)" if address else ""
+        problems.append("missing column(s): " + ", ".join(missing) + note)
     if unknown_count:
         hidden = unknown_count - len(unknown)
         shown = [*unknown, *([f"{hidden} not shown"] if hidden else [])]
@@ -87,11 +108,9 @@ def parse_header(line: bytes) -> Header:
         problems.append("repeated column(s): " + ", ".join(repeated))
     if problems:
         raise HeaderError(
-            "; ".join(problems)
-            + ". Expected exactly these columns, in any order: "
-            + ",".join(COLUMN_NAMES)
+            "; ".join(problems) + ". Expected these columns, in any order: " + EXPECTED
         )
-    return Header(names=names, positions=tuple(seen[c] for c in COLUMN_NAMES))
+    return Header(names=names, positions=tuple(seen.get(c, ABSENT) for c in COLUMN_NAMES))
 
 
 def _looks_like_a_name(name: str) -> bool:

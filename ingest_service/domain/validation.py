@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from ingest_service.domain.columns import COLUMNS, KEY, Invalid, Rules, ValidRow, content_hash
 from ingest_service.domain.errors import ErrorCode, RowError
-from ingest_service.domain.header import Header
+from ingest_service.domain.header import ABSENT, Header
 from ingest_service.domain.lines import (
     DEFAULT_MAX_LINE_BYTES,
     Block,
@@ -29,7 +29,6 @@ from ingest_service.domain.lines import (
 
 # Longer than any line the fast expression can admit (its parts are all bounded).
 FAST_PATH_LONGEST_LINE = 2048
-_FINISHERS = tuple((i, c.fast) for i, c in enumerate(COLUMNS) if c.fast is not None)
 
 
 @dataclass(slots=True)
@@ -49,13 +48,14 @@ class RowValidator:
         self._header = header
         self._rules = rules
         self._max_line = max_line_bytes
-        in_file_order = [""] * len(COLUMNS)
-        for index, position in enumerate(header.positions):
-            in_file_order[position] = "(" + COLUMNS[index].pattern + ")"
+        in_file_order = [""] * len(header.names)
+        for index in header.present:
+            in_file_order[header.positions[index]] = "(" + COLUMNS[index].pattern + ")"
         # Every part is bounded, so no line the expression admits can be over-long.
         self._fast = re.compile("^" + ",".join(in_file_order) + r"[ \t]{0,64}\r?$", re.MULTILINE)
-        self._to_canonical: Callable[[tuple[str, ...]], tuple[str, ...]] | None = (
-            None if header.is_canonical_order else operator.itemgetter(*header.positions)
+        self._to_canonical = _canonical_order(header)
+        self._finishers = tuple(
+            (i, fast) for i in header.present if (fast := COLUMNS[i].fast) is not None
         )
 
     def validate(self, item: Item) -> ValidatedBlock:
@@ -145,7 +145,7 @@ class RowValidator:
             fields = self._to_canonical(fields)
         values: list[object] = list(fields)
         rules = self._rules
-        for index, finish in _FINISHERS:
+        for index, finish in self._finishers:
             value = finish(fields[index], rules)
             if value is None:
                 self._careful(text_line or self._rebuild(fields), line, out)
@@ -154,9 +154,10 @@ class RowValidator:
         out.valid.append(ValidRow._make([*values, line, content_hash(values)]))
 
     def _rebuild(self, canonical: tuple[str, ...]) -> str:
-        in_file_order = [""] * len(COLUMNS)
-        for index, position in enumerate(self._header.positions):
-            in_file_order[position] = canonical[index]
+        header = self._header
+        in_file_order = [""] * len(header.names)
+        for index in header.present:
+            in_file_order[header.positions[index]] = canonical[index]
         return ",".join(in_file_order)
 
     def _careful(self, text: str, line: int, out: ValidatedBlock) -> None:
@@ -178,18 +179,22 @@ def validate_row(text: str, line: int, header: Header, rules: Rules) -> ValidRow
         ]
     except StopIteration:
         values = []
-    if len(values) != len(COLUMNS):
+    if len(values) != len(header.names):
         return [
             RowError(
                 line,
                 "",
                 ErrorCode.MALFORMED_ROW,
-                f"expected {len(COLUMNS)} values ({','.join(header.names)}), found {len(values)}",
+                f"expected {len(header.names)} values ({','.join(header.names)}), "
+                f"found {len(values)}",
             )
         ]
     parsed: list[object] = []
     errors: list[RowError] = []
     for index, position in enumerate(header.positions):
+        if position == ABSENT:
+            parsed.append("")
+            continue
         result = COLUMNS[index].parse(values[position].strip(), rules)
         if isinstance(result, Invalid):
             errors.append(RowError(line, header.column_at(position), result.code, result.message))
@@ -201,6 +206,22 @@ def validate_row(text: str, line: int, header: Header, rules: Rules) -> ValidRow
             return [replace(e, debt_id=key) for e in errors]
         return errors
     return ValidRow._make([*parsed, line, content_hash(parsed)])
+
+
+def _canonical_order(header: Header) -> Callable[[tuple[str, ...]], tuple[str, ...]] | None:
+    """Turns the fast expression's groups (file order, present columns only) into one value
+    per column in table order, "" for the absent ones; None when they already are."""
+    if header.is_canonical_order:
+        return None
+    width = len(header.names)
+    leading = tuple(range(width))
+    if header.positions[:width] == leading and all(p == ABSENT for p in header.positions[width:]):
+        # The usual file: the required columns in order, no optional ones.
+        padding = ("",) * (len(COLUMNS) - width)
+        return lambda fields: fields + padding
+    # One extra "" after the file's values stands in for every absent column.
+    pick = operator.itemgetter(*(width if p == ABSENT else p for p in header.positions))
+    return lambda fields: pick(fields + ("",))
 
 
 def _too_long(line: int, size: int, limit: int) -> RowError:

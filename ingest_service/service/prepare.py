@@ -14,7 +14,7 @@ import time
 from array import array
 from dataclasses import dataclass, field
 
-from ingest_service.domain.columns import COLUMN_NAMES, Rules
+from ingest_service.domain.columns import REQUIRED_COLUMN_NAMES, Rules
 from ingest_service.domain.errors import RowError
 from ingest_service.domain.header import parse_header
 from ingest_service.domain.lines import Block, Item
@@ -86,4 +86,5 @@ def exit_with_parent(parent_pid: int) -> None:
 
 def warm_up() -> None:
     """Imports and compiles what the first real block would, so it does not wait for it."""
-    prepare(",".join(COLUMN_NAMES).encode(), Block(2, b""), 1024, Rules.on(dt.date.today()))
+    header = ",".join(REQUIRED_COLUMN_NAMES).encode()
+    prepare(header, Block(2, b""), 1024, Rules.on(dt.date.today()))

@@ -11,6 +11,8 @@ from boletos.v1 import events_pb2
 from ingest_service.domain.columns import ValidRow, content_hash
 from ingest_service.service.events import DEBTS_PER_EVENT, event_bodies, keep_only, stamped
 
+NO_ADDRESS = ("", "", "", "", "")
+
 
 def valid_row(i: int, government_id: str = "1234", line: int | None = None) -> ValidRow:
     name, email, cents, due = f"Person {i}", f"p{i}@example.com", 100 + i, "2023-05-17"
@@ -21,6 +23,7 @@ def valid_row(i: int, government_id: str = "1234", line: int | None = None) -> V
         cents,
         due,
         str(uuid.UUID(int=i)),
+        *NO_ADDRESS,
         i + 2 if line is None else line,
         content_hash((name, government_id, email, cents, due)),
     )
@@ -45,6 +48,20 @@ def test_every_field_of_a_row_reaches_the_event() -> None:
         line=9,
         government_id_kind=events_pb2.GOVERNMENT_ID_KIND_CPF,
     )
+
+
+def test_an_address_reaches_the_event_and_every_row_field_is_announced() -> None:
+    address = ("Rua das Flores 12", "Centro", "01310100", "São Paulo", "SP")
+    row = valid_row(3)._replace(address=address[0], district=address[1])
+    row = row._replace(zip_code=address[2], city=address[3], state=address[4])
+    [debt] = debts_of(event_bodies([row])[0])
+    assert (debt.address, debt.district, debt.zip_code, debt.city, debt.state) == address
+    # Each field of a row (but its fingerprint) is a field of the event: none forgotten.
+    announced = set(ValidRow._fields) - {"content_hash"}
+    assert announced <= set(events_pb2.ImportedDebt.DESCRIPTOR.fields_by_name)
+    for field in announced:
+        value = getattr(row, field)
+        assert getattr(debt, field) == value, field
 
 
 @pytest.mark.parametrize(

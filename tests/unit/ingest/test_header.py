@@ -8,23 +8,28 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest_service.domain.columns import COLUMN_NAMES
+from ingest_service.domain.columns import REQUIRED_COLUMN_NAMES as COLUMN_NAMES
 from ingest_service.domain.errors import HeaderError
 from ingest_service.domain.header import Header, parse_header
 
 CANONICAL = b"name,governmentId,email,debtAmount,debtDueDate,debtId"
+ADDRESS = ("address", "district", "zipCode", "city", "state")
+NO_ADDRESS = (-1,) * len(ADDRESS)
 
 
 def test_canonical_header_maps_each_column_to_its_own_position() -> None:
     header = parse_header(CANONICAL)
-    assert header == Header(names=COLUMN_NAMES, positions=(0, 1, 2, 3, 4, 5))
-    assert header.is_canonical_order
+    assert header == Header(names=COLUMN_NAMES, positions=(0, 1, 2, 3, 4, 5, *NO_ADDRESS))
+    assert header.present == (0, 1, 2, 3, 4, 5)
+    # Canonical means every column, the optional ones too, in the table's order.
+    assert not header.is_canonical_order
+    assert parse_header(CANONICAL + b"," + ",".join(ADDRESS).encode()).is_canonical_order
 
 
 def test_positions_follow_the_canonical_order_for_a_shuffled_header() -> None:
     header = parse_header(b"debtId,name,email,governmentId,debtDueDate,debtAmount")
     # positions[i] is where COLUMN_NAMES[i] sits in the file.
-    assert header.positions == (1, 3, 2, 5, 4, 0)
+    assert header.positions == (1, 3, 2, 5, 4, 0, *NO_ADDRESS)
     assert not header.is_canonical_order
     assert header.column_at(0) == "debtId"
     assert header.column_at(header.positions[COLUMN_NAMES.index("debtAmount")]) == "debtAmount"
@@ -33,7 +38,7 @@ def test_positions_follow_the_canonical_order_for_a_shuffled_header() -> None:
 @pytest.mark.parametrize("spelling", ["debtId", "debtID", "DEBTID", "debtid"])
 def test_column_names_match_without_regard_to_case(spelling: str) -> None:
     header = parse_header(f"name,governmentId,email,debtAmount,debtDueDate,{spelling}".encode())
-    assert header.positions == (0, 1, 2, 3, 4, 5)
+    assert header.positions == (0, 1, 2, 3, 4, 5, *NO_ADDRESS)
     # Error messages quote the column as the file spells it.
     assert header.column_at(5) == spelling
 
@@ -41,13 +46,13 @@ def test_column_names_match_without_regard_to_case(spelling: str) -> None:
 def test_surrounding_whitespace_is_ignored() -> None:
     header = parse_header(b" name ,\tgovernmentId, email,debtAmount ,debtDueDate,  debtId  ")
     assert header.names == COLUMN_NAMES
-    assert header.positions == (0, 1, 2, 3, 4, 5)
+    assert header.positions == (0, 1, 2, 3, 4, 5, *NO_ADDRESS)
 
 
 def test_bom_and_crlf_are_ignored() -> None:
     header = parse_header(b"\xef\xbb\xbf" + CANONICAL + b"\r\n")
     assert header.names == COLUMN_NAMES
-    assert header.positions == (0, 1, 2, 3, 4, 5)
+    assert header.positions == (0, 1, 2, 3, 4, 5, *NO_ADDRESS)
 
 
 def test_quoted_column_names_are_read_as_csv() -> None:

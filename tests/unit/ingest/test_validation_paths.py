@@ -7,7 +7,7 @@ import uuid
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from ingest_service.domain.columns import COLUMN_NAMES
+from ingest_service.domain.columns import REQUIRED_COLUMN_NAMES as COLUMN_NAMES
 from ingest_service.domain.errors import ErrorCode, RowError
 from ingest_service.domain.header import Header, parse_header
 from ingest_service.domain.lines import Block
@@ -112,6 +112,18 @@ clean = {
         st.sampled_from(["2023-02-30", "2023-13-01", "2023-00-10", "0000-01-01"]),
     ),
     "debtId": st.one_of(_uuids, _uuids.map(str.upper)),
+    "address": st.one_of(
+        st.from_regex(r"[A-Za-z][A-Za-z0-9 .'/-]{0,30}[0-9a-z]", fullmatch=True),
+        st.sampled_from(["Rua São João, 12"[:12], "Av. Paulista 1578 ap. 4", "a" * 200]),
+    ),
+    "district": st.one_of(
+        st.just(""), st.sampled_from(["Centro", "Bela Vista", "Jardim São Paulo", "b" * 100])
+    ),
+    "zipCode": st.one_of(
+        st.from_regex(r"[0-9]{5}-?[0-9]{3}", fullmatch=True), st.just("00000-000")
+    ),
+    "city": st.sampled_from(["São Paulo", "Rio de Janeiro", "Itu", "c" * 100]),
+    "state": st.sampled_from(["SP", "RJ", "DF", "TO"]),
 }
 
 _noise = st.text(
@@ -140,6 +152,11 @@ messy = {
             "1adb6ccfff16467fbea75f05d4942",
         ]
     ),
+    "address": st.sampled_from(["", " ", "a" * 201, "Rua\x07 B", "Rua \u202eB", '"Rua A, 1"']),
+    "district": st.sampled_from(["  ", "d" * 101, "Bairro\x1b[31m"]),
+    "zipCode": st.sampled_from(["", "1310100", "01310 100", "01.310-100", "ABCDE-FGH"]),
+    "city": st.sampled_from(["", "c" * 101, "Cidade\u2066"]),
+    "state": st.sampled_from(["", "sp", "Sp", "XX", "São Paulo", "S"]),
 }
 
 
@@ -177,7 +194,11 @@ def row_lines(draw: st.DrawFn, order: tuple[str, ...], clean_only: bool = False)
 
 @st.composite
 def headers(draw: st.DrawFn) -> tuple[tuple[str, ...], bytes]:
-    order = tuple(draw(st.permutations(COLUMN_NAMES)))
+    columns = COLUMN_NAMES
+    if draw(st.booleans()):
+        district = ("district",) if draw(st.booleans()) else ()
+        columns += ("address", "zipCode", "city", "state", *district)
+    order = tuple(draw(st.permutations(columns)))
     spelled = [draw(st.sampled_from([c, c.upper(), c.lower(), f" {c} "])) for c in order]
     return order, ",".join(spelled).encode()
 
@@ -192,6 +213,11 @@ def _filler(order: tuple[str, ...]) -> list[bytes]:
             "debtAmount": f"{i + 1}.{i:02d}",
             "debtDueDate": f"2024-02-{i + 14:02d}",
             "debtId": str(uuid.UUID(int=i + 1)),
+            "address": f"Rua {i}, {i * 7}",
+            "district": "Centro" if i % 2 else "",
+            "zipCode": f"{i + 1:05d}-{i:03d}",
+            "city": "Campinas",
+            "state": "SP",
         }
         rows.append(",".join(values[c] for c in order).encode())
     return rows
