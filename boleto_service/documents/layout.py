@@ -367,6 +367,7 @@ def _compensation(page: Layout, top: float) -> None:
     page.row(y, payer_height, [Cell(LEFT, RIGHT, "Pagador")])
     page.slot("payer_name", LEFT + PAD, y + 6, Font.REGULAR, VALUE_SIZE, "left", 118)
     page.slot("payer_id", 132, y + 6, Font.REGULAR, VALUE_SIZE, "left", RIGHT - 132 - PAD)
+    page.slot("payer_address", LEFT + PAD, y + 9.6, Font.REGULAR, 7, "left", RIGHT - LEFT - 2 * PAD)
     page.label("Sacador / Avalista", LEFT + PAD, y + payer_height - 1.6, Font.REGULAR, LABEL_SIZE)
     y += payer_height
     page.rule(LEFT, y, RIGHT, y, THICK)

@@ -8,7 +8,7 @@ from datetime import date
 from enum import IntEnum
 
 from ..domain.beneficiary import BeneficiaryConfig
-from ..domain.boleto import Boleto
+from ..domain.boleto import Boleto, PayerAddress
 from ..domain.checkdigits import mod11_remainder
 from ..domain.cnpj import format_cnpj
 from ..domain.linha_digitavel import linha_to_barcode
@@ -27,13 +27,27 @@ class PayerIdKind(IntEnum):
     CNPJ = 3
 
 
+# Sicredi prints a result of 10 as X, where every other bank prints 0.
+_DV_TEN_AS_X = frozenset({"748"})
+
+
 def bank_code_with_dv(bank_code: str) -> str:
-    """The bank code as printed beside the logo: '001-9', '341-7', '104-0'.
+    """The bank code as printed beside the logo: '001-9', '341-7', '104-0', '748-X'.
 
     Modulo 11 with weights 2..9 from the right; a result of 10 or 11 prints as 0.
     """
     dv = 11 - mod11_remainder(bank_code)
+    if dv == 10 and bank_code in _DV_TEN_AS_X:
+        return f"{bank_code}-X"
     return f"{bank_code}-{0 if dv >= 10 else dv}"
+
+
+def address_text(address: PayerAddress | None) -> str:
+    """The payer's address on one line, as the Pagador block prints it; accents kept."""
+    if address is None:
+        return ""
+    district = f" - {address.district}" if address.district else ""
+    return f"{address.street}{district} - CEP {address.cep_formatted} - {address.city}/{address.uf}"
 
 
 def format_cpf(cpf: str) -> str:
@@ -89,6 +103,7 @@ class BoletoDocument:
     agencia_codigo: str  # 'Agência / Código do Beneficiário' as printed
     payer_name: str
     payer_id: str  # with its kind, 'CPF 123.456.789-09'
+    payer_address: str = ""  # one line; empty when the file gave none
     nosso_numero: str
     numero_documento: str
     carteira: str
@@ -154,6 +169,9 @@ class BoletoDocument:
                 charges.interest_cents,
             )
         numbers, payer = boleto.numbers, boleto.payer
+        # The debt's own id does not fit the bank's 10 to 15 positions: the remessa sends the
+        # boleto's sequence as the document number, and the PDF must print the same.
+        reference = (f"Referência do débito: {boleto.debt_id}",)
         return cls(
             bank_code=numbers.bank_code,
             bank_name=config.bank.name,
@@ -163,7 +181,8 @@ class BoletoDocument:
             payer_name=payer.name.strip(),
             payer_id=payer_id_text(payer.government_id, payer.government_id_kind),
             nosso_numero=numbers.nosso_numero,
-            numero_documento=boleto.debt_id,
+            payer_address=address_text(payer.address),
+            numero_documento=str(boleto.sequence),
             carteira=config.carteira,
             issue_date=boleto.issue_date,
             due_date=charges.due_date,
@@ -174,6 +193,6 @@ class BoletoDocument:
             total_cents=charges.total_cents,
             linha_digitavel=numbers.linha_digitavel_formatted,
             barcode=numbers.barcode,
-            instructions=instructions + tuple(extra_instructions),
+            instructions=instructions + tuple(extra_instructions) + reference,
             pix_payload=numbers.pix_payload,
         )

@@ -73,6 +73,7 @@ def field_texts(doc: BoletoDocument) -> Iterator[tuple[str, str]]:
     yield "agencia_codigo", doc.agencia_codigo
     yield "payer_name", doc.payer_name
     yield "payer_id", doc.payer_id
+    yield "payer_address", doc.payer_address
     yield "due_date", format_date(doc.due_date)
     yield "issue_date", format_date(doc.issue_date)
     yield "numero_documento", doc.numero_documento

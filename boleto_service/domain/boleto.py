@@ -12,12 +12,34 @@ from .issuing import IssuedBoleto
 
 
 @dataclass(frozen=True, slots=True)
+class PayerAddress:
+    """As the file gave it (accents kept); a CNAB file folds it to its own widths."""
+
+    street: str  # logradouro, número and complemento
+    district: str  # bairro; may be empty
+    cep: str  # 8 digits
+    city: str
+    uf: str
+
+    @property
+    def cep_formatted(self) -> str:
+        return f"{self.cep[:5]}-{self.cep[5:]}"
+
+
+@dataclass(frozen=True, slots=True)
 class Payer:
     name: str
     government_id: str
     # boletos.v1.GovernmentIdKind: what government_id is (CPF, CNPJ, other)
     government_id_kind: int
     email: str
+    # None when the upload's file had no address columns: such a boleto is not registered.
+    address: PayerAddress | None = None
+
+
+def payer_address(street: str, district: str, cep: str, city: str, uf: str) -> PayerAddress | None:
+    """The address of stored or announced fields; None when there is none."""
+    return PayerAddress(street, district, cep, city, uf) if street else None
 
 
 class BankStatus(IntEnum):

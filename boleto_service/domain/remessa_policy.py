@@ -21,8 +21,10 @@ from boleto_service.domain.local_time import BRASILIA
 MAX_TITLES = max_titles_per_file()
 
 
-# The reason a boleto without a CPF or CNPJ is left out of every remessa.
+# The reasons a boleto is left out of every remessa: no CPF or CNPJ, no address (the file
+# had no address columns). Anything else a bank would refuse is named by the title's field.
 NO_CPF_CNPJ = "no_cpf_cnpj"
+NO_ADDRESS = "no_address"
 
 
 class CutPer(StrEnum):
@@ -83,6 +85,8 @@ def unregistrable_reason(header: RemessaHeader, title: RemessaTitle) -> str | No
     None when it would take it."""
     if title.payer.id_kind is PayerIdKind.OTHER:
         return NO_CPF_CNPJ
+    if title.payer.address is None:
+        return NO_ADDRESS
     problems = title_problems(header, title)
     return problems[0].field if problems else None
 

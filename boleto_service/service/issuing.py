@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal
+from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal, payer_address
 from boleto_service.domain.errors import BoletoDomainError
 from boleto_service.domain.issuing import BoletoIssuer
 from boleto_service.domain.local_time import BRASILIA
@@ -63,7 +63,13 @@ def issue(
         line=debt.line,
         sequence=sequence,
         issue_date=today,
-        payer=Payer(debt.name, debt.government_id, debt.government_id_kind, debt.email),
+        payer=Payer(
+            debt.name,
+            debt.government_id,
+            debt.government_id_kind,
+            debt.email,
+            payer_address(debt.address, debt.district, debt.zip_code, debt.city, debt.state),
+        ),
         numbers=numbers,
     )
 

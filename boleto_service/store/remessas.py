@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from boleto_service.domain.boleto import payer_address
 from boleto_service.domain.cnab240 import RemessaPayer, RemessaTitle
 from boleto_service.domain.cnab240.remessa import payer_id_kind
 from boleto_service.domain.remessa_policy import (
@@ -32,7 +33,7 @@ from boleto_service.domain.remessa_policy import (
     next_nsa,
     remessa_id,
 )
-from boleto_service.store.tables import boletos, remessas
+from boleto_service.store.tables import ADDRESS_COLUMNS, boletos, remessas
 from boletos.platform.database import writing
 
 # remessa_no of a boleto no bank can register (no CPF or CNPJ, say): it is in no remessa and
@@ -55,6 +56,7 @@ _TITLE_COLUMNS = [
     boletos.c.payer_name,
     boletos.c.payer_government_id,
     boletos.c.government_id_kind,
+    *ADDRESS_COLUMNS,
 ]
 
 
@@ -295,7 +297,10 @@ def _title(row: sa.Row[Any]) -> RemessaTitle:
         amount_cents=row.amount_cents,
         issue_date=row.issue_date,
         payer=RemessaPayer(
-            row.payer_name, payer_id_kind(row.government_id_kind), row.payer_government_id
+            row.payer_name,
+            payer_id_kind(row.government_id_kind),
+            row.payer_government_id,
+            payer_address(*(row._mapping[c] for c in ADDRESS_COLUMNS)),
         ),
     )
 

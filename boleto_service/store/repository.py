@@ -11,11 +11,26 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal, charges_of
+from boleto_service.domain.boleto import (
+    Boleto,
+    LostRace,
+    Payer,
+    PayerAddress,
+    Refusal,
+    charges_of,
+    payer_address,
+)
 from boleto_service.domain.issuing import IssuedBoleto
 from boleto_service.store.engine import NOSSO_NUMERO
 from boleto_service.store.retornos import bank_state
-from boleto_service.store.tables import boletos, failures, outbox, remessas, sequences
+from boleto_service.store.tables import (
+    ADDRESS_COLUMNS,
+    boletos,
+    failures,
+    outbox,
+    remessas,
+    sequences,
+)
 from boletos.platform.database import writing
 from boletos.platform.outbox import Event, OutboxStore, insert_events
 
@@ -23,7 +38,8 @@ _COLUMNS = [
     "debt_id", "upload_id", "line", "sequence", "bank_code", "nosso_numero", "barcode",
     "digitable_line", "amount_cents", "principal_cents", "fine_cents", "interest_cents",
     "due_date", "original_due_date", "issue_date", "payer_name", "payer_government_id",
-    "government_id_kind", "email", "issued_at", "pix_payload",
+    "government_id_kind", "email", "issued_at", "pix_payload", "payer_address",
+    "payer_district", "payer_zip_code", "payer_city", "payer_state",
 ]  # fmt: skip
 _IN_LIST = 900
 # Sequence numbers a process reserves at a time: one small transaction per ten batches.
@@ -206,7 +222,7 @@ class BoletoStore:
             self._key(b.debt_id), b.upload_id, b.line, b.sequence, n.bank_code, n.nosso_numero,
             n.barcode, n.linha_digitavel_formatted, b.amount_cents, charges.principal_cents,
             charges.fine_cents, charges.interest_cents, *dates, p.name, p.government_id,
-            p.government_id_kind, p.email, issued_at, n.pix_payload,
+            p.government_id_kind, p.email, issued_at, n.pix_payload, *_address_values(p.address),
         )  # fmt: skip
 
     def _record(self, row: sa.Row[Any]) -> Boleto:
@@ -222,7 +238,11 @@ class BoletoStore:
             sequence=m["sequence"],
             issue_date=m["issue_date"],
             payer=Payer(
-                m["payer_name"], m["payer_government_id"], m["government_id_kind"], m["email"]
+                m["payer_name"],
+                m["payer_government_id"],
+                m["government_id_kind"],
+                m["email"],
+                payer_address(*(m[c] for c in ADDRESS_COLUMNS)),
             ),
             numbers=IssuedBoleto(
                 bank_code=m["bank_code"],
@@ -249,3 +269,9 @@ class BoletoStore:
     def _now(self) -> object:
         now = dt.datetime.now(dt.UTC)
         return now.replace(tzinfo=None).isoformat(sep=" ") if self._sqlite else now
+
+
+def _address_values(address: PayerAddress | None) -> tuple[str, str, str, str, str]:
+    if address is None:
+        return "", "", "", "", ""
+    return address.street, address.district, address.cep, address.city, address.uf

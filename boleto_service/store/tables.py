@@ -35,6 +35,12 @@ boletos = sa.Table(
     sa.Column("payer_government_id", sa.String(14), nullable=False),
     sa.Column("government_id_kind", sa.SmallInteger, nullable=False),
     sa.Column("email", sa.String(254), nullable=False),
+    # The payer's address, empty when the upload's file had none (then no remessa takes it).
+    sa.Column("payer_address", sa.String(200), nullable=False, server_default=""),
+    sa.Column("payer_district", sa.String(100), nullable=False, server_default=""),
+    sa.Column("payer_zip_code", sa.String(8), nullable=False, server_default=""),
+    sa.Column("payer_city", sa.String(100), nullable=False, server_default=""),
+    sa.Column("payer_state", sa.String(2), nullable=False, server_default=""),
     sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
     # Empty when no Pix key was configured as it was issued.
     sa.Column("pix_payload", sa.Text, nullable=False, server_default=""),
@@ -62,6 +68,15 @@ boletos = sa.Table(
     sa.Index("ix_boletos_nosso_numero", "bank_code", "nosso_numero", unique=True),
     # A rowid table on SQLite: rows append in arrival order and only the small key index
     # takes the random inserts (keyed by the id itself, every wide row would land at random).
+)
+
+# In the order of payer_address()'s parameters.
+ADDRESS_COLUMNS = (
+    boletos.c.payer_address,
+    boletos.c.payer_district,
+    boletos.c.payer_zip_code,
+    boletos.c.payer_city,
+    boletos.c.payer_state,
 )
 
 # Debts no boleto can be issued for, with the reason; never retried automatically.

@@ -37,16 +37,19 @@ def service_lines(lines: Sequence[str]) -> list[str]:
 
 
 def personal_data(rows: Sequence[Row]) -> list[str]:
-    """Each debtor's name, e-mail address and CPF/CNPJ, also as people write a CPF
-    (123.456.789-09) and as a CNAB file carries a name (upper case, no accents)."""
+    """Each debtor's name, e-mail address, CPF/CNPJ and street address, also as people write
+    a CPF (123.456.789-09) and as a CNAB file carries a name or a street (upper case, no
+    accents)."""
     found = []
     for row in rows:
         found += [row.name, row.email, row.government_id]
-        folded = "".join(
-            c for c in unicodedata.normalize("NFKD", row.name) if not unicodedata.combining(c)
-        ).upper()
-        if folded != row.name:
-            found.append(folded)
+        for text in (row.name, row.address):
+            if not text:
+                continue
+            folded = "".join(
+                c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+            ).upper()
+            found += [text, folded] if folded != text else [text]
         if len(row.government_id) == 11:
             g = row.government_id
             found.append(f"{g[:3]}.{g[3:6]}.{g[6:9]}-{g[9:]}")

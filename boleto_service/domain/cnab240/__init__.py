@@ -1,11 +1,11 @@
 """CNAB 240 cobrança files, the remessa and the retorno, for every bank in `CNAB_BANKS`."""
 
+from ..boleto import PayerAddress
 from .bank import CnabBank, Movement
 from .banks import CNAB_BANKS, cnab_bank_for
 from .fields import RECORD_LENGTH, CnabFieldError
 from .remessa import (
     InvalidRemessa,
-    PayerAddress,
     PayerIdKind,
     RemessaHeader,
     RemessaPayer,

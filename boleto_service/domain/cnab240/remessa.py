@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import IntEnum
 
 from ..beneficiary import BeneficiaryConfig
-from ..boleto import Boleto
+from ..boleto import Boleto, PayerAddress
 from ..errors import BoletoDomainError, Problem
 from ..money import MAX_AMOUNT_CENTS
 from .bank import CnabBank, Movement
@@ -53,21 +53,12 @@ class PayerIdKind(IntEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class PayerAddress:
-    street: str  # logradouro, número and complemento
-    district: str
-    cep: str  # 8 digits
-    city: str
-    uf: str
-
-
-@dataclass(frozen=True, slots=True)
 class RemessaPayer:
     name: str
     id_kind: PayerIdKind
     id_number: str
-    # This product keeps no payer address; without one segment Q carries blanks and a zero CEP,
-    # which BB ("CEP inválido: registro recusado") and Itaú (motivos 03, 10, 11) reject.
+    # Without one segment Q would carry blanks and a zero CEP, which banks reject (BB "CEP
+    # inválido: registro recusado", Itaú motivos 03, 10, 11): such a title is left out.
     address: PayerAddress | None = None
 
 
@@ -116,7 +107,9 @@ def title_from_boleto(boleto: Boleto) -> RemessaTitle:
         due_date=boleto.due_date,
         amount_cents=boleto.amount_cents,
         issue_date=boleto.issue_date,
-        payer=RemessaPayer(boleto.payer.name, kind, boleto.payer.government_id),
+        payer=RemessaPayer(
+            boleto.payer.name, kind, boleto.payer.government_id, boleto.payer.address
+        ),
     )
 
 
@@ -198,10 +191,13 @@ def title_problems(header: RemessaHeader, title: RemessaTitle) -> list[Problem]:
         add("payer", f"{payer.id_kind.name} must have {width} digits, got {payer.id_number!r}")
     if not payer.name.strip():
         add("payer", "the payer's name is empty")
-    if payer.address is not None and not (
-        payer.address.cep.isdigit() and len(payer.address.cep) == 8
-    ):
-        add("payer", f"CEP must have 8 digits, got {payer.address.cep!r}")
+    address = payer.address
+    if address is None:
+        add("address", "the payer has no address, which registered boletos require")
+    elif not (address.cep.isascii() and address.cep.isdigit() and len(address.cep) == 8):
+        add("address", f"CEP must have 8 digits, got {address.cep!r}")
+    elif not (address.street.strip() and address.city.strip() and len(address.uf) == 2):
+        add("address", "the payer's address needs a street, a city and a UF")
     if title.daily_interest_cents < 0:
         add("daily_interest_cents", "cannot be negative")
     percent = title.fine_percent

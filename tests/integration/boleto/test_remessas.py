@@ -61,6 +61,15 @@ class Clock:
         return self.now
 
 
+ADDRESS = {
+    "address": "Rua São Bento, 365",
+    "district": "Centro",
+    "zip_code": "01011100",
+    "city": "São Paulo",
+    "state": "SP",
+}
+
+
 def issue(
     store: BoletoStore,
     count: int,
@@ -68,14 +77,17 @@ def issue(
     beneficiary: BeneficiaryConfig = BB,
     upload_id: str | None = None,
     without_cpf: int = 0,
+    without_address: int = 0,
 ) -> str:
     """`count` boletos through the real issuing path, the first `without_cpf` of them for
-    payers with no CPF or CNPJ; returns the upload id."""
+    payers with no CPF or CNPJ, the next `without_address` for payers whose file had no
+    address; returns the upload id."""
     upload_id = upload_id or str(uuid.uuid4())
     due = (dt.date.today() + dt.timedelta(days=20)).isoformat()
     debts = []
     for n in range(count):
         registrable = n >= without_cpf
+        address = {} if without_cpf <= n < without_cpf + without_address else ADDRESS
         debts.append(
             events_pb2.ImportedDebt(
                 debt_id=str(uuid.uuid4()),
@@ -90,6 +102,7 @@ def issue(
                     if registrable
                     else events_pb2.GOVERNMENT_ID_KIND_OTHER
                 ),
+                **address,
             )
         )
     use_case = IssueBoletos(store, BoletoIssuer(beneficiary, OverduePolicy()))

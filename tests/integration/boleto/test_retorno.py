@@ -21,7 +21,7 @@ from boleto_service.api.retorno_rpcs import RetornoRpcs
 from boleto_service.api.servicer import to_message
 from boleto_service.config import Settings
 from boleto_service.domain.beneficiary import BeneficiaryConfig
-from boleto_service.domain.boleto import BankState, BankStatus, Boleto, Payer
+from boleto_service.domain.boleto import BankState, BankStatus, Boleto, Payer, PayerAddress
 from boleto_service.domain.cnab240 import RemessaHeader, remessa_text, title_from_boleto
 from boleto_service.domain.issuing import issue_boleto
 from boleto_service.service.retornos import ProcessRetornos, Summary
@@ -74,7 +74,8 @@ def issue(engine: Engine, amounts: list[int]) -> list[Boleto]:
     store = BoletoStore(engine)
     upload_id = str(uuid.uuid4())
     ids = [str(uuid.uuid4()) for _ in amounts]
-    payer = Payer("Maria Conceição", "52998224725", 2, "maria@example.com")
+    address = PayerAddress("Rua Sete de Setembro, 40", "Centro", "20050009", "Rio", "RJ")
+    payer = Payer("Maria Conceição", "52998224725", 2, "maria@example.com", address)
 
     def build(new_ids: list[str], first: int) -> tuple[list[Boleto], list, list]:
         made = [
@@ -439,8 +440,11 @@ async def test_payments_reach_getboleto_and_the_stream_once(database_urls, nats_
     """Upload -> boletos -> their remessa -> the bank's retorno through the running service:
     GetBoleto shows what the bank said, and each change is on the BOLETO stream once."""
     ingest_db, boleto_db = database_urls
-    # A registered boleto needs its payer's CPF or CNPJ.
-    rows = [r.changed(government_id="52998224725") for r in valid_rows(5, seed=31)]
+    # A registered boleto needs its payer's CPF or CNPJ and address.
+    rows = [
+        r.changed(government_id="52998224725").with_address(n)
+        for n, r in enumerate(valid_rows(5, seed=31))
+    ]
     async with (
         running_ingest(ingest_db, nats_server.url) as ingest,
         running_boleto(boleto_db, nats_server.url) as boleto,

@@ -51,7 +51,7 @@ def _rows() -> list[Row]:
             amount=f"{100 + i}.50",
             due="2023-03-10",  # past due: every boleto is due the same day after issue
             debt_id=f"00000000-0000-4000-8000-{i:012d}",
-        )
+        ).with_address(i)
         for i in range(DEBTS)
     ]
 

@@ -46,7 +46,12 @@ GENERATED = datetime(2025, 7, 1, 13, 45, 0)
 BB_HEADER = RemessaHeader(BB, 7, GENERATED, agencia_dv="3", variacao_carteira="19")
 ITAU_HEADER = RemessaHeader(ITAU, 7, GENERATED)
 
-JOSE = RemessaPayer("José Ação da Conceição", PayerIdKind.CPF, "52998224725")
+# Longer than segment Q's fields, with accents the file keeps and the layout folds.
+JOSE_ADDRESS = PayerAddress(
+    "Avenida Brigadeiro Faria Lima, 1811 conjunto 1407", "Jardim Paulistano", "01452001",
+    "São José dos Campos", "SP",
+)  # fmt: skip
+JOSE = RemessaPayer("José Ação da Conceição", PayerIdKind.CPF, "52998224725", JOSE_ADDRESS)
 ACME = RemessaPayer(
     "Empresa Ltda",
     PayerIdKind.CNPJ,
@@ -139,10 +144,11 @@ Q_COMMON: list[Field] = [
     (16, 17, "movimento", "01"),
     (18, 18, "tipo de inscrição do pagador", "1"),
     (19, 33, "CPF", "000052998224725"),
-    (74, 113, "endereço", " " * 40),
-    (114, 128, "bairro", " " * 15),
-    (129, 136, "CEP e sufixo", "00000000"),
-    (137, 153, "cidade e UF", " " * 17),
+    (74, 113, "endereço", "AVENIDA BRIGADEIRO FARIA LIMA, 1811 CONJ"),
+    (114, 128, "bairro", "JARDIM PAULISTA"),
+    (129, 136, "CEP e sufixo", "01452001"),
+    (137, 151, "cidade", "SAO JOSE DOS CA"),
+    (152, 153, "UF", "SP"),
     (154, 169, "sacador/avalista", "0" * 16),
     (170, 209, "nome do sacador", " " * 40),
     (210, 212, "banco correspondente", "000"),
@@ -374,7 +380,9 @@ def test_bb_test_file_marks_only_the_lot_header() -> None:
 
 
 def test_names_are_folded_truncated_and_upper_case() -> None:
-    payer = RemessaPayer("Çãõ Ñandú Größe " + "x" * 60, PayerIdKind.CPF, "52998224725")
+    payer = RemessaPayer(
+        "Çãõ Ñandú Größe " + "x" * 60, PayerIdKind.CPF, "52998224725", JOSE_ADDRESS
+    )
     title = RemessaTitle("12345670000000044", "44", date(2025, 7, 10), 500, date(2025, 7, 1), payer)
     q = remessa_lines(BB_HEADER, [title])[3]
     assert q[33:73] == ("CAO NANDU GRO E " + "X" * 60)[:40]
@@ -388,7 +396,7 @@ def test_every_problem_is_reported_at_once() -> None:
             date(2025, 7, 1),
             0,
             date(2025, 7, 2),
-            RemessaPayer("", PayerIdKind.OTHER, "ABC"),
+            RemessaPayer("", PayerIdKind.OTHER, "ABC", PayerAddress("R", "", "1234", "X", "SP")),
             fine_percent=Decimal("2.005"),
         ),
         BB_TITLES[0],
@@ -399,6 +407,7 @@ def test_every_problem_is_reported_at_once() -> None:
         remessa_lines(header, bad)
     fields = sorted(p.field for p in raised.value.problems)
     assert fields == [
+        "address",
         "agencia_dv",
         "amount_cents",
         "document_number",

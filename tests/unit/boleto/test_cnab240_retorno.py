@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from boleto_service.domain.boleto import Boleto, Payer
+from boleto_service.domain.boleto import Boleto, Payer, PayerAddress
 from boleto_service.domain.cnab240 import (
     FileError,
     Occurrence,
@@ -35,7 +35,8 @@ def _amount(cents: int) -> str:
 def _boleto(config_sequence: int, bank: str, cents: int) -> Boleto:
     config = BB if bank == "001" else ITAU
     numbers = issue_boleto(config, config_sequence, cents, date(2025, 7, 10), date(2025, 7, 1))
-    payer = Payer("Maria Conceição", "52998224725", 2, "maria@example.com")
+    address = PayerAddress("Rua Sete de Setembro, 40", "Centro", "20050009", "Rio", "RJ")
+    payer = Payer("Maria Conceição", "52998224725", 2, "maria@example.com", address)
     return Boleto("debt", "upload", 1, config_sequence, date(2025, 7, 1), payer, numbers)
 
 

@@ -37,12 +37,16 @@ from boleto_service.documents.layout import (
 from boleto_service.documents.render import field_texts
 from boleto_service.documents.text import Font, encode, escape, fit, width
 from boleto_service.domain import OverduePolicy, issue_boleto
-from boleto_service.domain.boleto import Payer
+from boleto_service.domain.boleto import Payer, PayerAddress
 from tests.support.beneficiaries import BB, ITAU
 from tests.support.printing import DEBT_ID, printable
 
 TODAY = date(2025, 11, 26)
 POLICY = OverduePolicy(fine_percent=Decimal(2), monthly_interest_percent=Decimal(1))
+
+
+ADDRESS = PayerAddress("Rua São Bento, 365 - 4º andar", "Centro", "01011100", "São Paulo", "SP")
+ADDRESS_LINE = "Rua São Bento, 365 - 4º andar - Centro - CEP 01011-100 - São Paulo/SP"
 
 
 def overdue_document(**payer: object) -> BoletoDocument:
@@ -52,6 +56,7 @@ def overdue_document(**payer: object) -> BoletoDocument:
         "government_id": "52998224725",
         "government_id_kind": PayerIdKind.CPF,
         "email": "",
+        "address": ADDRESS,
     }
     fields.update(payer)
     return BoletoDocument.of(printable(issued, Payer(**fields), TODAY, sequence=42), BB)
@@ -92,7 +97,15 @@ def require_tool(name: str) -> str:
 @pytest.mark.parametrize(
     ("bank", "printed"),
     # Codes and check digits as printed on published boletos of these banks.
-    [("001", "001-9"), ("341", "341-7"), ("237", "237-2"), ("104", "104-0"), ("033", "033-7")],
+    [
+        ("001", "001-9"),
+        ("341", "341-7"),
+        ("237", "237-2"),
+        ("104", "104-0"),
+        ("033", "033-7"),
+        ("756", "756-0"),
+        ("748", "748-X"),
+    ],
 )
 def test_bank_code_is_printed_with_its_check_digit(bank: str, printed: str) -> None:
     assert bank_code_with_dv(bank) == printed
@@ -107,7 +120,10 @@ def test_overdue_document_carries_the_charges_and_explains_them() -> None:
     assert doc.beneficiary_cnpj == "11.222.333/0001-81"
     assert doc.agencia_codigo == "1234 / 123456-X"
     assert doc.nosso_numero == "12345670000000042"
-    assert doc.numero_documento == DEBT_ID
+    # The document number the remessa sends (the boleto's sequence); the debt id is printed
+    # as the last instruction.
+    assert doc.numero_documento == "42"
+    assert doc.payer_address == ADDRESS_LINE
     assert doc.carteira == "17"
     assert doc.especie == "R$"
     assert doc.issue_date == TODAY
@@ -122,6 +138,7 @@ def test_overdue_document_carries_the_charges_and_explains_them() -> None:
         "Débito vencido em 04/10/2024, reemitido com vencimento em 01/12/2025.",
         "Valor original R$ 1.234,56 + multa R$ 24,69 + juros de mora R$ 174,07 (423 dias)"
         " = R$ 1.433,32.",
+        f"Referência do débito: {DEBT_ID}",
     )
 
 
@@ -129,7 +146,8 @@ def test_current_debt_keeps_its_date_and_has_no_instructions() -> None:
     doc = current_document()
     assert doc.due_date == doc.original_due_date == date(2026, 1, 15)
     assert (doc.fine_cents, doc.interest_cents, doc.total_cents) == (0, 0, 150_000)
-    assert doc.instructions == ()
+    assert doc.instructions == (f"Referência do débito: {DEBT_ID}",)
+    assert doc.payer_address == ""
     assert doc.bank_code_printed == "341-7"
     assert doc.nosso_numero.startswith("109/12345678-")
 
@@ -158,8 +176,8 @@ def test_extra_instructions_follow_the_charges() -> None:
         extra_instructions=("Em caso de dúvida, fale com o beneficiário.",),
     )
     assert doc.payer_name == "Ana"
-    assert len(doc.instructions) == 3
-    assert doc.instructions[-1] == "Em caso de dúvida, fale com o beneficiário."
+    assert len(doc.instructions) == 4
+    assert doc.instructions[-2] == "Em caso de dúvida, fale com o beneficiário."
 
 
 @pytest.mark.parametrize(
@@ -238,7 +256,9 @@ def test_page_shows_every_field_with_pt_br_amounts() -> None:
         "Miss Lisa Wright MD",
         "CPF 529.982.247-25",
         "12345670000000042",
-        DEBT_ID,
+        "42",
+        f"Referência do débito: {DEBT_ID}",
+        ADDRESS_LINE,
         "17",
         "R$",
         "01/12/2025",

@@ -4,6 +4,7 @@ clock, which titles are left out, and the settings."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from boleto_service.config import Settings
 from boleto_service.domain.cnab240 import (
     CnabFieldError,
+    PayerAddress,
     PayerIdKind,
     RemessaHeader,
     RemessaPayer,
@@ -20,6 +22,7 @@ from boleto_service.domain.cnab240 import (
 from boleto_service.domain.cnab240.remessa import max_titles_per_file
 from boleto_service.domain.remessa_policy import (
     MAX_TITLES,
+    NO_ADDRESS,
     NO_CPF_CNPJ,
     Account,
     CutPer,
@@ -43,7 +46,8 @@ UTC = dt.UTC
 BB_HEADER = RemessaHeader(
     BB, 1, dt.datetime(2026, 1, 5, 18), agencia_dv="3", variacao_carteira="19"
 )
-PAYER = RemessaPayer("Pagador", PayerIdKind.CPF, "52998224725")
+ADDRESS = PayerAddress("Rua Sete de Setembro, 40", "Centro", "20050009", "Rio", "RJ")
+PAYER = RemessaPayer("Pagador", PayerIdKind.CPF, "52998224725", ADDRESS)
 
 
 def _title(n: int, nosso_numero: str | None = None, **fields: object) -> RemessaTitle:
@@ -143,11 +147,16 @@ def test_anything_else_is_no_cut_time(text: str) -> None:
 
 def test_titles_a_bank_cannot_register_are_named_by_a_reason_without_personal_data() -> None:
     assert unregistrable_reason(BB_HEADER, _title(1)) is None
-    no_cpf = _title(2, payer=RemessaPayer("Pagador", PayerIdKind.OTHER, "4821"))
+    no_cpf = _title(2, payer=RemessaPayer("Pagador", PayerIdKind.OTHER, "4821", ADDRESS))
     assert unregistrable_reason(BB_HEADER, no_cpf) == NO_CPF_CNPJ
+    no_address = _title(2, payer=RemessaPayer("Pagador", PayerIdKind.CPF, "52998224725"))
+    assert unregistrable_reason(BB_HEADER, no_address) == NO_ADDRESS
+    no_cep = replace(ADDRESS, cep="")
+    bad_cep = _title(2, payer=RemessaPayer("Pagador", PayerIdKind.CPF, "52998224725", no_cep))
+    assert unregistrable_reason(BB_HEADER, bad_cep) == "address"
     # Issued under another convênio: not this account's nosso número.
     assert unregistrable_reason(BB_HEADER, _title(3, "76543210000000003")) == "nosso_numero"
-    no_name = _title(4, payer=RemessaPayer(" ", PayerIdKind.CPF, "52998224725"))
+    no_name = _title(4, payer=RemessaPayer(" ", PayerIdKind.CPF, "52998224725", ADDRESS))
     assert unregistrable_reason(BB_HEADER, no_name) == "payer"
 
 
