@@ -2,19 +2,20 @@
 
 The records echo what the bank copies from the remessa's segments P and Q (account, nosso
 número, seu número, due date, face value, payer) and add what only the bank knows: the
-occurrence code, its reasons, the amount paid, the dates and the fees. Tests use it to build
-retornos with exact, known contents; the retorno benchmark uses its streaming form to write
-a file of a million titles without holding it in memory.
+occurrence code, its reasons, the amount paid, the dates and the fees. Segment T is laid out as
+the bank's `CnabBank` says (its `segment_t` and `retorno_title_block`), so it is what the reader
+expects of that bank. Tests use it to build retornos with exact, known contents; the retorno
+benchmark uses its streaming form to write a file of a million titles without holding it in
+memory.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from boleto_service.domain.cnab240 import cnab_bank_for
+from boleto_service.domain.cnab240 import RECORD_LENGTH, cnab_bank_for
 
 PAID_ON = date(2025, 7, 3)
 CREDITED_ON = date(2025, 7, 4)
@@ -59,30 +60,42 @@ def _dmy(day: date | None) -> str:
     return day.strftime("%d%m%Y") if day else "00000000"
 
 
+def _segment_t(start: str, fields: list[tuple[tuple[int, int], str]]) -> str:
+    """A segment T from its first 17 positions and each field, in position order, at its
+    (start, end): zeros in between, as the numeric fields left out are, and blanks after the
+    last."""
+    record = start
+    for (first, last), text in fields:
+        if first <= len(record) or len(text) != last - first + 1:
+            raise ValueError(f"segment T field {first}-{last} does not fit {text!r}")
+        record = record.ljust(first - 1, "0") + text
+    return record.ljust(RECORD_LENGTH)
+
+
 def pair(bank: str, seq: int, p: str, q: str, result: Result, lot: int = 1) -> list[str]:
     """Segments T and U for one title, copying what the bank echoes from segments P and Q;
     `seq` is the segment T's number in lot number `lot`."""
-    slots = cnab_bank_for(bank).reason_slots
+    cnab = cnab_bank_for(bank)
+    layout = cnab.segment_t
     reasons = result.reasons if isinstance(result, Rejected) else ()
-    motivos = "".join(reasons).ljust(2 * slots, "0").ljust(10)
+    first, last = layout.reasons
+    motivos = "".join(reasons).ljust(2 * cnab.reason_slots, "0").ljust(last - first + 1)
     code = _CODES[type(result)]
     fee = result.fee_cents
-    t = (
-        f"{bank}{lot:04d}3{seq:05d}T {code}"
-        + p[17:57]  # account and nosso número, 18-57
-        + p[57]
-        + p[62:77]  # seu número -> 59-73
-        + p[77:85]  # vencimento -> 74-81
-        + p[85:100]  # valor nominal -> 82-96
-        + "000" + "00000" + "0"
-        + p[195:220]  # uso da empresa -> 106-130
-        + "09"
-        + q[17:73]  # payer -> 133-188
-        + "0" * 10
-        + _amount(fee)
-        + motivos
-        + " " * 17
-    )  # fmt: skip
+    t = _segment_t(
+        f"{bank}{lot:04d}3{seq:05d}T {code}",
+        [
+            ((18, layout.carteira - 1), cnab.retorno_title_block(p)),
+            ((layout.carteira, layout.carteira), p[57]),
+            (layout.document_number, p[62:77]),
+            (layout.due_date, p[77:85]),
+            (layout.face_value, p[85:100]),
+            (layout.company_use, p[195:220]),
+            (layout.payer, q[17:73]),
+            (layout.fee, _amount(fee)),
+            (layout.reasons, motivos),
+        ],
+    )
     paid = result if isinstance(result, Paid) else None
     occurred = paid.paid_on if paid else result.on if isinstance(result, WrittenOff) else None
     u = (
@@ -140,7 +153,8 @@ def retorno_for(
     remessa: Sequence[str], outcomes: Mapping[int, Result], unknown: Sequence[str] = ()
 ) -> list[str]:
     """The retorno a bank could send for `remessa`: `outcomes` by title index (0-based), then
-    a paid title for each raw nosso número field (positions 18-57) in `unknown`."""
+    a paid title for each segment P account and nosso número block (positions 18-57) in
+    `unknown`."""
     bank = remessa[0][:3]
     titles = list(titles_of(remessa))
     details: list[str] = []
@@ -190,20 +204,6 @@ def retorno_records(
     yield _file_trailer(bank, lot, records + 2)
 
 
-_ITAU_NOSSO = re.compile(r"(\d{3})/(\d{8})-(\d)")
-
-
-def nosso_numero_block(bank: str, p: str, nosso_numero: str) -> str:
-    """Positions 18-57 of a segment P (account and nosso número) for another nosso número, as
-    printed on a boleto, of the same account."""
-    if bank == "341":
-        match = _ITAU_NOSSO.fullmatch(nosso_numero)
-        if match is None:
-            raise ValueError(f"not an Itaú nosso número: {nosso_numero!r}")
-        return p[17:37] + "".join(match.groups()) + " " * 8
-    return p[17:37] + nosso_numero.ljust(20)
-
-
 def face_value(p: str) -> int:
     """The amount a segment P charges, in centavos (positions 86-100)."""
     return int(p[85:100])
@@ -211,7 +211,8 @@ def face_value(p: str) -> int:
 
 def nosso_numero_of(p: str) -> str:
     """The nosso número of a segment P, as printed on the boleto."""
-    return cnab_bank_for(p[:3]).retorno_nosso_numero(p)
+    bank = cnab_bank_for(p[:3])
+    return bank.retorno_nosso_numero((p[:17] + bank.retorno_title_block(p)).ljust(RECORD_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -251,10 +252,10 @@ def simulate(remessa_text: str, day: BankDay) -> str:
         for index, (p, q) in enumerate(titles):
             for result in day.results(index, p):
                 yield p, q, result
-        bank = lines[0][:3]
+        bank = cnab_bank_for(lines[0][:3])
         for nosso in day.unknown:
             p, q = titles[0]
-            other = p[:17] + nosso_numero_block(bank, p, nosso) + p[57:]
+            other = p[:17] + bank.nosso_numero_block(p, nosso) + p[57:]
             yield other, q, Paid(face_value(p), day.paid_on, day.credited_on, day.fee_cents)
 
     return "".join(f"{r}\r\n" for r in retorno_records(lines[0], lines[1], details()))

@@ -168,22 +168,23 @@ class BoletoDocument:
                 charges.fine_cents,
                 charges.interest_cents,
             )
-        numbers, payer = boleto.numbers, boleto.payer
+        numbers, payer, bank = boleto.numbers, boleto.payer, config.bank
         # The debt's own id does not fit the bank's 10 to 15 positions: the remessa sends the
         # boleto's sequence as the document number, and the PDF must print the same.
         reference = (f"Referência do débito: {boleto.debt_id}",)
         return cls(
             bank_code=numbers.bank_code,
-            bank_name=config.bank.name,
+            bank_name=bank.name,
             beneficiary_name=config.name,
             beneficiary_cnpj=config.cnpj_formatted,
-            agencia_codigo=config.agencia_conta,
+            agencia_codigo=bank.agencia_codigo(config),
             payer_name=payer.name.strip(),
             payer_id=payer_id_text(payer.government_id, payer.government_id_kind),
             nosso_numero=numbers.nosso_numero,
             payer_address=address_text(payer.address),
             numero_documento=str(boleto.sequence),
-            carteira=config.carteira,
+            carteira=bank.printed_carteira(config),
+            especie_documento=bank.especie_documento,
             issue_date=boleto.issue_date,
             due_date=charges.due_date,
             original_due_date=charges.original_due_date,

@@ -129,5 +129,6 @@ class BeneficiaryConfig:
 
     @property
     def agencia_conta(self) -> str:
-        """'Agência / Código do Beneficiário' as commonly printed: '0810 / 53678-9'."""
-        return f"{self.agencia} / {self.conta}-{self.conta_dv}"
+        """'Agência / Código do Beneficiário' as this bank's boleto prints it: '0810 / 53678-9'
+        for most banks."""
+        return self.bank.agencia_codigo(self)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import Problem
-from .base import ensure_sequence, is_digits
+from .base import PrintedAsAgenciaConta, ensure_sequence, is_digits
 
 if TYPE_CHECKING:
     from ..beneficiary import BeneficiaryConfig
@@ -19,7 +19,7 @@ COMPLEMENT_DIGITS = 10
 SUPPORTED_CARTEIRAS = ("17", "18")
 
 
-class BancoDoBrasil:
+class BancoDoBrasil(PrintedAsAgenciaConta):
     code = "001"
     name = "Banco do Brasil"
 

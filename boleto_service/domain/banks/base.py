@@ -1,4 +1,5 @@
-"""What every bank layout provides: the campo livre and the nosso número as printed."""
+"""What every bank layout provides: the campo livre, the nosso número and what the boleto
+prints for the beneficiary."""
 
 from __future__ import annotations
 
@@ -32,6 +33,33 @@ class Bank(Protocol):
     def nosso_numero(self, config: BeneficiaryConfig, sequence: int) -> str:
         """The nosso número exactly as printed on the boleto."""
         ...
+
+    def agencia_codigo(self, config: BeneficiaryConfig) -> str:
+        """The boleto's "Agência / Código do Beneficiário" box."""
+        ...
+
+    def printed_carteira(self, config: BeneficiaryConfig) -> str:
+        """The boleto's "Carteira" box."""
+        ...
+
+    @property
+    def especie_documento(self) -> str:
+        """The boleto's "Espécie Doc." box: the kind of title the remessa registers."""
+        ...
+
+
+class PrintedAsAgenciaConta:
+    """What most boletos print for the beneficiary: the agência and the conta with its DV, the
+    carteira as configured, and a duplicata mercantil. A bank whose boleto prints otherwise
+    overrides what differs."""
+
+    especie_documento = "DM"
+
+    def agencia_codigo(self, config: BeneficiaryConfig) -> str:
+        return f"{config.agencia} / {config.conta}-{config.conta_dv}"
+
+    def printed_carteira(self, config: BeneficiaryConfig) -> str:
+        return config.carteira
 
 
 def ensure_sequence(sequence: int, width: int, bank_name: str) -> str:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..digits import ensure_digits
 from ..errors import Problem
-from .base import ensure_sequence, is_digits
+from .base import PrintedAsAgenciaConta, ensure_sequence, is_digits
 
 if TYPE_CHECKING:
     from ..beneficiary import BeneficiaryConfig
@@ -64,7 +64,7 @@ def format_nosso_numero(carteira: str, number: str) -> str:
     return f"{carteira}/{number}-{nosso_numero_dv(carteira, number)}"
 
 
-class Bradesco:
+class Bradesco(PrintedAsAgenciaConta):
     code = "237"
     name = "Bradesco"
 

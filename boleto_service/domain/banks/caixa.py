@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..checkdigits import mod11_remainder
 from ..errors import Problem
-from .base import ensure_sequence, is_digits
+from .base import PrintedAsAgenciaConta, ensure_sequence, is_digits
 
 if TYPE_CHECKING:
     from ..beneficiary import BeneficiaryConfig
@@ -75,7 +75,7 @@ def campo_livre_for(codigo_beneficiario: str, nosso_numero: str) -> str:
     return body + str(caixa_dv(body))
 
 
-class Caixa:
+class Caixa(PrintedAsAgenciaConta):
     code = "104"
     name = "Caixa Econômica Federal"
 
@@ -114,7 +114,8 @@ class Caixa:
 
     # What the boleto prints in its "Carteira" and "Agência / Código do Beneficiário" boxes
     # (67.119 v010, 4.2.5.2 and 4.2.3.2), which are not the generic carteira and conta.
-    printed_carteira = "RG"
+    def printed_carteira(self, config: BeneficiaryConfig) -> str:
+        return "RG"
 
     def agencia_codigo(self, config: BeneficiaryConfig) -> str:
         codigo = config.codigo_beneficiario

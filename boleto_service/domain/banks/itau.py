@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..checkdigits import mod10
 from ..errors import Problem
-from .base import ensure_sequence, is_digits
+from .base import PrintedAsAgenciaConta, ensure_sequence, is_digits
 
 if TYPE_CHECKING:
     from ..beneficiary import BeneficiaryConfig
@@ -32,7 +32,7 @@ def nosso_numero_dac(agencia: str, conta: str, carteira: str, nosso_numero: str)
     return mod10(agencia + conta + carteira + nosso_numero)
 
 
-class Itau:
+class Itau(PrintedAsAgenciaConta):
     code = "341"
     name = "Itaú"
 

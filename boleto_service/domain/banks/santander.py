@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..checkdigits import mod11_remainder
 from ..errors import Problem
-from .base import ensure_sequence, is_digits
+from .base import PrintedAsAgenciaConta, ensure_sequence, is_digits
 
 if TYPE_CHECKING:
     from ..beneficiary import BeneficiaryConfig
@@ -47,7 +47,7 @@ def printed_nosso_numero(number: str) -> str:
     return f"{number}-{nosso_numero_dv(number)}"
 
 
-class Santander:
+class Santander(PrintedAsAgenciaConta):
     code = "033"
     name = "Santander"
 
@@ -110,3 +110,7 @@ class Santander:
 
     def nosso_numero(self, config: BeneficiaryConfig, sequence: int) -> str:
         return printed_nosso_numero(ensure_sequence(sequence, NOSSO_NUMERO_DIGITS, self.name))
+
+    def agencia_codigo(self, config: BeneficiaryConfig) -> str:
+        # The boleto identifies the beneficiary by the código, not by the conta corrente.
+        return f"{config.agencia} / {config.codigo_beneficiario}"

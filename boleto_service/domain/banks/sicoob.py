@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from ..checkdigits import mod11_remainder
 from ..digits import ensure_digits
 from ..errors import Problem
-from .base import ensure_sequence, is_digits
+from .base import PrintedAsAgenciaConta, ensure_sequence, is_digits
 
 if TYPE_CHECKING:
     from ..beneficiary import BeneficiaryConfig
@@ -64,7 +64,7 @@ def print_nosso_numero(number: str, dv: int) -> str:
     return f"{number}-{dv}"
 
 
-class Sicoob:
+class Sicoob(PrintedAsAgenciaConta):
     code = "756"
     name = "Sicoob"
 
@@ -121,3 +121,8 @@ class Sicoob:
 
     def nosso_numero(self, config: BeneficiaryConfig, sequence: int) -> str:
         return print_nosso_numero(*self._nosso_numero_and_dv(config, sequence))
+
+    def agencia_codigo(self, config: BeneficiaryConfig) -> str:
+        # The cooperativa and the código do cliente, which the barcode carries; the conta
+        # corrente is only the remessa's.
+        return f"{config.agencia} / {config.codigo_beneficiario}"

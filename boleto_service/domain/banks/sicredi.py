@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from ..checkdigits import mod11_remainder
 from ..errors import NossoNumeroOutOfRange, Problem
-from .base import ensure_sequence, is_digits
+from .base import PrintedAsAgenciaConta, ensure_sequence, is_digits
 
 if TYPE_CHECKING:
     from ..beneficiary import BeneficiaryConfig
@@ -66,9 +66,12 @@ def format_nosso_numero(digits: str) -> str:
     return f"{digits[:2]}/{digits[2:8]}-{digits[8:]}"
 
 
-class Sicredi:
+class Sicredi(PrintedAsAgenciaConta):
     code = "748"
     name = "Sicredi"
+    # Its remessa registers the duplicata mercantil por indicação (espécie 03), as Sicredi has
+    # no plain duplicata mercantil.
+    especie_documento = "DMI"
 
     def configuration_problems(self, config: BeneficiaryConfig) -> list[Problem]:
         problems: list[Problem] = []
@@ -144,3 +147,7 @@ class Sicredi:
 
     def nosso_numero(self, config: BeneficiaryConfig, sequence: int) -> str:
         return format_nosso_numero(self._nosso_numero_digits(config, sequence))
+
+    def agencia_codigo(self, config: BeneficiaryConfig) -> str:
+        # AAAA.PP.CCCCC: cooperativa, posto and código do beneficiário.
+        return f"{config.agencia}.{config.posto}.{config.codigo_beneficiario}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import Problem
-from .bank import FEBRABAN_MOVEMENTS, FEBRABAN_REJECTIONS, Movement
+from .bank import FEBRABAN_MOVEMENTS, FEBRABAN_REJECTIONS, FebrabanLayout, Movement
 from .fields import alpha, blanks, cut, num, zeros
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ _BB_OCCURRENCES = {
 }
 
 
-class BancoDoBrasil:
+class BancoDoBrasil(FebrabanLayout):
     code = "001"
     file_name = "BANCO DO BRASIL S.A."
     file_layout = "083"
@@ -75,9 +75,6 @@ class BancoDoBrasil:
             + alpha(config.conta_dv, 1)
             + blanks(1)  # DV of agência/conta: not used by BB
         )
-
-    def file_header_tail(self) -> str:
-        return blanks(69)
 
     def nosso_numero_problem(self, header: RemessaHeader, nosso_numero: str) -> str | None:
         convenio = header.beneficiary.convenio

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..banks.bradesco import agencia_dv, nosso_numero_dv
 from ..errors import Problem
-from .bank import FEBRABAN_MOVEMENTS, Movement
+from .bank import FEBRABAN_MOVEMENTS, FebrabanLayout, Movement
 from .fields import alpha, blanks, cut, num, zeros
 
 if TYPE_CHECKING:
@@ -110,7 +110,15 @@ _REJECTIONS = {
 _NOSSO_NUMERO = re.compile(r"(\d{2})/(\d{11})-([0-9P])")
 
 
-class Bradesco:
+def _nosso_numero_field(nosso_numero: str) -> str:
+    """Segment P 38-57 (G069): "identificação do produto" (the carteira in 3 digits), 5 zeros,
+    the nosso número and its digit, which the field's "Num" cannot hold when it is P."""
+    carteira, rest = nosso_numero.split("/")
+    number, dv = rest.split("-")
+    return num(carteira, 3, "carteira") + zeros(5) + number + dv
+
+
+class Bradesco(FebrabanLayout):
     code = "237"
     file_name = "BRADESCO"
     file_layout = "084"
@@ -183,10 +191,6 @@ class Bradesco:
         # with leading zeros, as the independent implementations write Bradesco's.
         return num(header.beneficiary.convenio, 20, "código do convênio") + self._account(header)
 
-    def file_header_tail(self) -> str:
-        # Reservado banco (172-191), reservado empresa (192-211) and FEBRABAN's (212-240).
-        return blanks(69)
-
     def nosso_numero_problem(self, header: RemessaHeader, nosso_numero: str) -> str | None:
         carteira = header.beneficiary.carteira
         match = _NOSSO_NUMERO.fullmatch(nosso_numero)
@@ -201,22 +205,18 @@ class Bradesco:
         return None
 
     def title_block(self, header: RemessaHeader, nosso_numero: str) -> str:
-        carteira, rest = nosso_numero.split("/")
-        number, dv = rest.split("-")
         return (
             self._account(header)
-            # G069: "identificação do produto" (the carteira in 3 digits), 5 zeros, the nosso
-            # número and its digit, which the field's "Num" cannot hold when it is P.
-            + num(carteira, 3, "carteira")
-            + zeros(5)
-            + number
-            + dv
+            + _nosso_numero_field(nosso_numero)
             + "1"  # C006: cobrança simples (the manual: not the carteira, fill with an option)
             + "1"  # C007: com cadastramento, a registered title
             + "1"  # C008: tradicional (not handled by the bank, filled as asked)
             + "2"  # C009: the beneficiary issues the boleto (this product's PDF)
             + "2"  # C010: the beneficiary delivers it (by e-mail)
         )
+
+    def nosso_numero_block(self, segment_p: str, nosso_numero: str) -> str:
+        return segment_p[17:37] + _nosso_numero_field(nosso_numero)
 
     def interest_code(self, daily_interest_cents: int) -> str:
         # C018: 1 valor por dia, 3 isento. C019 asks for a juros date after the due date and

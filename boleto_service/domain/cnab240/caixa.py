@@ -5,23 +5,21 @@ CAIXA - SIGCB", 67.118 v010, Junho/2018, in force from 29.06.2018 (file layout 1
 The beneficiary is the código do beneficiário and the agência with its DV, which Caixa gives
 (RemessaHeader.agencia_dv); the conta corrente appears nowhere in these files.
 
-Where the records remessa.py writes for every bank part from this layout, none of it in a field
-Caixa rejects files over (control and service fields, chapter 3.3):
-- segment R 200-215, 217-228 and 231, and the file trailer 30-35, are blanks here but written
-  as zeros;
-- the lot trailer 93-115 are blanks here but written as zeros;
-- segment P 119-126, the day mora starts, must come after the due date (note C019); the due date
-  written there is one Caixa replaces with the day after it, which is what this product means.
+Where Caixa parts from FEBRABAN: segment R 200-240 (FEBRABAN's débito automático), the lot
+trailer 93-115 (cobrança descontada) and the file trailer 30-35 are blanks; segment P 119-126,
+the day mora starts, must come after the due date (note C019); and segment T returns the nosso
+número one position left of segment P, with its DV.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from ..banks.caixa import caixa_dv, printed_nosso_numero
 from ..errors import Problem
-from .bank import FEBRABAN_MOVEMENTS, Movement
+from .bank import FEBRABAN_MOVEMENTS, FebrabanLayout, Movement
 from .fields import alpha, blanks, cut, num, zeros
 
 if TYPE_CHECKING:
@@ -182,7 +180,16 @@ _PRINTED_NOSSO_NUMERO = re.compile(r"(14\d{15})-(\d)")
 _DAYS_TO_WRITE_OFF = 30
 
 
-class Caixa:
+def _nosso_numero_field(nosso_numero: str) -> str:
+    """Segment P 30-57: Caixa's reserve, then the nosso número without its DV."""
+    return (
+        zeros(10)
+        + "0"  # 40: SINCO modalidade, '0' with a 17-digit nosso número
+        + nosso_numero[:17]  # 41-57: modalidade 14 and the 15 free digits
+    )
+
+
+class Caixa(FebrabanLayout):
     code = "104"
     file_name = "CAIXA ECONOMICA FEDERAL"
     file_layout = "101"
@@ -194,6 +201,9 @@ class Caixa:
     collecting_agency_dv = "0"
     reason_slots = 5
     writes_lot_totals = True
+    segment_r_200_240 = blanks(41)
+    lot_trailer_93_115 = blanks(23)
+    file_trailer_30_35 = blanks(6)
 
     def movement_code(self, movement: Movement) -> str:
         return FEBRABAN_MOVEMENTS[movement]
@@ -217,10 +227,10 @@ class Caixa:
             return codigo + zeros(14) + agencia + codigo + zeros(7) + "0"
         return zeros(20) + agencia + codigo + zeros(7) + "0"
 
-    def file_header_tail(self) -> str:
-        # 192-211 is the situação do arquivo: blanks mean production (note G022). A test file
-        # would need REMESSA-TESTE there, which this method cannot know to write.
-        return blanks(69)
+    def file_header_tail(self, header: RemessaHeader) -> str:
+        # 192-211 is the situação do arquivo: blanks mean production (note G022).
+        situacao = alpha("REMESSA-TESTE" if header.test_file else "", 20)
+        return blanks(20) + situacao + blanks(29)
 
     def nosso_numero_problem(self, header: RemessaHeader, nosso_numero: str) -> str | None:
         match = _PRINTED_NOSSO_NUMERO.fullmatch(nosso_numero)
@@ -236,9 +246,7 @@ class Caixa:
         return (
             self._agencia(header)
             + self._codigo(header)
-            + zeros(10)
-            + "0"  # 40: SINCO modalidade, '0' with a 17-digit nosso número
-            + nosso_numero[:17]  # 41-57: modalidade 14 and the 15 free digits, without the DV
+            + _nosso_numero_field(nosso_numero)
             + "1"  # carteira: cobrança simples
             + "1"  # forma de cadastramento: registrada
             + "2"  # tipo de documento: escritural, the only one Caixa takes
@@ -246,8 +254,15 @@ class Caixa:
             + "0"  # entrega: by the beneficiary (e-mail delivery by Caixa is for boletos it prints)
         )
 
+    def nosso_numero_block(self, segment_p: str, nosso_numero: str) -> str:
+        return segment_p[17:29] + _nosso_numero_field(nosso_numero)
+
     def interest_code(self, daily_interest_cents: int) -> str:
         return "1" if daily_interest_cents else "3"  # value per day, or isento
+
+    def interest_start(self, due_date: date) -> date:
+        # C019: mora starts after the due date, and this product charges none before it.
+        return due_date + timedelta(days=1)
 
     def title_tail(self) -> str:
         # 224-227: titles not protested must be set to baixa/devolução (note C026), after a
@@ -264,9 +279,8 @@ class Caixa:
         return printed_nosso_numero(digits)
 
     def retorno_title_block(self, segment_p: str) -> str:
-        """Segment T 18-57 as Caixa returns the title of a segment P: the account fields are
-        zeros but for the código do beneficiário, and the nosso número moves one position left
-        to make room for its DV. For a simulated bank building a retorno from a remessa."""
+        # The account fields are zeros but for the código do beneficiário, and the nosso número
+        # moves one position left to make room for its DV.
         digits = cut(segment_p, 41, 57)
         return (
             zeros(6)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..banks.itau import nosso_numero_dac
 from ..errors import Problem
-from .bank import FEBRABAN_MOVEMENTS, Movement
+from .bank import FEBRABAN_MOVEMENTS, FebrabanLayout, Movement
 from .fields import blanks, cut, num, zeros
 
 if TYPE_CHECKING:
@@ -57,7 +57,14 @@ _ITAU_REJECTIONS = {
 _ITAU_NOSSO_NUMERO = re.compile(r"(\d{3})/(\d{8})-(\d)")
 
 
-class Itau:
+def _nosso_numero_field(nosso_numero: str) -> str:
+    """Segment P 38-57: carteira, nosso número and its DAC, digits only, then blanks."""
+    carteira, rest = nosso_numero.split("/")
+    number, dac = rest.split("-")
+    return carteira + number + dac + blanks(8)
+
+
+class Itau(FebrabanLayout):
     code = "341"
     file_name = "BANCO ITAU SA"
     file_layout = "040"
@@ -90,7 +97,7 @@ class Itau:
             + num(config.conta_dv, 1, "conta DAC")
         )
 
-    def file_header_tail(self) -> str:
+    def file_header_tail(self, header: RemessaHeader) -> str:
         return blanks(54) + zeros(3) + blanks(12)
 
     def nosso_numero_problem(self, header: RemessaHeader, nosso_numero: str) -> str | None:
@@ -107,16 +114,14 @@ class Itau:
         return None
 
     def title_block(self, header: RemessaHeader, nosso_numero: str) -> str:
-        carteira, rest = nosso_numero.split("/")
-        number, dac = rest.split("-")
         return (
             self.company_block(header, in_lot=True)[20:]
-            + carteira
-            + number
-            + dac
-            + blanks(8)
+            + _nosso_numero_field(nosso_numero)
             + zeros(5)
         )
+
+    def nosso_numero_block(self, segment_p: str, nosso_numero: str) -> str:
+        return segment_p[17:37] + _nosso_numero_field(nosso_numero)
 
     def interest_code(self, daily_interest_cents: int) -> str:
         return "0"  # Itaú has no code here: 127-141 is always "juros de 1 dia"

@@ -2,14 +2,14 @@
 
 One file, one lot (service 01 cobrança, operation R) and, for every title, a segment P (the
 title), a segment Q (the payer) and, only when the title has a fine, a segment R (FEBRABAN puts
-the multa there). All titles are entries (movement code 01).
+the multa there). Fields are where FEBRABAN puts them unless the bank's `CnabBank` says otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from enum import IntEnum
 
@@ -45,7 +45,7 @@ class InvalidRemessa(BoletoDomainError):
 
 
 class PayerIdKind(IntEnum):
-    """FEBRABAN G005 codes. OTHER cannot be registered: both banks demand a CPF or CNPJ."""
+    """FEBRABAN G005 codes. OTHER cannot be registered: the banks demand a CPF or CNPJ."""
 
     CPF = 1
     CNPJ = 2
@@ -65,18 +65,23 @@ class RemessaPayer:
 @dataclass(frozen=True, slots=True)
 class RemessaTitle:
     nosso_numero: str  # exactly as IssuedBoleto.nosso_numero prints it
-    # "Seu número": the boleto's sequence, since the 36-character debt id fits neither the 15
-    # (BB) nor the 10 (Itaú) positions. Also written to "uso da empresa" (P 196-220), which
-    # both banks return unchanged in segment T.
+    # "Seu número": the boleto's sequence, since the 36-character debt id fits none of the banks'
+    # 10 to 15 positions. Also written to "uso da empresa" (P 196-220), which the banks return
+    # unchanged in segment T.
     document_number: str
     due_date: date
     amount_cents: int
     issue_date: date
     payer: RemessaPayer
     fine_percent: Decimal | None = None  # two decimals at most
-    fine_date: date | None = None  # default: the day after the due date
+    fine_date: date | None = None  # default: the bank's (CnabBank.default_fine_date)
     daily_interest_cents: int = 0
     movement: Movement = Movement.ENTRY
+    # Abatimento: what a REBATE movement grants, or one granted with the entry.
+    rebate_cents: int = 0
+    # Desconto of a fixed value for payment up to and including `discount_until`.
+    discount_cents: int = 0
+    discount_until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +89,13 @@ class RemessaHeader:
     beneficiary: BeneficiaryConfig
     nsa: int  # número sequencial do arquivo, one more for every file sent
     generated_at: datetime
-    agencia_dv: str = ""  # BB only: the agência's check digit (digit or X)
+    # The agência's check digit: BB, Caixa and Santander write it, Bradesco computes it when
+    # empty and Sicoob checks it against the one it computes; Itaú and Sicredi have none.
+    agencia_dv: str = ""
     variacao_carteira: str = ""  # BB only: the carteira's variação, e.g. "019"
-    test_file: bool = False  # BB only: "TS" asks for a test retorno
+    # BB's lot header says "TS" and Caixa's file header "REMESSA-TESTE"; Bradesco and Sicredi
+    # refuse it, as they tell test files apart outside the file.
+    test_file: bool = False
 
 
 def payer_id_kind(government_id_kind: int) -> PayerIdKind:
@@ -180,7 +189,7 @@ def title_problems(header: RemessaHeader, title: RemessaTitle) -> list[Problem]:
     ):
         add("amount_cents", f"must be a positive int within the barcode's range, got {amount!r}")
     if title.issue_date > title.due_date:
-        add("issue_date", "is after the due date, which both banks refuse")
+        add("issue_date", "is after the due date, which the banks refuse")
     payer = title.payer
     width = {PayerIdKind.CPF: 11, PayerIdKind.CNPJ: 14}.get(payer.id_kind)
     if width is None:
@@ -200,6 +209,7 @@ def title_problems(header: RemessaHeader, title: RemessaTitle) -> list[Problem]:
         add("address", "the payer's address needs a street, a city and a UF")
     if title.daily_interest_cents < 0:
         add("daily_interest_cents", "cannot be negative")
+    problems.extend(_deduction_problems(title))
     percent = title.fine_percent
     if percent is not None and (
         not isinstance(percent, Decimal)
@@ -211,26 +221,48 @@ def title_problems(header: RemessaHeader, title: RemessaTitle) -> list[Problem]:
     return problems
 
 
+def _deduction_problems(title: RemessaTitle) -> list[Problem]:
+    """A discount or rebate the banks would refuse (FEBRABAN C047: 28-36)."""
+    problems: list[Problem] = []
+    amount = title.amount_cents
+    for field, value in (
+        ("rebate_cents", title.rebate_cents),
+        ("discount_cents", title.discount_cents),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            problems.append(Problem(field, f"must be a non-negative int, got {value!r}"))
+        elif value and isinstance(amount, int) and value >= amount:
+            problems.append(Problem(field, f"{value} is not less than the title's {amount}"))
+    if title.movement is Movement.REBATE and title.rebate_cents == 0:
+        problems.append(Problem("rebate_cents", "a rebate movement needs the amount to grant"))
+    until = title.discount_until
+    if title.discount_cents and until is None:
+        problems.append(Problem("discount_until", "a discount needs the last day it applies"))
+    elif until is not None and not title.discount_cents:
+        problems.append(Problem("discount_until", "is set but there is no discount"))
+    elif until is not None and not title.issue_date <= until <= title.due_date:
+        problems.append(Problem("discount_until", "must be from the issue date to the due date"))
+    return problems
+
+
 def _file_header(bank: CnabBank, header: RemessaHeader) -> str:
     config = header.beneficiary
     parts: list[Part] = [
         (1, 3, bank.code),
         (4, 7, "0000"),
         (8, 8, "0"),
-        (9, 17, blanks(9)),
-        (18, 18, "2"),  # the beneficiary is a company: CNPJ
-        (19, 32, num(config.cnpj, 14, "CNPJ")),
+        (9, 32, bank.file_header_inscription(header)),
         (33, 72, bank.company_block(header, in_lot=False)),
         (73, 102, alpha(config.name, 30)),
         (103, 132, alpha(bank.file_name, 30)),
         (133, 142, blanks(10)),
         (143, 143, "1"),  # remessa
         (144, 151, header.generated_at.strftime("%d%m%Y")),
-        (152, 157, header.generated_at.strftime("%H%M%S")),
+        (152, 157, bank.generation_time(header)),
         (158, 163, num(header.nsa, 6, "NSA")),
         (164, 166, bank.file_layout),
-        (167, 171, zeros(5)),  # densidade de gravação
-        (172, 240, bank.file_header_tail()),
+        (167, 171, bank.density),
+        (172, 240, bank.file_header_tail(header)),
     ]
     return build_record(parts)
 
@@ -253,7 +285,7 @@ def _lot_header(bank: CnabBank, header: RemessaHeader) -> str:
         (104, 183, blanks(80)),  # mensagens 1 and 2: the PDF carries the instructions
         (184, 191, num(header.nsa, 8, "NSA")),
         (192, 199, header.generated_at.strftime("%d%m%Y")),
-        (200, 207, zeros(8)),  # data do crédito: a retorno field
+        (200, 207, bank.lot_header_200_207),
         (208, 240, blanks(33)),
     ]
     return build_record(parts)
@@ -273,6 +305,7 @@ def _detail_start(bank: CnabBank, title: RemessaTitle, number: int, segment: str
 
 def _segment_p(bank: CnabBank, header: RemessaHeader, title: RemessaTitle, number: int) -> str:
     interest = title.daily_interest_cents
+    discount = title.discount_cents
     doc_width = bank.document_number_width
     parts = _detail_start(bank, title, number, "P") + [
         (18, 62, bank.title_block(header, title.nosso_numero)),
@@ -286,16 +319,16 @@ def _segment_p(bank: CnabBank, header: RemessaHeader, title: RemessaTitle, numbe
         (109, 109, "N"),  # não aceite
         (110, 117, ddmmyyyy(title.issue_date)),
         (118, 118, bank.interest_code(interest)),
-        # Mora from the due date: BB has no grace period and Itaú assumes the due date anyway.
-        (119, 126, ddmmyyyy(title.due_date if interest else None)),
+        (119, 126, ddmmyyyy(bank.interest_start(title.due_date) if interest else None)),
         (127, 141, num(interest, 15, "daily interest")),
-        (142, 142, "0"),  # no discount
-        (143, 150, zeros(8)),
-        (151, 165, zeros(15)),
+        # C021 code 1: a fixed value off for payment up to the date; 0: no discount.
+        (142, 142, "1" if discount else "0"),
+        (143, 150, ddmmyyyy(title.discount_until if discount else None)),
+        (151, 165, num(discount, 15, "discount")),
         (166, 180, zeros(15)),  # IOF
-        (181, 195, zeros(15)),  # abatimento
+        (181, 195, num(title.rebate_cents, 15, "rebate")),
         (196, 220, alpha(title.document_number, 25)),
-        (221, 221, "3"),  # não protestar
+        (221, 221, bank.no_protest_code),
         (222, 223, zeros(2)),
         (224, 240, bank.title_tail()),
     ]
@@ -321,31 +354,24 @@ def _segment_q(bank: CnabBank, title: RemessaTitle, number: int) -> str:
         (155, 169, zeros(15)),
         (170, 209, blanks(40)),
         (210, 212, zeros(3)),  # banco correspondente
-        (213, 240, blanks(28)),
+        (213, 240, bank.segment_q_213_240),
     ]
     return build_record(parts)
 
 
 def _segment_r(bank: CnabBank, title: RemessaTitle, number: int) -> str:
     percent = title.fine_percent or Decimal(0)
-    fine_date = title.fine_date or title.due_date + timedelta(days=1)
+    fine_date = title.fine_date or bank.default_fine_date(title.due_date)
     parts = _detail_start(bank, title, number, "R") + [
-        (18, 18, "0"),  # discounts 2 and 3: none
+        (18, 18, "0"),  # second discount: none
         (19, 26, zeros(8)),
         (27, 41, zeros(15)),
-        (42, 42, "0"),
-        (43, 50, zeros(8)),
-        (51, 65, zeros(15)),
+        (42, 65, bank.segment_r_42_65),
         (66, 66, "2"),  # multa as a percentage
         (67, 74, ddmmyyyy(fine_date)),
         (75, 89, num(int(percent.scaleb(2)), 15, "fine percent")),
         (90, 199, blanks(110)),  # messages to the payer
-        (200, 215, zeros(16)),  # ocorrências do pagador; débito automático bank and agência
-        (216, 216, blanks(1)),
-        (217, 228, zeros(12)),
-        (229, 230, blanks(2)),
-        (231, 231, "0"),
-        (232, 240, blanks(9)),
+        (200, 240, bank.segment_r_200_240),
     ]
     return build_record(parts)
 
@@ -359,7 +385,8 @@ def _lot_trailer(bank: CnabBank, records: int, titles: Sequence[RemessaTitle]) -
             (24, 29, num(len(titles), 6, "titles")),
             (30, 46, num(total, 17, "total")),
             (47, 69, zeros(23)),  # cobrança vinculada: count and value
-            (70, 115, zeros(46)),
+            (70, 92, zeros(23)),  # cobrança caucionada
+            (93, 115, bank.lot_trailer_93_115),
             (116, 123, blanks(8)),  # aviso bancário: the bank's
             (124, 240, blanks(117)),
         ]
@@ -382,7 +409,7 @@ def _file_trailer(bank: CnabBank, records: int) -> str:
         (9, 17, blanks(9)),
         (18, 23, "000001"),  # one lot
         (24, 29, num(records, 6, "records in file")),
-        (30, 35, zeros(6)),
+        (30, 35, bank.file_trailer_30_35),
         (36, 240, blanks(205)),
     ]
     return build_record(parts)

@@ -43,6 +43,7 @@ class Occurrence:
     code: str  # código de movimento retorno, T 16-17
     outcome: Outcome
     description: str
+    # Segment T's fields at the bank's `CnabBank.segment_t` positions; FEBRABAN's are given.
     reasons: tuple[Reason, ...]  # motivos, T 214-223 (Itaú 214-221)
     face_value_cents: int  # T 82-96
     fee_cents: int  # tarifa/custas, T 199-213
@@ -250,28 +251,32 @@ def _detail(state: _State, bank: CnabBank, number: int, line: str) -> None:
 
 
 def _occurrence(bank: CnabBank, t_number: int, t: str, u: str) -> Occurrence:
+    layout = bank.segment_t
     code = cut(t, 16, 17)
-    if not code.isdigit():
-        raise CnabFieldError(f"occurrence code at 16-17 is not numeric: {code!r}")
-    motivos = cut(t, 214, 213 + 2 * bank.reason_slots)
+    # Letters too: Santander reports a payer's DDA membership as occurrence A4.
+    if not (code.isascii() and code.isalnum()):
+        raise CnabFieldError(f"occurrence code at 16-17 is not alphanumeric: {code!r}")
+    first = layout.reasons[0]
+    motivos = cut(t, first, first - 1 + 2 * bank.reason_slots)
     rejection = bank.is_rejection(code)
     reasons = tuple(
         Reason(chunk, bank.reason_text(chunk) if rejection else "")
         for chunk in (motivos[i : i + 2] for i in range(0, len(motivos), 2))
         if chunk.strip("0 ")
     )
+    doc = layout.document_number[0]
     return Occurrence(
         line_number=t_number,
         bank_code=bank.code,
         nosso_numero=bank.retorno_nosso_numero(t),
-        document_number=cut(t, 59, 58 + bank.document_number_width).strip(),
+        document_number=cut(t, doc, doc - 1 + bank.document_number_width).strip(),
         code=code,
         outcome=Outcome[bank.outcome_name(code)],
         description=bank.describe(code),
         reasons=reasons,
-        face_value_cents=read_int(t, 82, 96, "valor nominal"),
-        fee_cents=read_int(t, 199, 213, "tarifa"),
-        due_date=read_date(t, 74, 81, "vencimento"),
+        face_value_cents=read_int(t, *layout.face_value, "valor nominal"),
+        fee_cents=read_int(t, *layout.fee, "tarifa"),
+        due_date=read_date(t, *layout.due_date, "vencimento"),
         paid_cents=read_int(u, 78, 92, "valor pago"),
         credited_cents=read_int(u, 93, 107, "valor líquido"),
         interest_cents=read_int(u, 18, 32, "juros/multa"),

@@ -2,22 +2,22 @@
 Abril/2018 (file layout 040, lot layout 030). Later editions exist (8.3, Abril/2025, is cited
 elsewhere); the positions used here are those of 2.9, which 2.5 (Setembro/2014) shares.
 
-Santander moves several fields away from FEBRABAN's places; this module writes the ones the
-`CnabBank` protocol hands to a bank. Its file header has the tipo de inscrição at 17 and a
-15-digit CNPJ at 18-32, and its segment T (retorno) puts seu número at 55-69, vencimento at
-70-77, valor nominal at 78-92, tarifa at 194-208 and the motivos at 209-218: the generic writer
-and reader place those at FEBRABAN's positions, so they are not Santander's yet.
+Santander moves several fields away from FEBRABAN's places: its file header has the tipo de
+inscrição at 17 and a 15-digit CNPJ at 18-32, several of FEBRABAN's fields are reserved blanks
+here, and its segment T (retorno) has a shorter title block, so that seu número is at 55-69,
+vencimento at 70-77, valor nominal at 78-92, tarifa at 194-208 and the motivos at 209-218.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import TYPE_CHECKING
 
 from ..banks.santander import nosso_numero_dv
 from ..errors import Problem
-from .bank import FEBRABAN_MOVEMENTS, Movement
-from .fields import blanks, cut, num
+from .bank import FEBRABAN_MOVEMENTS, FebrabanLayout, Movement, SegmentT
+from .fields import blanks, cut, num, zeros
 
 if TYPE_CHECKING:
     from .remessa import RemessaHeader
@@ -147,6 +147,20 @@ _SANTANDER_REJECTIONS = {
 
 _PRINTED_NOSSO_NUMERO = re.compile(r"(\d{12})-(\d)")
 
+# Segment T: 18-32 the account, 33-40 reserved, 41-53 the nosso número with its DV; from the
+# carteira on, FEBRABAN's fields four positions left (five from the agência cobradora's DV, as
+# the agência has four digits).
+SANTANDER_SEGMENT_T = SegmentT(
+    carteira=54,
+    document_number=(55, 69),
+    due_date=(70, 77),
+    face_value=(78, 92),
+    company_use=(101, 125),
+    payer=(128, 183),
+    fee=(194, 208),
+    reasons=(209, 218),
+)
+
 
 def codigo_de_transmissao(header: RemessaHeader) -> str:
     """Header 33-47 and lot header 54-68: agência + '0000' + código do beneficiário.
@@ -159,7 +173,7 @@ def codigo_de_transmissao(header: RemessaHeader) -> str:
     return num(config.agencia, 4, "agência") + "0000" + config.codigo_beneficiario
 
 
-class Santander:
+class Santander(FebrabanLayout):
     code = "033"
     file_name = "BANCO SANTANDER"
     file_layout = "040"
@@ -172,6 +186,19 @@ class Santander:
     reason_slots = 5
     # The remessa's trailer de lote has only the record count; 24-240 are reserved.
     writes_lot_totals = False
+    # Reserved blanks where FEBRABAN has the time, the density, the data do crédito, the third
+    # discount, the débito automático and the contas para conciliação.
+    density = blanks(5)
+    lot_header_200_207 = blanks(8)
+    segment_r_42_65 = blanks(24)
+    segment_r_200_240 = blanks(41)
+    file_trailer_30_35 = blanks(6)
+    # Its 3 is "utilizar perfil do beneficiário"; not protesting is its 0.
+    no_protest_code = "0"
+    # Carnê: parcela, total de parcelas and plano, numeric, where FEBRABAN has a blank nosso
+    # número no banco correspondente.
+    segment_q_213_240 = zeros(9) + blanks(19)
+    segment_t = SANTANDER_SEGMENT_T
 
     def movement_code(self, movement: Movement) -> str:
         # Note 14 numbers entrada, baixa, abatimento and alteração de vencimento as FEBRABAN.
@@ -194,8 +221,11 @@ class Santander:
             return blanks(20) + transmissao + blanks(5)
         return transmissao + blanks(25)
 
-    def file_header_tail(self) -> str:
-        return blanks(69)
+    def file_header_inscription(self, header: RemessaHeader) -> str:
+        return blanks(8) + "2" + num(header.beneficiary.cnpj, 15, "CNPJ")
+
+    def generation_time(self, header: RemessaHeader) -> str:
+        return blanks(6)
 
     def nosso_numero_problem(self, header: RemessaHeader, nosso_numero: str) -> str | None:
         match = _PRINTED_NOSSO_NUMERO.fullmatch(nosso_numero)
@@ -228,19 +258,27 @@ class Santander:
     def interest_code(self, daily_interest_cents: int) -> str:
         return "1" if daily_interest_cents else "3"  # valor por dia, or isento
 
+    def default_fine_date(self, due_date: date) -> date:
+        # Note 33: the multa is charged after the date given, so the day after the due date is
+        # asked for with the due date itself.
+        return due_date
+
     def title_tail(self) -> str:
         # 224 "3": baixa/devolução as the beneficiary's profile at the bank says, so 226-227
         # carry no days; 225 is a fixed zero and 228-229 the currency (00, real).
         return "3" + "0" + "00" + "00" + blanks(11)
 
     def retorno_nosso_numero(self, segment_t: str) -> str:
-        # Santander's own segment T leaves 33-40 blank and has the nosso número at 41-53. A
-        # record laid out like segment P (P itself, or a T that echoes P at FEBRABAN's places,
-        # which is how the generic reader reads every other field) has the conta cobrança at
-        # 33-42 and the nosso número at 45-57.
-        start = 41 if cut(segment_t, 33, 40).strip() == "" else 45
-        digits = cut(segment_t, start, start + 12)
+        digits = cut(segment_t, 41, 53)
         return f"{digits[:12]}-{digits[12:]}"
+
+    def retorno_title_block(self, segment_p: str) -> str:
+        # Agência, conta corrente and their DVs as in P, then blanks where P has the conta
+        # cobrança, and the nosso número with its DV.
+        return segment_p[17:32] + blanks(8) + segment_p[44:57]
+
+    def nosso_numero_block(self, segment_p: str, nosso_numero: str) -> str:
+        return segment_p[17:44] + nosso_numero.replace("-", "")
 
     def outcome_name(self, code: str) -> str:
         return _SANTANDER_OCCURRENCES.get(code, ("OTHER", ""))[0]

@@ -11,6 +11,7 @@ but inside the nosso número's DV.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import TYPE_CHECKING
 
 from ..banks.sicoob import (
@@ -20,7 +21,7 @@ from ..banks.sicoob import (
     nosso_numero_dv,
 )
 from ..errors import Problem
-from .bank import FEBRABAN_MOVEMENTS, FEBRABAN_REJECTIONS, Movement
+from .bank import FEBRABAN_MOVEMENTS, FEBRABAN_REJECTIONS, FebrabanLayout, Movement
 from .fields import blanks, cut, num, zeros
 
 if TYPE_CHECKING:
@@ -98,7 +99,14 @@ _PRINTED_NOSSO_NUMERO = re.compile(rf"(\d{{{NOSSO_NUMERO_DIGITS}}})-(\d)")
 _NOSSO_NUMERO_TAIL = "01" + MODALIDADE + "4" + blanks(5)
 
 
-class Sicoob:
+def _nosso_numero_field(nosso_numero: str) -> str:
+    """Segment P 38-57: the número do título (the nosso número and its DV in 10 digits), then
+    parcela, modalidade and formulário."""
+    number, dv = nosso_numero.split("-")
+    return num(number + dv, 10, "número do título") + _NOSSO_NUMERO_TAIL
+
+
+class Sicoob(FebrabanLayout):
     code = "756"
     file_name = "SICOOB"
     file_layout = "081"
@@ -143,9 +151,6 @@ class Sicoob:
         # header and a blank in the lot header.
         return blanks(20) + self._account(header) + (" " if in_lot else "0")
 
-    def file_header_tail(self) -> str:
-        return blanks(20) + blanks(20) + blanks(29)  # reservado banco, reservado empresa, CNAB
-
     def nosso_numero_problem(self, header: RemessaHeader, nosso_numero: str) -> str | None:
         config = header.beneficiary
         match = _PRINTED_NOSSO_NUMERO.fullmatch(nosso_numero)
@@ -161,12 +166,10 @@ class Sicoob:
         return None
 
     def title_block(self, header: RemessaHeader, nosso_numero: str) -> str:
-        number, dv = nosso_numero.split("-")
         return (
             self._account(header)
             + blanks(1)  # DV of agência/conta
-            + num(number + dv, 10, "número do título")
-            + _NOSSO_NUMERO_TAIL
+            + _nosso_numero_field(nosso_numero)
             + header.beneficiary.carteira
             + "0"  # forma de cadastramento, as the manual fills it
             + blanks(1)  # tipo de documento
@@ -174,8 +177,15 @@ class Sicoob:
             + "2"  # distribuição: the beneficiary delivers it (by e-mail)
         )
 
+    def nosso_numero_block(self, segment_p: str, nosso_numero: str) -> str:
+        return segment_p[17:37] + _nosso_numero_field(nosso_numero)
+
     def interest_code(self, daily_interest_cents: int) -> str:
         return "1" if daily_interest_cents else "0"  # valor por dia; 0 is isento
+
+    def default_fine_date(self, due_date: date) -> date:
+        # The manual asks for the due date as the multa's date, as it does for the juros'.
+        return due_date
 
     def title_tail(self) -> str:
         # 224 baixa code "0" and 225-227 days in blanks, moeda 09 (real), contrato zeros.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..banks.sicredi import BENEFICIARY_BYTES, format_nosso_numero, nosso_numero_dv
 from ..errors import Problem
-from .bank import Movement
+from .bank import FebrabanLayout, Movement
 from .fields import blanks, cut, num, zeros
 
 if TYPE_CHECKING:
@@ -139,7 +139,12 @@ _SICREDI_REJECTIONS = {
 _NOSSO_NUMERO = re.compile(r"(\d{2})/(\d)(\d{5})-(\d)")
 
 
-class Sicredi:
+def _nosso_numero_field(nosso_numero: str) -> str:
+    """Segment P 38-57: the nosso número's digits, AABNNNNND, left-aligned."""
+    return "".join(c for c in nosso_numero if c.isdigit()).ljust(20)
+
+
+class Sicredi(FebrabanLayout):
     code = "748"
     file_name = "SICREDI"
     file_layout = "081"
@@ -153,6 +158,7 @@ class Sicredi:
     especie = "03"
     collecting_agency_dv = " "
     reason_slots = 5
+    density = "01600"  # 21.0: 1600 BPI, the manual's default
     # Sicredi fills the trailer's totals only in a retorno, but its fields are numeric: the
     # true count and sum of this cobrança simples are valid where blanks would not be.
     writes_lot_totals = True
@@ -182,10 +188,6 @@ class Sicredi:
             + blanks(1)  # DV of cooperativa/conta: not used
         )
 
-    def file_header_tail(self) -> str:
-        # Reservado banco (172-191), reservado empresa (192-211), uso FEBRABAN (212-240).
-        return blanks(69)
-
     def nosso_numero_problem(self, header: RemessaHeader, nosso_numero: str) -> str | None:
         config = header.beneficiary
         match = _NOSSO_NUMERO.fullmatch(nosso_numero)
@@ -206,16 +208,18 @@ class Sicredi:
         return None
 
     def title_block(self, header: RemessaHeader, nosso_numero: str) -> str:
-        digits = "".join(c for c in nosso_numero if c.isdigit())
         return (
             self.company_block(header, in_lot=True)[20:]
-            + digits.ljust(20)
+            + _nosso_numero_field(nosso_numero)
             + "1"  # carteira: cobrança simples
             + "1"  # forma de cadastramento: com registro
             + "1"  # tipo de documento: tradicional (Sicredi does not tell them apart)
             + "2"  # emissão: the beneficiary prints the boleto (this product's PDF)
             + "2"  # distribuição: the beneficiary delivers it (by e-mail)
         )
+
+    def nosso_numero_block(self, segment_p: str, nosso_numero: str) -> str:
+        return segment_p[17:37] + _nosso_numero_field(nosso_numero)
 
     def interest_code(self, daily_interest_cents: int) -> str:
         return "1" if daily_interest_cents else "3"  # valor por dia, or isento

@@ -33,6 +33,37 @@ def test_valid_configurations() -> None:
     assert BeneficiaryConfig(**_VALID_ITAU).bank.code == "341"
 
 
+_COMPANY = dict(name="Cobranças Exemplo Ltda", cnpj="11222333000181")
+
+
+@pytest.mark.parametrize(
+    ("fields", "printed"),
+    [
+        (_VALID_BB, "1234 / 123456-X"),
+        (_VALID_ITAU, "1248 / 02124-6"),
+        (dict(bank_code="237", agencia="4042", conta="61900", conta_dv="0", carteira="09",
+              convenio="4680713"), "4042 / 61900-0"),
+        # Agência and código do beneficiário with its DV, "AAAA / CCCCCC-D".
+        (dict(bank_code="104", agencia="1825", conta="1", conta_dv="0", carteira="14",
+              codigo_beneficiario="245274"), "1825 / 245274-0"),
+        # Agência and código do beneficiário.
+        (dict(bank_code="033", agencia="1234", conta="013000123", conta_dv="5", carteira="101",
+              codigo_beneficiario="7654321"), "1234 / 7654321"),
+        # Cooperativa and código do cliente.
+        (dict(bank_code="756", agencia="4327", conta="417270", conta_dv="5", carteira="1",
+              codigo_beneficiario="229385"), "4327 / 229385"),
+        # Cooperativa, posto and código do beneficiário, "AAAA.PP.CCCCC".
+        (dict(bank_code="748", agencia="0165", conta="45981", conta_dv="3", carteira="1",
+              posto="02", codigo_beneficiario="00623"), "0165.02.00623"),
+    ],
+)  # fmt: skip
+def test_agencia_conta_is_what_the_banks_boleto_prints(
+    fields: dict[str, str], printed: str
+) -> None:
+    config = BeneficiaryConfig(**{**_COMPANY, **fields})
+    assert config.agencia_conta == printed == config.bank.agencia_codigo(config)
+
+
 def test_config_is_immutable() -> None:
     config = BeneficiaryConfig(**_VALID_ITAU)
     with pytest.raises(AttributeError):

@@ -6,6 +6,7 @@ Positions are 1-based and inclusive as in the manuals: BB "Particularidades BB -
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ import pytest
 from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.cnab240 import (
     InvalidRemessa,
+    Movement,
     PayerAddress,
     PayerIdKind,
     RemessaHeader,
@@ -340,6 +342,57 @@ def test_records_are_240_ascii_one_per_segment(
     assert [int(line[8:13]) for line in details] == [1, 2, 3, 4, 5]
     text = remessa_text(header, titles)
     assert text == "\r\n".join(lines) + "\r\n"
+
+
+# Segment P of the second title with a discount and an abatimento (FEBRABAN C021-C024, G045).
+DEDUCTION_FIELDS: list[Field] = [
+    (142, 142, "código do desconto 1: valor fixo até a data informada", "1"),
+    (143, 150, "data do desconto 1", "25072025"),
+    (151, 165, "valor do desconto 1", "000000000001500"),
+    (166, 180, "IOF", "0" * 15),
+    (181, 195, "valor do abatimento", "000000000000700"),
+]
+
+
+@pytest.mark.parametrize(("header", "titles"), [(BB_HEADER, BB_TITLES), (ITAU_HEADER, ITAU_TITLES)])
+def test_discount_and_rebate_are_written_in_segment_p(
+    header: RemessaHeader, titles: list[RemessaTitle]
+) -> None:
+    title = replace(
+        titles[1], discount_cents=1500, discount_until=date(2025, 7, 25), rebate_cents=700
+    )
+    p = remessa_lines(header, [title])[2]
+    for start, end, name, expected in DEDUCTION_FIELDS:
+        assert p[start - 1 : end] == expected, f"{start}-{end} {name}: {p[start - 1 : end]!r}"
+
+
+def test_a_rebate_movement_carries_its_amount() -> None:
+    title = replace(BB_TITLES[1], movement=Movement.REBATE, rebate_cents=2500)
+    p, q = remessa_lines(BB_HEADER, [title])[2:4]
+    assert (p[15:17], q[15:17], p[180:195]) == ("04", "04", "000000000002500")
+    # Nothing else of the title changes: no discount, and the same face value.
+    assert (p[141:165], p[85:100]) == ("0" * 24, "000000000100000")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "text"),
+    [
+        ({"movement": Movement.REBATE}, "rebate_cents", "needs the amount to grant"),
+        ({"rebate_cents": 100000}, "rebate_cents", "is not less than the title's 100000"),
+        ({"rebate_cents": -1}, "rebate_cents", "non-negative"),
+        ({"discount_cents": 500}, "discount_until", "the last day it applies"),
+        ({"discount_until": date(2025, 7, 20)}, "discount_until", "there is no discount"),
+        ({"discount_cents": 500, "discount_until": date(2025, 8, 2)}, "discount_until",
+         "from the issue date to the due date"),
+        ({"discount_cents": 100000, "discount_until": date(2025, 7, 20)}, "discount_cents",
+         "is not less than"),
+    ],
+)  # fmt: skip
+def test_deductions_a_bank_would_refuse(changes: dict[str, object], field: str, text: str) -> None:
+    title = replace(BB_TITLES[1], **changes)  # type: ignore[arg-type]
+    with pytest.raises(InvalidRemessa) as raised:
+        remessa_lines(BB_HEADER, [title])
+    assert [(p.field, text in p.text) for p in raised.value.problems] == [(field, True)]
 
 
 def test_second_title_segments_carry_the_cnpj_payer_and_address() -> None:

@@ -37,6 +37,7 @@ from boleto_service.documents.layout import (
 from boleto_service.documents.render import field_texts
 from boleto_service.documents.text import Font, encode, escape, fit, width
 from boleto_service.domain import OverduePolicy, issue_boleto
+from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.boleto import Payer, PayerAddress
 from tests.support.beneficiaries import BB, ITAU
 from tests.support.printing import DEBT_ID, printable
@@ -60,6 +61,12 @@ def overdue_document(**payer: object) -> BoletoDocument:
     }
     fields.update(payer)
     return BoletoDocument.of(printable(issued, Payer(**fields), TODAY, sequence=42), BB)
+
+
+def document_for(config: BeneficiaryConfig, sequence: int) -> BoletoDocument:
+    issued = issue_boleto(config, sequence, 150_000, date(2026, 1, 15), TODAY, POLICY)
+    payer = Payer("Empresa Pagadora S.A.", "11222333000181", PayerIdKind.CNPJ, "")
+    return BoletoDocument.of(printable(issued, payer, TODAY), config)
 
 
 def current_document() -> BoletoDocument:
@@ -109,6 +116,41 @@ def require_tool(name: str) -> str:
 )
 def test_bank_code_is_printed_with_its_check_digit(bank: str, printed: str) -> None:
     assert bank_code_with_dv(bank) == printed
+
+
+_COMPANY = dict(name="Cobranças Exemplo Ltda", cnpj="11222333000181")
+
+
+@pytest.mark.parametrize(
+    ("fields", "sequence", "agencia_codigo", "carteira", "especie"),
+    [
+        (dict(bank_code="104", agencia="1825", conta="1", conta_dv="0", carteira="14",
+              codigo_beneficiario="245274"), 42, "1825 / 245274-0", "RG", "DM"),
+        (dict(bank_code="033", agencia="1234", conta="013000123", conta_dv="5", carteira="101",
+              codigo_beneficiario="7654321"), 42, "1234 / 7654321", "101", "DM"),
+        (dict(bank_code="756", agencia="4327", conta="417270", conta_dv="5", carteira="1",
+              codigo_beneficiario="229385"), 42, "4327 / 229385", "1", "DM"),
+        # The duplicata mercantil por indicação its remessa registers.
+        (dict(bank_code="748", agencia="0165", conta="45981", conta_dv="3", carteira="1",
+              posto="02", codigo_beneficiario="00623"), 25200042, "0165.02.00623", "1", "DMI"),
+    ],
+    ids=["caixa", "santander", "sicoob", "sicredi"],
+)  # fmt: skip
+def test_what_each_bank_prints_for_the_beneficiary(
+    fields: dict[str, str], sequence: int, agencia_codigo: str, carteira: str, especie: str
+) -> None:
+    doc = document_for(BeneficiaryConfig(**{**_COMPANY, **fields}), sequence)
+    assert (doc.agencia_codigo, doc.carteira, doc.especie_documento) == (
+        agencia_codigo, carteira, especie
+    )  # fmt: skip
+
+
+def test_bb_and_itau_print_agencia_conta_and_the_carteira() -> None:
+    bb, itau = overdue_document(), current_document()
+    assert (bb.agencia_codigo, bb.carteira, bb.especie_documento) == ("1234 / 123456-X", "17", "DM")
+    assert (itau.agencia_codigo, itau.carteira, itau.especie_documento) == (
+        "0057 / 12345-7", "109", "DM"
+    )  # fmt: skip
 
 
 def test_overdue_document_carries_the_charges_and_explains_them() -> None:

@@ -502,8 +502,9 @@ def test_a_stated_agencia_digit_is_written_instead_of_the_computed_one() -> None
 def test_movement_codes_are_febraban_c004(movement: Movement, code: str) -> None:
     assert cnab_bank_for("237").movement_code(movement) == code
     title = RemessaTitle(
-        NOSSO_42, "42", date(2025, 7, 10), 1, date(2025, 7, 1), JOSE, movement=movement
-    )
+        NOSSO_42, "42", date(2025, 7, 10), 100, date(2025, 7, 1), JOSE, movement=movement,
+        rebate_cents=10 if movement is Movement.REBATE else 0,
+    )  # fmt: skip
     details = [line for line in remessa_lines(HEADER, [title]) if line[7] == "3"]
     assert [line[15:17] for line in details] == [code, code]
 
@@ -672,7 +673,10 @@ def test_simulated_bank_day() -> None:
     nossos = [
         cnab_bank_for("237").retorno_nosso_numero(line) for line in remessa if line[13] == "P"
     ]
-    day = BankDay(paid={0: None, 2: 650}, rejected={1: ("16", "20")}, fee_cents=150)
+    day = BankDay(
+        paid={0: None, 2: 650}, rejected={1: ("16", "20")}, fee_cents=150,
+        unknown=["09/99999999999-9"],
+    )  # fmt: skip
     result = parse_retorno(simulate("".join(line + "\r\n" for line in remessa), day))
     assert (result.unmatched, result.errors) == ((), ())
     assert [(o.nosso_numero, o.code, o.outcome, o.paid_cents) for o in result.occurrences] == [
@@ -682,6 +686,7 @@ def test_simulated_bank_day() -> None:
         (nossos[2], "02", Outcome.REGISTERED, 0),
         (nossos[2], "06", Outcome.PAID, 650),
         (nossos[3], "02", Outcome.REGISTERED, 0),
+        ("09/99999999999-9", "06", Outcome.PAID, 12345),
     ]
     assert nossos == [_issued_title(seq, 1).nosso_numero for seq in (42, 43, 44, 45)]
     assert result.occurrences[2].reasons == (

@@ -11,7 +11,7 @@ sources, each cited where it is used: test data only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -41,6 +41,7 @@ from boleto_service.domain.errors import InvalidBeneficiaryConfig, NossoNumeroOu
 from boleto_service.domain.issuing import issue_boleto
 from boleto_service.domain.linha_digitavel import linha_to_barcode
 from boletos_bench.bank import (
+    BankDay,
     Paid,
     Registered,
     Rejected,
@@ -48,6 +49,7 @@ from boletos_bench.bank import (
     WrittenOff,
     envelope,
     retorno_for,
+    simulate,
 )
 
 CNPJ = "11222333000181"
@@ -278,7 +280,7 @@ def test_what_the_boleto_prints_for_the_beneficiary() -> None:
     bank = Caixa()
     assert bank.agencia_codigo(_config("1825", "245274")) == "1825 / 245274-0"
     assert bank.agencia_codigo(_config("2030", "654321")) == "2030 / 654321-9"
-    assert bank.printed_carteira == "RG"
+    assert bank.printed_carteira(_config()) == "RG"
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -427,8 +429,8 @@ SEGMENT_P: list[Field] = [
     (109, 109, "25.3P aceite", "N"),
     (110, 117, "26.3P emissão", "01072025"),
     (118, 118, "27.3P juros: valor por dia", "1"),
-    # C019 asks for a day after the due date; given the due date Caixa takes the day after it.
-    (119, 126, "28.3P data dos juros", "10072025"),
+    # C019: a day after the due date.
+    (119, 126, "28.3P data dos juros", "11072025"),
     (127, 141, "29.3P juros por dia", "000000000000004"),
     (142, 142, "30.3P desconto 1: sem desconto", "0"),
     (143, 195, "31.3P-34.3P desconto, IOF, abatimento", "0" * 53),
@@ -510,11 +512,10 @@ RECORDS: dict[int, list[Field]] = {
 }
 
 
-# Blank fillers at Caixa that remessa.py writes as zeros for every bank (FEBRABAN's débito
-# automático fields of segment R, totals of the lot trailer, contas of the file trailer): the
-# shared writer has no per-bank hook for them. Caixa rejects files over control and service
-# fields only (67.118 v010, 3.3), so these do not stop a file.
-SHARED_WRITER_ZEROS = {(4, 200, 215), (4, 217, 228), (4, 231, 231), (7, 93, 115), (8, 30, 35)}
+# Blank fillers at Caixa where FEBRABAN has numeric fields, zeros for the other banks: the
+# débito automático of segment R, the cobrança descontada of the lot trailer and the contas of
+# the file trailer.
+FEBRABAN_ZEROS = {(4, 200, 215), (4, 217, 228), (4, 231, 231), (7, 93, 115), (8, 30, 35)}
 
 
 def _field(record: int, start: int) -> Field:
@@ -531,14 +532,10 @@ def test_remessa_record_field_by_field(record: int) -> None:
     assert len(line) == 240
     for start, end, name, expected in fields:
         assert len(expected) == end - start + 1, name
-        if (record, start, end) in SHARED_WRITER_ZEROS:
-            assert line[start - 1 : end] == "0" * len(expected), f"{start}-{end} {name}"
-        else:
-            assert line[start - 1 : end] == expected, f"{start}-{end} {name}"
+        assert line[start - 1 : end] == expected, f"{start}-{end} {name}"
 
 
-@pytest.mark.xfail(strict=True, reason="remessa.py writes zeros here for every bank")
-@pytest.mark.parametrize(("record", "start", "end"), sorted(SHARED_WRITER_ZEROS))
+@pytest.mark.parametrize(("record", "start", "end"), sorted(FEBRABAN_ZEROS))
 def test_fillers_caixa_leaves_blank(record: int, start: int, end: int) -> None:
     expected = _field(record, start)[3]
     assert remessa_lines(HEADER, TITLES)[record][start - 1 : end] == expected
@@ -560,8 +557,16 @@ def test_second_title_has_no_fine_nor_interest() -> None:
 )
 def test_instruction_movements_use_caixa_codes(movement: Movement, code: str) -> None:
     title = _title(42, 12345, date(2025, 7, 10), JOSE, movement=movement)
-    lines = remessa_lines(HEADER, [title])
+    rebate = 2000 if movement is Movement.REBATE else 0
+    lines = remessa_lines(HEADER, [replace(title, rebate_cents=rebate)])
     assert [(line[13], line[15:17]) for line in lines[2:4]] == [("P", code), ("Q", code)]
+    assert lines[2][180:195] == f"{rebate:015d}"  # 34.3P valor do abatimento
+
+
+def test_a_test_file_says_so_in_the_file_header() -> None:
+    # G022: the situação do arquivo, blank in production.
+    header = RemessaHeader(CONFIG, 7, GENERATED, agencia_dv="3", test_file=True)
+    assert remessa_lines(header, TITLES)[0][191:211] == "REMESSA-TESTE".ljust(20)
 
 
 @pytest.mark.parametrize("agencia_dv", ["", "X", "12"])
@@ -591,18 +596,6 @@ def test_nosso_numero_problems(nosso_numero: str, text: str) -> None:
 CAIXA_CNAB = CaixaCnab()
 
 
-def _as_caixa_retorno(lines: list[str]) -> list[str]:
-    """The simulated bank's segments T with positions 18-57 laid out as Caixa's: it copies
-    segment P 18-57 unchanged, and Caixa returns the nosso número one position left, its DV
-    after it (67.118 v010, 3.6.3)."""
-    return [
-        line[:17] + CAIXA_CNAB.retorno_title_block(line) + line[57:]
-        if line[7] == "3" and line[13] == "T"
-        else line
-        for line in lines
-    ]
-
-
 def _round_trip_remessa() -> list[str]:
     amounts = (12345, 50000, 700, 2500, 9900)
     due = date(2025, 7, 10)
@@ -619,7 +612,7 @@ _OUTCOMES: dict[int, Result] = {
 
 
 def test_round_trip_remessa_simulated_retorno() -> None:
-    lines = _as_caixa_retorno(retorno_for(_round_trip_remessa(), _OUTCOMES))
+    lines = retorno_for(_round_trip_remessa(), _OUTCOMES)
     # The simulated bank confirms no due-date change: the last title's 02 becomes Caixa's 14.
     lines[10], lines[11] = (line[:15] + "14" + line[17:] for line in lines[10:12])
     result = parse_retorno("\r\n".join(lines) + "\r\n")
@@ -652,14 +645,25 @@ def test_round_trip_remessa_simulated_retorno() -> None:
     assert {o.nosso_numero for o in result.occurrences} == issued
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="boletos_bench.bank.pair copies segment P 18-57 into segment T unchanged; Caixa's "
-    "segment T holds the nosso número one position left, with its DV (Caixa.retorno_title_block)",
-)
 def test_the_simulated_bank_returns_caixa_nosso_numeros_unaided() -> None:
     result = parse_retorno(retorno_for(_round_trip_remessa(), {0: Registered()}))
     assert [o.nosso_numero for o in result.occurrences] == ["14000000000000042-1"]
+
+
+def test_simulated_segment_t_moves_the_nosso_numero_left_of_its_dv() -> None:
+    # 67.118 v010, 3.6.3: the código do beneficiário at 24-29, the nosso número at 40-56 and
+    # its DV at 57, where segment P has it at 41-57 without the DV.
+    remessa = _round_trip_remessa()
+    t = retorno_for(remessa, {0: Registered()})[2]
+    assert remessa[2][40:57] == "14000000000000042"
+    assert (t[23:29], t[39:56], t[56]) == ("123456", "14000000000000042", "1")
+
+
+def test_a_simulated_day_reports_a_title_no_remessa_had() -> None:
+    text = "".join(line + "\r\n" for line in _round_trip_remessa())
+    day = BankDay(paid={}, rejected={}, unknown=["14000000000000099-5"], register=False)
+    (stranger,) = parse_retorno(simulate(text, day)).occurrences
+    assert (stranger.nosso_numero, stranger.outcome) == ("14000000000000099-5", Outcome.PAID)
 
 
 @pytest.mark.parametrize(

@@ -477,9 +477,9 @@ def test_every_field_is_at_its_layout_position() -> None:
             assert got == expected, f"line {index + 1} {start}-{end} {name}: {got!r}"
 
 
-# Fields the generic writer fills at FEBRABAN's places or with FEBRABAN's codes, where
-# Santander's manual asks otherwise; they pass once remessa.py lets the bank say so.
-SHARED_WRITER_GAPS = [
+# Fields where Santander's manual parts from FEBRABAN's places or codes, which the other banks'
+# files keep.
+NOT_FEBRABAN = [
     pytest.param(0, 9, 32, "reservado (8), tipo (17) e nº de inscrição (18-32, 15 dígitos)",
                  " " * 8 + "2" + "011222333000181", id="file-header-inscricao"),
     pytest.param(0, 152, 157, "reservado, not the time", " " * 6, id="file-header-hora"),
@@ -498,9 +498,8 @@ SHARED_WRITER_GAPS = [
 ]  # fmt: skip
 
 
-@pytest.mark.xfail(strict=True, reason="remessa.py writes FEBRABAN's value here for every bank")
-@pytest.mark.parametrize(("index", "start", "end", "name", "expected"), SHARED_WRITER_GAPS)
-def test_fields_the_shared_writer_places_for_febraban(
+@pytest.mark.parametrize(("index", "start", "end", "name", "expected"), NOT_FEBRABAN)
+def test_fields_santander_places_apart_from_febraban(
     index: int, start: int, end: int, name: str, expected: str
 ) -> None:
     got = remessa_lines(HEADER, TITLES)[index][start - 1 : end]
@@ -535,7 +534,7 @@ def test_movement_codes_of_note_14(movement: Movement, code: str) -> None:
     assert cnab_bank_for("033").movement_code(movement) == code
     title = RemessaTitle(
         "000000000043-4", "43", date(2025, 8, 1), 100000, date(2025, 7, 1), ACME,
-        movement=movement,
+        movement=movement, rebate_cents=5000 if movement is Movement.REBATE else 0,
     )  # fmt: skip
     p, q = remessa_lines(HEADER, [title])[2:4]
     assert (p[15:17], q[15:17]) == (code, code)
@@ -617,11 +616,11 @@ def _occurrence(
 
 
 def _with_code(lines: list[str], index: int, code: str, motivos: str = "") -> None:
-    """Give the T/U pair starting at `index` another occurrence code (and motivos)."""
+    """Give the T/U pair starting at `index` another occurrence code (and motivos, 209-218)."""
     for i in (index, index + 1):
         lines[i] = lines[i][:15] + code + lines[i][17:]
     if motivos:
-        lines[index] = lines[index][:213] + motivos.ljust(10, "0") + lines[index][223:]
+        lines[index] = lines[index][:208] + motivos.ljust(10, "0") + lines[index][218:]
 
 
 def test_round_trip_through_the_simulated_bank() -> None:
@@ -710,6 +709,37 @@ def test_streaming_simulation_of_a_bank_day() -> None:
     assert result.occurrences[2].reasons == (Reason("47", "Endereço do pagador ausente"),)
 
 
+def test_simulated_segment_t_is_laid_out_as_santanders() -> None:
+    remessa = remessa_lines(HEADER, [title_from_boleto(_boleto(42, 12345))])
+    t = retorno_for(remessa, {0: Rejected(("08",), fee_cents=180)})[2]
+    assert (cut(t, 18, 32), cut(t, 33, 40), cut(t, 41, 53)) == (
+        "1234" + "0" + "013000123" + "5", " " * 8, "0000000000426"
+    )  # fmt: skip
+    assert (cut(t, 54, 54), cut(t, 55, 69), cut(t, 70, 77), cut(t, 78, 92)) == (
+        "5", "42".ljust(15), "10072025", "000000000012345"
+    )  # fmt: skip
+    assert (cut(t, 194, 208), cut(t, 209, 218), cut(t, 219, 240)) == (
+        "000000000000180", "0800000000", " " * 22
+    )  # fmt: skip
+
+
+def test_a_simulated_day_reports_a_title_no_remessa_had() -> None:
+    titles = [title_from_boleto(_boleto(42, 12345))]
+    day = BankDay(paid={}, rejected={}, unknown=["999999999999-0"], register=False)
+    (stranger,) = parse_retorno(simulate(remessa_text(HEADER, titles), day)).occurrences
+    assert (stranger.nosso_numero, stranger.outcome) == ("999999999999-0", Outcome.PAID)
+
+
+def test_a_lettered_occurrence_code_is_read() -> None:
+    remessa = remessa_lines(HEADER, [title_from_boleto(_boleto(42, 12345))])
+    lines = retorno_for(remessa, {0: Registered()})
+    _with_code(lines, 2, "A4")
+    (occurrence,) = parse_retorno(lines).occurrences
+    assert (occurrence.code, occurrence.outcome, occurrence.description) == (
+        "A4", Outcome.OTHER, "Pagador DDA"
+    )  # fmt: skip
+
+
 def test_unknown_codes_and_non_rejection_motivos() -> None:
     bank = cnab_bank_for("033")
     assert (bank.outcome_name("99"), bank.describe("99")) == ("OTHER", "Ocorrência 99")
@@ -767,10 +797,6 @@ def test_published_lines_follow_the_manuals_segment_t() -> None:
     assert (bank.outcome_name("17"), bank.outcome_name("06")) == ("PAID", "PAID")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="retorno.py reads segment T at FEBRABAN's positions; Santander's differ",
-)
 def test_published_retorno_lines_are_read() -> None:
     remessa = remessa_lines(HEADER, TITLES[1:])
     result = parse_retorno(envelope(remessa, [LARAVEL_T, LARAVEL_U, BRCOBRANCA_T, BRCOBRANCA_U]))

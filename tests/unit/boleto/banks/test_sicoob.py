@@ -486,8 +486,14 @@ def test_every_field_is_at_its_layout_position() -> None:
     ],
 )
 def test_movement_codes(movement: Movement, code: str) -> None:
-    lines = remessa_lines(HEADER, [_title(42, 100, movement=movement)])
+    rebate = 10 if movement is Movement.REBATE else 0
+    lines = remessa_lines(HEADER, [_title(42, 100, movement=movement, rebate_cents=rebate)])
     assert {line[15:17] for line in lines[2:4]} == {code}
+
+
+def test_the_multa_starts_on_the_due_date_by_default() -> None:
+    title = replace(TITLES[0], fine_date=None)
+    assert remessa_lines(HEADER, [title])[4][66:74] == "10072025"  # 15.3R data da multa
 
 
 def test_nosso_numero_must_verify_for_the_beneficiary() -> None:
@@ -638,7 +644,7 @@ def test_instruction_outcomes() -> None:
 
 
 def test_simulated_bank_day() -> None:
-    day = BankDay(paid={0: None, 2: 650}, rejected={1: ("63",)})
+    day = BankDay(paid={0: None, 2: 650}, rejected={1: ("63",)}, unknown=["9999999-8"])
     result = parse_retorno(simulate(remessa_text(HEADER, ROUND_TRIP), day))
     assert (result.unmatched, result.errors) == ((), ())
     got = [(o.nosso_numero, o.outcome, o.paid_cents) for o in result.occurrences]
@@ -649,6 +655,7 @@ def test_simulated_bank_day() -> None:
         ("0000044-3", Outcome.REGISTERED, 0),
         ("0000044-3", Outcome.PAID, 650),
         ("0000045-0", Outcome.REGISTERED, 0),
+        ("9999999-8", Outcome.PAID, 12345),
     ]
     assert result.occurrences[2].reasons == (Reason("63", "Entrada de título já cadastrado"),)
 

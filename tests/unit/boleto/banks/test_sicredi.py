@@ -563,10 +563,6 @@ def test_tables_cover_every_position(table: list[Field]) -> None:
     assert covered == list(range(1, 241))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the shared writer puts 00000 in every bank's density field (file header 167-171)",
-)
 def test_density_is_sicredis_default() -> None:
     # 21.0: "01600" (1600 BPI) is the manual's default.
     assert remessa_lines(HEADER, TITLES)[0][166:171] == "01600"
@@ -590,7 +586,8 @@ def test_records_are_240_ascii_with_crlf() -> None:
     ],
 )
 def test_movement_codes(movement: Movement, code: str) -> None:
-    title = replace(TITLES[1], movement=movement)
+    rebate = 1000 if movement is Movement.REBATE else 0
+    title = replace(TITLES[1], movement=movement, rebate_cents=rebate)
     p, q = remessa_lines(HEADER, [title])[2:4]
     assert (p[15:17], q[15:17]) == (code, code)
 
