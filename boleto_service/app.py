@@ -15,7 +15,7 @@ from boleto_service.messaging.debts_consumer import (
 )
 from boleto_service.service.issuing import IssueBoletos
 from boleto_service.service.pdf import render_boleto
-from boleto_service.service.remessas import Remessas, RemessaScheduler
+from boleto_service.service.remessas import RemessaDesk, Remessas, RemessaScheduler
 from boleto_service.service.retornos import ProcessRetornos
 from boleto_service.store.engine import HISTORY, create_engine, seed
 from boleto_service.store.remessas import RemessaStore
@@ -37,21 +37,25 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     js = await rt.jetstream()
     wake_relay = rt.outbox(store.outbox, js)
 
-    issue = IssueBoletos(store, BoletoIssuer(settings.beneficiary, settings.overdue, settings.pix))
+    beneficiaries = settings.beneficiaries
+    issuers = {b.key: BoletoIssuer(b.config, settings.overdue, b.pix) for b in beneficiaries}
+    issue = IssueBoletos(store, issuers)
     handler = DebtsHandler(issue, on_commit=wake_relay)
     spec = consumer_spec(settings.ack_wait_seconds, settings.fetch_batch)
     rt.run_worker(debts_consumer(js, spec, handler), "debts-consumer")
     rt.track_lag(js, [(spec.stream, spec.durable)])
-    remessas = Remessas(RemessaStore(engine), settings.beneficiary, settings.remessa)
+    remessa_store = RemessaStore(engine)
+    remessas = RemessaDesk([Remessas(remessa_store, b, settings.remessa) for b in beneficiaries])
     if remessas.enabled:
-        rt.run_worker(RemessaScheduler(remessas), "remessa-scheduler")
+        for desk in remessas.desks:
+            rt.run_worker(RemessaScheduler(desk), f"remessa-scheduler-{desk.beneficiary.key}")
     rt.grpc(
         (
             SERVICE_NAME,
             boleto_pb2_grpc.add_BoletoServiceServicer_to_server,
             BoletoServicer(
                 store,
-                functools.partial(render_boleto, settings.beneficiary),
+                functools.partial(render_boleto, beneficiaries),
                 remessas,
                 ProcessRetornos(RetornoStore(engine), on_commit=wake_relay),
             ),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from boleto_service.domain.beneficiaries import DEFAULT_KEY, Beneficiaries, Beneficiary
 from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.charges import OverduePolicy
 from boleto_service.domain.cnab240 import RemessaHeader, cnab_bank_for
@@ -17,6 +18,8 @@ from boleto_service.domain.remessa_policy import (
     RemessaSettings,
     parse_cut_at,
 )
+from boletos.platform.beneficiaries_file import VARIABLE as BENEFICIARIES_FILE
+from boletos.platform.beneficiaries_file import read_beneficiaries_file
 from boletos.platform.settings import (
     ConfigError,
     ServiceSettings,
@@ -37,6 +40,17 @@ BENEFICIARY_VARIABLES = {
     "conta_dv": "BENEFICIARY_CONTA_DV",
     "convenio": "BENEFICIARY_CONVENIO",
     "carteira": "BENEFICIARY_CARTEIRA",
+    "codigo_beneficiario": "BENEFICIARY_CODIGO_BENEFICIARIO",
+    "posto": "BENEFICIARY_POSTO",
+}
+# Fields of a beneficiary that are not its bank account, by variable and by file key.
+EXTRA_VARIABLES = {
+    "agencia_dv": "BENEFICIARY_AGENCIA_DV",
+    "variacao_carteira": "BENEFICIARY_VARIACAO_CARTEIRA",
+    "pix_key": "PIX_KEY",
+    "pix_name": "PIX_MERCHANT_NAME",
+    "pix_city": "PIX_MERCHANT_CITY",
+    "pix_location_template": "PIX_LOCATION_TEMPLATE",
 }
 _DEFAULTS = {
     "name": "Cobranças Exemplo Ltda",
@@ -47,15 +61,15 @@ _DEFAULTS = {
     "conta_dv": "7",
     "convenio": "1234567",
     "carteira": "18",
+    "codigo_beneficiario": "",
+    "posto": "",
 }
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings(ServiceSettings):
-    beneficiary: BeneficiaryConfig
+    beneficiaries: Beneficiaries
     overdue: OverduePolicy
-    # None: boletos without a Pix QR code.
-    pix: PixMerchant | None
     fetch_batch: int
     ack_wait_seconds: int
     # CNAB 240 remessas; off (no directory) unless REMESSA_DIR is set.
@@ -66,30 +80,35 @@ class Settings(ServiceSettings):
         env = process_env() if env is None else env
         return cls(
             **ServiceSettings.read_common(env, port=50052, database="boleto"),
-            beneficiary=(beneficiary := _beneficiary(env)),
+            beneficiaries=(beneficiaries := _beneficiaries(env)),
             overdue=_overdue(env),
-            pix=_pix(env, beneficiary),
             fetch_batch=env_int(env, "BOLETO_FETCH_BATCH", 4, minimum=1),
             ack_wait_seconds=env_int(env, "BOLETO_ACK_WAIT_SECONDS", 10, minimum=1),
-            remessa=_remessa(env, beneficiary),
+            remessa=_remessa(env, beneficiaries),
         )
+
+    @property
+    def beneficiary(self) -> BeneficiaryConfig:
+        """The first beneficiary's account (the only one, unless BENEFICIARIES_FILE)."""
+        return self.beneficiaries.first.config
 
     def masked(self) -> dict[str, object]:
         values = super().masked()
-        values["beneficiary"] = (
-            f"{self.beneficiary.name} bank {self.beneficiary.bank_code} "
-            f"carteira {self.beneficiary.carteira}"
+        values["beneficiaries"] = "; ".join(
+            f"{b.key}: bank {b.config.bank_code} carteira {b.config.carteira}"
+            for b in self.beneficiaries
         )
         values["overdue"] = (
             f"due +{self.overdue.days_after_issue}d, fine {self.overdue.fine_percent}%, "
             f"interest {self.overdue.monthly_interest_percent}%/month"
         )
         # A Pix key may be a person's CPF or address: only its last characters are shown.
-        values["pix"] = (
-            f"key …{self.pix.key[-4:]}, {self.pix.name}, {self.pix.city}"
-            + (", dynamic" if self.pix.location_template else "")
-            if self.pix
-            else "off"
+        values["pix"] = "; ".join(
+            f"{b.key}: key …{b.pix.key[-4:]}, {b.pix.name}, {b.pix.city}"
+            + (", dynamic" if b.pix.location_template else "")
+            if b.pix
+            else f"{b.key}: off"
+            for b in self.beneficiaries
         )
         remessa = self.remessa
         values["remessa"] = (
@@ -106,18 +125,64 @@ class Settings(ServiceSettings):
         return values
 
 
-def _beneficiary(env: Mapping[str, str]) -> BeneficiaryConfig:
+def _beneficiaries(env: Mapping[str, str]) -> Beneficiaries:
+    path = env_str(env, BENEFICIARIES_FILE, "")
+    if not path:
+        return Beneficiaries.single(_from_variables(env))
+    items = [_from_file(key, fields) for key, fields in read_beneficiaries_file(path).items()]
+    try:
+        return Beneficiaries(items)
+    except ValueError as exc:
+        raise ConfigError(f"{BENEFICIARIES_FILE}: {exc}") from None
+
+
+def _from_variables(env: Mapping[str, str]) -> Beneficiary:
     raw = {f: env_str(env, var, _DEFAULTS[f]) for f, var in BENEFICIARY_VARIABLES.items()}
     if raw["bank_code"] != _DEFAULTS["bank_code"]:
         # The example convênio is Banco do Brasil's; other banks' carteiras take none.
         raw["convenio"] = env_str(env, BENEFICIARY_VARIABLES["convenio"], "")
+    extra = {f: env_str(env, var, "") for f, var in EXTRA_VARIABLES.items()}
+    return _beneficiary(DEFAULT_KEY, raw, extra, lambda f: BENEFICIARY_VARIABLES.get(f, f))
+
+
+def _from_file(key: str, fields: Mapping[str, str]) -> Beneficiary:
+    known = set(BENEFICIARY_VARIABLES) | set(EXTRA_VARIABLES)
+    unknown = sorted(set(fields) - known)
+    where = f"{BENEFICIARIES_FILE} [beneficiaries.{key}]"
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    required = [f for f in BENEFICIARY_VARIABLES if f not in _OPTIONAL and f not in fields]
+    if required:
+        raise ConfigError(f"{where}: missing {', '.join(required)}")
+    raw = {f: fields.get(f, "") for f in BENEFICIARY_VARIABLES}
+    extra = {f: fields.get(f, "") for f in EXTRA_VARIABLES}
+    return _beneficiary(key, raw, extra, lambda f: f"{where} {f}")
+
+
+_OPTIONAL = ("convenio", "codigo_beneficiario", "posto")
+
+
+def _beneficiary(
+    key: str,
+    raw: Mapping[str, str],
+    extra: Mapping[str, str],
+    name_of: Callable[[str], str],
+) -> Beneficiary:
     try:
-        return BeneficiaryConfig.from_raw(**raw)
+        config = BeneficiaryConfig.from_raw(**raw)
     except InvalidBeneficiaryConfig as exc:
-        named = [
-            f"{BENEFICIARY_VARIABLES.get(p.field, 'BENEFICIARY_*')}: {p.text}" for p in exc.problems
-        ]
-        raise ConfigError("; ".join(named)) from None
+        raise ConfigError(
+            "; ".join(f"{name_of(p.field)}: {p.text}" for p in exc.problems)
+        ) from None
+    return Beneficiary(
+        key=key,
+        config=config,
+        pix=_pix(extra, config, name_of),
+        agencia_dv=extra["agencia_dv"].upper(),
+        variacao_carteira=extra["variacao_carteira"],
+    )
 
 
 def _overdue(env: Mapping[str, str]) -> OverduePolicy:
@@ -131,30 +196,31 @@ def _overdue(env: Mapping[str, str]) -> OverduePolicy:
         raise ConfigError(f"OVERDUE_*: {exc}") from None
 
 
-def _pix(env: Mapping[str, str], beneficiary: BeneficiaryConfig) -> PixMerchant | None:
-    key = env_str(env, "PIX_KEY", "")
+def _pix(
+    extra: Mapping[str, str], config: BeneficiaryConfig, name_of: Callable[[str], str]
+) -> PixMerchant | None:
+    key = extra["pix_key"]
     if not key:
         return None
-    city = env_str(env, "PIX_MERCHANT_CITY", "")
+    city = extra["pix_city"]
     if not city:
-        raise ConfigError("PIX_MERCHANT_CITY is required with PIX_KEY (the city in the QR code)")
-    template = env_str(env, "PIX_LOCATION_TEMPLATE", "")
+        raise ConfigError(
+            f"{name_of('pix_city')} is required with {name_of('pix_key')} (the city in the QR code)"
+        )
+    template = extra["pix_location_template"]
     if template and "{txid}" not in template:
-        raise ConfigError("PIX_LOCATION_TEMPLATE must contain {txid}")
+        raise ConfigError(f"{name_of('pix_location_template')} must contain {{txid}}")
     merchant = PixMerchant(
-        key=key,
-        name=env_str(env, "PIX_MERCHANT_NAME", beneficiary.name),
-        city=city,
-        location_template=template,
+        key=key, name=extra["pix_name"] or config.name, city=city, location_template=template
     )
     try:
         validate_merchant(merchant)
     except PixError as exc:
-        raise ConfigError(f"PIX_*: {exc}") from None
+        raise ConfigError(f"{name_of('pix_key')}: {exc}") from None
     return merchant
 
 
-def _remessa(env: Mapping[str, str], beneficiary: BeneficiaryConfig) -> RemessaSettings:
+def _remessa(env: Mapping[str, str], beneficiaries: Beneficiaries) -> RemessaSettings:
     raw_cut_at = env_str(env, "REMESSA_CUT_AT", "18:00")
     try:
         cut_at = parse_cut_at(raw_cut_at)
@@ -166,8 +232,6 @@ def _remessa(env: Mapping[str, str], beneficiary: BeneficiaryConfig) -> RemessaS
         cut_at=cut_at,
         quiet_seconds=env_int(env, "REMESSA_QUIET_SECONDS", 60, minimum=1),
         max_titles=env_int(env, "REMESSA_MAX_TITLES", MAX_TITLES, minimum=1),
-        agencia_dv=env_str(env, "BENEFICIARY_AGENCIA_DV", "").upper(),
-        variacao_carteira=env_str(env, "BENEFICIARY_VARIACAO_CARTEIRA", ""),
     )
     if settings.max_titles > MAX_TITLES:
         raise ConfigError(
@@ -176,23 +240,28 @@ def _remessa(env: Mapping[str, str], beneficiary: BeneficiaryConfig) -> RemessaS
         )
     if settings.enabled:
         # Refused at start rather than at the first cut, hours later.
-        header = RemessaHeader(
-            beneficiary,
-            1,
-            dt.datetime(2000, 1, 1),
-            agencia_dv=settings.agencia_dv,
-            variacao_carteira=settings.variacao_carteira,
-        )
-        variables = {
-            "agencia_dv": "BENEFICIARY_AGENCIA_DV",
-            "variacao_carteira": "BENEFICIARY_VARIACAO_CARTEIRA",
-        }
-        problems = cnab_bank_for(beneficiary.bank_code).header_problems(header)
-        if problems:
-            raise ConfigError(
-                "; ".join(
-                    f"{variables.get(p.field, 'BENEFICIARY_*')}: {p.text} (REMESSA_DIR is set)"
-                    for p in problems
-                )
-            )
+        for beneficiary in beneficiaries:
+            _check_remessa_header(beneficiary, len(beneficiaries) > 1)
     return settings
+
+
+def _check_remessa_header(beneficiary: Beneficiary, from_file: bool) -> None:
+    header = RemessaHeader(
+        beneficiary.config,
+        1,
+        dt.datetime(2000, 1, 1),
+        agencia_dv=beneficiary.agencia_dv,
+        variacao_carteira=beneficiary.variacao_carteira,
+    )
+    problems = cnab_bank_for(beneficiary.config.bank_code).header_problems(header)
+    if not problems:
+        return
+
+    def name_of(field: str) -> str:
+        if from_file or beneficiary.key != DEFAULT_KEY:
+            return f"{BENEFICIARIES_FILE} [beneficiaries.{beneficiary.key}] {field}"
+        return EXTRA_VARIABLES.get(field) or BENEFICIARY_VARIABLES.get(field, "BENEFICIARY_*")
+
+    raise ConfigError(
+        "; ".join(f"{name_of(p.field)}: {p.text} (REMESSA_DIR is set)" for p in problems)
+    )

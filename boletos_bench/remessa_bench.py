@@ -18,6 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
+from boleto_service.domain.beneficiaries import Beneficiary
 from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.boleto import Boleto, Payer
 from boleto_service.domain.charges import OverduePolicy
@@ -104,8 +105,8 @@ def run(debts: int, url: str, without_cpf_per_mille: int) -> dict[str, object]:
         directory = scratch / "remessas"
         remessas = Remessas(
             RemessaStore(engine),
-            BENEFICIARY,
-            RemessaSettings(directory=str(directory), agencia_dv="3", variacao_carteira="19"),
+            Beneficiary(key="default", config=BENEFICIARY, agencia_dv="3", variacao_carteira="19"),
+            RemessaSettings(directory=str(directory)),
         )
         started, cpu_started = time.perf_counter(), time.process_time()
         made = remessas.cut_now()

@@ -76,6 +76,7 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
                 idle_seconds=settings.idle_seconds,
                 deadline_seconds=settings.upload_deadline_seconds,
                 max_uploads_per_caller=settings.max_uploads_per_caller,
+                beneficiaries=settings.beneficiaries,
             ),
         ),
         (KEYS_SERVICE_NAME, keys_pb2_grpc.add_KeyServiceServicer_to_server, KeyServicer(keys)),

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from boletos.platform.beneficiaries_file import beneficiary_keys
 from boletos.platform.logs import mask_email
 from boletos.platform.settings import (
     ConfigError,
@@ -34,6 +35,8 @@ class Settings(ServiceSettings):
     # Upload streams one credential may have open on one process at a time.
     max_uploads_per_caller: int
     notify: NotifySettings
+    # Keys uploads may name (BENEFICIARIES_FILE); empty: one beneficiary, named by none.
+    beneficiaries: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +57,7 @@ class Settings(ServiceSettings):
             ),
             max_uploads_per_caller=env_int(env, "INGEST_MAX_UPLOADS_PER_CALLER", 4, minimum=1),
             notify=_notify_settings(env),
+            beneficiaries=beneficiary_keys(env),
         )
 
     def masked(self) -> dict[str, object]:

@@ -1,7 +1,7 @@
 """ListRemessas, GetRemessa and CreateRemessas of boletos.v1.BoletoService.
 
 A mixin without a constructor: the servicer that lists it before the generated
-BoletoServiceServicer sets `self._remessas` (a boleto_service.service.remessas.Remessas)
+BoletoServiceServicer sets `self._remessas` (a boleto_service.service.remessas.RemessaDesk)
 before serving. Every call on it blocks, so each runs in a thread.
 """
 
@@ -14,7 +14,7 @@ from typing import NoReturn
 import grpc
 
 from boleto_service.domain.remessa_policy import RemessaRecord
-from boleto_service.service.remessas import Remessas, RemessaUnavailable
+from boleto_service.service.remessas import RemessaDesk, RemessaUnavailable
 from boletos.platform import errors
 from boletos.v1 import boleto_pb2
 
@@ -38,13 +38,14 @@ def remessa_message(record: RemessaRecord) -> boleto_pb2.Remessa:
         upload_id=record.upload_id or "",
     )
     message.created_at.FromDatetime(record.created_at)
+    message.beneficiary = record.account.beneficiary
     return message
 
 
 class RemessaRpcs:
-    """Needs `self._remessas: Remessas`, set by the class that mixes this in."""
+    """Needs `self._remessas: RemessaDesk`, set by the class that mixes this in."""
 
-    _remessas: Remessas
+    _remessas: RemessaDesk
 
     async def ListRemessas(
         self, request: boleto_pb2.ListRemessasRequest, context: grpc.aio.ServicerContext
@@ -57,11 +58,16 @@ class RemessaRpcs:
                 await errors.invalid_argument(context, "page_token", "not a token this API gave")
             before = int(token)
         page = await asyncio.to_thread(self._remessas.page, before, size + 1)
+        left_out = await asyncio.to_thread(self._remessas.left_out)
         more = len(page) > size
         page = page[:size]
         return boleto_pb2.ListRemessasResponse(
             remessas=[remessa_message(r) for r in page],
             next_page_token=str(page[-1].remessa_no) if more else "",
+            left_out=[
+                boleto_pb2.LeftOut(reason=reason, boletos=count)
+                for reason, count in sorted(left_out.items())
+            ],
         )
 
     async def GetRemessa(

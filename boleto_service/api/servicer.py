@@ -11,7 +11,7 @@ import grpc
 from boleto_service.api.remessa_rpcs import RemessaRpcs
 from boleto_service.api.retorno_rpcs import RetornoRpcs
 from boleto_service.domain.boleto import BankStatus, Boleto
-from boleto_service.service.remessas import Remessas
+from boleto_service.service.remessas import RemessaDesk
 from boleto_service.service.retornos import ProcessRetornos
 from boleto_service.store.repository import BoletoStore
 from boletos.platform import errors
@@ -61,7 +61,7 @@ class BoletoServicer(RemessaRpcs, RetornoRpcs, boleto_pb2_grpc.BoletoServiceServ
         self,
         store: BoletoStore,
         render_pdf: Callable[[Boleto], bytes],
-        remessas: Remessas,
+        remessas: RemessaDesk,
         retornos: ProcessRetornos,
     ) -> None:
         self._remessas = remessas

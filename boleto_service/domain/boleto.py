@@ -83,6 +83,8 @@ class Boleto:
     bank: BankState = BankState()
     # The remessa that asked the bank to register it; empty until one did.
     remessa_id: str = ""
+    # Key of the beneficiary it is issued for (domain.beneficiaries).
+    beneficiary: str = "default"
 
     @property
     def paid_amount_differs(self) -> bool:

@@ -42,9 +42,6 @@ class RemessaSettings:
     # For per=upload: an upload is cut once none of its boletos was issued for this long.
     quiet_seconds: int = 60
     max_titles: int = MAX_TITLES
-    # Banco do Brasil only: the agência's check digit and the carteira's variação.
-    agencia_dv: str = ""
-    variacao_carteira: str = ""
 
     @property
     def enabled(self) -> bool:
@@ -53,11 +50,13 @@ class RemessaSettings:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """The beneficiary account a remessa is numbered for: NSAs count per account."""
+    """The beneficiary account a remessa is numbered for: NSAs count per bank account; the
+    boletos a remessa takes are its beneficiary's."""
 
     bank_code: str
     agencia: str
     conta: str
+    beneficiary: str = "default"
 
 
 def remessa_id(account: Account, nsa: int) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from nats.js import JetStreamContext
 from prometheus_client import Counter
 
+from boleto_service.domain.beneficiaries import UnknownBeneficiary
 from boleto_service.service.issuing import IssueBoletos
 from boletos.platform.consumer import ConsumerSpec, Delivery, PullConsumer, RetryLater
 from boletos.platform.logs import get_logger
@@ -27,6 +28,10 @@ RETRY_SECONDS = 5.0
 
 ISSUED = Counter("boletos_boletos_issued_total", "Boletos issued and committed.")
 FAILED = Counter("boletos_boletos_failed_total", "Debts for which no boleto could be issued.")
+UNKNOWN_BENEFICIARY = Counter(
+    "boletos_debts_unknown_beneficiary_total",
+    "Batches of debts for a beneficiary this service has no configuration for (retried).",
+)
 
 
 def consumer_spec(ack_wait_seconds: float, fetch_batch: int) -> ConsumerSpec:
@@ -55,6 +60,17 @@ class DebtsHandler:
     async def _handle(self, event: events_pb2.DebtsImported) -> None:
         try:
             issued, failed = await asyncio.to_thread(self._issue, event)
+        except UnknownBeneficiary as exc:
+            # Ingest accepted the key, so the two services' beneficiaries differ: a person
+            # must align them; the debts wait for that instead of being refused for good.
+            UNKNOWN_BENEFICIARY.inc()
+            log.error(
+                "boleto.unknown_beneficiary",
+                upload_id=event.upload_id,
+                batch=event.batch_seq,
+                error=str(exc),
+            )
+            raise RetryLater(RETRY_SECONDS) from None
         except Exception:
             log.exception("boleto.batch_failed", upload_id=event.upload_id, batch=event.batch_seq)
             raise RetryLater(RETRY_SECONDS) from None

@@ -7,9 +7,10 @@ SQL store implements and tests can replace.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from boleto_service.domain.beneficiaries import DEFAULT_KEY, UnknownBeneficiary
 from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal, payer_address
 from boleto_service.domain.errors import BoletoDomainError
 from boleto_service.domain.issuing import BoletoIssuer
@@ -51,6 +52,7 @@ def issue(
     debt: events_pb2.ImportedDebt,
     sequence: int,
     today: dt.date,
+    beneficiary: str = DEFAULT_KEY,
 ) -> Boleto | Refusal:
     try:
         due = dt.date.fromisoformat(debt.due_date)
@@ -63,6 +65,7 @@ def issue(
         line=debt.line,
         sequence=sequence,
         issue_date=today,
+        beneficiary=beneficiary,
         payer=Payer(
             debt.name,
             debt.government_id,
@@ -111,16 +114,31 @@ class IssueBoletos:
     def __init__(
         self,
         ledger: BoletoLedger,
-        issuer: BoletoIssuer,
+        issuers: Mapping[str, BoletoIssuer],
         today: Callable[[], dt.date] = today_in_brazil,
     ) -> None:
+        """`issuers`: one per beneficiary key; an event naming none (older ingest, or a
+        deployment of one beneficiary) is issued by the only one."""
         self._ledger = ledger
-        self._issuer = issuer
+        self._issuers = issuers
         self._today = today
+
+    def _issuer_for(self, key: str) -> tuple[str, BoletoIssuer]:
+        if not key and len(self._issuers) == 1:
+            key = next(iter(self._issuers))
+        issuer = self._issuers.get(key)
+        if issuer is None:
+            # A configuration that differs between ingest and this service: retried until
+            # someone fixes it, never turned into refusals the debts cannot come back from.
+            raise UnknownBeneficiary(
+                f"no beneficiary {key!r} is configured here; known: " + ", ".join(self._issuers)
+            )
+        return key, issuer
 
     def __call__(self, event: events_pb2.DebtsImported) -> tuple[int, int]:
         """(issued, refused) by this call; debts handled before count in neither."""
         debts = {d.debt_id: d for d in event.debts}
+        key, issuer = self._issuer_for(event.beneficiary)
         today = self._today()
         source = f"{event.upload_id}:{event.batch_seq}"
 
@@ -128,9 +146,7 @@ class IssueBoletos:
             boletos: list[Boleto] = []
             refusals: list[Refusal] = []
             for offset, debt_id in enumerate(new_ids):
-                outcome = issue(
-                    self._issuer, event.upload_id, debts[debt_id], first + offset, today
-                )
+                outcome = issue(issuer, event.upload_id, debts[debt_id], first + offset, today, key)
                 if isinstance(outcome, Boleto):
                     boletos.append(outcome)
                 else:

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from prometheus_client import Counter as MetricCounter
 
-from boleto_service.domain.beneficiary import BeneficiaryConfig
+from boleto_service.domain.beneficiaries import Beneficiary
 from boleto_service.domain.cnab240 import RemessaHeader, RemessaTitle, remessa_text
 from boleto_service.domain.local_time import BRASILIA
 from boleto_service.domain.remessa_policy import (
@@ -60,7 +60,7 @@ class RemessaLedger(Protocol):
         lock: Lock = Lock.WAIT,
     ) -> Cut | None: ...
 
-    def waiting_uploads(self, bank_code: str, quiet_before: dt.datetime | None) -> list[str]: ...
+    def waiting_uploads(self, account: Account, quiet_before: dt.datetime | None) -> list[str]: ...
 
     def titles_of(self, remessa_no: int) -> list[RemessaTitle]: ...
 
@@ -73,6 +73,8 @@ class RemessaLedger(Protocol):
     def find(self, remessa_id: str) -> RemessaRecord | None: ...
 
     def page(self, before: int | None, limit: int) -> list[RemessaRecord]: ...
+
+    def left_out(self) -> dict[str, int]: ...
 
 
 FILES_WRITTEN = MetricCounter(
@@ -114,15 +116,16 @@ class Remessas:
     def __init__(
         self,
         store: RemessaLedger,
-        beneficiary: BeneficiaryConfig,
+        beneficiary: Beneficiary,
         settings: RemessaSettings,
         now: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.store = store
         self.settings = settings
         self.now = now
-        self._beneficiary = beneficiary
-        self.account = Account(beneficiary.bank_code, beneficiary.agencia, beneficiary.conta)
+        self.beneficiary = beneficiary
+        config = beneficiary.config
+        self.account = Account(config.bank_code, config.agencia, config.conta, beneficiary.key)
         self._directory = Path(settings.directory) if settings.directory else None
 
     @property
@@ -204,7 +207,7 @@ class Remessas:
         if self.settings.per is CutPer.DAY:
             return self.cut_all()
         made: list[RemessaRecord] = []
-        for upload_id in self.store.waiting_uploads(self.account.bank_code, None):
+        for upload_id in self.store.waiting_uploads(self.account, None):
             made.extend(self.cut_all(upload_id=upload_id))
         return made
 
@@ -294,12 +297,12 @@ class Remessas:
 
     def _header(self, nsa: int, created_at: dt.datetime) -> RemessaHeader:
         return RemessaHeader(
-            self._beneficiary,
+            self.beneficiary.config,
             nsa,
             # The file header carries the bank's local date and time.
             created_at.astimezone(BRASILIA),
-            agencia_dv=self.settings.agencia_dv,
-            variacao_carteira=self.settings.variacao_carteira,
+            agencia_dv=self.beneficiary.agencia_dv,
+            variacao_carteira=self.beneficiary.variacao_carteira,
         )
 
     def _require_directory(self) -> Path:
@@ -308,6 +311,41 @@ class Remessas:
                 "REMESSAS_DISABLED", "REMESSA_DIR", "remessas are off: REMESSA_DIR is not set"
             )
         return self._directory
+
+
+class RemessaDesk:
+    """Every beneficiary's remessas behind one front, for the RPCs: a listing spans them
+    all, a file is written by its own beneficiary's Remessas."""
+
+    def __init__(self, desks: list[Remessas]) -> None:
+        self.desks = desks
+
+    @property
+    def enabled(self) -> bool:
+        return any(d.enabled for d in self.desks)
+
+    def cut_now(self) -> list[RemessaRecord]:
+        made: list[RemessaRecord] = []
+        for desk in self.desks:
+            made.extend(desk.cut_now())
+        return made
+
+    def find(self, remessa_id: str) -> RemessaRecord | None:
+        return self.desks[0].find(remessa_id)
+
+    def page(self, before: int | None, limit: int) -> list[RemessaRecord]:
+        return self.desks[0].page(before, limit)
+
+    def left_out(self) -> dict[str, int]:
+        """Boletos no remessa will carry, by reason."""
+        return self.desks[0].store.left_out()
+
+    def ensure_file(self, record: RemessaRecord) -> tuple[RemessaRecord, Path]:
+        for desk in self.desks:
+            if desk.account == record.account:
+                return desk.ensure_file(record)
+        # Refused the way a single desk refuses an account it no longer has.
+        return self.desks[0].ensure_file(record)
 
 
 def write_atomically(directory: Path, name: str, data: bytes) -> None:
@@ -388,9 +426,7 @@ class RemessaScheduler:
             return made
         made = []
         quiet = quiet_since(now, self._settings.quiet_seconds)
-        uploads = await asyncio.to_thread(
-            remessas.store.waiting_uploads, remessas.account.bank_code, quiet
-        )
+        uploads = await asyncio.to_thread(remessas.store.waiting_uploads, remessas.account, quiet)
         for upload_id in uploads:
             cut, finished = await self._cut(upload_id=upload_id)
             made.extend(cut)

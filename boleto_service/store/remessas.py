@@ -39,6 +39,8 @@ from boletos.platform.database import writing
 # remessa_no of a boleto no bank can register (no CPF or CNPJ, say): it is in no remessa and
 # never will be, and later cuts no longer look at it.
 NOT_REGISTRABLE = 0
+# bank_reason of a boleto left out of every remessa, before the reason's metric label.
+LEFT_OUT = "left out: "
 
 # One key for every replica of the service: on PostgreSQL one of them cuts at a time.
 _LOCK_KEY = zlib.crc32(b"boleto_service.remessas")
@@ -131,6 +133,7 @@ class RemessaStore:
                 bank_code=account.bank_code,
                 agencia=account.agencia,
                 conta=account.conta,
+                beneficiary=account.beneficiary,
                 nsa=nsa,
                 upload_id=upload_id,
                 titles=0,
@@ -140,7 +143,11 @@ class RemessaStore:
             )
         )
         b = boletos.c
-        waiting = [b.remessa_no.is_(None), b.bank_code == account.bank_code]
+        waiting = [
+            b.remessa_no.is_(None),
+            b.bank_code == account.bank_code,
+            b.beneficiary == account.beneficiary,
+        ]
         if upload_id is not None:
             waiting.append(b.upload_id == upload_id)
         if issued_before is not None:
@@ -154,7 +161,7 @@ class RemessaStore:
         if not taken:
             raise _NothingToCut
         titles: list[RemessaTitle] = []
-        refused: list[int] = []
+        refused: dict[str, list[int]] = {}
         left_out: Counter[str] = Counter()
         for row in conn.execute(
             sa.select(*_TITLE_COLUMNS).where(b.remessa_no == number).order_by(b.sequence)
@@ -164,14 +171,15 @@ class RemessaStore:
             if reason is None:
                 titles.append(title)
             else:
-                refused.append(row.sequence)
+                refused.setdefault(reason, []).append(row.sequence)
                 left_out[reason] += 1
-        for start in range(0, len(refused), _IN_LIST):
-            conn.execute(
-                boletos.update()
-                .where(b.sequence.in_(refused[start : start + _IN_LIST]))
-                .values(remessa_no=NOT_REGISTRABLE)
-            )
+        for reason, sequences in refused.items():
+            for start in range(0, len(sequences), _IN_LIST):
+                conn.execute(
+                    boletos.update()
+                    .where(b.sequence.in_(sequences[start : start + _IN_LIST]))
+                    .values(remessa_no=NOT_REGISTRABLE, bank_reason=LEFT_OUT + reason)
+                )
         if not titles:
             conn.execute(remessas.delete().where(c.remessa_no == number))
             return Cut(None, [], left_out)
@@ -197,13 +205,18 @@ class RemessaStore:
         )
         return Cut(record, titles, left_out)
 
-    def waiting_uploads(self, bank_code: str, quiet_before: dt.datetime | None) -> list[str]:
-        """Uploads with boletos of the bank in no remessa yet, oldest first; with
-        `quiet_before`, only those whose newest such boleto was issued before it."""
+    def waiting_uploads(self, account: Account, quiet_before: dt.datetime | None) -> list[str]:
+        """Uploads with boletos of the account's beneficiary and bank in no remessa yet,
+        oldest first; with `quiet_before`, only those whose newest such boleto was issued
+        before it."""
         b = boletos.c
         query = (
             sa.select(b.upload_id)
-            .where(b.remessa_no.is_(None), b.bank_code == bank_code)
+            .where(
+                b.remessa_no.is_(None),
+                b.bank_code == account.bank_code,
+                b.beneficiary == account.beneficiary,
+            )
             .group_by(b.upload_id)
             .order_by(sa.func.min(b.sequence))
         )
@@ -211,6 +224,20 @@ class RemessaStore:
             query = query.having(sa.func.max(b.issued_at) < self._stamp(quiet_before))
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
+
+    def left_out(self) -> dict[str, int]:
+        """Boletos no remessa will carry (remessa_no 0), by the reason they were left out."""
+        b = boletos.c
+        query = (
+            sa.select(b.bank_reason, sa.func.count())
+            .where(b.remessa_no == NOT_REGISTRABLE)
+            .group_by(b.bank_reason)
+        )
+        with self.engine.connect() as conn:
+            return {
+                reason.removeprefix(LEFT_OUT) or "unknown": count
+                for reason, count in conn.execute(query)
+            }
 
     def titles_of(self, remessa_no: int) -> list[RemessaTitle]:
         """The titles of a remessa, in the order its file lists them."""
@@ -261,7 +288,7 @@ class RemessaStore:
         return RemessaRecord(
             remessa_no=m["remessa_no"],
             remessa_id=m["remessa_id"],
-            account=Account(m["bank_code"], m["agencia"], m["conta"]),
+            account=Account(m["bank_code"], m["agencia"], m["conta"], m["beneficiary"]),
             nsa=m["nsa"],
             upload_id=m["upload_id"],
             titles=m["titles"],

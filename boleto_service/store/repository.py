@@ -39,7 +39,7 @@ _COLUMNS = [
     "digitable_line", "amount_cents", "principal_cents", "fine_cents", "interest_cents",
     "due_date", "original_due_date", "issue_date", "payer_name", "payer_government_id",
     "government_id_kind", "email", "issued_at", "pix_payload", "payer_address",
-    "payer_district", "payer_zip_code", "payer_city", "payer_state",
+    "payer_district", "payer_zip_code", "payer_city", "payer_state", "beneficiary",
 ]  # fmt: skip
 _IN_LIST = 900
 # Sequence numbers a process reserves at a time: one small transaction per ten batches.
@@ -223,6 +223,7 @@ class BoletoStore:
             n.barcode, n.linha_digitavel_formatted, b.amount_cents, charges.principal_cents,
             charges.fine_cents, charges.interest_cents, *dates, p.name, p.government_id,
             p.government_id_kind, p.email, issued_at, n.pix_payload, *_address_values(p.address),
+            b.beneficiary,
         )  # fmt: skip
 
     def _record(self, row: sa.Row[Any]) -> Boleto:
@@ -261,6 +262,7 @@ class BoletoStore:
             issued_at=issued_at,
             bank=bank_state(m),
             remessa_id=m["remessa_id"] or "",
+            beneficiary=m["beneficiary"],
         )
 
     def _key(self, debt_id: str) -> bytes | str:

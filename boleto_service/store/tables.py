@@ -55,6 +55,8 @@ boletos = sa.Table(
     # The bank's occurrence code and reasons when it refused or wrote the boleto off.
     sa.Column("bank_reason", sa.Text, nullable=False, server_default=""),
     sa.Column("bank_status_at", sa.DateTime(timezone=True), nullable=True),
+    # The beneficiary it is issued for: its account, PDF and remessas follow from the key.
+    sa.Column("beneficiary", sa.String(64), nullable=False, server_default="default"),
     sa.Index("ix_boletos_upload_line", "upload_id", "line"),
     # What the next remessa takes: only the boletos in none yet, in issue order.
     sa.Index(
@@ -110,6 +112,7 @@ remessas = sa.Table(
     # Número sequencial do arquivo, one more per file of the same beneficiary account.
     sa.Column("nsa", sa.Integer, nullable=False),
     sa.Column("upload_id", sa.String(36), nullable=True),
+    sa.Column("beneficiary", sa.String(64), nullable=False, server_default="default"),
     sa.Column("titles", sa.BigInteger, nullable=False),
     sa.Column("amount_cents", sa.BigInteger, nullable=False),
     sa.Column("file_name", sa.String(128), nullable=False),

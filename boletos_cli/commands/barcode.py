@@ -62,7 +62,19 @@ BUILD_FLAGS = (
     *REQUIRED_FLAGS,
     ("convenio", "--convenio"),
     ("carteira", "--carteira"),
+    ("codigo_beneficiario", "--codigo-beneficiario"),
+    ("posto", "--posto"),
     *((name, flag) for name, flag, _ in ACCOUNT_FIELDS),
+)
+# What each bank's barcode reads, in the bank's own terms; shown by --help.
+BANK_FLAGS = (
+    ("001 Banco do Brasil", "--convenio (7 digits) --carteira 17|18 --nosso-numero (10 digits)"),
+    ("033 Santander", "--codigo-beneficiario (7 digits) --carteira 101|102|201"),
+    ("104 Caixa (SIGCB)", "--codigo-beneficiario (6 digits) --carteira 14"),
+    ("237 Bradesco", "--agencia --conta --carteira (2 digits); --codigo-empresa for remessas"),
+    ("341 Itaú", "--agencia --conta --conta-dv --carteira 109|157|174|175"),
+    ("748 Sicredi", "--cooperativa --posto --codigo-beneficiario (5 digits) --carteira 1"),
+    ("756 Sicoob", "--cooperativa --codigo-cliente --carteira 1 (modalidade 01)"),
 )
 NO_DUE_DATE_FACTOR = 0
 
@@ -75,9 +87,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "amount, exactly as given (no overdue re-dating), or verify one with --check. Needs no "
         "service. Exits 0 when done or when every check digit verifies, 1 when --check finds a "
         "wrong check digit, 2 on bad input or a due date banks would not accept.",
+        epilog="what each bank reads besides --due, --amount and --nosso-numero:\n"
+        + "\n".join(f"  {bank:<20} {flags}" for bank, flags in BANK_FLAGS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     build = parser.add_argument_group("compute a barcode")
-    build.add_argument("--bank", metavar="CODE", help="FEBRABAN bank code, e.g. 001 or 341")
+    build.add_argument(
+        "--bank", metavar="CODE", help="FEBRABAN bank code: " + ", ".join(b for b, _ in BANK_FLAGS)
+    )
     build.add_argument("--due", type=_iso_date, metavar="DATE", help="due date, YYYY-MM-DD")
     build.add_argument(
         "--amount", type=_reais, metavar="VALUE", help="amount in reais, e.g. 7811 or 1234.56"
@@ -86,12 +103,30 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--nosso-numero",
         type=_sequence,
         metavar="N",
-        help="the boleto's sequence number: the digits after the convênio (Banco do Brasil) "
-        "or before the DAC (Itaú)",
+        help="the boleto's sequence number, without check digits: the digits after the "
+        "convênio (Banco do Brasil), before the DAC (Itaú and others); Sicredi's AABNNNNN",
     )
     build.add_argument("--convenio", metavar="C", help="convênio (Banco do Brasil)")
+    build.add_argument(
+        "--codigo-empresa", dest="convenio", metavar="C", help="código da empresa (Bradesco)"
+    )
     build.add_argument("--carteira", metavar="K", help="carteira, e.g. 17, 18 or 109")
+    build.add_argument(
+        "--codigo-beneficiario",
+        metavar="C",
+        help="código do beneficiário (Caixa, Santander, Sicredi)",
+    )
+    build.add_argument(
+        "--codigo-cliente",
+        dest="codigo_beneficiario",
+        metavar="C",
+        help="código do cliente, with its check digit (Sicoob)",
+    )
+    build.add_argument("--posto", metavar="P", help="the cooperativa's posto (Sicredi)")
     build.add_argument("--agencia", metavar="A", help="agência, 4 digits")
+    build.add_argument(
+        "--cooperativa", dest="agencia", metavar="A", help="cooperativa, 4 digits (Sicoob, Sicredi)"
+    )
     build.add_argument("--conta", metavar="C", help="conta, without its check digit")
     build.add_argument("--conta-dv", metavar="D", help="the conta's check digit")
     check = parser.add_argument_group("verify a barcode")
@@ -242,6 +277,8 @@ def _beneficiary(args: argparse.Namespace, filler: str) -> BeneficiaryConfig:
         bank_code=args.bank.strip(),
         convenio=args.convenio or "",
         carteira=args.carteira or "",
+        codigo_beneficiario=args.codigo_beneficiario or "",
+        posto=args.posto or "",
         **account,
     )
 

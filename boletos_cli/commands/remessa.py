@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -118,7 +119,17 @@ def remessa_dict(remessa: boleto_pb2.Remessa) -> dict[str, Any]:
         "sha256": remessa.sha256,
         "created_at": timestamp_text(remessa.created_at, remessa.HasField("created_at")),
         "upload_id": remessa.upload_id,
+        "beneficiary": remessa.beneficiary,
     }
+
+
+def left_out_text(left_out: Sequence[boleto_pb2.LeftOut]) -> str:
+    """'12 boletos left out of every remessa: 10 no_address, 2 no_cpf_cnpj'; empty if none."""
+    total = sum(item.boletos for item in left_out)
+    if not total:
+        return ""
+    reasons = ", ".join(f"{item.boletos:,} {item.reason}" for item in left_out)
+    return f"{total:,} boletos left out of every remessa (no bank would register them): {reasons}"
 
 
 def remessas_table(title: str, remessas: list[boleto_pb2.Remessa], width: int) -> Table:
@@ -158,6 +169,7 @@ async def run_list(
     args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console
 ) -> int:
     found: list[boleto_pb2.Remessa] = []
+    left_out: list[boleto_pb2.LeftOut] = []
     token = ""
     async with service_channel(BOLETO.name, endpoints.boleto) as channel:
         stub = boleto_pb2_grpc.BoletoServiceStub(channel)
@@ -169,16 +181,26 @@ async def run_list(
                 timeout=CALL_TIMEOUT_SECONDS,
             )
             found.extend(page.remessas[: args.limit - len(found)])
+            left_out = list(page.left_out)
             token = page.next_page_token
             if not token or not page.remessas:
                 break
     if args.as_json:
-        print_json({"remessas": [remessa_dict(r) for r in found], "next_page_token": token})
+        print_json(
+            {
+                "remessas": [remessa_dict(r) for r in found],
+                "next_page_token": token,
+                "left_out": {item.reason: item.boletos for item in left_out},
+            }
+        )
         return EXIT_OK
+    note = left_out_text(left_out)
     if not found:
         err.print("no remessas yet", markup=False)
-        return EXIT_OK
-    out.print(remessas_table("Remessas, newest first", found, out.width))
+    else:
+        out.print(remessas_table("Remessas, newest first", found, out.width))
+    if note:
+        err.print(note, markup=False)
     return EXIT_OK
 
 

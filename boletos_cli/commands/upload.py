@@ -40,6 +40,7 @@ class UploadOptions:
     chunk_size: int = DEFAULT_CHUNK_BYTES
     wait: bool = False
     as_json: bool = False
+    beneficiary: str = ""
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -58,6 +59,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--wait",
         action="store_true",
         help="then follow the debts until every boleto and e-mail is settled",
+    )
+    parser.add_argument(
+        "--beneficiary",
+        default="",
+        metavar="KEY",
+        help="the beneficiary (creditor) the debts are owed to; required when the "
+        "deployment collects for several",
     )
     parser.add_argument(
         "--request-id",
@@ -93,6 +101,7 @@ async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err:
         chunk_size=args.chunk_size,
         wait=args.wait,
         as_json=args.as_json,
+        beneficiary=args.beneficiary,
     )
     summary = await upload_and_report(endpoints.ingest, options, out, err)
     return EXIT_REFUSED if summary.state in _REFUSED_STATES else EXIT_OK
@@ -170,7 +179,9 @@ async def send_file(
         async def requests() -> AsyncIterator[ingest_pb2.UploadRequest]:
             yield ingest_pb2.UploadRequest(
                 header=ingest_pb2.UploadHeader(
-                    file_name=options.path.name, client_request_id=request_id
+                    file_name=options.path.name,
+                    client_request_id=request_id,
+                    beneficiary=options.beneficiary,
                 )
             )
             newlines = sent = 0

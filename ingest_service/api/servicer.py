@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 
 import grpc
@@ -17,6 +17,7 @@ from boletos.platform.access.principal import caller_id, only_own_uploads
 from boletos.platform.logs import get_logger
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from ingest_service.api import convert
+from ingest_service.domain.beneficiary import BeneficiaryRefused, resolve_beneficiary
 from ingest_service.domain.columns import Rules
 from ingest_service.domain.errors import HeaderError
 from ingest_service.domain.upload import Upload as UploadRecord
@@ -52,6 +53,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         deadline_seconds: float,
         max_uploads_per_caller: int,
         today: Callable[[], dt.date] = dt.date.today,
+        beneficiaries: Sequence[str] = (),
     ) -> None:
         self._store = store
         self._on_commit = on_commit
@@ -62,6 +64,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._idle_seconds = idle_seconds
         self._deadline_seconds = deadline_seconds
         self._max_uploads_per_caller = max_uploads_per_caller
+        self._beneficiaries = tuple(beneficiaries)
         # Streams each credential has open on this process.
         self._open_uploads: dict[str, int] = {}
 
@@ -112,10 +115,23 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 "HEADER_FIRST",
             )
         header = first.header
+        try:
+            beneficiary = resolve_beneficiary(header.beneficiary, self._beneficiaries)
+        except BeneficiaryRefused as exc:
+            await errors.invalid_argument(context, "header.beneficiary", str(exc), exc.reason)
         if header.client_request_id:
             done = await asyncio.to_thread(
                 self._store.completed_upload_for_request, header.client_request_id, owner
             )
+            if done is not None and done.beneficiary != beneficiary:
+                await errors.invalid_argument(
+                    context,
+                    "header.client_request_id",
+                    f"client_request_id {header.client_request_id!r} was used by upload "
+                    f"{done.upload_id} for beneficiary {done.beneficiary!r}, not "
+                    f"{beneficiary!r}",
+                    "REQUEST_ID_REUSED",
+                )
             if done is not None:
                 await self._check_replay(done, request_iterator, context)
                 log.info("upload.replayed", upload_id=done.upload_id)
@@ -123,7 +139,11 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 return ingest_pb2.UploadResponse(summary=await self._summary(done))
 
         upload = await asyncio.to_thread(
-            self._store.create_upload, header.file_name[:512], header.client_request_id[:128], owner
+            self._store.create_upload,
+            header.file_name[:512],
+            header.client_request_id[:128],
+            owner,
+            beneficiary,
         )
         audit.note(upload_id=upload.upload_id)
         log.info("upload.started", upload_id=upload.upload_id, file_name=upload.file_name)

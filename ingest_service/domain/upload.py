@@ -45,6 +45,8 @@ class Upload:
     content_sha256: str = ""
     # The credential that sent it; empty for uploads older than access control.
     owner: str = ""
+    # Key of the beneficiary its debts are owed to.
+    beneficiary: str = "default"
 
     @property
     def settled(self) -> bool:

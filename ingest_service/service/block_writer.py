@@ -107,10 +107,10 @@ class BlockWriter:
                 elif fresh:
                     kept.append(keep_only(body, new_lines))
             bodies = kept
-        upload_id = self._upload.upload_id
+        upload_id, beneficiary = self._upload.upload_id, self._upload.beneficiary
         first = self._next_event_seq
         self._next_event_seq += len(bodies)
-        return [stamped(upload_id, first + i, body) for i, body in enumerate(bodies)]
+        return [stamped(upload_id, first + i, body, beneficiary) for i, body in enumerate(bodies)]
 
     def _conflict_errors(self, tx: BlockTransaction, conflicts: list[Conflict]) -> list[RowError]:
         upload_no = self._upload.upload_no

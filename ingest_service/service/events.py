@@ -66,9 +66,11 @@ def keep_only(body: bytes, lines: Collection[int]) -> bytes:
     return events_pb2.DebtsImported(debts=kept).SerializeToString()
 
 
-def stamped(upload_id: str, seq: int, body: bytes) -> Event:
+def stamped(upload_id: str, seq: int, body: bytes, beneficiary: str = "") -> Event:
     """(subject, Nats-Msg-Id, payload); the id is stable across retries of the publish."""
-    head = events_pb2.DebtsImported(upload_id=upload_id, batch_seq=seq).SerializeToString()
+    head = events_pb2.DebtsImported(
+        upload_id=upload_id, batch_seq=seq, beneficiary=beneficiary
+    ).SerializeToString()
     return SUBJECT_DEBTS_IMPORTED, f"debts-imported:{upload_id}:{seq}", head + body
 
 

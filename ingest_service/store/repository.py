@@ -93,7 +93,13 @@ class IngestStore:
 
     # -- uploads -------------------------------------------------------------------------
 
-    def create_upload(self, file_name: str, client_request_id: str, owner: str = "") -> Upload:
+    def create_upload(
+        self,
+        file_name: str,
+        client_request_id: str,
+        owner: str = "",
+        beneficiary: str = "default",
+    ) -> Upload:
         upload_id = str(uuid.uuid4())
         with self._writing() as conn:
             conn.execute(
@@ -102,6 +108,7 @@ class IngestStore:
                     file_name=file_name,
                     client_request_id=client_request_id,
                     owner=owner,
+                    beneficiary=beneficiary,
                     state=int(UploadState.RECEIVING),
                     rows=0,
                     accepted=0,

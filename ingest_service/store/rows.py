@@ -42,4 +42,5 @@ def upload_from_row(row: sa.Row) -> Upload:
         completed_at=as_utc(m["completed_at"]),
         content_sha256=m["content_sha256"],
         owner=m["owner"],
+        beneficiary=m["beneficiary"],
     )

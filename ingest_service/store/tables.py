@@ -23,6 +23,8 @@ uploads = sa.Table(
     sa.Column("client_request_id", sa.String(128), nullable=False, index=True),
     # The credential that sent it ("key:<id>" or "jwt:<subject>"): an uploader sees its own.
     sa.Column("owner", sa.String(160), nullable=False, server_default="", index=True),
+    # Key of the beneficiary the file's debts are owed to.
+    sa.Column("beneficiary", sa.String(64), nullable=False, server_default="default"),
     # SHA-256 of a completed upload's bytes: a request id sent again must come with them.
     sa.Column("content_sha256", sa.String(64), nullable=False, server_default=""),
     sa.Column("state", sa.SmallInteger, nullable=False),

@@ -47,8 +47,11 @@ def requests(
     file_name: str = "debts.csv",
     request_id: str = "",
     end: bool = True,
+    beneficiary: str = "",
 ) -> list[ingest_pb2.UploadRequest]:
-    header = ingest_pb2.UploadHeader(file_name=file_name, client_request_id=request_id)
+    header = ingest_pb2.UploadHeader(
+        file_name=file_name, client_request_id=request_id, beneficiary=beneficiary
+    )
     out = [ingest_pb2.UploadRequest(header=header)]
     out += [
         ingest_pb2.UploadRequest(chunk=data[i : i + chunk_size])
@@ -66,6 +69,7 @@ class RequestOptions(TypedDict, total=False):
     file_name: str
     request_id: str
     end: bool
+    beneficiary: str
 
 
 async def upload(

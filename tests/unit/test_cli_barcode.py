@@ -7,6 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from boleto_service.domain.beneficiary import BeneficiaryConfig
+from boleto_service.domain.issuing import issue_boleto
 from boletos_cli.main import main
 from tests.unit.boleto.test_golden_vectors import BANK_VECTORS, BankVector
 
@@ -293,3 +295,72 @@ def test_check_takes_no_build_flags(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert code == 2
     assert "--bank" in err
+
+
+# Each bank's own terms as flags; the domain is the reference the CLI must agree with.
+BANK_TERMS = [
+    pytest.param(
+        "748",
+        ["--cooperativa", "0165", "--posto", "02", "--codigo-beneficiario", "00623",
+         "--conta", "12345", "--conta-dv", "1", "--carteira", "1"],
+        dict(agencia="0165", posto="02", codigo_beneficiario="00623", conta="12345",
+             conta_dv="1", carteira="1"),
+        id="sicredi",
+    ),
+    pytest.param(
+        "756",
+        ["--cooperativa", "4327", "--codigo-cliente", "172278", "--conta", "1234",
+         "--conta-dv", "5", "--carteira", "1"],
+        dict(agencia="4327", codigo_beneficiario="172278", conta="1234", conta_dv="5",
+             carteira="1"),
+        id="sicoob",
+    ),
+    pytest.param(
+        "104",
+        ["--agencia", "1234", "--codigo-beneficiario", "123456", "--conta", "1",
+         "--conta-dv", "0", "--carteira", "14"],
+        dict(agencia="1234", codigo_beneficiario="123456", conta="1", conta_dv="0",
+             carteira="14"),
+        id="caixa",
+    ),
+    pytest.param(
+        "033",
+        ["--agencia", "1234", "--codigo-beneficiario", "0282033", "--conta", "13000123",
+         "--conta-dv", "4", "--carteira", "101"],
+        dict(agencia="1234", codigo_beneficiario="0282033", conta="13000123", conta_dv="4",
+             carteira="101"),
+        id="santander",
+    ),
+    pytest.param(
+        "237",
+        ["--agencia", "1172", "--conta", "403005", "--conta-dv", "2", "--carteira", "09"],
+        dict(agencia="1172", conta="403005", conta_dv="2", carteira="09"),
+        id="bradesco",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("bank", "flags", "fields"), BANK_TERMS)
+def test_every_bank_computes_with_flags_in_its_own_terms(
+    capsys: pytest.CaptureFixture[str], bank: str, flags: list[str], fields: dict[str, str]
+) -> None:
+    due = date(2026, 12, 20)
+    sequence = 26200003 if bank == "748" else 42
+    code, out, err = run(
+        capsys, "barcode", "--bank", bank, "--due", due.isoformat(), "--amount", "150.35",
+        "--nosso-numero", str(sequence), "--today", "2026-12-05", "--json", *flags,
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    config = BeneficiaryConfig(name="X", cnpj="11222333000181", bank_code=bank, **fields)
+    expected = issue_boleto(config, sequence, 150_35, due, due)
+    got = json.loads(out)
+    assert got["barcode"] == expected.barcode
+    assert got["nosso_numero"] == expected.nosso_numero
+
+
+def test_help_lists_each_banks_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["barcode", "--help"])
+    shown = capsys.readouterr().out
+    for words in ("748 Sicredi", "--cooperativa", "--posto", "--codigo-cliente", "104 Caixa"):
+        assert words in shown

@@ -21,13 +21,19 @@ from prometheus_client import REGISTRY
 
 from boleto_service.api.remessa_rpcs import RemessaRpcs
 from boleto_service.config import Settings
+from boleto_service.domain.beneficiaries import Beneficiary
 from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.charges import OverduePolicy
 from boleto_service.domain.cnab240 import RECORD_LENGTH, cnab_bank_for
 from boleto_service.domain.issuing import BoletoIssuer
 from boleto_service.domain.remessa_policy import CutPer, RemessaSettings
 from boleto_service.service.issuing import IssueBoletos
-from boleto_service.service.remessas import Remessas, RemessaScheduler, write_atomically
+from boleto_service.service.remessas import (
+    RemessaDesk,
+    Remessas,
+    RemessaScheduler,
+    write_atomically,
+)
 from boleto_service.store.engine import create_engine, upgrade_schema
 from boleto_service.store.remessas import NOT_REGISTRABLE, CutInProgress, Lock, RemessaStore
 from boleto_service.store.repository import BoletoStore
@@ -39,8 +45,6 @@ from tests.support import access
 from tests.support.beneficiaries import BB, ITAU
 from tests.support.boleto import running_boleto
 from tests.support.waiting import wait_for, wait_until
-
-BB_REMESSA = dict(agencia_dv="3", variacao_carteira="19")
 
 
 @pytest.fixture
@@ -105,7 +109,7 @@ def issue(
                 **address,
             )
         )
-    use_case = IssueBoletos(store, BoletoIssuer(beneficiary, OverduePolicy()))
+    use_case = IssueBoletos(store, {"default": BoletoIssuer(beneficiary, OverduePolicy())})
     issued, refused = use_case(
         events_pb2.DebtsImported(upload_id=upload_id, batch_seq=0, debts=debts)
     )
@@ -122,13 +126,18 @@ def remessas_for(
     engine: sa.Engine | None = None,
     **settings: object,
 ) -> Remessas:
-    extra = BB_REMESSA if beneficiary.bank_code == "001" else {}
     return Remessas(
         RemessaStore(engine or store.engine),
-        beneficiary,
-        RemessaSettings(directory=str(directory), **extra, **settings),  # type: ignore[arg-type]
+        as_beneficiary(beneficiary),
+        RemessaSettings(directory=str(directory), **settings),  # type: ignore[arg-type]
         **({"now": now} if now else {}),
     )
+
+
+def as_beneficiary(config: BeneficiaryConfig, key: str = "default") -> Beneficiary:
+    if config.bank_code == "001":
+        return Beneficiary(key=key, config=config, agencia_dv="3", variacao_carteira="19")
+    return Beneficiary(key=key, config=config)
 
 
 def file_lines(path: Path) -> list[str]:
@@ -363,7 +372,7 @@ async def test_the_scheduler_loop_cuts_on_its_own_and_stops_when_told(
 
 class _Servicer(RemessaRpcs, boleto_pb2_grpc.BoletoServiceServicer):
     def __init__(self, remessas: Remessas) -> None:
-        self._remessas = remessas
+        self._remessas = RemessaDesk([remessas])
 
 
 @contextlib.asynccontextmanager
@@ -450,7 +459,7 @@ async def test_without_a_remessa_directory_create_remessas_is_a_failed_precondit
     store: BoletoStore,
 ) -> None:
     issue(store, 2)
-    remessas = Remessas(RemessaStore(store.engine), BB, RemessaSettings())
+    remessas = Remessas(RemessaStore(store.engine), as_beneficiary(BB), RemessaSettings())
     async with _serving(remessas) as stub:
         with pytest.raises(grpc.aio.AioRpcError) as off:
             await stub.CreateRemessas(boleto_pb2.CreateRemessasRequest())
@@ -485,11 +494,7 @@ async def test_the_service_writes_what_a_crash_left_cuts_quiet_uploads_and_serve
     beneficiary = Settings.from_env({**access.minimal_env(), **env}).beneficiary
     crashed = issue(store, 2, beneficiary=beneficiary)
     # A replica died between committing this remessa and writing its file.
-    before = Remessas(
-        RemessaStore(store.engine),
-        beneficiary,
-        RemessaSettings(agencia_dv="3", variacao_carteira="19"),
-    )
+    before = Remessas(RemessaStore(store.engine), as_beneficiary(beneficiary), RemessaSettings())
     now = dt.datetime.now(dt.UTC)
     cut = before.store.cut(
         before.account, limit=10, now=now, check=before.checker(now), upload_id=crashed

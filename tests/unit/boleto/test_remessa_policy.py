@@ -174,7 +174,7 @@ def test_remessas_are_off_by_default_and_read_from_the_environment() -> None:
         MAX_TITLES,
     )
     assert _settings().masked()["remessa"] == "off"
-    on = _settings(
+    settings = _settings(
         REMESSA_DIR="/var/remessas",
         REMESSA_PER="upload",
         REMESSA_CUT_AT="06:15",
@@ -182,16 +182,17 @@ def test_remessas_are_off_by_default_and_read_from_the_environment() -> None:
         REMESSA_MAX_TITLES="1000",
         BENEFICIARY_AGENCIA_DV="x",
         BENEFICIARY_VARIACAO_CARTEIRA="19",
-    ).remessa
-    assert on == RemessaSettings(
+    )
+    assert settings.remessa == RemessaSettings(
         directory="/var/remessas",
         per=CutPer.UPLOAD,
         cut_at=dt.time(6, 15),
         quiet_seconds=300,
         max_titles=1000,
-        agencia_dv="X",
-        variacao_carteira="19",
     )
+    # What the bank's remessa needs besides the account belongs to the beneficiary.
+    only = settings.beneficiaries.first
+    assert (only.key, only.agencia_dv, only.variacao_carteira) == ("default", "X", "19")
 
 
 @pytest.mark.parametrize(

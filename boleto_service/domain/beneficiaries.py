@@ -1,0 +1,101 @@
+"""The beneficiaries a deployment collects for, each with its own bank account, by key.
+
+A company collecting for several creditors (funds, clients) has one beneficiary account per
+creditor and bank. An upload names the key of the one its debts are owed to; a deployment
+with a single beneficiary lets uploads leave it out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from .beneficiary import BeneficiaryConfig
+from .errors import BoletoDomainError
+from .pix import PixMerchant
+
+# The key of the beneficiary the BENEFICIARY_* variables define.
+DEFAULT_KEY = "default"
+# Keys travel in events, file names and metric labels: short, plain and unambiguous.
+KEY_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
+
+
+class UnknownBeneficiary(BoletoDomainError):
+    """An upload or a request named a beneficiary this deployment does not have."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Beneficiary:
+    key: str
+    config: BeneficiaryConfig
+    # None: its boletos carry no Pix QR code.
+    pix: PixMerchant | None = None
+    # What some banks' remessas need besides the account: the agência's check digit and
+    # Banco do Brasil's carteira variação.
+    agencia_dv: str = ""
+    variacao_carteira: str = ""
+
+
+class Beneficiaries:
+    """Every configured beneficiary, in the order configured; at least one."""
+
+    def __init__(self, items: Sequence[Beneficiary]) -> None:
+        if not items:
+            raise ValueError("at least one beneficiary is needed")
+        by_key: dict[str, Beneficiary] = {}
+        for item in items:
+            if not KEY_PATTERN.fullmatch(item.key):
+                raise ValueError(
+                    f"beneficiary key {item.key!r} must be lower-case letters, digits, '-' or "
+                    "'_', at most 64, starting and ending with a letter or digit"
+                )
+            if item.key in by_key:
+                raise ValueError(f"beneficiary key {item.key!r} appears twice")
+            by_key[item.key] = item
+        accounts = [(b.config.bank_code, b.config.agencia, b.config.conta) for b in items]
+        if len(set(accounts)) != len(accounts):
+            # Remessas are numbered per account: two beneficiaries on one would share NSAs.
+            raise ValueError("two beneficiaries have the same bank, agência and conta")
+        self._by_key = by_key
+
+    @classmethod
+    def single(cls, beneficiary: Beneficiary) -> Beneficiaries:
+        return cls([beneficiary])
+
+    def __iter__(self) -> Iterator[Beneficiary]:
+        return iter(self._by_key.values())
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self._by_key)
+
+    @property
+    def first(self) -> Beneficiary:
+        return next(iter(self._by_key.values()))
+
+    def get(self, key: str) -> Beneficiary:
+        """The beneficiary of that key; "" names the only one when there is only one."""
+        if not key:
+            if len(self._by_key) == 1:
+                return self.first
+            raise UnknownBeneficiary(
+                "this deployment collects for several beneficiaries; name one of: "
+                + ", ".join(self._by_key)
+            )
+        found = self._by_key.get(key)
+        if found is None:
+            raise UnknownBeneficiary(
+                f"no beneficiary {key!r} is configured; known: " + ", ".join(self._by_key)
+            )
+        return found
+
+    def owning(self, bank_code: str, agencia: str, conta: str) -> Beneficiary | None:
+        for item in self._by_key.values():
+            c = item.config
+            if (c.bank_code, c.agencia, c.conta) == (bank_code, agencia, conta):
+                return item
+        return None
