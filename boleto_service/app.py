@@ -38,7 +38,10 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
     wake_relay = rt.outbox(store.outbox, js)
 
     beneficiaries = settings.beneficiaries
-    issuers = {b.key: BoletoIssuer(b.config, settings.overdue, b.pix) for b in beneficiaries}
+    issuers = {
+        b.key: BoletoIssuer(b.config, settings.overdue, b.pix, b.first_number)
+        for b in beneficiaries
+    }
     issue = IssueBoletos(store, issuers)
     handler = DebtsHandler(issue, on_commit=wake_relay)
     spec = consumer_spec(settings.ack_wait_seconds, settings.fetch_batch)

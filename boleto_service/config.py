@@ -51,6 +51,7 @@ EXTRA_VARIABLES = {
     "pix_name": "PIX_MERCHANT_NAME",
     "pix_city": "PIX_MERCHANT_CITY",
     "pix_location_template": "PIX_LOCATION_TEMPLATE",
+    "first_nosso_numero": "BENEFICIARY_FIRST_NOSSO_NUMERO",
 }
 _DEFAULTS = {
     "name": "Cobranças Exemplo Ltda",
@@ -142,7 +143,9 @@ def _from_variables(env: Mapping[str, str]) -> Beneficiary:
         # The example convênio is Banco do Brasil's; other banks' carteiras take none.
         raw["convenio"] = env_str(env, BENEFICIARY_VARIABLES["convenio"], "")
     extra = {f: env_str(env, var, "") for f, var in EXTRA_VARIABLES.items()}
-    return _beneficiary(DEFAULT_KEY, raw, extra, lambda f: BENEFICIARY_VARIABLES.get(f, f))
+    return _beneficiary(
+        DEFAULT_KEY, raw, extra, lambda f: BENEFICIARY_VARIABLES.get(f) or EXTRA_VARIABLES.get(f, f)
+    )
 
 
 def _from_file(key: str, fields: Mapping[str, str]) -> Beneficiary:
@@ -182,7 +185,23 @@ def _beneficiary(
         pix=_pix(extra, config, name_of),
         agencia_dv=extra["agencia_dv"].upper(),
         variacao_carteira=extra["variacao_carteira"],
+        first_number=_first_number(key, extra["first_nosso_numero"], name_of),
     )
+
+
+def _first_number(key: str, raw: str, name_of: Callable[[str], str]) -> int:
+    if not raw:
+        return 1
+    if key == DEFAULT_KEY:
+        # The default beneficiary numbers from the service's own sequence, which has been
+        # counting since the first boleto: moving it could give a number out twice.
+        raise ConfigError(
+            f"{name_of('first_nosso_numero')}: only beneficiaries of a BENEFICIARIES_FILE "
+            "other than 'default' have a counter of their own"
+        )
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise ConfigError(f"{name_of('first_nosso_numero')}: a positive number, got {raw!r}")
+    return int(raw)
 
 
 def _overdue(env: Mapping[str, str]) -> OverduePolicy:

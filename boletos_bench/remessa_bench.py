@@ -65,7 +65,7 @@ def fill(store: BoletoStore, debts: int, without_cpf_per_mille: int) -> None:
         count = min(BATCH, debts - done)
         offset = done
 
-        def build(ids: list[str], first: int, offset: int = offset) -> tuple:
+        def build(ids: list[str], first: int, _number: int, offset: int = offset) -> tuple:
             made = []
             for i, debt_id in enumerate(ids):
                 n = offset + i

@@ -77,7 +77,9 @@ def fill(engine: sa.Engine, titles: int) -> float:
         count = min(FILL_BATCH, titles - start)
         ids = [str(uuid.uuid4()) for _ in range(count)]
 
-        def build(new: list[str], first: int, start: int = start) -> tuple[list, list, list]:
+        def build(
+            new: list[str], first: int, _number: int, start: int = start
+        ) -> tuple[list, list, list]:
             made = [
                 Boleto(
                     debt_id, upload_id, start + offset + 1, first + offset, TODAY, payer,

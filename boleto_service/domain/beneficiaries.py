@@ -21,6 +21,12 @@ DEFAULT_KEY = "default"
 KEY_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
 
 
+def counter_name(key: str) -> str:
+    """The store's counter of a beneficiary's nosso números. The default beneficiary's is
+    the service's own sequence, as it was before there could be several."""
+    return "nosso_numero" if key == DEFAULT_KEY else f"nosso_numero:{key}"
+
+
 class UnknownBeneficiary(BoletoDomainError):
     """An upload or a request named a beneficiary this deployment does not have."""
 
@@ -35,6 +41,9 @@ class Beneficiary:
     # Banco do Brasil's carteira variação.
     agencia_dv: str = ""
     variacao_carteira: str = ""
+    # Where its nosso número counter starts: a bank's range (Sicredi numbers by year) or
+    # the numbers a previous system already used.
+    first_number: int = 1
 
 
 class Beneficiaries:

@@ -88,6 +88,8 @@ class BoletoIssuer:
     config: BeneficiaryConfig
     policy: OverduePolicy = OverduePolicy()
     pix: PixMerchant | None = None
+    # The first value of the beneficiary's nosso número counter.
+    first_number: int = 1
 
     def issue(
         self, sequence: int, amount: int | Decimal, due_date: date, today: date

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from boleto_service.domain.beneficiaries import DEFAULT_KEY, UnknownBeneficiary
+from boleto_service.domain.beneficiaries import DEFAULT_KEY, UnknownBeneficiary, counter_name
 from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal, payer_address
 from boleto_service.domain.errors import BoletoDomainError
 from boleto_service.domain.issuing import BoletoIssuer
@@ -38,11 +38,14 @@ class BoletoLedger(Protocol):
     def issue_batch(
         self,
         debt_ids: Sequence[str],
-        build: Callable[[list[str], int], Built],
+        build: Callable[[list[str], int, int], Built],
         check_first: bool = True,
+        counter: str = "nosso_numero",
+        counter_start: int = 1,
     ) -> tuple[int, int]:
-        """Stores what `build(new_ids, first_sequence)` makes of the debts not handled yet;
-        returns (issued, refused). Raises LostRace, storing nothing, if some were."""
+        """Stores what `build(new_ids, first_sequence, first_number)` makes of the debts not
+        handled yet, numbering nosso números from `counter`; returns (issued, refused).
+        Raises LostRace, storing nothing, if some were."""
         ...
 
 
@@ -53,10 +56,14 @@ def issue(
     sequence: int,
     today: dt.date,
     beneficiary: str = DEFAULT_KEY,
+    number: int | None = None,
 ) -> Boleto | Refusal:
+    """`number` feeds the nosso número (the beneficiary's counter); by default `sequence`."""
     try:
         due = dt.date.fromisoformat(debt.due_date)
-        numbers = issuer.issue(sequence, debt.amount_cents, due, today)
+        numbers = issuer.issue(
+            sequence if number is None else number, debt.amount_cents, due, today
+        )
     except (BoletoDomainError, ValueError) as exc:
         return Refusal(debt.debt_id, upload_id, debt.line, str(exc))
     return Boleto(
@@ -142,11 +149,14 @@ class IssueBoletos:
         today = self._today()
         source = f"{event.upload_id}:{event.batch_seq}"
 
-        def build(new_ids: list[str], first: int) -> Built:
+        def build(new_ids: list[str], first: int, number: int) -> Built:
             boletos: list[Boleto] = []
             refusals: list[Refusal] = []
             for offset, debt_id in enumerate(new_ids):
-                outcome = issue(issuer, event.upload_id, debts[debt_id], first + offset, today, key)
+                debt, sequence = debts[debt_id], first + offset
+                outcome = issue(
+                    issuer, event.upload_id, debt, sequence, today, key, number + offset
+                )
                 if isinstance(outcome, Boleto):
                     boletos.append(outcome)
                 else:
@@ -170,14 +180,15 @@ class IssueBoletos:
             return boletos, refusals, events
 
         ids = list(debts)
+        counter, start = counter_name(key), issuer.first_number
         try:
             # Almost every message is new: skip the lookup and let the unique keys object.
-            return self._ledger.issue_batch(ids, build, check_first=False)
+            return self._ledger.issue_batch(ids, build, False, counter, start)
         except LostRace:
             pass
         for _attempt in range(3):
             try:
-                return self._ledger.issue_batch(ids, build)
+                return self._ledger.issue_batch(ids, build, True, counter, start)
             except LostRace:
                 continue  # another replica is on the same message; skip what it stored
-        return self._ledger.issue_batch(ids, build)
+        return self._ledger.issue_batch(ids, build, True, counter, start)

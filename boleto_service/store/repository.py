@@ -55,7 +55,9 @@ _SELECTED = [
 ]
 _WITH_REMESSA = boletos.outerjoin(remessas, remessas.c.remessa_no == boletos.c.remessa_no)
 
-Build = Callable[[list[str], int], tuple[list[Boleto], list[Refusal], list[Event]]]
+# build(new_ids, first_sequence, first_number): the sequences number the boletos across the
+# service; the numbers, from the beneficiary's own counter, go into their nosso números.
+Build = Callable[[list[str], int, int], tuple[list[Boleto], list[Refusal], list[Event]]]
 
 
 class BoletoStore:
@@ -64,13 +66,16 @@ class BoletoStore:
         self.outbox = OutboxStore(engine, outbox)
         self._sqlite = engine.dialect.name == "sqlite"
         self._sequence_lock = threading.Lock()
-        self._next_sequence = self._range_end = 0
+        # Per counter: [next, end] of the range this process reserved.
+        self._ranges: dict[str, list[int]] = {}
 
     def issue_batch(
         self,
         debt_ids: Sequence[str],
         build: Build,
         check_first: bool = True,
+        counter: str = NOSSO_NUMERO,
+        counter_start: int = 1,
     ) -> tuple[int, int]:
         """Skips debts already handled, takes nosso número sequences for the rest, and stores
         what `build(new_ids, first_sequence)` makes of them, with its events, in one
@@ -81,7 +86,10 @@ class BoletoStore:
         Sequences come from a range this process reserves in a transaction of its own, and
         `build` runs outside any transaction, so replicas compute in parallel instead of
         queueing on the database lock. Numbers reserved but not stored (a lost race, a
-        stop) are skipped, never reused."""
+        stop) are skipped, never reused.
+
+        `counter` names the beneficiary's nosso número counter (first value `counter_start`);
+        the default one is the sequence itself, as it was before beneficiaries had their own."""
         done: set[str] = set()
         if check_first:
             with self.engine.connect() as conn:
@@ -89,8 +97,9 @@ class BoletoStore:
         new = [d for d in dict.fromkeys(debt_ids) if d not in done]
         if not new:
             return 0, 0
-        first = self._take_sequences(len(new))
-        records, failed, events = build(new, first)
+        first = self._take(NOSSO_NUMERO, len(new), 1)
+        number = first if counter == NOSSO_NUMERO else self._take(counter, len(new), counter_start)
+        records, failed, events = build(new, first, number)
         issued_at = self._now()
         with writing(self.engine) as conn:
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -178,27 +187,34 @@ class BoletoStore:
                 found.update(by_key[k] for (k,) in rows)
         return found
 
-    def _take_sequences(self, count: int) -> int:
-        """The first of `count` consecutive sequence numbers from the reserved range,
+    def _take(self, counter: str, count: int, start: int) -> int:
+        """The first of `count` consecutive values of the counter from the reserved range,
         reserving a new range (at least SEQUENCE_RANGE) when it runs short."""
         with self._sequence_lock:
-            if self._next_sequence + count > self._range_end:
+            reserved = self._ranges.setdefault(counter, [0, 0])
+            if reserved[0] + count > reserved[1]:
                 size = max(count, SEQUENCE_RANGE)
                 with writing(self.engine) as conn:
-                    self._next_sequence = self._allocate(conn, size)
-                self._range_end = self._next_sequence + size
-            first = self._next_sequence
-            self._next_sequence += count
+                    reserved[0] = self._allocate(conn, counter, size, start)
+                reserved[1] = reserved[0] + size
+            first = reserved[0]
+            reserved[0] += count
             return first
 
-    def _allocate(self, conn: Connection, count: int) -> int:
-        """The first of `count` fresh sequence numbers; the row lock serialises replicas."""
+    def _allocate(self, conn: Connection, counter: str, count: int, start: int) -> int:
+        """The first of `count` fresh values; the row lock serialises replicas."""
         first = conn.execute(
             sequences.update()
-            .where(sequences.c.name == NOSSO_NUMERO)
+            .where(sequences.c.name == counter)
             .values(next_value=sequences.c.next_value + count)
             .returning(sequences.c.next_value)
-        ).scalar_one()
+        ).scalar()
+        if first is None:
+            # A beneficiary's first boleto: its counter starts where its configuration says.
+            # Two replicas racing here: one insert wins, the other's transaction fails and
+            # the batch is retried, finding the row.
+            conn.execute(sequences.insert().values(name=counter, next_value=start + count))
+            return start
         return first - count
 
     def _insert(

@@ -77,7 +77,7 @@ def issue(engine: Engine, amounts: list[int]) -> list[Boleto]:
     address = PayerAddress("Rua Sete de Setembro, 40", "Centro", "20050009", "Rio", "RJ")
     payer = Payer("Maria Conceição", "52998224725", 2, "maria@example.com", address)
 
-    def build(new_ids: list[str], first: int) -> tuple[list[Boleto], list, list]:
+    def build(new_ids: list[str], first: int, _number: int) -> tuple[list[Boleto], list, list]:
         made = [
             Boleto(
                 debt_id, upload_id, line, first + offset, TODAY, payer,

@@ -71,9 +71,12 @@ async def test_each_upload_is_issued_and_registered_for_the_beneficiary_it_names
         of_b = await _boletos(boleto.stub, b.upload_id)
         assert {x.barcode[:3] for x in of_a} == {"001"}
         assert {x.barcode[:3] for x in of_b} == {"341"}
-        # Banco do Brasil's nosso número starts with fundo-a's convênio; Itaú's carries
-        # cliente-b's carteira.
-        assert all(x.nosso_numero.startswith("1234567") for x in of_a)
+        # Each beneficiary's nosso números come from its own counter, cliente-b's from 500:
+        # Banco do Brasil's start with fundo-a's convênio, Itaú's carry the carteira.
+        assert sorted(x.nosso_numero for x in of_a) == [
+            f"123456700000000{n:02d}" for n in (1, 2, 3)
+        ]
+        assert sorted(x.nosso_numero[4:12] for x in of_b) == ["00000500", "00000501", "00000502"]
         assert all(x.nosso_numero.startswith("109/") for x in of_b)
 
         pdf = b"".join(

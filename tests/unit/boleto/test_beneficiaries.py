@@ -42,6 +42,7 @@ agencia = "0057"
 conta = "12345"
 conta_dv = "7"
 carteira = "109"
+first_nosso_numero = "500"
 """
 
 
@@ -70,6 +71,8 @@ def test_a_file_defines_each_beneficiary_with_its_own_account_and_pix(tmp_path: 
     assert a.pix is not None and a.pix.key == "fundo-a@example.com"
     assert a.pix.name == "Fundo A de Recebíveis Ltda"
     assert (b.key, b.config.bank_code, b.pix) == ("cliente-b", "341", None)
+    # Each numbers its nosso números from its own counter, from where the file says.
+    assert (a.first_number, b.first_number) == (1, 500)
     # The BENEFICIARY_* variables are not read beside a file.
     assert settings.beneficiaries.keys == ("fundo-a", "cliente-b")
     masked = settings.masked()
@@ -97,6 +100,7 @@ def test_without_a_file_the_variables_define_the_one_default_beneficiary() -> No
         (TWO.replace('agencia = "0057"', 'agencia = "57"'), "cliente-b] agencia"),
         (TWO.replace("cliente-b", "Cliente_B"), "must be lower-case"),
         (SAME_ACCOUNT, "same bank, agência and conta"),
+        (TWO.replace('"500"', '"0x10"'), "a positive number"),
     ],
 )  # fmt: skip
 def test_a_wrong_file_is_refused_at_start_saying_where(
@@ -105,6 +109,12 @@ def test_a_wrong_file_is_refused_at_start_saying_where(
     with pytest.raises(ConfigError, match="BENEFICIARIES_FILE") as refused:
         settings_from(tmp_path, text)
     assert words in str(refused.value)
+
+
+def test_the_default_beneficiary_keeps_the_services_own_counter() -> None:
+    env = {**access.minimal_env(), "BENEFICIARY_FIRST_NOSSO_NUMERO": "500"}
+    with pytest.raises(ConfigError, match="BENEFICIARY_FIRST_NOSSO_NUMERO: only"):
+        Settings.from_env(env)
 
 
 def test_a_missing_file_is_refused_at_start(tmp_path: Path) -> None:
