@@ -2,9 +2,13 @@
 
 The bytes are spooled to a temporary file while they are hashed (the SHA-256 is the file's
 id, which makes a repeat recognisable before any line is read), then the file is processed
-from disk in a worker thread, batch by batch. A client that cancels while the file is being
-processed does not stop it: the batches and the file's record are written all the same, and
-sending the file again answers with that summary.
+from disk in a worker thread: read once to check it is a whole retorno, then applied batch by
+batch. A file refused by the check is answered INVALID_ARGUMENT (what is wrong with the file:
+RETORNO_NOT_CNAB240, RETORNO_NOT_A_RETORNO, RETORNO_INCOMPLETE, RETORNO_MALFORMED,
+RETORNO_COUNTS_DISAGREE) or FAILED_PRECONDITION (RETORNO_BANK_NOT_SERVED: a bank this service
+has no boleto of), with nothing applied or recorded. A client that cancels while the file is
+being applied does not stop it: the batches and the file's record are written all the same,
+and sending the file again answers with that summary.
 """
 
 from __future__ import annotations
@@ -16,11 +20,16 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 import grpc
 
-from boleto_service.service.retornos import ProcessRetornos, Summary
+from boleto_service.service.retornos import (
+    BANK_NOT_SERVED,
+    ProcessRetornos,
+    RetornoRefused,
+    Summary,
+)
 from boletos.platform import errors
 from boletos.platform.access import interceptor as audit
 from boletos.platform.logs import get_logger
@@ -92,7 +101,12 @@ class RetornoRpcs:
                 )
             audit.note(retorno_id=retorno_id)
             log.info("retorno.received", retorno_id=retorno_id, bytes=size)
-            summary = await asyncio.to_thread(self._retornos.process, path, retorno_id, file_name)
+            try:
+                summary = await asyncio.to_thread(
+                    self._retornos.process, path, retorno_id, file_name
+                )
+            except RetornoRefused as refused:
+                await _refuse(context, refused, retorno_id)
         finally:
             # Once open in the worker, the file stays readable to it after the unlink.
             with contextlib.suppress(FileNotFoundError):
@@ -145,3 +159,25 @@ class RetornoRpcs:
                 f"nothing arrived for {self._retorno_idle_seconds:g}s",
                 errors.error_info("RETORNO_IDLE"),
             )
+
+
+async def _refuse(
+    context: grpc.aio.ServicerContext, refused: RetornoRefused, retorno_id: str
+) -> NoReturn:
+    message = f"retorno refused, nothing in it applied or recorded: {refused.message}"
+    if refused.reason == BANK_NOT_SERVED:
+        await errors.failed_precondition(
+            context,
+            refused.reason,
+            f"bank {refused.bank_code}",
+            message,
+            bank_code=refused.bank_code,
+            retorno_id=retorno_id,
+        )
+    await errors.abort(
+        context,
+        grpc.StatusCode.INVALID_ARGUMENT,
+        message,
+        errors.error_info(refused.reason, retorno_id=retorno_id, line=str(refused.line)),
+        errors.bad_request("chunk", refused.message),
+    )

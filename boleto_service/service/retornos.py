@@ -1,30 +1,44 @@
 """Processing a bank's CNAB 240 retorno: every occurrence recorded once, every status change
-announced once, every line the service cannot use reported.
+announced once, every line the service cannot use reported, and a file that is not a whole
+retorno of this service's bank refused before anything of it is applied.
 
-The file is read from disk line by line and applied in batches, each its own transaction with
-its events, so a file of a million titles needs neither its text nor its occurrences in
+The file is read from disk twice. The first pass only reads it: a file with no header, of
+another kind (a remessa), cut short, with trailers whose counts disagree with it, or of a
+bank with no boleto here is refused whole, and neither applied nor recorded, so the same file
+corrected can be sent again. The second pass applies it in batches, each its own transaction
+with its events, so a file of a million titles needs neither its text nor its occurrences in
 memory. The file's own record (by the SHA-256 of its bytes) is written last: a file cut short
 by a crash is sent again and finishes, its applied batches now counted as repeated.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TextIO
 
 from google.protobuf.message import Message
 from prometheus_client import Counter
 
-from boleto_service.domain.bank_status import BatchPlan, Change, describe, status_reason
+from boleto_service.domain.bank_status import (
+    BatchPlan,
+    Change,
+    describe,
+    occurrence_key,
+    status_reason,
+)
 from boleto_service.domain.boleto import BankStatus
+from boleto_service.domain.cnab240.banks import CNAB_BANKS
+from boleto_service.domain.cnab240.fields import RECORD_LENGTH, CnabFieldError, cut
 from boleto_service.domain.cnab240.retorno import (
     FileError,
     Occurrence,
+    Outcome,
     RetornoReader,
     Unmatched,
 )
@@ -44,9 +58,26 @@ BATCH_SIZE = 5_000
 # Boletos per event message: a batch's rejections with long reasons stay far below NATS's
 # 1 MB message limit.
 EVENT_PART = 1_000
-# Problems listed in a summary; past this many the rest are counted in one more entry (each
-# is still logged), so a file of garbage cannot make an answer too large to send.
+# Problems listed in a summary; past this many the rest are counted by kind in one more
+# entry, so a file of garbage cannot make an answer too large to send.
 MAX_LISTED_PROBLEMS = 1_000
+# Line numbers a log line names for each kind of problem: enough to open the file at the
+# first ones, while a file of a million unknown titles still writes one line per kind.
+LOGGED_LINES = 10
+# File errors a refusal names; past these it counts them.
+NAMED_FILE_ERRORS = 3
+# File errors the first pass keeps to choose from: a file of garbage has one per line.
+KEPT_FILE_ERRORS = 100
+
+# Why a whole file is refused (ErrorInfo.reason when the RPC answers).
+NOT_CNAB240 = "RETORNO_NOT_CNAB240"  # empty, junk, not 240-character records
+NOT_A_RETORNO = "RETORNO_NOT_A_RETORNO"  # no file header, a remessa, not a cobrança retorno
+INCOMPLETE = "RETORNO_INCOMPLETE"  # cut short: no file trailer, a lot without its trailer
+MALFORMED = "RETORNO_MALFORMED"  # records out of place: a second header, after the trailer
+COUNTS_DISAGREE = "RETORNO_COUNTS_DISAGREE"  # the trailers count other lots or records
+BANK_NOT_SERVED = "RETORNO_BANK_NOT_SERVED"  # a bank this service has no boleto of
+# The refusal a file with several errors gets: what a person fixes first.
+_REFUSAL_ORDER = (NOT_A_RETORNO, INCOMPLETE, MALFORMED, COUNTS_DISAGREE)
 
 OCCURRENCES = Counter(
     "boletos_retorno_occurrences_total",
@@ -64,12 +95,15 @@ AMOUNT_MISMATCHES = Counter(
 PROBLEMS = Counter(
     "boletos_retorno_problems_total",
     "Retorno lines a person must look at: unknown_boleto, unreadable (the parser could not "
-    "read the line), file (counts or records wrong), paid_again (a second payment).",
+    "read the line), paid_again (a second payment), nothing_paid (a liquidation of no "
+    "amount), repeated_in_file (an occurrence twice in one file), file (counts or records "
+    "wrong).",
     ["kind"],
 )
 FILES = Counter(
     "boletos_retornos_total",
-    "Retorno files received: processed, or already_processed (the same bytes again).",
+    "Retorno files received: processed, already_processed (the same bytes again), or refused "
+    "(not a whole retorno of this service's bank: nothing applied).",
     ["result"],
 )
 
@@ -82,6 +116,17 @@ _KINDS = {
         events_pb2.BoletosWrittenOff,
     ),
 }
+
+
+class RetornoRefused(Exception):
+    """The file as a whole is not one to apply; nothing of it was applied or recorded."""
+
+    def __init__(self, reason: str, message: str, line: int = 0, bank_code: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason  # one of the codes above
+        self.message = message  # names positions, codes and counts, never a payer
+        self.line = line  # the first line at fault; 0 when it is about the whole file
+        self.bank_code = bank_code
 
 
 @dataclass(frozen=True)
@@ -109,6 +154,8 @@ class Summary:
     repeated_occurrences: int = 0
     problems: list[Problem] = field(default_factory=list)
     problems_not_listed: int = 0
+    # The problems past the listed ones, by kind (unknown_boleto, unreadable, ...).
+    not_listed_by_kind: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
@@ -123,16 +170,21 @@ class Summary:
         """The problems as answered: every one, or the first ones and a count of the rest."""
         if not self.problems_not_listed:
             return list(self.problems)
+        kinds = ", ".join(
+            f"{kind} {count:,}" for kind, count in sorted(self.not_listed_by_kind.items())
+        )
         more = Problem(
             0,
-            f"{self.problems_not_listed} more problems not listed here; "
-            "each is in the boleto service's log (retorno.line_unusable)",
+            f"{self.problems_not_listed:,} more problems not listed here"
+            + (f" ({kinds})" if kinds else ""),
         )
         return [*self.problems, more]
 
 
 class RetornoLedger(Protocol):
     def summary(self, retorno_id: str) -> str | None: ...
+
+    def serves_bank(self, bank_code: str) -> bool: ...
 
     def apply_batch(
         self,
@@ -197,9 +249,207 @@ def _paid(c: Change) -> events_pb2.PaidBoleto:
     )
 
 
+# --- the first pass: is this a whole retorno? ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the first pass learnt of a file it found whole."""
+
+    bank_code: str
+    nsa: int | None
+    # The (nosso número, code) more than one segment T of the file may carry: the second
+    # pass remembers those occurrences alone, and compares them.
+    repeated: Twice
+
+
+def nothing_paid(o: Occurrence) -> bool:
+    """A liquidation that reports no money: a bank's mistake, never a payment."""
+    return o.outcome is Outcome.PAID and o.paid_cents <= 0
+
+
+def check_retorno(path: Path) -> Checked:
+    """Reads the file at `path` once, applying nothing; raises RetornoRefused when it is not a
+    whole CNAB 240 retorno. Lines it cannot read are left for the second pass to report."""
+    _check_first_record(path)
+    reader = RetornoReader()
+    errors: list[FileError] = []
+    error_count = 0
+    twice = Twice()
+    with _lines(path) as lines:
+        for item in reader.read(_skeleton(lines, twice)):
+            if isinstance(item, FileError):
+                error_count += 1
+                if len(errors) < KEPT_FILE_ERRORS:
+                    errors.append(item)
+    if reader.bank_code is None:
+        # Not once the first record passed the check above, which is the reader's own; here
+        # so that a change to either cannot let a file of no bank through.
+        raise RetornoRefused(NOT_CNAB240, "no record of the file is a CNAB 240 record")
+    if errors:
+        raise _refusal(errors, error_count, reader.bank_code)
+    return Checked(reader.bank_code, reader.nsa, twice)
+
+
+def _skeleton(lines: Iterable[str], twice: Twice) -> Iterator[str]:
+    """The file's lines with each detail record's segment letter blanked: the reader then
+    counts and places the record, all its file errors depend on, without reading its fields,
+    which is most of its work. Adds each segment T's (nosso número, code) to `twice`."""
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        if len(line) != RECORD_LENGTH or line[7] != "3":
+            yield line
+            continue
+        if line[13] == "T" and line.isascii():
+            bank = CNAB_BANKS.get(line[:3])
+            if bank is not None:
+                # The reader's own reading of both, so the second pass's hash is the same.
+                with contextlib.suppress(CnabFieldError):
+                    twice.add((bank.retorno_nosso_numero(line), cut(line, 16, 17)))
+        yield line[:13] + " " + line[14:]
+
+
+def _check_first_record(path: Path) -> None:
+    """Junk is named for what it is, before the reader reports each of its lines."""
+    with _lines(path) as lines:
+        numbered = ((n, line.rstrip("\r\n")) for n, line in enumerate(lines, start=1))
+        first = next(((n, line) for n, line in numbered if line.strip(" \x1a")), None)
+    if first is None:
+        raise RetornoRefused(NOT_CNAB240, "the file has no records, only blank lines")
+    number, record = first
+    if not record.isascii():
+        raise RetornoRefused(
+            NOT_CNAB240, f"line {number}: not a CNAB 240 record (non-ASCII characters)", number
+        )
+    if len(record) != RECORD_LENGTH:
+        raise RetornoRefused(
+            NOT_CNAB240,
+            f"line {number}: not a CNAB 240 record ({len(record)} characters, not {RECORD_LENGTH})",
+            number,
+        )
+    bank = record[:3]
+    if not bank.isdigit():
+        raise RetornoRefused(
+            NOT_CNAB240, f"line {number}: not a CNAB 240 record (no bank code)", number
+        )
+    if bank not in CNAB_BANKS:
+        raise RetornoRefused(
+            BANK_NOT_SERVED,
+            f"bank {bank} wrote the file; this service has no boleto of that bank",
+            0,
+            bank,
+        )
+
+
+def _refusal(errors: Sequence[FileError], count: int, bank_code: str) -> RetornoRefused:
+    by_reason: dict[str, list[FileError]] = {}
+    for error in errors:
+        by_reason.setdefault(_reason_of(error), []).append(error)
+    reason = next(r for r in _REFUSAL_ORDER if r in by_reason)
+    # The same error on many lines (every record after a second trailer) is said once.
+    alike: dict[str, list[FileError]] = {}
+    for error in by_reason[reason]:
+        alike.setdefault(error.text, []).append(error)
+    named = list(alike.values())[:NAMED_FILE_ERRORS]
+    said = []
+    for group in named:
+        first = group[0]
+        where = f"line {first.line_number}: " if first.line_number else ""
+        times = f" (and {len(group) - 1} more line(s))" if len(group) > 1 else ""
+        said.append(_masked(f"{where}{first.text}{times}"))
+    text = "; ".join(said)
+    if reason == NOT_A_RETORNO and any(_is_remessa(g[0]) for g in named):
+        text += " (a remessa, the file sent to the bank, not its answer)"
+    elif reason == INCOMPLETE:
+        text += " (the file ends before its trailer: cut short)"
+    rest = count - sum(len(g) for g in named)
+    if rest > 0:
+        text += f"; {rest} more error(s) in the file's structure"
+    return RetornoRefused(reason, text, named[0][0].line_number or 0, bank_code)
+
+
+def _reason_of(error: FileError) -> str:
+    """The refusal a reader's file error stands for. The reader says it in words; these are
+    the words its file errors use, and a new one is refused as malformed all the same."""
+    text = error.text
+    if "not a retorno" in text or "expected retorno" in text or text.startswith("no file header"):
+        return NOT_A_RETORNO
+    if text.startswith("no file trailer") or "has no trailer" in text:
+        return INCOMPLETE
+    if "trailer counts" in text:
+        return COUNTS_DISAGREE
+    return MALFORMED
+
+
+def _is_remessa(error: FileError) -> bool:
+    return "header code '1'" in error.text
+
+
+class Twice:
+    """Which values were seen more than once, in two bitmaps of a fixed size instead of a set
+    of every value: 8 MB for a file of any size. A value that shares a bit with another may
+    be taken for seen twice (one in seventy, of the half million titles a file can count);
+    none seen twice is ever missed."""
+
+    BITS = 1 << 25
+
+    def __init__(self) -> None:
+        self._once = bytearray(self.BITS // 8)
+        self._twice = bytearray(self.BITS // 8)
+        self.any = False
+
+    def add(self, value: Hashable) -> None:
+        byte, bit = self._slot(value)
+        if self._once[byte] & bit:
+            self._twice[byte] |= bit
+            self.any = True
+        else:
+            self._once[byte] |= bit
+
+    def __contains__(self, value: Hashable) -> bool:
+        if not self.any:
+            return False
+        byte, bit = self._slot(value)
+        return bool(self._twice[byte] & bit)
+
+    def _slot(self, value: Hashable) -> tuple[int, int]:
+        at = hash(value) & (self.BITS - 1)
+        return at >> 3, 1 << (at & 7)
+
+
+def _lines(path: Path) -> TextIO:
+    # Latin-1 maps every byte to a character: a stray accent is reported as a line with
+    # non-ASCII characters instead of failing the whole file.
+    return path.open(encoding="latin-1")
+
+
+# --- the second pass: applying it ------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    count: int = 0
+    lines: list[int] = field(default_factory=list)
+    first_reason: str = ""
+
+
+@dataclass
+class _Run:
+    """One file's processing: its summary, and what the log says of its problems at the end."""
+
+    summary: Summary
+    repeated: Twice
+    tallies: dict[str, _Tally] = field(default_factory=dict)
+    # The first occurrence of each key among the repeated, to name it when the key comes
+    # again.
+    firsts: dict[str, Occurrence] = field(default_factory=dict)
+    batches: int = 0
+
+
 class ProcessRetornos:
     """The use case: a retorno file on disk in, its summary out; the same file twice changes
-    nothing the second time, the same occurrence in two files is applied once."""
+    nothing the second time, the same occurrence in two files is applied once, and a file
+    that is not a whole retorno of this service's bank is refused without a change."""
 
     def __init__(
         self,
@@ -223,41 +473,57 @@ class ProcessRetornos:
         summary.already_processed = True
         return summary
 
+    def check(self, path: Path, retorno_id: str) -> Checked:
+        """The first pass: raises RetornoRefused, having changed nothing, when the file is
+        not a whole retorno of a bank this service has boletos of."""
+        try:
+            checked = check_retorno(path)
+            if not self._ledger.serves_bank(checked.bank_code):
+                raise RetornoRefused(
+                    BANK_NOT_SERVED,
+                    f"bank {checked.bank_code} wrote the file; this service has no boleto of "
+                    "that bank",
+                    0,
+                    checked.bank_code,
+                )
+        except RetornoRefused as refused:
+            FILES.labels("refused").inc()
+            log.warning(
+                "retorno.refused",
+                retorno_id=retorno_id,
+                reason=refused.reason,
+                line=refused.line,
+                bank_code=refused.bank_code,
+                detail=refused.message,
+            )
+            raise
+        return checked
+
     def process(self, path: Path, retorno_id: str, file_name: str) -> Summary:
-        """Processes the retorno whose bytes are in `path` and whose SHA-256 is `retorno_id`."""
+        """Processes the retorno whose bytes are in `path` and whose SHA-256 is `retorno_id`;
+        raises RetornoRefused when the file is not one to apply."""
         earlier = self.previous(retorno_id)
         if earlier is not None:
             log.info("retorno.already_processed", retorno_id=retorno_id)
             return earlier
-        summary = Summary(retorno_id, file_name)
-        reader = RetornoReader()
+        checked = self.check(path, retorno_id)
+        run = _Run(Summary(retorno_id, file_name, bank_code=checked.bank_code), checked.repeated)
         batch: list[Occurrence] = []
-        batches = 0
-        # Latin-1 maps every byte to a character: a stray accent is reported as a line with
-        # non-ASCII characters instead of failing the whole file.
-        with path.open(encoding="latin-1") as lines:
-            for item in reader.read(lines):
-                if isinstance(item, Occurrence):
-                    summary.occurrences += 1
-                    batch.append(item)
-                    if len(batch) >= self._batch_size:
-                        batches += 1
-                        self._apply(summary, batch, batches)
-                        batch = []
-                elif isinstance(item, Unmatched):
-                    reason = _masked(item.reason)
-                    self._problem(summary, "unreadable", item.line_number, reason)
-                else:
-                    self._file_error(summary, item)
+        with _lines(path) as lines:
+            for o in self._occurrences(run, lines):
+                batch.append(o)
+                if len(batch) >= self._batch_size:
+                    self._apply(run, batch)
+                    batch = []
         if batch:
-            batches += 1
-            self._apply(summary, batch, batches)
-        summary.bank_code = reader.bank_code or ""
+            self._apply(run, batch)
+        summary = run.summary
+        self._log_problems(run)
         stored = self._ledger.finish(
             retorno_id,
             file_name,
             summary.bank_code,
-            reader.nsa,
+            checked.nsa,
             summary.to_json(),
             self._clock(),
         )
@@ -272,7 +538,7 @@ class ProcessRetornos:
             "retorno.processed",
             retorno_id=retorno_id,
             bank_code=summary.bank_code,
-            nsa=reader.nsa,
+            nsa=checked.nsa,
             occurrences=summary.occurrences,
             registered=summary.registered,
             rejected=summary.rejected,
@@ -283,12 +549,61 @@ class ProcessRetornos:
             repeated=summary.repeated_occurrences,
             amount_mismatches=summary.amount_mismatches,
             problems=len(summary.problems) + summary.problems_not_listed,
-            batches=batches,
+            batches=run.batches,
         )
         return summary
 
-    def _apply(self, summary: Summary, batch: list[Occurrence], batch_no: int) -> None:
-        rid = summary.retorno_id
+    def _occurrences(self, run: _Run, lines: Iterable[str]) -> Iterator[Occurrence]:
+        """The occurrences to apply, in file order; every other line is a problem."""
+        summary = run.summary
+        for item in RetornoReader().read(lines):
+            if isinstance(item, Occurrence):
+                summary.occurrences += 1
+                if nothing_paid(item):
+                    self._problem(
+                        run,
+                        "nothing_paid",
+                        item.line_number,
+                        f"a liquidation ({describe(item)}) of nosso número "
+                        f"{item.nosso_numero} paying {item.paid_cents} centavos: not a "
+                        "payment, not applied",
+                    )
+                    continue
+                self._note_repeat(run, item)
+                yield item
+            elif isinstance(item, Unmatched):
+                self._problem(run, "unreadable", item.line_number, _masked(item.reason))
+            else:
+                # The first pass refuses every file error; here only if the file changed on
+                # disk between the passes, and then it is reported, not dropped.
+                self._problem(run, "file", item.line_number or 0, _masked(item.text))
+
+    def _note_repeat(self, run: _Run, o: Occurrence) -> None:
+        if (o.nosso_numero, o.code) not in run.repeated:
+            return
+        first = run.firsts.setdefault(occurrence_key(o), o)
+        if first is o:
+            return
+        # Applied once either way: the store knows an occurrence by its key.
+        line = first.line_number
+        if replace(first, line_number=0) == replace(o, line_number=0):
+            said = f"repeats line {line} of this file: applied once"
+        else:
+            said = (
+                f"has the date and amount paid of line {line} of this file, other amounts or "
+                f"dates not: only line {line} applied"
+            )
+        self._problem(
+            run,
+            "repeated_in_file",
+            o.line_number,
+            f"{describe(o)} of nosso número {o.nosso_numero} {said}",
+        )
+
+    def _apply(self, run: _Run, batch: list[Occurrence]) -> None:
+        run.batches += 1
+        summary = run.summary
+        rid, batch_no = summary.retorno_id, run.batches
         plan = self._ledger.apply_batch(
             batch, rid, self._clock(), lambda p: status_events(rid, batch_no, p.changes)
         )
@@ -333,7 +648,7 @@ class ProcessRetornos:
             state = tracked.state
             if state.status is BankStatus.PAID and o.paid_cents:
                 self._problem(
-                    summary,
+                    run,
                     "paid_again",
                     o.line_number,
                     f"a payment of {o.paid_cents} centavos ({describe(o)}) for nosso número "
@@ -342,30 +657,40 @@ class ProcessRetornos:
                 )
         for o in plan.unknown:
             self._problem(
-                summary,
+                run,
                 "unknown_boleto",
                 o.line_number,
                 f"nosso número {o.nosso_numero} of bank {o.bank_code} names no boleto of this "
                 f"service ({describe(o)})",
             )
 
-    def _file_error(self, summary: Summary, error: FileError) -> None:
-        self._problem(summary, "file", error.line_number or 0, _masked(error.text))
-
-    def _problem(self, summary: Summary, kind: str, line: int, reason: str) -> None:
+    def _problem(self, run: _Run, kind: str, line: int, reason: str) -> None:
         PROBLEMS.labels(kind).inc()
-        # Reasons name positions, codes, amounts and nosso números, never a payer.
-        log.warning(
-            "retorno.line_unusable",
-            retorno_id=summary.retorno_id,
-            kind=kind,
-            line=line,
-            reason=reason,
-        )
+        tally = run.tallies.setdefault(kind, _Tally(first_reason=reason))
+        tally.count += 1
+        if len(tally.lines) < LOGGED_LINES:
+            tally.lines.append(line)
+        summary = run.summary
         if len(summary.problems) < MAX_LISTED_PROBLEMS:
             summary.problems.append(Problem(line, reason))
         else:
             summary.problems_not_listed += 1
+            by_kind = summary.not_listed_by_kind
+            by_kind[kind] = by_kind.get(kind, 0) + 1
+
+    def _log_problems(self, run: _Run) -> None:
+        """A line per kind of problem, not one per line: a file of a million lines of another
+        account's titles would otherwise bury the log. The summary lists the lines."""
+        for kind, tally in run.tallies.items():
+            # Reasons name positions, codes, amounts and nosso números, never a payer.
+            log.warning(
+                "retorno.line_unusable",
+                retorno_id=run.summary.retorno_id,
+                kind=kind,
+                count=tally.count,
+                first_lines=tally.lines,
+                first_reason=tally.first_reason,
+            )
 
 
 _QUOTED = re.compile(r"'[^']*'")

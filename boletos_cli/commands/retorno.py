@@ -1,6 +1,6 @@
 """``boletos retorno FILE``: send a bank's CNAB 240 retorno file to the boleto service and say
 what it changed: boletos registered, rejected, paid, written off, and every line it could
-not use."""
+not use; or why it refused the file whole."""
 
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import grpc
+from google.rpc.error_details_pb2 import ErrorInfo
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from boletos.platform.errors import details_of
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 from boletos_cli.channels import BOLETO, Endpoints, service_channel
-from boletos_cli.failures import EXIT_OK, EXIT_PROBLEMS, CliError
+from boletos_cli.failures import EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, CliError
 from boletos_cli.money import amount_text, reais_text
 from boletos_cli.render import listing, print_json
 
@@ -35,9 +38,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Stream a bank's CNAB 240 retorno file to the boleto service, which "
         "records every occurrence in it (registration confirmed or rejected, paid, "
         "written off), and print what changed and every line it could not use. The same "
-        "file sent again changes nothing. Exits 0 when the file was processed, "
-        f"{EXIT_PROBLEMS} when it was processed but some lines could not be used (they are "
-        "listed), 2 when it could not be processed.",
+        "file sent again changes nothing. A file that is not a whole retorno of the "
+        "service's bank (a remessa, junk, cut short, trailer counts wrong) is refused whole: "
+        "nothing in it is applied, and once corrected it can be sent again. Exits 0 when the "
+        f"file was processed, {EXIT_PROBLEMS} when it was processed but some lines could not "
+        f"be used (they are listed), {EXIT_REFUSED} when the service refused it whole (the "
+        "reason is printed), 2 when it could not be processed for any other reason.",
     )
     parser.add_argument("file", metavar="FILE", help=f"the retorno file; {STDIN} reads stdin")
     parser.add_argument(
@@ -141,14 +147,39 @@ def print_summary(out: Console, err: Console, summary: boleto_pb2.RetornoSummary
         )
 
 
+class Refused(Exception):
+    """The service refused the file whole: nothing in it was applied or recorded."""
+
+    def __init__(self, file_name: str, message: str, reason: str) -> None:
+        super().__init__(f"{file_name}: {message} [{reason}]")
+        self.reason = reason
+
+
+def refusal(file_name: str, exc: grpc.aio.AioRpcError) -> Refused | None:
+    """The error as a refusal of the file itself, or None when it is about anything else
+    (the service unreachable, the call malformed), which is no verdict on the file."""
+    if exc.code() not in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION):
+        return None
+    reasons = [d.reason for d in details_of(exc) if isinstance(d, ErrorInfo)]
+    if not reasons or not reasons[0].startswith("RETORNO_"):
+        return None
+    return Refused(file_name, " ".join((exc.details() or "").split()), reasons[0])
+
+
 async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console) -> int:
-    if args.file == STDIN:
-        summary = await send(endpoints.boleto, sys.stdin.buffer, args.file_name or STDIN_NAME, err)
-    else:
-        path = Path(args.file)
-        source, size = _open(path)
-        with source:
-            summary = await send(endpoints.boleto, source, args.file_name or path.name, err, size)
+    try:
+        if args.file == STDIN:
+            name = args.file_name or STDIN_NAME
+            summary = await send(endpoints.boleto, sys.stdin.buffer, name, err)
+        else:
+            path = Path(args.file)
+            source, size = _open(path)
+            with source:
+                name = args.file_name or path.name
+                summary = await send(endpoints.boleto, source, name, err, size)
+    except Refused as refused:
+        err.print(f"boletos: {refused}", style="red", markup=False, highlight=False, soft_wrap=True)
+        return EXIT_REFUSED
     if args.as_json:
         print_json(summary_dict(summary))
     else:
@@ -195,5 +226,11 @@ async def send(
 
         async with service_channel(BOLETO.name, address) as channel:
             stub = boleto_pb2_grpc.BoletoServiceStub(channel)
-            response = await stub.ProcessRetorno(requests())
+            try:
+                response = await stub.ProcessRetorno(requests())
+            except grpc.aio.AioRpcError as exc:
+                refused = refusal(file_name, exc)
+                if refused is None:
+                    raise
+                raise refused from exc
     return response.summary

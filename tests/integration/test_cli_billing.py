@@ -45,6 +45,10 @@ TAMPERED = "001-1234-56789-000666"
 BROKEN = "001-1234-56789-000500"
 # What a file the service refuses as a whole starts with.
 NOT_CNAB = b"this is not a CNAB 240 file\n"
+# What a retorno of a bank the service has no boleto of starts with.
+OTHER_BANK = b"34100000"
+# What a file the fake answers with an error about the call, not the file, starts with.
+BAD_CALL = b"bad call"
 # A retorno line the fake cannot match to a boleto.
 UNKNOWN_LINE = b"UNKNOWN-NOSSO-NUMERO"
 
@@ -185,9 +189,21 @@ class FakeBoletoService(boleto_pb2_grpc.BoletoServiceServicer):
             await errors.abort(
                 context,
                 grpc.StatusCode.INVALID_ARGUMENT,
-                "not a CNAB 240 retorno: line 1 is 28 characters long, not 240",
-                errors.error_info("RETORNO_UNREADABLE", line="1"),
+                "retorno refused, nothing in it applied or recorded: line 1: not a CNAB 240 "
+                "record (28 characters, not 240)",
+                errors.error_info("RETORNO_NOT_CNAB240", line="1"),
             )
+        if content.startswith(OTHER_BANK):
+            await errors.failed_precondition(
+                context,
+                "RETORNO_BANK_NOT_SERVED",
+                "bank 341",
+                "retorno refused, nothing in it applied or recorded: bank 341 wrote the file; "
+                "this service has no boleto of that bank",
+                bank_code="341",
+            )
+        if content.startswith(BAD_CALL):
+            await errors.invalid_argument(context, "header.file_name", "bad", "INVALID_FIELD")
         retorno_id = hashlib.sha256(content).hexdigest()
         again = retorno_id in self.calls.seen_retornos
         self.calls.seen_retornos.add(retorno_id)
@@ -353,7 +369,9 @@ def test_remessa_list_json_pages_until_the_limit(
         "sha256": hashlib.sha256(REMESSA_BYTES).hexdigest(),
         "created_at": "2026-11-30T04:05:00.000Z",
         "upload_id": UPLOAD_ID,
+        "beneficiary": "",
     }
+    assert document["left_out"] == {}
 
 
 def test_remessa_list_stops_at_the_last_page(
@@ -660,19 +678,51 @@ def test_retorno_from_stdin_takes_the_banks_file_name(
     assert server.calls.retornos[0][0].header.file_name == "IEDCBR0101.RET"
 
 
-def test_retorno_refused_as_a_whole_exits_2_with_the_reason_code(
-    capsys: pytest.CaptureFixture[str], server: FakeServer, tmp_path: Path
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (
+            NOT_CNAB,
+            "boletos: notes.txt: retorno refused, nothing in it applied or recorded: line 1: "
+            "not a CNAB 240 record (28 characters, not 240) [RETORNO_NOT_CNAB240]",
+        ),
+        (
+            OTHER_BANK + b"0" * 232 + b"\r\n",
+            "boletos: notes.txt: retorno refused, nothing in it applied or recorded: bank 341 "
+            "wrote the file; this service has no boleto of that bank [RETORNO_BANK_NOT_SERVED]",
+        ),
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_retorno_refused_as_a_whole_exits_1_with_the_reason(
+    capsys: pytest.CaptureFixture[str],
+    server: FakeServer,
+    tmp_path: Path,
+    content: bytes,
+    said: str,
+    as_json: bool,
 ) -> None:
     path = tmp_path / "notes.txt"
-    path.write_bytes(NOT_CNAB)
+    path.write_bytes(content)
+
+    code, out, err = cli(capsys, server, "retorno", str(path), *(["--json"] if as_json else []))
+
+    assert code == 1
+    assert out == ""
+    assert " ".join(err.split()) == said
+
+
+def test_retorno_failing_for_another_reason_exits_2(
+    capsys: pytest.CaptureFixture[str], server: FakeServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "retorno.ret"
+    path.write_bytes(BAD_CALL)
 
     code, out, err = cli(capsys, server, "retorno", str(path))
 
-    assert code == 2
-    assert out == ""
+    assert (code, out) == (2, "")
     line = one_line(err)
-    assert "INVALID_ARGUMENT" in line and "not a CNAB 240 retorno" in line
-    assert "[RETORNO_UNREADABLE]" in line
+    assert "INVALID_ARGUMENT" in line and "[INVALID_FIELD]" in line
 
 
 @pytest.mark.parametrize("name", ["empty.ret", "missing.ret"])

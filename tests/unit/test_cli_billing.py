@@ -7,12 +7,14 @@ import hashlib
 import io
 from pathlib import Path
 
+import grpc
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.progress import Progress
 
+from boletos.platform import errors
 from boletos.v1 import boleto_pb2, ingest_pb2, mailer_pb2
 from boletos_cli import render
 from boletos_cli.commands import deliveries, remessa, report, retorno
@@ -180,6 +182,43 @@ def test_every_problem_line_is_listed_whole() -> None:
         assert f"line {n}: nosso número names no boleto" in text
     # A problem about the whole file has no line number.
     assert "file" in text
+
+
+def rpc_error(code: grpc.StatusCode, reason: str | None) -> grpc.aio.AioRpcError:
+    """A failed call as the channel raises it, with an ErrorInfo of `reason` if given."""
+    message = "retorno refused, nothing in it applied or recorded: line 9: a  reason"
+    details = [errors.error_info(reason)] if reason else []
+    status = errors.status_with(code, message, *details)
+    return grpc.aio.AioRpcError(
+        code, grpc.aio.Metadata(), grpc.aio.Metadata(*status.trailing_metadata), message
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "refused"),
+    [
+        (grpc.StatusCode.INVALID_ARGUMENT, "RETORNO_COUNTS_DISAGREE", True),
+        (grpc.StatusCode.FAILED_PRECONDITION, "RETORNO_BANK_NOT_SERVED", True),
+        # A reason code this client does not know yet is still a refusal of the file.
+        (grpc.StatusCode.INVALID_ARGUMENT, "RETORNO_SOMETHING_NEW", True),
+        # About the call, not the file: the CLI's own mistake or the service's state.
+        (grpc.StatusCode.INVALID_ARGUMENT, "HEADER_FIRST", False),
+        (grpc.StatusCode.INVALID_ARGUMENT, None, False),
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, "RETORNO_TOO_LARGE", False),
+        (grpc.StatusCode.DEADLINE_EXCEEDED, "RETORNO_IDLE", False),
+        (grpc.StatusCode.UNAVAILABLE, None, False),
+    ],
+)
+def test_which_retorno_errors_are_a_refusal_of_the_file(
+    code: grpc.StatusCode, reason: str | None, refused: bool
+) -> None:
+    found = retorno.refusal("CB.RET", rpc_error(code, reason))
+    assert (found is not None) == refused
+    if found is not None:
+        assert str(found) == (
+            "CB.RET: retorno refused, nothing in it applied or recorded: line 9: a reason "
+            f"[{reason}]"
+        )
 
 
 def test_retorno_json_of_an_empty_summary() -> None:

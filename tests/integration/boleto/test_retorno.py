@@ -1,10 +1,14 @@
 """Retornos against real stores: exact counts, a file twice, an occurrence in two files, a
-crash between batches, events through the outbox once per change, and the RPC."""
+crash between batches, events through the outbox once per change, files refused whole with
+nothing changed, problems listed (a liquidation of nothing, a line twice) and logged once per
+kind, and the RPC and the CLI."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import logging
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -24,10 +28,22 @@ from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.boleto import BankState, BankStatus, Boleto, Payer, PayerAddress
 from boleto_service.domain.cnab240 import RemessaHeader, remessa_text, title_from_boleto
 from boleto_service.domain.issuing import issue_boleto
-from boleto_service.service.retornos import ProcessRetornos, Summary
+from boleto_service.service.retornos import (
+    BANK_NOT_SERVED,
+    COUNTS_DISAGREE,
+    INCOMPLETE,
+    MALFORMED,
+    NOT_A_RETORNO,
+    NOT_CNAB240,
+    Problem,
+    ProcessRetornos,
+    RetornoRefused,
+    Summary,
+)
 from boleto_service.store.engine import create_engine, upgrade_schema
 from boleto_service.store.repository import BoletoStore
 from boleto_service.store.retornos import RetornoStore
+from boleto_service.store.tables import boletos as boleto_rows
 from boleto_service.store.tables import occurrences, outbox, retornos
 from boletos.platform.errors import details_of
 from boletos.platform.nats_streams import (
@@ -37,11 +53,23 @@ from boletos.platform.nats_streams import (
 )
 from boletos.platform.outbox import OutboxStore
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc, events_pb2
-from boletos_bench.bank import PAID_ON, BankDay, simulate
+from boletos_cli.bank import (
+    CREDITED_ON,
+    PAID_ON,
+    BankDay,
+    Paid,
+    Registered,
+    envelope,
+    pair,
+    simulate,
+    titles_of,
+)
+from boletos_cli.main import main as cli_main
 from tests.support import access
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.ingest import running_ingest, stream_message_count, upload
+from tests.support.threaded_server import serving_on_a_thread
 from tests.support.waiting import wait_for
 
 BB = BeneficiaryConfig(
@@ -248,14 +276,10 @@ def test_the_same_occurrences_in_another_file_are_not_applied_twice(
     remessa = remessa_for(boletos)
     process = ProcessRetornos(RetornoStore(engine), batch_size=3)
     monday = simulate(remessa, BankDay(paid={0: None}, rejected={}))
-    # The file cut short in transit: its trailers and last title never arrived.
-    cut = "".join(monday.splitlines(keepends=True)[:-6])
-    cut_summary = process.process(*write(tmp_path, cut), "CB-cut.RET")
-    assert (cut_summary.registered, cut_summary.paid) == (4, 1)
-    assert {p.reason for p in cut_summary.problems} == {
-        "no file trailer (record type 9)",
-        "the last lot has no trailer (record type 5)",
-    }
+    # A first file of the day with the first four titles, then the whole day.
+    morning = simulate(remessa_for(boletos[:4]), BankDay(paid={0: None}, rejected={}))
+    early = process.process(*write(tmp_path, morning), "CB-morning.RET")
+    assert (early.registered, early.paid, early.problems) == (4, 1, [])
 
     whole = process.process(*write(tmp_path, monday), "CB-whole.RET")
     assert counts(whole) == {
@@ -350,6 +374,230 @@ def test_a_crash_between_batches_is_finished_by_sending_the_file_again(
     assert count(engine, occurrences) == 8
 
 
+# --- files refused whole ----------------------------------------------------------------------
+
+
+def records(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def joined(lines: list[str]) -> str:
+    return "".join(f"{line}\r\n" for line in lines)
+
+
+def spliced(line: str, start: int, value: str) -> str:
+    """`line` with `value` at 0-based `start`."""
+    return line[:start] + value + line[start + len(value) :]
+
+
+def state(engine: Engine) -> tuple[list[tuple[Any, ...]], int, int, int]:
+    """Everything a retorno can change: the boletos' bank columns, the occurrences, the files
+    recorded and the events waiting."""
+    b = boleto_rows.c
+    columns = (b.debt_id, b.bank_status, b.paid_cents, b.paid_on, b.bank_status_at)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(*columns).order_by(b.nosso_numero)).all()
+    return (
+        [tuple(r) for r in rows],
+        count(engine, occurrences),
+        count(engine, retornos),
+        count(engine, outbox),
+    )
+
+
+GOOD_DAY = BankDay(paid={0: None}, rejected={})
+# Of the good day: a file header, a lot header, 7 pairs of segments, two trailers.
+GOOD_LINES = 18
+
+# Each: how the bank's good file is spoiled (given it and the remessa), the refusal's reason,
+# its first line at fault, and words of its message.
+SPOILED: dict[str, tuple[Callable[[str, str], str], str, int, str]] = {
+    "a remessa sent as a retorno": (
+        lambda good, remessa: remessa, NOT_A_RETORNO, 1, "header code '1': not a retorno",
+    ),
+    "5 bytes of junk": (lambda good, remessa: "junk!", NOT_CNAB240, 1, "5 characters, not 240"),
+    "nothing but blank lines": (
+        lambda good, remessa: "\r\n\r\n", NOT_CNAB240, 0, "no records, only blank lines",
+    ),
+    "a file trailer counting one record too many": (
+        lambda good, remessa: joined(
+            records(good)[:-1] + [spliced(records(good)[-1], 23, f"{GOOD_LINES + 1:06d}")]
+        ),
+        COUNTS_DISAGREE, GOOD_LINES, "file trailer counts 19 records, the file has 18",
+    ),
+    "a lot trailer counting too few": (
+        lambda good, remessa: joined(
+            records(good)[:-2] + [spliced(records(good)[-2], 17, "000003"), records(good)[-1]]
+        ),
+        COUNTS_DISAGREE, GOOD_LINES - 1, "lot trailer counts 3 records, the lot has 16",
+    ),
+    "a file cut after a title": (
+        lambda good, remessa: joined(records(good)[:-6]), INCOMPLETE, 0, "no file trailer",
+    ),
+    "a file cut inside a record": (
+        lambda good, remessa: good[: len(good) // 2], INCOMPLETE, 0, "no file trailer",
+    ),
+    "a lot of another operation": (
+        lambda good, remessa: joined(
+            records(good)[:1] + [spliced(records(good)[1], 8, "R")] + records(good)[2:]
+        ),
+        NOT_A_RETORNO, 2, "lot operation/service 'R01', expected retorno of cobrança",
+    ),
+    "two files in one": (lambda good, remessa: good + good, MALFORMED, 19, "a second file header"),
+    "a bank with no boleto here": (
+        lambda good, remessa: joined([spliced(r, 0, "341") for r in records(good)]),
+        BANK_NOT_SERVED, 0, "bank 341 wrote the file; this service has no boleto of that bank",
+    ),
+    "a bank code no bank has": (
+        lambda good, remessa: joined([spliced(r, 0, "999") for r in records(good)]),
+        BANK_NOT_SERVED, 0, "bank 999 wrote the file",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("spoiled", list(SPOILED))
+def test_a_file_that_is_not_a_whole_retorno_is_refused_and_changes_nothing(
+    engine: Engine, tmp_path: Path, spoiled: str
+) -> None:
+    boletos = issue(engine, AMOUNTS)
+    remessa = remessa_for(boletos)
+    good = simulate(remessa, GOOD_DAY)
+    assert len(records(good)) == GOOD_LINES
+    spoil, reason, line, words = SPOILED[spoiled]
+    data = spoil(good, remessa).encode("ascii")
+    path = tmp_path / "CB.RET"
+    path.write_bytes(data)
+    retorno_id = hashlib.sha256(data).hexdigest()
+    process = ProcessRetornos(RetornoStore(engine), batch_size=2)
+    before = state(engine)
+
+    for _ in range(2):  # and the same bytes again: refused again, not "already processed"
+        with pytest.raises(RetornoRefused) as refused:
+            process.process(path, retorno_id, "CB.RET")
+        assert (refused.value.reason, refused.value.line) == (reason, line)
+        assert words in refused.value.message
+        assert state(engine) == before
+
+    # The bank's file as it should have been is then applied whole.
+    done = process.process(*write(tmp_path, good), "CB.RET")
+    assert (done.registered, done.paid, done.problems) == (6, 1, [])
+
+
+def test_a_remessa_refused_says_it_is_one(engine: Engine, tmp_path: Path) -> None:
+    boletos = issue(engine, AMOUNTS[:1])
+    with pytest.raises(RetornoRefused) as refused:
+        ProcessRetornos(RetornoStore(engine)).process(
+            *write(tmp_path, remessa_for(boletos)), "CB.REM"
+        )
+    assert refused.value.message == (
+        "line 1: file header code '1': not a retorno; line 2: lot operation/service 'R01', "
+        "expected retorno of cobrança (a remessa, the file sent to the bank, not its answer)"
+    )
+
+
+def test_a_liquidation_of_nothing_is_listed_and_pays_nothing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    boletos = issue(engine, AMOUNTS[:2])
+    remessa = remessa_for(boletos)
+    process = ProcessRetornos(RetornoStore(engine))
+
+    first = process.process(
+        *write(tmp_path, simulate(remessa, BankDay(paid={0: 0}, rejected={}))), "a"
+    )
+
+    assert (first.occurrences, first.registered, first.paid, first.paid_cents) == (3, 2, 0, 0)
+    assert [(p.line, p.reason) for p in first.problems] == [
+        (
+            5,
+            f"a liquidation (06 Liquidação) of nosso número {boletos[0].numbers.nosso_numero} "
+            "paying 0 centavos: not a payment, not applied",
+        )
+    ]
+    stored = BoletoStore(engine).get(boletos[0].debt_id)
+    assert stored is not None
+    assert (stored.bank.status, stored.bank.paid_cents) == (BankStatus.REGISTERED, None)
+    assert SUBJECT_BOLETOS_PAID not in {subject for subject, _, _ in outbox_events(engine)}
+
+    # The real payment, in the next file, is the payment: not a second one.
+    later = BankDay(paid={0: None}, rejected={}, register=False)
+    second = process.process(*write(tmp_path, simulate(remessa, later)), "b")
+    assert (second.paid, second.paid_cents, second.problems) == (1, AMOUNTS[0], [])
+
+
+def _twice(remessa: str, fee_cents: int) -> str:
+    """A retorno confirming the first title and paying it twice, the second time with
+    `fee_cents` of fee (0: the same line again)."""
+    lines = records(remessa)
+    p, q = next(titles_of(lines))
+    paid = Paid(AMOUNTS[0], PAID_ON, CREDITED_ON)
+    again = Paid(AMOUNTS[0], PAID_ON, CREDITED_ON, fee_cents=fee_cents)
+    details = (
+        pair("001", 1, p, q, Registered()) + pair("001", 3, p, q, paid)
+        + pair("001", 5, p, q, again)
+    )  # fmt: skip
+    return joined(envelope(lines, details))
+
+
+@pytest.mark.parametrize("batch_size", [1, 100])
+@pytest.mark.parametrize(
+    ("fee_cents", "said"),
+    [
+        (0, "repeats line 5 of this file: applied once"),
+        (
+            90,
+            "has the date and amount paid of line 5 of this file, other amounts or dates not: "
+            "only line 5 applied",
+        ),
+    ],
+)
+def test_an_occurrence_twice_in_a_file_is_listed_and_applied_once(
+    engine: Engine, tmp_path: Path, batch_size: int, fee_cents: int, said: str
+) -> None:
+    boletos = issue(engine, AMOUNTS[:1])
+    text = _twice(remessa_for(boletos), fee_cents)
+
+    done = ProcessRetornos(RetornoStore(engine), batch_size=batch_size).process(
+        *write(tmp_path, text), "CB.RET"
+    )
+
+    assert (done.occurrences, done.registered, done.paid, done.paid_cents) == (3, 1, 1, AMOUNTS[0])
+    assert done.repeated_occurrences == 1
+    nosso = boletos[0].numbers.nosso_numero
+    assert [(p.line, p.reason) for p in done.problems] == [
+        (7, f"06 Liquidação of nosso número {nosso} {said}")
+    ]
+    assert count(engine, occurrences) == 2
+    announced = changes(outbox_events(engine))
+    assert announced[(SUBJECT_BOLETOS_PAID, boletos[0].debt_id)] == 1
+
+
+def test_a_file_of_unknown_titles_logs_a_line_per_kind(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    boletos = issue(engine, AMOUNTS[:1])
+    unknown = [f"12345679{n:09d}" for n in range(1, 5_001)]
+    day = BankDay(paid={}, rejected={}, unknown=unknown, register=False)
+    path, retorno_id = write(tmp_path, simulate(remessa_for(boletos), day))
+
+    with caplog.at_level(logging.INFO, logger="boleto"):
+        done = ProcessRetornos(RetornoStore(engine), batch_size=700).process(
+            path, retorno_id, "CB.RET"
+        )
+
+    warned = [r for r in caplog.records if r.name == "boleto" and r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in warned] == ["retorno.line_unusable"]
+    fields = warned[0].__dict__
+    assert (fields["kind"], fields["count"]) == ("unknown_boleto", 5_000)
+    assert fields["first_lines"] == list(range(3, 23, 2))
+    assert fields["first_reason"].startswith(f"nosso número {unknown[0]} of bank 001")
+    # The answer stays bounded too: the first thousand, then a count by kind.
+    assert (len(done.problems), done.problems_not_listed) == (1_000, 4_000)
+    listed = done.listed_problems()
+    assert listed[-1] == Problem(0, "4,000 more problems not listed here (unknown_boleto 4,000)")
+    assert Summary.from_json(done.to_json()) == done
+
+
 # --- the RPC ----------------------------------------------------------------------------------
 
 
@@ -431,6 +679,92 @@ async def test_process_retorno_refusals(
     assert isinstance(bad, error_details_pb2.BadRequest)
     assert (info.reason, bad.field_violations[0].field) == (reason, field)
     assert count(engine, retornos) == 0
+
+
+@pytest.mark.parametrize(
+    ("spoiled", "code", "detail"),
+    [
+        ("a remessa sent as a retorno", grpc.StatusCode.INVALID_ARGUMENT, "BadRequest"),
+        ("a file cut after a title", grpc.StatusCode.INVALID_ARGUMENT, "BadRequest"),
+        ("a bank with no boleto here", grpc.StatusCode.FAILED_PRECONDITION, "PreconditionFailure"),
+    ],
+)
+async def test_process_retorno_refuses_a_file_whole(
+    engine: Engine,
+    retorno_stub: boleto_pb2_grpc.BoletoServiceStub,
+    spoiled: str,
+    code: grpc.StatusCode,
+    detail: str,
+) -> None:
+    boletos = issue(engine, AMOUNTS)
+    remessa = remessa_for(boletos)
+    spoil, reason, _line, words = SPOILED[spoiled]
+    data = spoil(simulate(remessa, GOOD_DAY), remessa).encode("ascii")
+    before = state(engine)
+
+    for _ in range(2):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await retorno_stub.ProcessRetorno(iter(_messages("CB.RET", data)))
+        assert refused.value.code() == code
+        message = refused.value.details() or ""
+        assert message.startswith("retorno refused, nothing in it applied or recorded: ")
+        assert words in message
+        info, more = details_of(refused.value)
+        assert isinstance(info, error_details_pb2.ErrorInfo)
+        assert info.reason == reason
+        assert info.metadata["retorno_id"] == hashlib.sha256(data).hexdigest()
+        assert type(more).__name__ == detail
+        assert state(engine) == before
+
+
+class _Served:
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    def cli(self, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+        code = cli_main(["--boleto", self.address, *argv])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+
+@pytest.fixture
+def served(engine: Engine) -> Iterator[_Served]:
+    """The retorno RPC over the real store, on a server the CLI reaches as it reaches the
+    service's."""
+
+    def register(server: grpc.aio.Server) -> None:
+        boleto_pb2_grpc.add_BoletoServiceServicer_to_server(
+            _RetornoServicer(ProcessRetornos(RetornoStore(engine), batch_size=2)), server
+        )
+
+    with serving_on_a_thread(register) as address:
+        yield _Served(address)
+
+
+def test_boletos_retorno_prints_a_refusal_and_exits_1(
+    engine: Engine, served: _Served, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    boletos = issue(engine, AMOUNTS)
+    remessa = remessa_for(boletos)
+    good = simulate(remessa, GOOD_DAY)
+    spoil = SPOILED["a file trailer counting one record too many"][0]
+    path = tmp_path / "CB010725.RET"
+    path.write_bytes(spoil(good, remessa).encode("ascii"))
+    before = state(engine)
+
+    for _ in range(2):
+        code, out, err = served.cli(capsys, "retorno", str(path))
+        assert (code, out) == (1, "")
+        assert " ".join(err.split()) == (
+            "boletos: CB010725.RET: retorno refused, nothing in it applied or recorded: "
+            "line 18: file trailer counts 19 records, the file has 18 [RETORNO_COUNTS_DISAGREE]"
+        )
+        assert state(engine) == before
+
+    path.write_bytes(good.encode("ascii"))
+    code, out, err = served.cli(capsys, "retorno", str(path), "--json")
+    assert code == 0, err
+    assert (json.loads(out)["registered"], json.loads(out)["paid"]) == (6, 1)
 
 
 # --- the running service ----------------------------------------------------------------------
