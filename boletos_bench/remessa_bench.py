@@ -20,7 +20,7 @@ from pathlib import Path
 
 from boleto_service.domain.beneficiaries import Beneficiary
 from boleto_service.domain.beneficiary import BeneficiaryConfig
-from boleto_service.domain.boleto import Boleto, Payer
+from boleto_service.domain.boleto import Boleto, Payer, PayerAddress
 from boleto_service.domain.charges import OverduePolicy
 from boleto_service.domain.issuing import BoletoIssuer
 from boleto_service.domain.remessa_policy import MAX_TITLES, RemessaSettings
@@ -31,6 +31,7 @@ from boleto_service.store.repository import BoletoStore
 from boletos.platform import logs
 from boletos_bench.ingest_bench import database_for
 
+ADDRESS = PayerAddress("Rua São Bento, 365", "Centro", "01011100", "São Paulo", "SP")
 BENEFICIARY = BeneficiaryConfig(
     name="Cobranças Exemplo Ltda",
     cnpj="11222333000181",
@@ -82,6 +83,7 @@ def fill(store: BoletoStore, debts: int, without_cpf_per_mille: int) -> None:
                             valid_cpf(100_000_000 + n) if registrable else str(n % 10_000),
                             2 if registrable else 1,
                             f"pagador{n}@example.com",
+                            ADDRESS,
                         ),
                         numbers=issuer.issue(first + i, 10_000 + n % 90_000, due, today),
                     )

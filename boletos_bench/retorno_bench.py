@@ -31,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from boleto_service.domain.beneficiary import BeneficiaryConfig
-from boleto_service.domain.boleto import Boleto, Payer
+from boleto_service.domain.boleto import Boleto, Payer, PayerAddress
 from boleto_service.domain.cnab240 import PayerIdKind, RemessaHeader, RemessaPayer, RemessaTitle
 from boleto_service.domain.cnab240.remessa import remessa_lines
 from boleto_service.domain.issuing import issue_boleto
@@ -41,8 +41,8 @@ from boleto_service.store.repository import BoletoStore
 from boleto_service.store.retornos import RetornoStore
 from boleto_service.store.tables import boletos
 from boletos.platform import logs
-from boletos_bench.bank import MAX_RECORDS_PER_FILE, Paid, Registered, Result, retorno_records
 from boletos_bench.ingest_bench import database_for
+from boletos_cli.bank import MAX_RECORDS_PER_FILE, Paid, Registered, Result, retorno_records
 
 BENEFICIARY = BeneficiaryConfig(
     name="Cobranças Exemplo Ltda",
@@ -97,7 +97,8 @@ def fill(engine: sa.Engine, titles: int) -> float:
 
 def _stored_titles(engine: sa.Engine) -> Iterator[RemessaTitle]:
     b = boletos.c
-    payer = RemessaPayer("Maria Conceição", PayerIdKind.CPF, "52998224725")
+    address = PayerAddress("Rua São Bento, 365", "Centro", "01011100", "São Paulo", "SP")
+    payer = RemessaPayer("Maria Conceição", PayerIdKind.CPF, "52998224725", address)
     query = sa.select(b.sequence, b.nosso_numero, b.amount_cents).order_by(b.sequence)
     with engine.connect() as conn:
         for row in conn.execution_options(yield_per=FILL_BATCH).execute(query):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import csv
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from rich.table import Table
 from boletos.platform.access.transport import ClientTls
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 from boletos_cli import channels
+from boletos_cli.bank import DEFAULT_PAID_SHARE, is_paid, problems_of
 from boletos_cli.channels import Endpoints, service_channel
 from boletos_cli.commands.upload import UploadOptions, upload_and_report
 from boletos_cli.failures import CliError
@@ -27,6 +30,8 @@ from boletos_cli.stack.layout import (
 from boletos_cli.stack.replicas import SYNTAX, parse_replicas
 from boletos_cli.stack.supervisor import Stack
 
+# Every boleto of the sample fits one page.
+SAMPLE_PAGE = 100
 INGEST = next(spec for spec in SERVICES if spec.name == "ingest")
 BOLETO = next(spec for spec in SERVICES if spec.name == "boleto")
 
@@ -97,6 +102,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="upload the bundled sample CSV once everything is healthy",
     )
     parser.add_argument(
+        "--bank",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run a simulated bank (`boletos bank --follow --send`) that answers every "
+        "remessa the boleto service writes with a retorno, in DIR/retornos, and sends it "
+        "back: entries registered or rejected, a share paid; the mailer then sends "
+        "receipts (default: on with --sample)",
+    )
+    parser.add_argument(
         "--start-timeout",
         type=float,
         default=30.0,
@@ -130,6 +144,7 @@ async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err:
             databases=dict(args.database),
             nats_cluster=args.nats_cluster,
             postgres=args.postgres,
+            bank=bank_wanted(args),
         )
     except StackError as exc:
         raise CliError(str(exc)) from exc
@@ -144,7 +159,10 @@ async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err:
             options = UploadOptions(path=path, wait=True)
             try:
                 summary = await upload_and_report(layout.service_address(INGEST), options, out, err)
-                debt_id = await first_boleto(layout.service_address(BOLETO), summary.upload_id)
+                payers = sample_payers(path) if layout.bank else None
+                debt_id = await first_boleto(
+                    layout.service_address(BOLETO), summary.upload_id, payers
+                )
             except CliError as exc:
                 # The stack is still useful without its sample; say why and keep serving.
                 err.print(f"sample upload failed: {exc}", style="yellow", markup=False)
@@ -152,6 +170,11 @@ async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err:
         out.print(what_now(layout, summary.upload_id, debt_id))
 
     return await stack.run(upload_sample if args.sample else None)
+
+
+def bank_wanted(args: argparse.Namespace) -> bool:
+    """--bank or --no-bank as given; otherwise a bank exactly when the sample goes in."""
+    return bool(args.sample if args.bank is None else args.bank)
 
 
 def stack_access(layout: StackLayout) -> channels.ClientAccess:
@@ -162,13 +185,38 @@ def stack_access(layout: StackLayout) -> channels.ClientAccess:
     )
 
 
-async def first_boleto(address: str, upload_id: str) -> str:
-    """A debt of the upload that has its boleto, to show a command that fetches it."""
+def sample_payers(path: Path) -> dict[str, tuple[str, str, str]]:
+    """Each debt of the sample whose payer has a CPF or CNPJ: its tipo de inscrição, number
+    and CEP as segment Q writes them, for telling which boletos the simulated bank pays."""
+    payers = {}
+    with path.open(newline="", encoding="utf-8") as file:
+        for row in csv.DictReader(file):
+            number = row.get("governmentId") or ""
+            kind = {11: "1", 14: "2"}.get(len(number))
+            if kind is not None:
+                cep = (row.get("zipCode") or "").replace("-", "")
+                payers[(row.get("debtId") or "").lower()] = (kind, number.zfill(15), cep)
+    return payers
+
+
+async def first_boleto(
+    address: str, upload_id: str, payers: Mapping[str, tuple[str, str, str]] | None = None
+) -> str:
+    """A debt of the upload that has its boleto, to show a command that fetches it; given the
+    payers of the file, the first one the simulated bank will report paid."""
     async with service_channel("boleto", address) as channel:
         page = await boleto_pb2_grpc.BoletoServiceStub(channel).ListBoletos(
-            boleto_pb2.ListBoletosRequest(upload_id=upload_id, page_size=1), timeout=30
+            boleto_pb2.ListBoletosRequest(upload_id=upload_id, page_size=SAMPLE_PAGE),
+            timeout=30,
         )
-    return page.boletos[0].debt_id if page.boletos else "DEBT_ID"
+    if not page.boletos:
+        return "DEBT_ID"
+    known = payers or {}
+    for boleto in page.boletos:
+        payer = known.get(boleto.debt_id)
+        if payer and not problems_of(*payer) and is_paid(boleto.nosso_numero, DEFAULT_PAID_SHARE):
+            return boleto.debt_id
+    return page.boletos[0].debt_id
 
 
 def what_now(layout: StackLayout, upload_id: str, debt_id: str) -> Table:
@@ -186,9 +234,18 @@ def what_now(layout: StackLayout, upload_id: str, debt_id: str) -> Table:
     table.add_row("", f"boletos boleto {debt_id}")
     table.add_row("the bank", "boletos remessa list   (the CNAB 240 files for the bank,")
     table.add_row("", f"one per upload soon after it, in {layout.remessa_dir};")
-    table.add_row("", "payers with a CPF or CNPJ only: the sample's 4-digit ids are not)")
-    table.add_row("", "boletos remessa get REMESSA_ID -o remessa.rem")
-    table.add_row("", "boletos retorno RETORNO_FILE   (the bank's answer: payments)")
+    table.add_row("", "payers with a CPF or CNPJ and an address only)")
+    if layout.bank:
+        table.add_row("", "a simulated bank answers each within seconds ('bank |' lines,")
+        table.add_row("", f"files in {layout.retorno_dir}): a bad CEP is rejected, the")
+        table.add_row("", "rest registered, about a third paid on their due date, and")
+        table.add_row("", "those payers get a receipt. A minute after the upload:")
+        table.add_row("", f"boletos boleto {debt_id}   (paid)")
+        table.add_row("", f"boletos watch {upload_id}   (payments)")
+        table.add_row("", "boletos remessa list   (and the boletos left out, and why)")
+    else:
+        table.add_row("", "boletos remessa get REMESSA_ID -o remessa.rem")
+        table.add_row("", "boletos retorno RETORNO_FILE   (the bank's answer: payments)")
     table.add_row("the CLI", f"source {layout.cli_env}   (addresses, CA and admin key)")
     table.add_row("", "source .venv/bin/activate first, or call .venv/bin/boletos")
     table.add_row("stop", "Ctrl-C (the data stays in " + f"{layout.data_dir})")

@@ -119,6 +119,9 @@ class StackLayout:
     # An administrative PostgreSQL URL: every service not named in `databases` gets a
     # database and role of its own on that server (see postgres.py).
     postgres: str | None = None
+    # A simulated bank (`boletos bank --follow --send`) answering the boleto service's
+    # remessas, so the loop from upload to payment runs on one machine.
+    bank: bool = False
 
     def __post_init__(self) -> None:
         if self.nats_cluster not in NATS_CLUSTER_SIZES:
@@ -190,6 +193,35 @@ class StackLayout:
     def remessa_dir(self) -> Path:
         """Where the boleto service writes the CNAB 240 files for the bank."""
         return self.data_dir / "remessas"
+
+    @property
+    def retorno_dir(self) -> Path:
+        """Where the stack's simulated bank writes its answers to the remessas."""
+        return self.data_dir / "retornos"
+
+    def bank_argv(self, python: str) -> list[str]:
+        return [
+            python, "-m", "boletos_cli", "bank",
+            "--remessas", str(self.remessa_dir.resolve()),
+            "--retornos", str(self.retorno_dir.resolve()),
+            "--send", "--follow",
+        ]  # fmt: skip
+
+    def bank_env(self, inherited: Mapping[str, str]) -> dict[str, str]:
+        """The bank calls the boleto service as the stack's admin, as the CLI does after
+        `source DATA_DIR/cli.env`; settings of another deployment in the environment would
+        point it elsewhere, so they are dropped."""
+        env = {k: v for k, v in inherited.items() if not k.startswith("BOLETOS_")}
+        env.update(
+            BOLETOS_BOLETO_ADDR=self.service_address(BOLETO),
+            BOLETOS_CA_FILE=str(self.secrets.ca),
+            BOLETOS_API_KEY_FILE=str(self.secrets.admin_key),
+            PYTHONUNBUFFERED="1",
+        )
+        checkout = _source_checkout()
+        if checkout is not None:
+            env["PYTHONPATH"] = _prepend_path(str(checkout), env.get("PYTHONPATH", ""))
+        return env
 
     @property
     def secrets(self) -> Secrets:
@@ -334,6 +366,10 @@ class StackLayout:
                 SMTP_PORT=str(self.smtp_catcher_port),
                 BOLETO_ADDR=self.service_target(BOLETO),
             )
+            if self.bank:
+                # Payments arrive within a minute of an upload: a receipt for each shows
+                # the mailer hearing of them, where reminders wait for their day.
+                env.setdefault("MAILER_SEND_RECEIPTS", "true")
         checkout = _source_checkout()
         if checkout is not None:
             # Run from a checkout rather than installed: children must import the same tree

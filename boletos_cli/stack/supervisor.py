@@ -11,6 +11,10 @@ cluster with its own store and catches up from the other nodes.
 The consumers (boleto and mailer processes) run at a lower CPU priority than ingest and
 NATS: on a shared machine the person uploading a file is answered first, and the background
 work takes whatever CPU is left, which on an idle machine is all of it.
+
+With a bank in the layout, a simulated one (`boletos bank --follow --send`) starts once the
+boleto service serves, answers its remessas with retornos and sends them back; it is watched,
+restarted and stopped with the services.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from boletos_cli.stack import postgres
 from boletos_cli.stack.children import PREFIX_STYLES, Child
 from boletos_cli.stack.health import wait_for_port, wait_jetstream, wait_serving
 from boletos_cli.stack.layout import (
+    BOLETO,
     LOOPBACK,
     SERVICES,
     Replica,
@@ -48,6 +53,8 @@ STOP_GRACE_SECONDS = 10.0
 # Added to the niceness of the processes that work through the queues (nice -n 10).
 BACKGROUND_NICENESS = 10
 BACKGROUND_SERVICES = ("boleto", "mailer")
+# The simulated bank's name among the children.
+BANK = "bank"
 
 # Runs once every child is healthy (the CLI uses it for --sample); the stack keeps serving
 # afterwards whatever it returns.
@@ -85,15 +92,17 @@ class Stack:
         self._failed = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._watchers: list[asyncio.Task[None]] = []
+        # Only with a boleto service to take its retornos.
+        self.bank = layout.bank and BOLETO in self.services
         nodes = [node.name for node in layout.nats_nodes]
-        width = max(len(name) for name in [*nodes, *(r.name for r in self.replicas)])
+        extra = [BANK] if self.bank else []
+        width = max(len(name) for name in [*nodes, *(r.name for r in self.replicas), *extra])
         self._prefix_width = width
 
     async def run(self, after_start: AfterStart | None = None) -> int:
         """Serve until a signal (exit 0) or until something fails (exit 1)."""
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self._on_signal)
+        self._take_signals()
         body = asyncio.create_task(self._start(after_start))
         stop = asyncio.create_task(self._stop_requested.wait())
         failed = asyncio.create_task(self._failed.wait())
@@ -186,6 +195,11 @@ class Stack:
                 for replica in self.replicas
             )
         )
+        if self.bank:
+            # After the boleto service serves: the bank sends it what it answers at once.
+            await self._launch(
+                BANK, self.layout.bank_argv(sys.executable), self.layout.bank_env(self.env)
+            )
         self.out.print(self._endpoints_table())
         missing = [spec.name for spec in SERVICES if spec not in self.services]
         if missing:
@@ -200,6 +214,15 @@ class Stack:
         self.out.print("serving; Ctrl-C stops the stack", style="bold")
         if after_start is not None:
             await after_start()
+            # Following the sample's upload takes Ctrl-C for itself and, done, hands it back
+            # to the default (KeyboardInterrupt), which would end the stack without stopping
+            # its children.
+            self._take_signals()
+
+    def _take_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal)
 
     async def _prepare_postgres(self) -> None:
         """With --postgres, each service's database and role, before anything uses them."""
@@ -330,4 +353,7 @@ class Stack:
             row(node.name, node.url + routes, "", node.store, child.pid)
         smtp = f"smtp://{LOOPBACK}:{self.layout.smtp_catcher_port}"
         row("smtp", smtp, "", self.layout.maildir / "new", self.children["smtp"].pid)
+        if self.bank:
+            # No address: it reads the remessas' directory and writes the retornos' one.
+            row(BANK, "(files)", "", self.layout.retorno_dir, self.children[BANK].pid)
         return table

@@ -1,7 +1,7 @@
 """CNAB 240 cobrança files, the remessa and the retorno, for every bank in `CNAB_BANKS`."""
 
 from ..boleto import PayerAddress
-from .bank import CnabBank, Movement
+from .bank import CnabBank, Movement, PayerProblem
 from .banks import CNAB_BANKS, cnab_bank_for
 from .fields import RECORD_LENGTH, CnabFieldError
 from .remessa import (
@@ -28,6 +28,7 @@ __all__ = [
     "Outcome",
     "PayerAddress",
     "PayerIdKind",
+    "PayerProblem",
     "Reason",
     "RemessaHeader",
     "RemessaPayer",

@@ -29,6 +29,15 @@ class Movement(Enum):
     DUE_DATE = "alteração de vencimento"
 
 
+class PayerProblem(Enum):
+    """Why a bank refuses to register a title for its payer (segment Q), whatever code its
+    retorno gives the refusal (`CnabBank.reason_code`): what a simulated bank checks."""
+
+    INSCRIPTION = "tipo/número de inscrição do pagador inválidos"  # check digits, tipo 1 or 2
+    CEP = "CEP inválido"  # eight digits no post office uses
+    CEP_NOT_NUMERIC = "CEP não numérico"
+
+
 @dataclass(frozen=True, slots=True)
 class SegmentT:
     """Where a retorno's segment T holds each field of a title.
@@ -155,6 +164,10 @@ class CnabBank(Protocol):
 
     def reason_text(self, reason: str) -> str: ...
 
+    def reason_code(self, problem: PayerProblem) -> str:
+        """The motivo this bank's retorno gives an entry rejected for `problem`."""
+        ...
+
 
 # FEBRABAN table C047 (rejection motivos), the codes Banco do Brasil follows; BB replaces 52.
 FEBRABAN_REJECTIONS = {
@@ -184,6 +197,14 @@ FEBRABAN_REJECTIONS = {
     "49": "CEP sem praça de cobrança",
     "51": "CEP incompatível com a unidade da federação",
     "52": "Registro de título já liquidado (carteira 17)",
+}
+
+
+# C047's motivos for a payer refused; a bank with codes of its own overrides reason_code.
+FEBRABAN_PAYER_REASONS = {
+    PayerProblem.INSCRIPTION: "46",
+    PayerProblem.CEP: "48",
+    PayerProblem.CEP_NOT_NUMERIC: "48",
 }
 
 
@@ -238,3 +259,6 @@ class FebrabanLayout:
 
     def nosso_numero_block(self, segment_p: str, nosso_numero: str) -> str:
         return segment_p[17:37] + alpha(nosso_numero, 20)
+
+    def reason_code(self, problem: PayerProblem) -> str:
+        return FEBRABAN_PAYER_REASONS[problem]

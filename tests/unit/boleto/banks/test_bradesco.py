@@ -40,7 +40,7 @@ from boleto_service.domain.errors import InvalidBeneficiaryConfig, NossoNumeroOu
 from boleto_service.domain.issuing import issue_boleto
 from boleto_service.domain.linha_digitavel import barcode_to_linha, format_linha, linha_to_barcode
 from boleto_service.domain.money import MAX_AMOUNT_CENTS
-from boletos_bench.bank import (
+from boletos_cli.bank import (
     BankDay,
     Paid,
     Registered,

@@ -42,7 +42,7 @@ from boleto_service.domain.cnab240 import (
 from boleto_service.domain.errors import InvalidBeneficiaryConfig, NossoNumeroOutOfRange
 from boleto_service.domain.issuing import issue_boleto
 from boleto_service.domain.linha_digitavel import linha_to_barcode
-from boletos_bench.bank import (
+from boletos_cli.bank import (
     BankDay,
     Paid,
     Registered,

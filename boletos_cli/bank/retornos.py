@@ -6,7 +6,7 @@ occurrence code, its reasons, the amount paid, the dates and the fees. Segment T
 the bank's `CnabBank` says (its `segment_t` and `retorno_title_block`), so it is what the reader
 expects of that bank. Tests use it to build retornos with exact, known contents; the retorno
 benchmark uses its streaming form to write a file of a million titles without holding it in
-memory.
+memory; the local bank (`boletos bank`) answers the stack's remessas with it.
 """
 
 from __future__ import annotations
