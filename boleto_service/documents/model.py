@@ -171,7 +171,14 @@ class BoletoDocument:
         numbers, payer, bank = boleto.numbers, boleto.payer, config.bank
         # The debt's own id does not fit the bank's 10 to 15 positions: the remessa sends the
         # boleto's sequence as the document number, and the PDF must print the same.
-        reference = (f"Referência do débito: {boleto.debt_id}",)
+        reference: tuple[str, ...] = (f"Referência do débito: {boleto.debt_id}",)
+        discount = boleto.offered_discount
+        if discount is not None:
+            reference = (
+                f"Desconto de R$ {format_reais(discount.cents)} para pagamento até "
+                f"{format_date(discount.until)}.",
+                *reference,
+            )
         return cls(
             bank_code=numbers.bank_code,
             bank_name=bank.name,

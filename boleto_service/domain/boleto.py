@@ -27,6 +27,29 @@ class PayerAddress:
 
 
 @dataclass(frozen=True, slots=True)
+class Discount:
+    cents: int
+    until: dt.date
+
+
+def discount_holding(
+    discount: Discount | None, issue_date: dt.date, due_date: dt.date, amount_cents: int
+) -> Discount | None:
+    """The discount a boleto can still offer: a debt billed after its discount date (re-dated
+    as overdue) has none left."""
+    if discount is None or not issue_date <= discount.until <= due_date:
+        return None
+    return discount if discount.cents < amount_cents else None
+
+
+def discount_of(cents: int, until: dt.date | str | None) -> Discount | None:
+    """The discount of stored or announced fields; None when there is none."""
+    if not cents or not until:
+        return None
+    return Discount(cents, dt.date.fromisoformat(until) if isinstance(until, str) else until)
+
+
+@dataclass(frozen=True, slots=True)
 class Payer:
     name: str
     government_id: str
@@ -85,6 +108,13 @@ class Boleto:
     remessa_id: str = ""
     # Key of the beneficiary it is issued for (domain.beneficiaries).
     beneficiary: str = "default"
+    # An early-payment discount from the file, granted when paid by its date.
+    discount: Discount | None = None
+
+    @property
+    def offered_discount(self) -> Discount | None:
+        """The early-payment discount printed, registered and offered; None once past."""
+        return discount_holding(self.discount, self.issue_date, self.due_date, self.amount_cents)
 
     @property
     def paid_amount_differs(self) -> bool:

@@ -11,7 +11,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from boleto_service.domain.beneficiaries import DEFAULT_KEY, UnknownBeneficiary, counter_name
-from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal, payer_address
+from boleto_service.domain.boleto import (
+    Boleto,
+    LostRace,
+    Payer,
+    Refusal,
+    discount_of,
+    payer_address,
+)
 from boleto_service.domain.errors import BoletoDomainError
 from boleto_service.domain.issuing import BoletoIssuer
 from boleto_service.domain.local_time import BRASILIA
@@ -73,6 +80,7 @@ def issue(
         sequence=sequence,
         issue_date=today,
         beneficiary=beneficiary,
+        discount=discount_of(debt.discount_cents, debt.discount_until),
         payer=Payer(
             debt.name,
             debt.government_id,

@@ -18,6 +18,7 @@ from boleto_service.domain.boleto import (
     PayerAddress,
     Refusal,
     charges_of,
+    discount_of,
     payer_address,
 )
 from boleto_service.domain.issuing import IssuedBoleto
@@ -40,6 +41,7 @@ _COLUMNS = [
     "due_date", "original_due_date", "issue_date", "payer_name", "payer_government_id",
     "government_id_kind", "email", "issued_at", "pix_payload", "payer_address",
     "payer_district", "payer_zip_code", "payer_city", "payer_state", "beneficiary",
+    "discount_cents", "discount_until",
 ]  # fmt: skip
 _IN_LIST = 900
 # Sequence numbers a process reserves at a time: one small transaction per ten batches.
@@ -229,17 +231,19 @@ class BoletoStore:
             raise LostRace(f"{len(rows) - cursor.rowcount} of {len(rows)} already in {table}")
 
     def _row(self, b: Boleto, issued_at: object) -> tuple[Any, ...]:
-        n, p, charges = b.numbers, b.payer, b.numbers.charges
+        n, p, charges, discount = b.numbers, b.payer, b.numbers.charges, b.discount
         dates = [b.due_date, charges.original_due_date, b.issue_date]
+        until: object = discount.until if discount else None
         if self._sqlite:
             # Dates as ISO text, which is how SQLAlchemy's Date reads them back on SQLite.
             dates = [d.isoformat() for d in dates]  # type: ignore[misc]
+            until = discount.until.isoformat() if discount else None
         return (
             self._key(b.debt_id), b.upload_id, b.line, b.sequence, n.bank_code, n.nosso_numero,
             n.barcode, n.linha_digitavel_formatted, b.amount_cents, charges.principal_cents,
             charges.fine_cents, charges.interest_cents, *dates, p.name, p.government_id,
             p.government_id_kind, p.email, issued_at, n.pix_payload, *_address_values(p.address),
-            b.beneficiary,
+            b.beneficiary, discount.cents if discount else 0, until,
         )  # fmt: skip
 
     def _record(self, row: sa.Row[Any]) -> Boleto:
@@ -279,6 +283,7 @@ class BoletoStore:
             bank=bank_state(m),
             remessa_id=m["remessa_id"] or "",
             beneficiary=m["beneficiary"],
+            discount=discount_of(m["discount_cents"], m["discount_until"]),
         )
 
     def _key(self, debt_id: str) -> bytes | str:

@@ -78,6 +78,9 @@ class ValidRow(NamedTuple):
     zip_code: str  # 8 digits
     city: str
     state: str  # upper-case UF
+    # An early-payment discount: centavos off when paid by the date; 0 and "" for none.
+    discount_cents: int
+    discount_until: str  # ISO 8601
     line: int
     content_hash: int
 
@@ -101,8 +104,9 @@ class Column:
     # when the pattern alone decides.
     fast: Callable[[str, Rules], object] | None
     hashed: bool
-    # A file may leave it out; its value is then "".
+    # A file may leave it out; its value is then `absent`.
     optional: bool = False
+    absent: object = ""
 
 
 def _show(value: str, limit: int = 40) -> str:
@@ -377,6 +381,48 @@ def parse_state(value: str, _rules: Rules) -> str | Invalid:
     )
 
 
+# -- the early-payment discount ------------------------------------------------------------
+
+
+def parse_discount_amount(value: str, _rules: Rules) -> int | Invalid:
+    if not value:
+        return 0
+    cents = parse_amount(value)
+    if isinstance(cents, Invalid):
+        return Invalid(
+            ErrorCode.DISCOUNT_INVALID,
+            f"discountAmount {_show(value)} is not an amount above zero like 12.50",
+        )
+    return cents
+
+
+def _discount_amount_fast(value: str, rules: Rules) -> int | None:
+    # Zero is refused like a zero debtAmount: the careful path explains it.
+    return _amount_fast(value, rules) if value else 0
+
+
+def parse_discount_until(value: str, rules: Rules) -> str | Invalid:
+    if not value:
+        return ""
+    if not (_DATE_RE.fullmatch(value) and _real_date(value)):
+        return Invalid(
+            ErrorCode.DISCOUNT_INVALID,
+            f"discountUntil {_show(value)} is not a real date in the form YYYY-MM-DD",
+        )
+    return value
+
+
+def discount_problem(amount_cents: int, due_date: str, cents: int, until: str) -> str | None:
+    """Why a row's discount cannot be granted, given the row's own amount and due date."""
+    if bool(cents) != bool(until):
+        return "discountAmount and discountUntil go together: give both, or leave both empty"
+    if cents and cents >= amount_cents:
+        return "discountAmount must be less than debtAmount"
+    if until and until > due_date:
+        return "discountUntil must not be after debtDueDate (it rewards paying early)"
+    return None
+
+
 # -- the table -------------------------------------------------------------------------------
 
 COLUMNS: tuple[Column, ...] = (
@@ -418,6 +464,25 @@ COLUMNS: tuple[Column, ...] = (
         optional=True,
     ),
     Column("state", "state", _STATE, parse_state, None, hashed=False, optional=True),
+    Column(
+        "discountAmount",
+        "discount_cents",
+        "(?:" + _AMOUNT + ")?",
+        parse_discount_amount,
+        _discount_amount_fast,
+        hashed=False,
+        optional=True,
+        absent=0,
+    ),
+    Column(
+        "discountUntil",
+        "discount_until",
+        "(?:" + _DATE + ")?",
+        parse_discount_until,
+        lambda value, _rules: value if not value or _real_date(value) else None,
+        hashed=False,
+        optional=True,
+    ),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 REQUIRED_COLUMN_NAMES = tuple(c.name for c in COLUMNS if not c.optional)
@@ -425,6 +490,27 @@ OPTIONAL_COLUMN_NAMES = tuple(c.name for c in COLUMNS if c.optional)
 # A file with any address column has these too; district may be left out.
 ADDRESS_COLUMN_NAMES = ("address", "district", "zipCode", "city", "state")
 ADDRESS_REQUIRED = ("address", "zipCode", "city", "state")
+DISCOUNT_COLUMN_NAMES = ("discountAmount", "discountUntil")
+# Where the values a row-level rule reads sit in a ValidRow.
+_AMOUNT_AT, _DUE_AT, _DISCOUNT_AT, _UNTIL_AT = (
+    next(i for i, c in enumerate(COLUMNS) if c.field == f)
+    for f in ("amount_cents", "due_date", "discount_cents", "discount_until")
+)
+
+
+def row_problem(values: Sequence[object]) -> str | None:
+    """A rule across a row's columns (values in table order), once each column is valid."""
+    cents, until = values[_DISCOUNT_AT], values[_UNTIL_AT]
+    if not cents and not until:
+        return None
+    return discount_problem(
+        values[_AMOUNT_AT],  # type: ignore[arg-type]
+        values[_DUE_AT],  # type: ignore[arg-type]
+        cents,  # type: ignore[arg-type]
+        until,  # type: ignore[arg-type]
+    )
+
+
 KEY = next(i for i, c in enumerate(COLUMNS) if c.field == "debt_id")
 _HASHED = tuple(i for i, c in enumerate(COLUMNS) if c.hashed)
 

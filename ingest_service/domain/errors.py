@@ -30,6 +30,7 @@ class ErrorCode(IntEnum):
     ZIP_CODE_INVALID = 19
     STATE_INVALID = 20
     UNPRINTABLE_CHARACTER = 21
+    DISCOUNT_INVALID = 22
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from ingest_service.domain.columns import (
     ADDRESS_COLUMN_NAMES,
     ADDRESS_REQUIRED,
     COLUMN_NAMES,
+    DISCOUNT_COLUMN_NAMES,
     OPTIONAL_COLUMN_NAMES,
     REQUIRED_COLUMN_NAMES,
 )
@@ -44,6 +45,10 @@ class Header:
     @property
     def is_canonical_order(self) -> bool:
         return self.positions == tuple(range(len(COLUMN_NAMES)))
+
+    @property
+    def names_folded(self) -> frozenset[str]:
+        return frozenset(n.lower() for n in self.names)
 
     @property
     def present(self) -> tuple[int, ...]:
@@ -90,6 +95,8 @@ def parse_header(line: bytes) -> Header:
     missing = [c for c in REQUIRED_COLUMN_NAMES if c not in seen]
     if any(c in seen for c in ADDRESS_COLUMN_NAMES):
         missing += [c for c in ADDRESS_REQUIRED if c not in seen]
+    if any(c in seen for c in DISCOUNT_COLUMN_NAMES):
+        missing += [c for c in DISCOUNT_COLUMN_NAMES if c not in seen]
     if not seen:
         raise HeaderError(
             "the first line is not a header (none of its values is a column name); a file "
@@ -97,8 +104,12 @@ def parse_header(line: bytes) -> Header:
         )
     problems = []
     if missing:
-        address = [c for c in missing if c in ADDRESS_REQUIRED]
-        note = " (address, zipCode, city and state come together)" if address else ""
+        notes = []
+        if any(c in ADDRESS_REQUIRED for c in missing):
+            notes.append("address, zipCode, city and state come together")
+        if any(c in DISCOUNT_COLUMN_NAMES for c in missing):
+            notes.append("discountAmount and discountUntil come together")
+        note = f" ({'; '.join(notes)})" if notes else ""
         problems.append("missing column(s): " + ", ".join(missing) + note)
     if unknown_count:
         hidden = unknown_count - len(unknown)

@@ -14,8 +14,18 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from ingest_service.domain.columns import COLUMNS, KEY, Invalid, Rules, ValidRow, content_hash
+from ingest_service.domain.columns import (
+    COLUMNS,
+    DISCOUNT_COLUMN_NAMES,
+    KEY,
+    Invalid,
+    Rules,
+    ValidRow,
+    content_hash,
+    row_problem,
+)
 from ingest_service.domain.errors import ErrorCode, RowError
 from ingest_service.domain.header import ABSENT, Header
 from ingest_service.domain.lines import (
@@ -29,6 +39,8 @@ from ingest_service.domain.lines import (
 
 # Longer than any line the fast expression can admit (its parts are all bounded).
 FAST_PATH_LONGEST_LINE = 2048
+COLUMN_INDEX = {c.name: i for i, c in enumerate(COLUMNS)}
+_DISCOUNT_FOLDED = {n.lower() for n in DISCOUNT_COLUMN_NAMES}
 
 
 @dataclass(slots=True)
@@ -57,6 +69,8 @@ class RowValidator:
         self._finishers = tuple(
             (i, fast) for i in header.present if (fast := COLUMNS[i].fast) is not None
         )
+        # Rules across columns apply only to files that have the columns they read.
+        self._row_rules = any(n in header.names_folded for n in _DISCOUNT_FOLDED)
 
     def validate(self, item: Item) -> ValidatedBlock:
         if isinstance(item, OversizedLine):
@@ -137,7 +151,7 @@ class RowValidator:
         return out
 
     def _accept(
-        self, fields: tuple[str, ...], line: int, out: ValidatedBlock, text_line: str | None
+        self, fields: tuple[Any, ...], line: int, out: ValidatedBlock, text_line: str | None
     ) -> None:
         """Finishes a row the fast expression admitted; hands it to the careful path if a
         rule the expression cannot express fails."""
@@ -151,9 +165,12 @@ class RowValidator:
                 self._careful(text_line or self._rebuild(fields), line, out)
                 return
             values[index] = value
+        if self._row_rules and row_problem(values):
+            self._careful(text_line or self._rebuild(fields), line, out)
+            return
         out.valid.append(ValidRow._make([*values, line, content_hash(values)]))
 
-    def _rebuild(self, canonical: tuple[str, ...]) -> str:
+    def _rebuild(self, canonical: tuple[Any, ...]) -> str:
         header = self._header
         in_file_order = [""] * len(header.names)
         for index in header.present:
@@ -193,12 +210,19 @@ def validate_row(text: str, line: int, header: Header, rules: Rules) -> ValidRow
     errors: list[RowError] = []
     for index, position in enumerate(header.positions):
         if position == ABSENT:
-            parsed.append("")
+            parsed.append(COLUMNS[index].absent)
             continue
         result = COLUMNS[index].parse(values[position].strip(), rules)
         if isinstance(result, Invalid):
             errors.append(RowError(line, header.column_at(position), result.code, result.message))
         parsed.append(result)
+    if not errors:
+        problem = row_problem(parsed)
+        if problem:
+            where = header.positions[COLUMN_INDEX["discountAmount"]]
+            errors.append(
+                RowError(line, header.column_at(where), ErrorCode.DISCOUNT_INVALID, problem)
+            )
     if errors:
         key = parsed[KEY]
         if isinstance(key, str):
@@ -208,20 +232,24 @@ def validate_row(text: str, line: int, header: Header, rules: Rules) -> ValidRow
     return ValidRow._make([*parsed, line, content_hash(parsed)])
 
 
-def _canonical_order(header: Header) -> Callable[[tuple[str, ...]], tuple[str, ...]] | None:
+def _canonical_order(header: Header) -> Callable[[tuple[str, ...]], tuple[Any, ...]] | None:
     """Turns the fast expression's groups (file order, present columns only) into one value
-    per column in table order, "" for the absent ones; None when they already are."""
+    per column in table order, each absent column's stand-in for the rest; None when they
+    already are."""
     if header.is_canonical_order:
         return None
     width = len(header.names)
     leading = tuple(range(width))
     if header.positions[:width] == leading and all(p == ABSENT for p in header.positions[width:]):
         # The usual file: the required columns in order, no optional ones.
-        padding = ("",) * (len(COLUMNS) - width)
+        padding = tuple(c.absent for c in COLUMNS[width:])
         return lambda fields: fields + padding
-    # One extra "" after the file's values stands in for every absent column.
-    pick = operator.itemgetter(*(width if p == ABSENT else p for p in header.positions))
-    return lambda fields: pick(fields + ("",))
+    # After the file's values, one stand-in per column the file leaves out.
+    stand_ins = tuple(c.absent for c in COLUMNS)
+    pick = operator.itemgetter(
+        *(width + i if p == ABSENT else p for i, p in enumerate(header.positions))
+    )
+    return lambda fields: pick(fields + stand_ins)
 
 
 def _too_long(line: int, size: int, limit: int) -> RowError:

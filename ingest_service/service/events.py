@@ -37,16 +37,18 @@ def event_bodies(rows: Sequence[ValidRow], per_event: int = DEBTS_PER_EVENT) -> 
         # rest of the encoding (a test holds every ValidRow field to reach the event).
         for (
             name, government_id, email, amount_cents, due_date, debt_id,
-            address, district, zip_code, city, state, line, _hash,
+            address, district, zip_code, city, state, discount_cents, discount_until, line,
+            _hash,
         ) in rows[start : start + per_event]:  # fmt: skip
             # Only 11- and 14-digit ids can be a CPF or CNPJ; skip the check for the rest.
             kind = int(classify(government_id)) if len(government_id) in (11, 14) else _OTHER
-            if address:
+            if address or discount_cents:
                 add(
                     debt_id=debt_id, name=name, government_id=government_id, email=email,
                     amount_cents=amount_cents, due_date=due_date, line=line,
                     government_id_kind=kind, address=address, district=district,
-                    zip_code=zip_code, city=city, state=state,
+                    zip_code=zip_code, city=city, state=state, discount_cents=discount_cents,
+                    discount_until=discount_until,
                 )  # fmt: skip
             else:
                 add(

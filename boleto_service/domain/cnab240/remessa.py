@@ -110,6 +110,7 @@ def title_from_boleto(boleto: Boleto) -> RemessaTitle:
     is registered for it (the bank would charge them twice).
     """
     kind = payer_id_kind(boleto.payer.government_id_kind)
+    discount = boleto.offered_discount
     return RemessaTitle(
         nosso_numero=boleto.numbers.nosso_numero,
         document_number=str(boleto.sequence),
@@ -119,6 +120,8 @@ def title_from_boleto(boleto: Boleto) -> RemessaTitle:
         payer=RemessaPayer(
             boleto.payer.name, kind, boleto.payer.government_id, boleto.payer.address
         ),
+        discount_cents=discount.cents if discount else 0,
+        discount_until=discount.until if discount else None,
     )
 
 

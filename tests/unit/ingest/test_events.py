@@ -11,7 +11,7 @@ from boletos.v1 import events_pb2
 from ingest_service.domain.columns import ValidRow, content_hash
 from ingest_service.service.events import DEBTS_PER_EVENT, event_bodies, keep_only, stamped
 
-NO_ADDRESS = ("", "", "", "", "")
+NO_ADDRESS = ("", "", "", "", "", 0, "")
 
 
 def valid_row(i: int, government_id: str = "1234", line: int | None = None) -> ValidRow:

@@ -487,11 +487,8 @@ def test_published_example_row_with_its_trailing_space() -> None:
             100000000,
             "2022-10-12",
             "1adb6ccf-ff16-467f-bea7-5f05d494280f",
-            "",
-            "",
-            "",
-            "",
-            "",
+            *("", "", "", "", ""),  # no address
+            *(0, ""),  # no discount
             2,
             content_hash(
                 ("John Doe", "11111111111", "johndoe@kanastra.com.br", 100000000, "2022-10-12")

@@ -124,6 +124,12 @@ clean = {
     ),
     "city": st.sampled_from(["São Paulo", "Rio de Janeiro", "Itu", "c" * 100]),
     "state": st.sampled_from(["SP", "RJ", "DF", "TO"]),
+    # Admitted by the expression; some break a rule across the row (not less than the
+    # amount, after the due date, one without the other).
+    "discountAmount": st.sampled_from(["", "1.50", "10", "0", "99999999.99"]),
+    "discountUntil": st.one_of(
+        st.just(""), st.dates().map(lambda d: f"{d.year:04d}-{d.month:02d}-{d.day:02d}")
+    ),
 }
 
 _noise = st.text(
@@ -157,6 +163,8 @@ messy = {
     "zipCode": st.sampled_from(["", "1310100", "01310 100", "01.310-100", "ABCDE-FGH"]),
     "city": st.sampled_from(["", "c" * 101, "Cidade\u2066"]),
     "state": st.sampled_from(["", "sp", "Sp", "XX", "São Paulo", "S"]),
+    "discountAmount": st.sampled_from(["-1", "1,50", "abc", " 2 ", "0.001"]),
+    "discountUntil": st.sampled_from(["2023-02-30", "31/12/2026", " 2026-01-01", "x"]),
 }
 
 
@@ -198,6 +206,8 @@ def headers(draw: st.DrawFn) -> tuple[tuple[str, ...], bytes]:
     if draw(st.booleans()):
         district = ("district",) if draw(st.booleans()) else ()
         columns += ("address", "zipCode", "city", "state", *district)
+    if draw(st.booleans()):
+        columns += ("discountAmount", "discountUntil")
     order = tuple(draw(st.permutations(columns)))
     spelled = [draw(st.sampled_from([c, c.upper(), c.lower(), f" {c} "])) for c in order]
     return order, ",".join(spelled).encode()
@@ -218,6 +228,8 @@ def _filler(order: tuple[str, ...]) -> list[bytes]:
             "zipCode": f"{i + 1:05d}-{i:03d}",
             "city": "Campinas",
             "state": "SP",
+            "discountAmount": "0.50" if i % 3 else "",
+            "discountUntil": f"2024-02-{i + 1:02d}" if i % 3 else "",
         }
         rows.append(",".join(values[c] for c in order).encode())
     return rows
