@@ -13,11 +13,13 @@ from boleto_service.messaging.debts_consumer import (
     consumer_spec,
     debts_consumer,
 )
+from boleto_service.service.instructions import Instruct
 from boleto_service.service.issuing import IssueBoletos
 from boleto_service.service.pdf import render_boleto
 from boleto_service.service.remessas import RemessaDesk, Remessas, RemessaScheduler
 from boleto_service.service.retornos import ProcessRetornos
 from boleto_service.store.engine import HISTORY, create_engine, seed
+from boleto_service.store.instructions import InstructionStore
 from boleto_service.store.remessas import RemessaStore
 from boleto_service.store.repository import BoletoStore
 from boleto_service.store.retornos import RetornoStore
@@ -61,6 +63,7 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
                 functools.partial(render_boleto, beneficiaries),
                 remessas,
                 ProcessRetornos(RetornoStore(engine), on_commit=wake_relay),
+                Instruct(store, InstructionStore(engine)),
             ),
         ),
     )

@@ -11,9 +11,11 @@ from importlib import metadata
 
 from boletos_cli import channels, render
 from boletos_cli.commands import (
+    bank,
     barcode,
     boleto,
     deliveries,
+    instruct,
     keys,
     remessa,
     report,
@@ -56,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_parser(commands)
     remessa.add_parser(commands)
     retorno.add_parser(commands)
+    bank.add_parser(commands)
+    instruct.add_parser(commands)
     return parser
 
 

@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator, Callable, Iterable
 
 import grpc
 
+from boleto_service.api.instruction_rpcs import InstructionRpcs
 from boleto_service.api.remessa_rpcs import RemessaRpcs
 from boleto_service.api.retorno_rpcs import RetornoRpcs
 from boleto_service.domain.boleto import BankStatus, Boleto
+from boleto_service.service.instructions import Instruct
 from boleto_service.service.remessas import RemessaDesk
 from boleto_service.service.retornos import ProcessRetornos
 from boleto_service.store.repository import BoletoStore
@@ -56,16 +58,20 @@ def to_message(b: Boleto) -> boleto_pb2.Boleto:
     return message
 
 
-class BoletoServicer(RemessaRpcs, RetornoRpcs, boleto_pb2_grpc.BoletoServiceServicer):
+class BoletoServicer(
+    RemessaRpcs, RetornoRpcs, InstructionRpcs, boleto_pb2_grpc.BoletoServiceServicer
+):
     def __init__(
         self,
         store: BoletoStore,
         render_pdf: Callable[[Boleto], bytes],
         remessas: RemessaDesk,
         retornos: ProcessRetornos,
+        instruct: Instruct,
     ) -> None:
         self._remessas = remessas
         self._retornos = retornos
+        self._instruct = instruct
         self._store = store
         self._render_pdf = render_pdf
 

@@ -58,7 +58,10 @@ class RemessaLedger(Protocol):
         upload_id: str | None = None,
         issued_before: dt.datetime | None = None,
         lock: Lock = Lock.WAIT,
+        entries: bool = True,
     ) -> Cut | None: ...
+
+    def instructions_waiting(self, account: Account) -> bool: ...
 
     def waiting_uploads(self, account: Account, quiet_before: dt.datetime | None) -> list[str]: ...
 
@@ -140,9 +143,11 @@ class Remessas:
         upload_id: str | None = None,
         issued_before: dt.datetime | None = None,
         lock: Lock = Lock.WAIT,
+        entries: bool = True,
     ) -> Cut | None:
         """One remessa (at most max_titles boletos) committed and written; None when nothing
-        was waiting. Raises CutInProgress when `lock` is TRY and another replica cuts."""
+        was waiting. Waiting instructions go in too; with `entries` off, only they. Raises
+        CutInProgress when `lock` is TRY and another replica cuts."""
         self._require_directory()
         started = time.monotonic()
         now = self.now()
@@ -154,6 +159,7 @@ class Remessas:
             upload_id=upload_id,
             issued_before=issued_before,
             lock=lock,
+            entries=entries,
         )
         if cut is None:
             return None
@@ -188,12 +194,15 @@ class Remessas:
         upload_id: str | None = None,
         issued_before: dt.datetime | None = None,
         lock: Lock = Lock.WAIT,
+        entries: bool = True,
     ) -> list[RemessaRecord]:
         """As many remessas as it takes for every waiting boleto (of the upload, issued before
-        the moment, when given)."""
+        the moment, when given) and instruction."""
         made: list[RemessaRecord] = []
         while True:
-            cut = self.cut_once(upload_id=upload_id, issued_before=issued_before, lock=lock)
+            cut = self.cut_once(
+                upload_id=upload_id, issued_before=issued_before, lock=lock, entries=entries
+            )
             if cut is None:
                 break
             if cut.record is not None:
@@ -209,6 +218,8 @@ class Remessas:
         made: list[RemessaRecord] = []
         for upload_id in self.store.waiting_uploads(self.account, None):
             made.extend(self.cut_all(upload_id=upload_id))
+        # Instructions belong to no upload: whatever the uploads' cuts left.
+        made.extend(self.cut_all(entries=False))
         return made
 
     def checker(self, now: dt.datetime) -> Check:
@@ -431,11 +442,18 @@ class RemessaScheduler:
             cut, finished = await self._cut(upload_id=upload_id)
             made.extend(cut)
             if not finished:
-                break
+                return made
+        if await asyncio.to_thread(remessas.store.instructions_waiting, remessas.account):
+            cut, _finished = await self._cut(entries=False)
+            made.extend(cut)
         return made
 
     async def _cut(
-        self, *, upload_id: str | None = None, issued_before: dt.datetime | None = None
+        self,
+        *,
+        upload_id: str | None = None,
+        issued_before: dt.datetime | None = None,
+        entries: bool = True,
     ) -> tuple[list[RemessaRecord], bool]:
         """Cuts file after file; (the remessas made, whether nothing is left to cut)."""
         made: list[RemessaRecord] = []
@@ -446,6 +464,7 @@ class RemessaScheduler:
                     upload_id=upload_id,
                     issued_before=issued_before,
                     lock=Lock.TRY,
+                    entries=entries,
                 )
             except CutInProgress:
                 return made, False

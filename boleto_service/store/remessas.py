@@ -14,14 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from boleto_service.domain.boleto import payer_address
+from boleto_service.domain.boleto import discount_holding, discount_of, payer_address
 from boleto_service.domain.cnab240 import RemessaPayer, RemessaTitle
 from boleto_service.domain.cnab240.remessa import payer_id_kind
+from boleto_service.domain.instructions import InstructionKind, InstructionState
 from boleto_service.domain.remessa_policy import (
     Account,
     Check,
@@ -33,7 +35,7 @@ from boleto_service.domain.remessa_policy import (
     next_nsa,
     remessa_id,
 )
-from boleto_service.store.tables import ADDRESS_COLUMNS, boletos, remessas
+from boleto_service.store.tables import ADDRESS_COLUMNS, boletos, instructions, remessas
 from boletos.platform.database import writing
 
 # remessa_no of a boleto no bank can register (no CPF or CNPJ, say): it is in no remessa and
@@ -59,6 +61,8 @@ _TITLE_COLUMNS = [
     boletos.c.payer_government_id,
     boletos.c.government_id_kind,
     *ADDRESS_COLUMNS,
+    boletos.c.discount_cents,
+    boletos.c.discount_until,
 ]
 
 
@@ -81,17 +85,19 @@ class RemessaStore:
         upload_id: str | None = None,
         issued_before: dt.datetime | None = None,
         lock: Lock = Lock.WAIT,
+        entries: bool = True,
     ) -> Cut | None:
         """Takes up to `limit` waiting boletos of the account's bank, oldest sequence first
         (only the upload's, with `upload_id`; only those issued before `issued_before`, with
         it), into a new remessa created at `now`. Those `check` refuses are marked
-        NOT_REGISTRABLE instead. None when no boleto was waiting; CutInProgress when another
+        NOT_REGISTRABLE instead. The beneficiary's waiting instructions go in too (only they,
+        with `entries` off). None when nothing was waiting; CutInProgress when another
         replica holds the cut and `lock` is TRY."""
         for attempt in range(_NSA_ATTEMPTS):
             try:
                 with writing(self.engine) as conn:
                     return self._cut(
-                        conn, account, limit, now, check, upload_id, issued_before, lock
+                        conn, account, limit, now, check, upload_id, issued_before, lock, entries
                     )
             except _NothingToCut:
                 return None
@@ -110,6 +116,7 @@ class RemessaStore:
         upload_id: str | None,
         issued_before: dt.datetime | None,
         lock: Lock,
+        entries: bool,
     ) -> Cut:
         if conn.dialect.name == "postgresql" and lock is not Lock.NONE:
             if lock is Lock.WAIT:
@@ -152,13 +159,16 @@ class RemessaStore:
             waiting.append(b.upload_id == upload_id)
         if issued_before is not None:
             waiting.append(b.issued_at < self._stamp(issued_before))
-        window = sa.select(b.sequence).where(*waiting).order_by(b.sequence).limit(limit)
-        taken = conn.execute(
-            boletos.update()
-            .where(b.remessa_no.is_(None), b.sequence.in_(window))
-            .values(remessa_no=number)
-        ).rowcount
-        if not taken:
+        taken = 0
+        if entries:
+            window = sa.select(b.sequence).where(*waiting).order_by(b.sequence).limit(limit)
+            taken = conn.execute(
+                boletos.update()
+                .where(b.remessa_no.is_(None), b.sequence.in_(window))
+                .values(remessa_no=number)
+            ).rowcount
+        instructed = self._take_instructions(conn, account, number, limit - taken)
+        if not taken and not instructed:
             raise _NothingToCut
         titles: list[RemessaTitle] = []
         refused: dict[str, list[int]] = {}
@@ -180,6 +190,7 @@ class RemessaStore:
                     .where(b.sequence.in_(sequences[start : start + _IN_LIST]))
                     .values(remessa_no=NOT_REGISTRABLE, bank_reason=LEFT_OUT + reason)
                 )
+        titles.extend(instructed)
         if not titles:
             conn.execute(remessas.delete().where(c.remessa_no == number))
             return Cut(None, [], left_out)
@@ -225,6 +236,19 @@ class RemessaStore:
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
 
+    def instructions_waiting(self, account: Account) -> bool:
+        t = instructions.c
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                sa.select(t.instruction_id)
+                .where(
+                    t.state == int(InstructionState.REQUESTED),
+                    t.beneficiary == account.beneficiary,
+                )
+                .limit(1)
+            ).first()
+        return found is not None
+
     def left_out(self) -> dict[str, int]:
         """Boletos no remessa will carry (remessa_no 0), by the reason they were left out."""
         b = boletos.c
@@ -240,13 +264,58 @@ class RemessaStore:
             }
 
     def titles_of(self, remessa_no: int) -> list[RemessaTitle]:
-        """The titles of a remessa, in the order its file lists them."""
-        b = boletos.c
+        """The titles of a remessa, in the order its file lists them: entries, then
+        instructions."""
+        b, t = boletos.c, instructions.c
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(*_TITLE_COLUMNS).where(b.remessa_no == remessa_no).order_by(b.sequence)
             )
-            return [_title(row) for row in rows]
+            titles = [_title(row) for row in rows]
+            rows = conn.execute(
+                sa.select(*_TITLE_COLUMNS, *_INSTRUCTION_COLUMNS)
+                .select_from(_INSTRUCTED)
+                .where(t.remessa_no == remessa_no)
+                .order_by(t.requested_at, t.instruction_id)
+            )
+            return titles + [_instruction_title(row) for row in rows]
+
+    def _take_instructions(
+        self, conn: Connection, account: Account, number: int, limit: int
+    ) -> list[RemessaTitle]:
+        """The waiting instructions of the account's beneficiary whose boleto's entry went in
+        an earlier remessa, at most one per boleto (a file names a title once), marked sent
+        in remessa `number`."""
+        if limit <= 0:
+            return []
+        b, t = boletos.c, instructions.c
+        rows = conn.execute(
+            sa.select(t.instruction_id, b.debt_id, *_TITLE_COLUMNS, *_INSTRUCTION_COLUMNS)
+            .select_from(_INSTRUCTED)
+            .where(
+                t.state == int(InstructionState.REQUESTED),
+                t.beneficiary == account.beneficiary,
+                b.bank_code == account.bank_code,
+                b.remessa_no > NOT_REGISTRABLE,
+                b.remessa_no < number,
+            )
+            .order_by(t.requested_at, t.instruction_id)
+        ).all()
+        chosen: dict[object, sa.Row[Any]] = {}
+        for row in rows:
+            if len(chosen) == limit:
+                break
+            chosen.setdefault(row.debt_id, row)
+        if not chosen:
+            return []
+        ids = [row.instruction_id for row in chosen.values()]
+        for start in range(0, len(ids), _IN_LIST):
+            conn.execute(
+                instructions.update()
+                .where(t.instruction_id.in_(ids[start : start + _IN_LIST]))
+                .values(state=int(InstructionState.SENT), remessa_no=number)
+            )
+        return [_instruction_title(row) for row in chosen.values()]
 
     def mark_written(
         self, remessa_no: int, size_bytes: int, sha256: str, written_at: dt.datetime
@@ -315,8 +384,34 @@ def _of_account(account: Account) -> list[sa.ColumnElement[bool]]:
     ]
 
 
+_INSTRUCTED = instructions.join(boletos, boletos.c.debt_id == instructions.c.debt_id)
+_INSTRUCTION_COLUMNS = [
+    instructions.c.kind,
+    instructions.c.new_due_date,
+    instructions.c.rebate_cents,
+]
+
+
+def _instruction_title(row: sa.Row[Any]) -> RemessaTitle:
+    """The boleto's title with the instruction's movement (and new date or rebate)."""
+    title = _title(row)
+    kind = InstructionKind(row.kind)
+    return replace(
+        title,
+        movement=kind.movement,
+        due_date=row.new_due_date or title.due_date,
+        rebate_cents=row.rebate_cents if kind is InstructionKind.REBATE else 0,
+    )
+
+
 def _title(row: sa.Row[Any]) -> RemessaTitle:
     """Spelled as title_from_boleto spells a Boleto, from the columns alone."""
+    discount = discount_holding(
+        discount_of(row.discount_cents, row.discount_until),
+        row.issue_date,
+        row.due_date,
+        row.amount_cents,
+    )
     return RemessaTitle(
         nosso_numero=row.nosso_numero,
         document_number=str(row.sequence),
@@ -329,6 +424,8 @@ def _title(row: sa.Row[Any]) -> RemessaTitle:
             row.payer_government_id,
             payer_address(*(row._mapping[c] for c in ADDRESS_COLUMNS)),
         ),
+        discount_cents=discount.cents if discount else 0,
+        discount_until=discount.until if discount else None,
     )
 
 

@@ -1,5 +1,6 @@
-"""The boleto store's side of a retorno: a batch of occurrences applied in one transaction,
-and the file itself recorded once it is whole.
+"""The boleto store's side of a retorno: whether its bank is one this service has boletos of,
+a batch of occurrences applied in one transaction, and the file itself recorded once it is
+whole.
 
 A batch reads the states of the boletos it names (locked on PostgreSQL, so two files naming
 the same boleto at once take turns instead of one overwriting the other's change) and the
@@ -22,13 +23,15 @@ from sqlalchemy.engine import Connection, Engine
 from boleto_service.domain.bank_status import (
     BatchPlan,
     Tracked,
+    describe,
     occurrence_key,
     plan_batch,
     reasons_text,
 )
 from boleto_service.domain.boleto import BankState, BankStatus
 from boleto_service.domain.cnab240.retorno import Occurrence
-from boleto_service.store.tables import boletos, occurrences, retornos
+from boleto_service.domain.instructions import InstructionKind, InstructionState, answer, redated
+from boleto_service.store.tables import boletos, instructions, occurrences, retornos
 from boletos.platform.database import writing
 from boletos.platform.logs import get_logger
 from boletos.platform.outbox import Event, insert_events
@@ -68,6 +71,14 @@ class RetornoStore:
             return conn.execute(
                 sa.select(retornos.c.summary).where(retornos.c.retorno_id == retorno_id)
             ).scalar_one_or_none()
+
+    def serves_bank(self, bank_code: str) -> bool:
+        """Whether any boleto here is of the bank: a retorno of another is not this service's.
+        One probe of the (bank, nosso número) index."""
+        b = boletos.c
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(b.bank_code).where(b.bank_code == bank_code).limit(1))
+            return found.first() is not None
 
     def apply_batch(
         self, batch: Sequence[Occurrence], retorno_id: str, at: dt.datetime, events: Events
@@ -155,11 +166,57 @@ class RetornoStore:
                     for t in plan.states.values()
                 ],
             )
+        self._answer_instructions(conn, plan, at)
         produced = events(plan)
         if produced:
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             insert_events(cursor, conn.dialect.name, produced)
         return plan
+
+    def _answer_instructions(self, conn: Connection, plan: BatchPlan, at: dt.datetime) -> None:
+        """The bank's answer to an instruction it was sent: confirmed or rejected, and a
+        confirmed new due date carried onto the boleto's printed numbers."""
+        t, b = instructions.c, boletos.c
+        for r in plan.recorded:
+            answered = answer(r.occurrence.outcome)
+            if answered is None:
+                continue
+            kind, state = answered
+            key = self._key(r.debt_id)
+            waiting = [t.debt_id == key, t.state == int(InstructionState.SENT)]
+            if kind is not None:
+                waiting.append(t.kind == int(kind))
+            found = conn.execute(
+                sa.select(t.instruction_id, t.kind, t.new_due_date)
+                .where(*waiting)
+                .order_by(t.requested_at, t.instruction_id)
+                .limit(1)
+            ).first()
+            if found is None:
+                continue  # the bank's own baixa, or an instruction made elsewhere
+            o = r.occurrence
+            conn.execute(
+                instructions.update()
+                .where(t.instruction_id == found.instruction_id)
+                .values(
+                    state=int(state),
+                    answered_at=at,
+                    reason="; ".join(x for x in (describe(o), reasons_text(o)) if x),
+                )
+            )
+            new_date = found.new_due_date
+            if (
+                state is InstructionState.CONFIRMED
+                and found.kind == int(InstructionKind.DUE_DATE)
+                and new_date is not None
+            ):
+                barcode = conn.execute(sa.select(b.barcode).where(b.debt_id == key)).scalar_one()
+                moved, linha = redated(barcode, new_date)
+                conn.execute(
+                    boletos.update()
+                    .where(b.debt_id == key)
+                    .values(due_date=new_date, barcode=moved, digitable_line=linha)
+                )
 
     def _boletos(
         self, conn: Connection, wanted: set[tuple[str, str]]

@@ -57,6 +57,9 @@ boletos = sa.Table(
     sa.Column("bank_status_at", sa.DateTime(timezone=True), nullable=True),
     # The beneficiary it is issued for: its account, PDF and remessas follow from the key.
     sa.Column("beneficiary", sa.String(64), nullable=False, server_default="default"),
+    # An early-payment discount from the file: centavos off when paid by discount_until.
+    sa.Column("discount_cents", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("discount_until", sa.Date, nullable=True),
     sa.Index("ix_boletos_upload_line", "upload_id", "line"),
     # What the next remessa takes: only the boletos in none yet, in issue order.
     sa.Index(
@@ -147,13 +150,39 @@ occurrences = sa.Table(
     sa.Column("retorno_id", sa.String(64), nullable=False),
     sa.Column("line", sa.BigInteger, nullable=False),
     sa.Column("code", sa.String(2), nullable=False),
-    sa.Column("outcome", sa.String(16), nullable=False),
+    # retorno.Outcome's name; INSTRUCTION_REJECTED is the longest.
+    sa.Column("outcome", sa.String(32), nullable=False),
     sa.Column("reasons", sa.Text, nullable=False, server_default=""),
     sa.Column("paid_cents", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("fee_cents", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("occurred_on", sa.Date, nullable=True),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_boleto_occurrences_debt", "debt_id"),
+)
+
+# Instructions to the bank (write-off, new due date, rebate): each recorded once (request_key),
+# sent in one remessa (remessa_no) and answered by a retorno.
+instructions = sa.Table(
+    "instructions",
+    metadata,
+    sa.Column("instruction_id", sa.String(36), primary_key=True),
+    sa.Column("request_key", sa.String(128), nullable=False, unique=True),
+    sa.Column("debt_id", DebtKey, nullable=False),
+    sa.Column("beneficiary", sa.String(64), nullable=False),
+    sa.Column("kind", sa.SmallInteger, nullable=False),
+    sa.Column("new_due_date", sa.Date, nullable=True),
+    sa.Column("rebate_cents", sa.BigInteger, nullable=False, server_default="0"),
+    # boletos.v1.InstructionState: 1 requested, 2 sent, 3 confirmed, 4 rejected.
+    sa.Column("state", sa.SmallInteger, nullable=False),
+    sa.Column("remessa_no", sa.BigInteger, nullable=True),
+    sa.Column("requested_by", sa.String(160), nullable=False, server_default=""),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Index("ix_instructions_debt", "debt_id"),
+    # What the next remessa takes.
+    sa.Index("ix_instructions_state", "state", "beneficiary"),
+    sa.Index("ix_instructions_remessa", "remessa_no"),
 )
 
 outbox = outbox_table(metadata)

@@ -26,6 +26,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     create = actions.add_parser("create", help="make a key and print it, once")
     create.add_argument("--name", required=True, help="who or what the key is for")
     create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument(
+        "--beneficiary",
+        dest="beneficiaries",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="an uploader key uploads for this beneficiary only (repeat for several; "
+        "default: every one)",
+    )
     create.add_argument("--json", dest="as_json", action="store_true", help="print JSON")
     create.set_defaults(handler=run_create)
     listed = actions.add_parser("list", help="list every key, revoked ones too")
@@ -47,6 +56,7 @@ def key_dict(key: keys_pb2.ApiKey) -> dict[str, object]:
         "role": _role_name(key.role),
         "created_at": render.timestamp_text(key.created_at, True),
         "revoked_at": render.timestamp_text(key.revoked_at, key.HasField("revoked_at")),
+        "beneficiaries": list(key.beneficiaries),
     }
 
 
@@ -55,7 +65,11 @@ async def run_create(
 ) -> int:
     async with service_channel(INGEST.name, endpoints.ingest) as channel:
         made = await keys_pb2_grpc.KeyServiceStub(channel).CreateKey(
-            keys_pb2.CreateKeyRequest(name=args.name, role=f"KEY_ROLE_{args.role.upper()}"),
+            keys_pb2.CreateKeyRequest(
+                name=args.name,
+                role=f"KEY_ROLE_{args.role.upper()}",
+                beneficiaries=args.beneficiaries,
+            ),
             timeout=CALL_TIMEOUT_SECONDS,
         )
     if args.as_json:
@@ -85,10 +99,11 @@ async def run_list(
     for column in ("key id", "name", "role", "created", "revoked"):
         table.add_column(column, overflow="fold")
     for row in rows:
+        limited = ", ".join(str(b) for b in row["beneficiaries"])  # type: ignore[attr-defined]
         table.add_row(
             str(row["key_id"]),
             str(row["name"]),
-            str(row["role"]),
+            f"{row['role']} ({limited})" if limited else str(row["role"]),
             str(row["created_at"] or ""),
             str(row["revoked_at"] or ""),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -29,6 +30,10 @@ PROTO_ROLE = {role: number for number, role in ROLE_OF.items()}
 MAX_NAME = 100
 
 
+# The shape of a beneficiary key (boleto_service.domain.beneficiaries.KEY_PATTERN).
+KEY_SHAPE = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
+
+
 class KeyServicer(keys_pb2_grpc.KeyServiceServicer):
     def __init__(self, directory: KeyDirectory) -> None:
         self._directory = directory
@@ -42,7 +47,12 @@ class KeyServicer(keys_pb2_grpc.KeyServiceServicer):
         role = ROLE_OF.get(request.role)
         if role is None:
             await errors.invalid_argument(context, "role", "one of the KeyRole values")
-        key, record = new_key(name, role, dt.datetime.now(dt.UTC))
+        limited = tuple(dict.fromkeys(b.strip() for b in request.beneficiaries))
+        if any(not KEY_SHAPE.fullmatch(b) for b in limited):
+            await errors.invalid_argument(
+                context, "beneficiaries", "beneficiary keys: lower-case letters, digits, - and _"
+            )
+        key, record = new_key(name, role, dt.datetime.now(dt.UTC), limited)
         await self._directory.put(record)
         audit.note(key_id=record.key_id)
         log.info("access.key_created", key_id=record.key_id, role=role, by=caller_id())
@@ -69,7 +79,12 @@ class KeyServicer(keys_pb2_grpc.KeyServiceServicer):
 
 
 def describe(record: KeyRecord) -> keys_pb2.ApiKey:
-    key = keys_pb2.ApiKey(key_id=record.key_id, name=record.name, role=PROTO_ROLE[record.role])
+    key = keys_pb2.ApiKey(
+        key_id=record.key_id,
+        name=record.name,
+        role=PROTO_ROLE[record.role],
+        beneficiaries=list(record.beneficiaries),
+    )
     key.created_at.CopyFrom(_timestamp(record.created_at))
     if record.revoked_at:
         key.revoked_at.CopyFrom(_timestamp(record.revoked_at))

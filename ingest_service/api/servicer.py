@@ -14,6 +14,7 @@ import grpc
 from boletos.platform import errors
 from boletos.platform.access import interceptor as audit
 from boletos.platform.access.principal import caller_id, only_own_uploads
+from boletos.platform.access.principal import current as current_principal
 from boletos.platform.logs import get_logger
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from ingest_service.api import convert
@@ -119,6 +120,15 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             beneficiary = resolve_beneficiary(header.beneficiary, self._beneficiaries)
         except BeneficiaryRefused as exc:
             await errors.invalid_argument(context, "header.beneficiary", str(exc), exc.reason)
+        who = current_principal()
+        if who is not None and not who.may_upload_for(beneficiary):
+            await errors.abort(
+                context,
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"this key may upload for {', '.join(sorted(who.beneficiaries))} only, not "
+                f"{beneficiary!r}",
+                errors.error_info("BENEFICIARY_NOT_ALLOWED", beneficiary=beneficiary),
+            )
         if header.client_request_id:
             done = await asyncio.to_thread(
                 self._store.completed_upload_for_request, header.client_request_id, owner

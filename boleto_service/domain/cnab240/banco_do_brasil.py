@@ -18,12 +18,13 @@ _BB_OCCURRENCES = {
     "06": ("PAID", "Liquidação"),
     "09": ("WRITTEN_OFF", "Baixa"),
     "11": ("OTHER", "Título em carteira (em ser)"),
-    "14": ("OTHER", "Confirmação de alteração de vencimento"),
+    "12": ("REBATE_GRANTED", "Confirmação de instrução de abatimento"),
+    "14": ("DUE_DATE_CHANGED", "Confirmação de alteração de vencimento"),
     "17": ("PAID", "Liquidação após baixa ou de título não registrado"),
     "25": ("WRITTEN_OFF", "Protestado e baixado"),
-    "26": ("OTHER", "Instrução rejeitada"),
+    "26": ("INSTRUCTION_REJECTED", "Instrução rejeitada"),
     "28": ("OTHER", "Débito de tarifas/custas"),
-    "30": ("OTHER", "Alteração de dados rejeitada"),
+    "30": ("INSTRUCTION_REJECTED", "Alteração de dados rejeitada"),
 }
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..banks.itau import nosso_numero_dac
 from ..errors import Problem
-from .bank import FEBRABAN_MOVEMENTS, FebrabanLayout, Movement
+from .bank import FEBRABAN_MOVEMENTS, FebrabanLayout, Movement, PayerProblem
 from .fields import blanks, cut, num, zeros
 
 if TYPE_CHECKING:
@@ -23,9 +23,11 @@ _ITAU_OCCURRENCES = {
     "08": ("PAID", "Liquidação em cartório"),
     "09": ("WRITTEN_OFF", "Baixa simples"),
     "10": ("OTHER", "Baixa por ter sido liquidado"),
-    "15": ("OTHER", "Baixa rejeitada"),
-    "16": ("OTHER", "Instrução rejeitada"),
-    "17": ("OTHER", "Alteração/exclusão de dados rejeitada"),
+    "12": ("REBATE_GRANTED", "Abatimento concedido"),
+    "14": ("DUE_DATE_CHANGED", "Vencimento alterado"),
+    "15": ("INSTRUCTION_REJECTED", "Baixa rejeitada"),
+    "16": ("INSTRUCTION_REJECTED", "Instrução rejeitada"),
+    "17": ("INSTRUCTION_REJECTED", "Alteração/exclusão de dados rejeitada"),
     "18": ("OTHER", "Cobrança contratual: instrução rejeitada/pendente"),
     "32": ("WRITTEN_OFF", "Baixa por ter sido protestado"),
 }
@@ -51,6 +53,13 @@ _ITAU_REJECTIONS = {
     "66": "Data de vencimento inválida/fora do prazo de operação",
     "67": "Valor do título/quantidade de moeda inválido",
     "68": "Carteira inválida ou não cadastrada no intercâmbio da cobrança",
+}
+
+# Itaú's own motivos for the payer refusals a simulated bank makes (FEBRABAN's 46 and 48).
+_ITAU_PAYER_REASONS = {
+    PayerProblem.INSCRIPTION: "37",
+    PayerProblem.CEP: "03",
+    PayerProblem.CEP_NOT_NUMERIC: "11",
 }
 
 
@@ -143,3 +152,6 @@ class Itau(FebrabanLayout):
 
     def reason_text(self, reason: str) -> str:
         return _ITAU_REJECTIONS.get(reason, "")
+
+    def reason_code(self, problem: PayerProblem) -> str:
+        return _ITAU_PAYER_REASONS[problem]

@@ -135,4 +135,9 @@ class KeyDirectory:
             if not matches(record, secret):
                 return None
             self._verified[key_id] = fingerprint
-        return Principal(f"key:{key_id}", frozenset({record.role}), record.name)
+        return Principal(
+            f"key:{key_id}",
+            frozenset({record.role}),
+            record.name,
+            frozenset(record.beneficiaries),
+        )

@@ -40,6 +40,8 @@ class KeyRecord:
     digest: str  # hex scrypt(secret, salt)
     created_at: str  # ISO 8601, UTC
     revoked_at: str = ""
+    # The beneficiaries an uploader key may upload for; empty: every one.
+    beneficiaries: tuple[str, ...] = ()
 
     @property
     def revoked(self) -> bool:
@@ -55,14 +57,18 @@ class KeyRecord:
     def from_json(cls, data: bytes) -> KeyRecord:
         fields = json.loads(data)
         fields["role"] = Role(fields["role"])
+        fields["beneficiaries"] = tuple(fields.get("beneficiaries", ()))
         return cls(**fields)
 
 
-def new_key(name: str, role: Role, now: dt.datetime) -> tuple[str, KeyRecord]:
+def new_key(
+    name: str, role: Role, now: dt.datetime, beneficiaries: tuple[str, ...] = ()
+) -> tuple[str, KeyRecord]:
     """A fresh key (to show once) and its record (to keep)."""
     key_id = secrets.token_hex(ID_BYTES)
     secret = secrets.token_urlsafe(SECRET_BYTES)
-    return f"{PREFIX}_{key_id}_{secret}", record_for(f"{PREFIX}_{key_id}_{secret}", name, role, now)
+    key = f"{PREFIX}_{key_id}_{secret}"
+    return key, replace(record_for(key, name, role, now), beneficiaries=beneficiaries)
 
 
 def record_for(key: str, name: str, role: Role, now: dt.datetime) -> KeyRecord:

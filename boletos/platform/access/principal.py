@@ -14,6 +14,11 @@ class Principal:
     id: str
     roles: frozenset[Role]
     name: str = ""
+    # The beneficiaries it may upload for; empty: every one.
+    beneficiaries: frozenset[str] = frozenset()
+
+    def may_upload_for(self, beneficiary: str) -> bool:
+        return not self.beneficiaries or beneficiary in self.beneficiaries
 
 
 # Calls that skip the interceptor (health checks) run without one.

@@ -78,6 +78,8 @@ ACCESS: Mapping[str, Rule] = {
     BOLETO + "GetRemessa": _rule(OP, audited=True),
     BOLETO + "CreateRemessas": _rule(OP, audited=True),
     BOLETO + "ProcessRetorno": _rule(OP, audited=True),
+    BOLETO + "RequestInstruction": _rule(OP, audited=True),
+    BOLETO + "ListInstructions": _rule(V, OP),
     MAILER + "GetDelivery": _rule(V, OP, audited=True),
     MAILER + "ListDeliveries": _rule(V, OP, audited=True),
     MAILER + "RetryFailed": _rule(OP, audited=True),

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
@@ -34,7 +34,7 @@ from boleto_service.service.remessas import (
     RemessaScheduler,
     write_atomically,
 )
-from boleto_service.store.engine import create_engine, upgrade_schema
+from boleto_service.store.engine import create_engine
 from boleto_service.store.remessas import NOT_REGISTRABLE, CutInProgress, Lock, RemessaStore
 from boleto_service.store.repository import BoletoStore
 from boleto_service.store.tables import boletos, remessas
@@ -47,16 +47,6 @@ from tests.support.boleto import running_boleto
 from tests.support.waiting import wait_for, wait_until
 
 
-@pytest.fixture
-def store(database_url: str) -> Iterator[BoletoStore]:
-    engine = create_engine(database_url)
-    upgrade_schema(engine)
-    try:
-        yield BoletoStore(engine)
-    finally:
-        engine.dispose()
-
-
 class Clock:
     def __init__(self, now: dt.datetime) -> None:
         self.now = now
@@ -65,13 +55,13 @@ class Clock:
         return self.now
 
 
-ADDRESS = {
-    "address": "Rua São Bento, 365",
-    "district": "Centro",
-    "zip_code": "01011100",
-    "city": "São Paulo",
-    "state": "SP",
-}
+ADDRESS = events_pb2.ImportedDebt(
+    address="Rua São Bento, 365",
+    district="Centro",
+    zip_code="01011100",
+    city="São Paulo",
+    state="SP",
+)
 
 
 def issue(
@@ -91,8 +81,10 @@ def issue(
     debts = []
     for n in range(count):
         registrable = n >= without_cpf
-        address = {} if without_cpf <= n < without_cpf + without_address else ADDRESS
-        debts.append(
+        debt = events_pb2.ImportedDebt()
+        if not without_cpf <= n < without_cpf + without_address:
+            debt.MergeFrom(ADDRESS)
+        debt.MergeFrom(
             events_pb2.ImportedDebt(
                 debt_id=str(uuid.uuid4()),
                 name=f"Pagador Número {n}",
@@ -106,9 +98,9 @@ def issue(
                     if registrable
                     else events_pb2.GOVERNMENT_ID_KIND_OTHER
                 ),
-                **address,
             )
         )
+        debts.append(debt)
     use_case = IssueBoletos(store, {"default": BoletoIssuer(beneficiary, OverduePolicy())})
     issued, refused = use_case(
         events_pb2.DebtsImported(upload_id=upload_id, batch_seq=0, debts=debts)

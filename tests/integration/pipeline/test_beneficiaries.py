@@ -9,7 +9,8 @@ import pytest
 from google.rpc import error_details_pb2
 
 from boletos.platform.errors import details_of
-from boletos.v1 import boleto_pb2, ingest_pb2
+from boletos.v1 import boleto_pb2, ingest_pb2, ingest_pb2_grpc, keys_pb2, keys_pb2_grpc
+from tests.support import access
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.ingest import running_ingest, upload
@@ -58,7 +59,25 @@ async def test_each_upload_is_issued_and_registered_for_the_beneficiary_it_names
         listed = await ingest.stub.ListUploads(ingest_pb2.ListUploadsRequest())
         assert list(listed.uploads) == []
 
-        a = await upload(ingest.stub, csv_bytes(rows[:3]), beneficiary="fundo-a")
+        # An uploader key limited to fundo-a uploads for it only.
+        made = await keys_pb2_grpc.KeyServiceStub(ingest.channel).CreateKey(
+            keys_pb2.CreateKeyRequest(
+                name="fundo-a's system", role=keys_pb2.KEY_ROLE_UPLOADER, beneficiaries=["fundo-a"]
+            )
+        )
+        assert list(made.key.beneficiaries) == ["fundo-a"]
+        limited = access.channel(ingest.address, key=made.secret_key)
+        try:
+            stub = ingest_pb2_grpc.IngestServiceStub(limited)
+            with pytest.raises(grpc.aio.AioRpcError) as denied:
+                await upload(stub, csv_bytes(rows[3:]), beneficiary="cliente-b")
+            assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+            info = details_of(denied.value)[0]
+            assert isinstance(info, error_details_pb2.ErrorInfo)
+            assert info.reason == "BENEFICIARY_NOT_ALLOWED"
+            a = await upload(stub, csv_bytes(rows[:3]), beneficiary="fundo-a")
+        finally:
+            await limited.close()
         b = await upload(ingest.stub, csv_bytes(rows[3:]), beneficiary="cliente-b")
         assert (a.accepted, b.accepted) == (3, 3)
 

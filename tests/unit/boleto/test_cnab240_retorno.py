@@ -23,7 +23,7 @@ from boleto_service.domain.cnab240 import (
     title_from_boleto,
 )
 from boleto_service.domain.issuing import issue_boleto
-from boletos_bench.bank import Paid, Registered, Rejected, envelope, retorno_for
+from boletos_cli.bank import Paid, Registered, Rejected, envelope, retorno_for
 
 from .test_cnab240_remessa import BB, BB_HEADER, ITAU, ITAU_HEADER
 
@@ -180,8 +180,27 @@ def test_itau_17_is_a_rejected_change_not_a_payment() -> None:
     lines[2] = lines[2][:15] + "17" + lines[2][17:]
     (occurrence,) = parse_retorno(lines).occurrences
     assert (occurrence.outcome, occurrence.description) == (
-        Outcome.OTHER, "Alteração/exclusão de dados rejeitada"
+        Outcome.INSTRUCTION_REJECTED, "Alteração/exclusão de dados rejeitada"
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("bank", "code", "outcome"),
+    [
+        ("001", "12", Outcome.REBATE_GRANTED),
+        ("001", "14", Outcome.DUE_DATE_CHANGED),
+        ("001", "26", Outcome.INSTRUCTION_REJECTED),
+        ("341", "12", Outcome.REBATE_GRANTED),
+        ("341", "14", Outcome.DUE_DATE_CHANGED),
+        ("341", "16", Outcome.INSTRUCTION_REJECTED),
+    ],
+)
+def test_answers_to_instructions_are_told_apart(bank: str, code: str, outcome: Outcome) -> None:
+    remessa = _bb_remessa() if bank == "001" else _itau_remessa()
+    lines = retorno_for(remessa, {0: Registered()})
+    lines[2] = lines[2][:15] + code + lines[2][17:]
+    (occurrence,) = parse_retorno(lines).occurrences
+    assert occurrence.outcome is outcome
 
 
 def test_malformed_lines_are_reported_and_the_rest_still_read() -> None:
