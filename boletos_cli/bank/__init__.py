@@ -24,6 +24,7 @@ from .retornos import (
     MAX_RECORDS_PER_FILE,
     PAID_ON,
     BankDay,
+    CarriedOut,
     Paid,
     Registered,
     Rejected,
@@ -40,6 +41,7 @@ from .retornos import (
 )
 
 __all__ = [
+    "CarriedOut",
     "CREDITED_ON",
     "DEFAULT_PAID_SHARE",
     "MAX_DETAILS_PER_LOT",

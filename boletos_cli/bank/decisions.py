@@ -13,8 +13,8 @@ the file, so the same remessa always gets the same retorno and a demo can be rep
   weekday without a fee: a share of the titles (DEFAULT_PAID_SHARE), picked by a hash of the
   nosso número, so the same titles are paid in every run.
 
-Only entries are answered: a title whose movement is an instruction (baixa, new due date,
-abatimento) gets no occurrence from this bank.
+- **Instructions** (baixa, new due date, abatimento): carried out, answered with the bank's
+  own code for each (BB's 09, 14 and 12, say).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from boleto_service.domain.cnpj import cnpj_problem
 from boleto_service.domain.errors import UnknownBank
 
 from .retornos import (
+    CarriedOut,
     Paid,
     Registered,
     Rejected,
@@ -113,10 +114,30 @@ def due_date_of(p: str) -> date:
     return datetime.strptime(p[77:85], "%d%m%Y").date()
 
 
+# What the bank's retorno calls an instruction carried out (retorno.Outcome names).
+_CARRIED_OUT = {
+    Movement.WRITE_OFF: "WRITTEN_OFF",
+    Movement.DUE_DATE: "DUE_DATE_CHANGED",
+    Movement.REBATE: "REBATE_GRANTED",
+}
+
+
+def answer_code(bank: CnabBank, movement: Movement) -> str | None:
+    """The bank's occurrence code confirming an instruction, from its own table."""
+    wanted = _CARRIED_OUT[movement]
+    return next(
+        (c for c in (f"{n:02d}" for n in range(100)) if bank.outcome_name(c) == wanted), None
+    )
+
+
 def decide(bank: CnabBank, p: str, q: str, paid_share: float = DEFAULT_PAID_SHARE) -> list[Result]:
-    """Every occurrence the bank reports for one title, in order; none for a title that is not
-    an entry."""
-    if p[15:17] != bank.movement_code(Movement.ENTRY):
+    """Every occurrence the bank reports for one title, in order."""
+    movement = p[15:17]
+    if movement != bank.movement_code(Movement.ENTRY):
+        for instruction in _CARRIED_OUT:
+            if movement == bank.movement_code(instruction):
+                code = answer_code(bank, instruction)
+                return [CarriedOut(code)] if code else []
         return []
     problems = payer_problems(q)
     if problems:
@@ -141,6 +162,8 @@ class Answer:
     rejected: int = 0
     paid: int = 0
     paid_cents: int = 0
+    # Instructions (baixa, new due date, abatimento) carried out.
+    instructions: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
 
 
@@ -173,6 +196,8 @@ def answer(remessa_text: str, paid_share: float = DEFAULT_PAID_SHARE) -> Answer:
                 elif isinstance(result, Paid):
                     summary.paid += 1
                     summary.paid_cents += result.amount_cents
+                elif isinstance(result, CarriedOut):
+                    summary.instructions += 1
                 yield p, q, result
 
     try:

@@ -47,7 +47,16 @@ class WrittenOff:
     fee_cents: int = 0
 
 
-Result = Paid | Rejected | Registered | WrittenOff
+@dataclass(frozen=True)
+class CarriedOut:
+    """The bank's occurrence `code` for an instruction it carried out (a baixa, a new due
+    date, an abatimento)."""
+
+    code: str
+    fee_cents: int = 0
+
+
+Result = Paid | Rejected | Registered | WrittenOff | CarriedOut
 
 _CODES: dict[type, str] = {Paid: "06", Rejected: "03", Registered: "02", WrittenOff: "09"}
 
@@ -80,7 +89,7 @@ def pair(bank: str, seq: int, p: str, q: str, result: Result, lot: int = 1) -> l
     reasons = result.reasons if isinstance(result, Rejected) else ()
     first, last = layout.reasons
     motivos = "".join(reasons).ljust(2 * cnab.reason_slots, "0").ljust(last - first + 1)
-    code = _CODES[type(result)]
+    code = result.code if isinstance(result, CarriedOut) else _CODES[type(result)]
     fee = result.fee_cents
     t = _segment_t(
         f"{bank}{lot:04d}3{seq:05d}T {code}",

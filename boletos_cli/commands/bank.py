@@ -157,6 +157,8 @@ def answered_text(done: Answered) -> str:
     text += f", {result.paid:,} paid"
     if result.paid:
         text += f" ({reais_text(result.paid_cents)})"
+    if result.instructions:
+        text += f", {result.instructions:,} instructions carried out"
     return text
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from boleto_service.domain.cnab240 import (
     CNAB_BANKS,
+    Movement,
     Outcome,
     PayerAddress,
     PayerIdKind,
@@ -287,3 +288,21 @@ def test_a_retorno_is_written_private_once_and_its_sending_remembered(tmp_path: 
 def test_directories_that_do_not_exist_yet_hold_nothing_to_do(tmp_path: Path) -> None:
     assert unanswered(tmp_path / "none", tmp_path / "neither") == []
     assert unsent(tmp_path / "neither") == []
+
+
+@pytest.mark.parametrize("code", sorted(REMESSAS))
+def test_each_bank_carries_out_instructions_and_says_so_in_its_own_codes(code: str) -> None:
+    header, (first, second) = REMESSAS[code]
+    later = replace(first, movement=Movement.DUE_DATE, due_date=date(2027, 3, 1))
+    off = replace(second, movement=Movement.WRITE_OFF)
+
+    result = answer(remessa_text(header, [later, off]))
+
+    retorno = parse_retorno(result.text)
+    assert retorno.errors == () and retorno.unmatched == ()
+    assert [(o.nosso_numero, o.outcome) for o in retorno.occurrences] == [
+        (first.nosso_numero, Outcome.DUE_DATE_CHANGED),
+        (second.nosso_numero, Outcome.WRITTEN_OFF),
+    ]
+    assert retorno.occurrences[0].due_date == date(2027, 3, 1)
+    assert (result.instructions, result.registered, result.paid) == (2, 0, 0)
