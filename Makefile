@@ -22,7 +22,7 @@ ROWS ?=
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos test run bench bench-e2e bench-billing migration lint format lock system-deps clean distclean
+.PHONY: help setup protos test run bench bench-e2e bench-billing cost-guard migration lint format lock system-deps clean distclean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) \
@@ -74,6 +74,9 @@ bench: setup ## Benchmark ingest on a generated file (ROWS=N, BENCH_ARGS="--stor
 
 bench-e2e: setup ## Upload to last e-mail through the local stack (ROWS=N, BENCH_ARGS=...)
 	$(VENV_PY) -m boletos_bench.e2e $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)
+
+cost-guard: setup ## Each stage's CPU per item against its budget (--write records new ones)
+	$(VENV_PY) -m boletos_bench.cost_guard $(BENCH_ARGS)
 
 bench-billing: setup ## A day's remessas and retornos (ROWS=N titles, BENCH_ARGS="--stores sqlite")
 	$(VENV_PY) -m boletos_bench.remessa_bench $(if $(ROWS),--titles $(ROWS)) $(BENCH_ARGS)

@@ -1,0 +1,185 @@
+"""The cost guard: each stage's CPU per item, as a multiple of a yardstick measured in the
+same process, against budgets kept in the repository (cost_budgets.json beside this file).
+
+Wall time and even CPU time move with the machine's load; a ratio to a plain `csv.reader`
+pass timed alternately with the stage moves far less, since both slow down together. The
+guard fails when a stage costs more than GUARD_FACTOR times its budget: a change that makes
+one twice as slow (as a generic per-row path once made ingest) cannot pass unnoticed.
+A budget is changed on purpose, in the commit whose change earns it:
+`python -m boletos_bench.cost_guard --write`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import inspect
+import io
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+BUDGETS = Path(__file__).with_name("cost_budgets.json")
+GUARD_FACTOR = 1.5
+ROUNDS = 5
+YARDSTICK_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    items: int
+    # Builds everything once; returns the call to time, which handles `items` items.
+    prepare: Callable[[], Callable[[], object]]
+
+
+def _rows(count: int) -> list[str]:
+    from boletos_bench.datagen import iter_rows
+
+    return list(iter_rows(count, seed=11))
+
+
+def _yardstick() -> Callable[[], object]:
+    text = "\n".join(_rows(YARDSTICK_ROWS)) + "\n"
+    return lambda: sum(1 for _ in csv.reader(io.StringIO(text)))
+
+
+def _ingest_prepare() -> Callable[[], object]:
+    from ingest_service.domain.lines import Block
+    from ingest_service.service.prepare import prepare
+
+    data = ("\n".join(_rows(10_000)) + "\n").encode()
+    # The file format's own header, not the code's table, and the rules only where prepare
+    # takes them: the guard must measure the code of older commits too, to show what it
+    # would have caught.
+    header = b"name,governmentId,email,debtAmount,debtDueDate,debtId"
+    if len(inspect.signature(prepare).parameters) == 3:
+        return lambda: prepare(header, Block(2, data), 16_384)  # type: ignore[call-arg]
+    from ingest_service.domain.columns import Rules
+
+    rules = Rules.on(dt.date(2025, 1, 1))
+    return lambda: prepare(header, Block(2, data), 16_384, rules)
+
+
+def _boleto_pdf() -> Callable[[], object]:
+    from boleto_service.documents.model import BoletoDocument
+    from boleto_service.documents.render import render_pdf
+    from boleto_service.domain.boleto import Boleto, Payer
+    from boleto_service.domain.issuing import issue_boleto
+    from boletos_bench.remessa_bench import BENEFICIARY
+
+    today = dt.date(2026, 12, 1)
+
+    def one(n: int) -> bytes:
+        numbers = issue_boleto(BENEFICIARY, n + 1, 10_000 + n, dt.date(2026, 12, 20), today)
+        payer = Payer(f"Pagador {n}", "52998224725", 2, f"p{n}@example.com")
+        boleto = Boleto(f"00000000-0000-4000-8000-{n:012d}", "u", n, n + 1, today, payer, numbers)
+        return render_pdf(BoletoDocument.of(boleto, BENEFICIARY))
+
+    return lambda: [one(n) for n in range(100)]
+
+
+def _mailer_compose() -> Callable[[], object]:
+    from boletos_bench.mail_bench import DATE, SETTINGS, sample_mails, sample_pdf
+    from mailer_service.domain.compose import compose
+
+    pdf = sample_pdf()
+    mails = sample_mails(500)
+    return lambda: [compose(mail, pdf, SETTINGS, date=DATE) for mail in mails]
+
+
+def _remessa_lines() -> Callable[[], object]:
+    from boleto_service.domain.cnab240 import (
+        PayerAddress,
+        PayerIdKind,
+        RemessaHeader,
+        RemessaPayer,
+        RemessaTitle,
+        remessa_lines,
+    )
+    from boletos_bench.remessa_bench import BENEFICIARY
+
+    header = RemessaHeader(BENEFICIARY, 1, dt.datetime(2026, 12, 1, 18), "3", "019")
+    address = PayerAddress("Rua São Bento, 365", "Centro", "01011100", "São Paulo", "SP")
+    payer = RemessaPayer("Maria Conceição", PayerIdKind.CPF, "52998224725", address)
+    titles = [
+        RemessaTitle(
+            f"{BENEFICIARY.convenio}{n:010d}", str(n), dt.date(2026, 12, 20), 10_000 + n,
+            dt.date(2026, 12, 1), payer, fine_percent=Decimal("2.00"),
+        )
+        for n in range(1, 2_001)
+    ]  # fmt: skip
+    return lambda: remessa_lines(header, titles)
+
+
+def _retorno_parse() -> Callable[[], object]:
+    from boleto_service.domain.cnab240 import parse_retorno
+    from boletos_cli.bank import answer
+
+    lines = _remessa_lines()()
+    assert isinstance(lines, list)
+    text = answer("".join(f"{line}\r\n" for line in lines), paid_share=0.5).text
+    return lambda: parse_retorno(text.splitlines())
+
+
+STAGES = (
+    Stage("ingest_prepare_per_row", 10_000, _ingest_prepare),
+    Stage("boleto_pdf_per_boleto", 100, _boleto_pdf),
+    Stage("mailer_compose_per_email", 500, _mailer_compose),
+    Stage("remessa_per_title", 2_000, _remessa_lines),
+    Stage("retorno_per_title", 2_000, _retorno_parse),
+)
+
+
+def _cpu(call: Callable[[], object]) -> float:
+    started = time.process_time()
+    call()
+    return time.process_time() - started
+
+
+def measure(stage: Stage, rounds: int = ROUNDS) -> float:
+    """The stage's CPU per item over the yardstick's CPU per row: the least of `rounds`
+    alternations, since load only ever adds."""
+    yardstick, subject = _yardstick(), stage.prepare()
+    subject()  # warm caches and imports
+    best = float("inf")
+    for _ in range(rounds):
+        per_row = _cpu(yardstick) / YARDSTICK_ROWS
+        per_item = _cpu(subject) / stage.items
+        best = min(best, per_item / per_row)
+    return best
+
+
+def budgets(path: Path = BUDGETS) -> dict[str, float]:
+    data: dict[str, float] = json.loads(path.read_text())
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m boletos_bench.cost_guard")
+    parser.add_argument("--write", action="store_true", help="record today's costs as budgets")
+    parser.add_argument("--only", action="append", metavar="STAGE", help="measure these only")
+    parser.add_argument("--budgets", type=Path, default=BUDGETS, help="the budgets file")
+    args = parser.parse_args(argv)
+    chosen = [s for s in STAGES if not args.only or s.name in args.only]
+    measured = {s.name: round(measure(s), 2) for s in chosen}
+    if args.write:
+        args.budgets.write_text(json.dumps(measured, indent=2, sort_keys=True) + "\n")
+    known = budgets(args.budgets) if args.budgets.exists() else {}
+    failed = False
+    for name, ratio in measured.items():
+        budget = known.get(name)
+        over = budget is not None and ratio > budget * GUARD_FACTOR
+        failed |= over
+        verdict = "OVER" if over else ""
+        print(f"{name:28} {ratio:9.2f} x a csv.reader row, budget {budget} {verdict}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
