@@ -41,7 +41,7 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
 
     beneficiaries = settings.beneficiaries
     issuers = {
-        b.key: BoletoIssuer(b.config, settings.overdue, b.pix, b.first_number)
+        b.key: BoletoIssuer(b.config, settings.overdue, b.pix, b.first_number, b.discount)
         for b in beneficiaries
     }
     issue = IssueBoletos(store, issuers)

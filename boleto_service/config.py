@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from boleto_service.domain.beneficiaries import DEFAULT_KEY, Beneficiaries, Beneficiary
 from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.charges import OverduePolicy
 from boleto_service.domain.cnab240 import RemessaHeader, cnab_bank_for
+from boleto_service.domain.discounts import DiscountPolicy
 from boleto_service.domain.errors import InvalidBeneficiaryConfig, InvalidOverduePolicy
 from boleto_service.domain.pix import PixError, PixMerchant, validate_merchant
 from boleto_service.domain.remessa_policy import (
@@ -52,6 +54,8 @@ EXTRA_VARIABLES = {
     "pix_city": "PIX_MERCHANT_CITY",
     "pix_location_template": "PIX_LOCATION_TEMPLATE",
     "first_nosso_numero": "BENEFICIARY_FIRST_NOSSO_NUMERO",
+    "discount_percent": "BENEFICIARY_DISCOUNT_PERCENT",
+    "discount_days_before_due": "BENEFICIARY_DISCOUNT_DAYS_BEFORE_DUE",
 }
 _DEFAULTS = {
     "name": "Cobranças Exemplo Ltda",
@@ -186,7 +190,29 @@ def _beneficiary(
         agencia_dv=extra["agencia_dv"].upper(),
         variacao_carteira=extra["variacao_carteira"],
         first_number=_first_number(key, extra["first_nosso_numero"], name_of),
+        discount=_discount(extra, name_of),
     )
+
+
+def _discount(extra: Mapping[str, str], name_of: Callable[[str], str]) -> DiscountPolicy | None:
+    percent, days = extra["discount_percent"], extra["discount_days_before_due"]
+    if not percent and not days:
+        return None
+    try:
+        value = Decimal(percent)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not (value.is_finite() and 0 < value < 100 and value == value.quantize(Decimal("0.01"))):
+        raise ConfigError(
+            f"{name_of('discount_percent')}: a percentage above 0 and below 100 with at most "
+            f"two decimals, got {percent!r}"
+        )
+    if not (days.isascii() and days.isdigit()):
+        raise ConfigError(
+            f"{name_of('discount_days_before_due')}: whole days (0 for the due date itself), "
+            f"got {days!r}"
+        )
+    return DiscountPolicy(value, int(days))
 
 
 def _first_number(key: str, raw: str, name_of: Callable[[str], str]) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from .beneficiary import BeneficiaryConfig
+from .discounts import DiscountPolicy
 from .errors import BoletoDomainError
 from .pix import PixMerchant
 
@@ -44,6 +45,8 @@ class Beneficiary:
     # Where its nosso número counter starts: a bank's range (Sicredi numbers by year) or
     # the numbers a previous system already used.
     first_number: int = 1
+    # The discount of every debt whose file row gives none; None: only the file's.
+    discount: DiscountPolicy | None = None
 
 
 class Beneficiaries:

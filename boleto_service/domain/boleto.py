@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from .charges import ChargeBreakdown
+from .discounts import Discount, discount_holding
 from .issuing import IssuedBoleto
 
 
@@ -24,29 +25,6 @@ class PayerAddress:
     @property
     def cep_formatted(self) -> str:
         return f"{self.cep[:5]}-{self.cep[5:]}"
-
-
-@dataclass(frozen=True, slots=True)
-class Discount:
-    cents: int
-    until: dt.date
-
-
-def discount_holding(
-    discount: Discount | None, issue_date: dt.date, due_date: dt.date, amount_cents: int
-) -> Discount | None:
-    """The discount a boleto can still offer: a debt billed after its discount date (re-dated
-    as overdue) has none left."""
-    if discount is None or not issue_date <= discount.until <= due_date:
-        return None
-    return discount if discount.cents < amount_cents else None
-
-
-def discount_of(cents: int, until: dt.date | str | None) -> Discount | None:
-    """The discount of stored or announced fields; None when there is none."""
-    if not cents or not until:
-        return None
-    return Discount(cents, dt.date.fromisoformat(until) if isinstance(until, str) else until)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from .barcode import build_barcode
 from .beneficiary import BeneficiaryConfig
 from .charges import ChargeBreakdown, OverduePolicy, apply_overdue_policy
+from .discounts import DiscountPolicy
 from .due_factor import due_factor, ensure_payable
 from .errors import InvalidAmount
 from .linha_digitavel import format_linha, linha_for_built_barcode
@@ -90,6 +91,8 @@ class BoletoIssuer:
     pix: PixMerchant | None = None
     # The first value of the beneficiary's nosso número counter.
     first_number: int = 1
+    # The beneficiary's discount for debts whose file row gives none.
+    discount: DiscountPolicy | None = None
 
     def issue(
         self, sequence: int, amount: int | Decimal, due_date: date, today: date

@@ -7,27 +7,31 @@ SQL store implements and tests can replace.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from prometheus_client import Counter
+
 from boleto_service.domain.beneficiaries import DEFAULT_KEY, UnknownBeneficiary, counter_name
-from boleto_service.domain.boleto import (
-    Boleto,
-    LostRace,
-    Payer,
-    Refusal,
-    discount_of,
-    payer_address,
-)
+from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal, payer_address
+from boleto_service.domain.discounts import Discount, discount_of
 from boleto_service.domain.errors import BoletoDomainError
 from boleto_service.domain.issuing import BoletoIssuer
 from boleto_service.domain.local_time import BRASILIA
+from boleto_service.domain.money import MAX_AMOUNT_CENTS
 from boletos.platform.logs import get_logger
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_FAILED, SUBJECT_BOLETOS_ISSUED
 from boletos.platform.outbox import Event
 from boletos.v1 import events_pb2
 
 log = get_logger("boleto")
+
+MALFORMED = Counter(
+    "boletos_debts_malformed_total",
+    "Debts refused because their event broke the DebtsImported contract, by field.",
+    ["field"],
+)
 
 # Boletos are dated in Brazil's official time (UTC-3 all year since daylight saving ended in
 # 2019), whatever the server's clock zone.
@@ -56,6 +60,80 @@ class BoletoLedger(Protocol):
         ...
 
 
+# Ingest announces ids in this one spelling; another is no debt of ours, and a key the store,
+# the outbox's message ids and the progress consumer all agree on must be exact.
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DIGITS = re.compile(r"[0-9]{1,14}")
+_CEP = re.compile(r"(?:[0-9]{8})?")
+_UF = re.compile(r"(?:[A-Z]{2})?")
+# Field lengths as the store's columns hold them: longer would fail the batch's insert on
+# PostgreSQL, and the batch would come back again and again.
+_TEXT_LIMITS = (("name", 200), ("address", 200), ("district", 100), ("city", 100))
+_EMAIL_MAX = 254
+
+
+def is_debt_id(value: str) -> bool:
+    return _UUID.fullmatch(value) is not None
+
+
+def malformed(debt: events_pb2.ImportedDebt) -> tuple[str, str] | None:
+    """(field, reason) of the first field that breaks the event's contract, or None.
+
+    The event comes over NATS, which anyone able to publish there can write to: what ingest
+    validated is checked again before it reaches the store, a PDF or an e-mail header. The
+    reason names the field and the rule, never the value, which may be personal data."""
+    if not is_debt_id(debt.debt_id):
+        return "debt_id", "debt_id is not a lowercase UUID"
+    if not 0 < debt.amount_cents <= MAX_AMOUNT_CENTS:
+        return "amount_cents", f"amount_cents must be 1 to {MAX_AMOUNT_CENTS}"
+    if not _iso_day(debt.due_date):
+        return "due_date", "due_date is not an ISO date"
+    if _DIGITS.fullmatch(debt.government_id) is None:
+        return "government_id", "government_id must be 1 to 14 digits"
+    return _text_problem(debt) or _address_problem(debt) or _discount_problem(debt)
+
+
+def _text_problem(debt: events_pb2.ImportedDebt) -> tuple[str, str] | None:
+    email = debt.email
+    if len(email) > _EMAIL_MAX or "@" not in email or _has_control(email) or " " in email:
+        return "email", "email is not a single address without line breaks"
+    for name, limit in _TEXT_LIMITS:
+        value: str = getattr(debt, name)
+        if len(value) > limit or _has_control(value):
+            return name, f"{name} is longer than {limit} or holds control characters"
+    if not debt.name.strip():
+        return "name", "name is empty"
+    return None
+
+
+def _address_problem(debt: events_pb2.ImportedDebt) -> tuple[str, str] | None:
+    if _CEP.fullmatch(debt.zip_code) is None:
+        return "zip_code", "zip_code must be 8 digits or empty"
+    if _UF.fullmatch(debt.state) is None:
+        return "state", "state must be 2 capital letters or empty"
+    return None
+
+
+def _discount_problem(debt: events_pb2.ImportedDebt) -> tuple[str, str] | None:
+    if not debt.discount_cents and not debt.discount_until:
+        return None
+    if not 0 < debt.discount_cents < debt.amount_cents or not _iso_day(debt.discount_until):
+        return "discount", "discount must be below the amount, with an ISO date"
+    return None
+
+
+def _iso_day(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
 def issue(
     issuer: BoletoIssuer,
     upload_id: str,
@@ -66,6 +144,10 @@ def issue(
     number: int | None = None,
 ) -> Boleto | Refusal:
     """`number` feeds the nosso número (the beneficiary's counter); by default `sequence`."""
+    problem = malformed(debt)
+    if problem is not None:
+        MALFORMED.labels(problem[0]).inc()
+        return Refusal(debt.debt_id, upload_id, debt.line, problem[1])
     try:
         due = dt.date.fromisoformat(debt.due_date)
         numbers = issuer.issue(
@@ -80,7 +162,7 @@ def issue(
         sequence=sequence,
         issue_date=today,
         beneficiary=beneficiary,
-        discount=discount_of(debt.discount_cents, debt.discount_until),
+        discount=_discount(issuer, debt, numbers.charges.principal_cents, due),
         payer=Payer(
             debt.name,
             debt.government_id,
@@ -90,6 +172,16 @@ def issue(
         ),
         numbers=numbers,
     )
+
+
+def _discount(
+    issuer: BoletoIssuer, debt: events_pb2.ImportedDebt, principal_cents: int, due: dt.date
+) -> Discount | None:
+    """The file's discount for the debt, else the beneficiary's, if it has one."""
+    given = discount_of(debt.discount_cents, debt.discount_until)
+    if given is None and issuer.discount is not None:
+        return issuer.discount.for_debt(principal_cents, due)
+    return given
 
 
 def issued_event(boletos: Sequence[Boleto]) -> bytes:
@@ -152,7 +244,12 @@ class IssueBoletos:
 
     def __call__(self, event: events_pb2.DebtsImported) -> tuple[int, int]:
         """(issued, refused) by this call; debts handled before count in neither."""
-        debts = {d.debt_id: d for d in event.debts}
+        if not is_debt_id(event.upload_id):
+            return 0, _refuse_event(event)
+        debts = {d.debt_id: d for d in event.debts if _keyed(event.upload_id, d)}
+        unkeyed = len(event.debts) - len(debts)
+        if not debts:
+            return 0, unkeyed
         key, issuer = self._issuer_for(event.beneficiary)
         today = self._today()
         source = f"{event.upload_id}:{event.batch_seq}"
@@ -187,7 +284,16 @@ class IssueBoletos:
                 )
             return boletos, refusals, events
 
-        ids = list(debts)
+        issued, refused = self._store(list(debts), build, key, issuer)
+        return issued, refused + unkeyed
+
+    def _store(
+        self,
+        ids: list[str],
+        build: Callable[[list[str], int, int], Built],
+        key: str,
+        issuer: BoletoIssuer,
+    ) -> tuple[int, int]:
         counter, start = counter_name(key), issuer.first_number
         try:
             # Almost every message is new: skip the lookup and let the unique keys object.
@@ -200,3 +306,31 @@ class IssueBoletos:
             except LostRace:
                 continue  # another replica is on the same message; skip what it stored
         return self._ledger.issue_batch(ids, build, True, counter, start)
+
+
+def _refuse_event(event: events_pb2.DebtsImported) -> int:
+    """Refuses every debt of an event whose upload id is no upload's: it would go into the
+    store's rows and the outbox's message ids. Logged by batch, as the id is not one."""
+    MALFORMED.labels("upload_id").inc(len(event.debts))
+    log.error(
+        "boleto.event_refused",
+        batch=event.batch_seq,
+        debts=len(event.debts),
+        reason="upload_id is not a lowercase UUID",
+    )
+    return len(event.debts)
+
+
+def _keyed(upload_id: str, debt: events_pb2.ImportedDebt) -> bool:
+    """Whether the debt's id can key a refusal. One that cannot is refused here, by its
+    line: no store row, no BoletosFailed, since nothing downstream could match it."""
+    if is_debt_id(debt.debt_id):
+        return True
+    MALFORMED.labels("debt_id").inc()
+    log.error(
+        "boleto.not_issued",
+        upload_id=upload_id,
+        line=debt.line,
+        reason="debt_id is not a lowercase UUID",
+    )
+    return False

@@ -20,9 +20,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from boleto_service.domain.boleto import discount_holding, discount_of, payer_address
+from boleto_service.domain.boleto import payer_address
 from boleto_service.domain.cnab240 import RemessaPayer, RemessaTitle
 from boleto_service.domain.cnab240.remessa import payer_id_kind
+from boleto_service.domain.discounts import discount_holding, discount_of
 from boleto_service.domain.instructions import InstructionKind, InstructionState
 from boleto_service.domain.remessa_policy import (
     Account,

@@ -18,9 +18,9 @@ from boleto_service.domain.boleto import (
     PayerAddress,
     Refusal,
     charges_of,
-    discount_of,
     payer_address,
 )
+from boleto_service.domain.discounts import discount_of
 from boleto_service.domain.issuing import IssuedBoleto
 from boleto_service.store.engine import NOSSO_NUMERO
 from boleto_service.store.retornos import bank_state

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from rich.console import Console
 from rich.text import Text
 
+from boletos_cli.stack.private import PRIVATE_UMASK
+
 # Lines kept per child for error messages; enough to show a traceback's end.
 TAIL_LINES = 25
 # A child printing a longer line gets it cut rather than stalling the forwarder.
@@ -66,6 +68,8 @@ class Child:
             # Its own session keeps a terminal's Ctrl-C away from the child: the stack
             # decides the order things stop in (services before the NATS they publish to).
             start_new_session=True,
+            # Set by the exec machinery in the child, which a preexec_fn would not be safe for.
+            umask=PRIVATE_UMASK,
         )
         if self.niceness:
             self._lower_priority(self.proc.pid)

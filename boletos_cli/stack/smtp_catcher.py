@@ -24,8 +24,10 @@ class MaildirHandler:
     message made the catcher the slowest part of a local run."""
 
     def __init__(self, path: Path) -> None:
+        # The messages carry debtors' names, ids and boletos: the owner's to read alone.
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
         for sub in ("tmp", "new", "cur"):
-            (path / sub).mkdir(parents=True, exist_ok=True)
+            (path / sub).mkdir(mode=0o700, exist_ok=True)
         self._path = path
         self._names = itertools.count()
         self._unique = f"{os.getpid()}_{socket.gethostname().replace('/', '_')}"
@@ -34,7 +36,9 @@ class MaildirHandler:
         content = envelope.original_content or envelope.content or b""
         name = f"{time.time_ns()}.M{next(self._names)}P{self._unique}"
         tmp = self._path / "tmp" / name
-        tmp.write_bytes(content if isinstance(content, bytes) else content.encode())
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(content if isinstance(content, bytes) else content.encode())
         os.rename(tmp, self._path / "new" / name)
         return "250 Message accepted for delivery"
 

@@ -46,6 +46,7 @@ from boletos_cli.stack.layout import (
     check_ports_free,
 )
 from boletos_cli.stack.nats import nats_argv, routine
+from boletos_cli.stack.private import make_private
 from boletos_cli.stack.restarts import MAX_RESTARTS, RestartBudget
 
 # Services get this long after SIGTERM to finish in-flight calls before SIGKILL.
@@ -138,12 +139,14 @@ class Stack:
         check_ports_free(self.layout)
         try:
             for node in self.layout.nats_nodes:
-                node.store.mkdir(parents=True, exist_ok=True)
+                node.store.mkdir(mode=0o700, parents=True, exist_ok=True)
             # A private CA, a certificate per service and the admin and service API keys,
             # made on the first start and kept.
             ensure_secrets(self.layout.secrets.directory)
             self.layout.cli_env.write_text(self.layout.cli_env_text())
             self.layout.cli_env.chmod(0o600)
+            # Last, so it covers what this start and any earlier version made.
+            make_private(self.layout.data_dir)
         except OSError as exc:
             raise StackError(f"cannot create {exc.filename}: {exc.strerror}") from exc
         await self._prepare_postgres()

@@ -29,8 +29,11 @@ class ReadPayments:
     """The payments of one or more events, one per debt, and what could not be read."""
 
     payments: list[Payment] = field(default_factory=list)
-    # Debt ids of payments no store could take: not an id at all, or a negative amount.
+    # Debt ids of payments no store could take: not an id at all, or an impossible amount.
     unreadable: list[str] = field(default_factory=list)
+    # Of those, the well-formed ids whose amount no bank reports (zero, negative or above what
+    # a barcode holds): refused, and the debt stays open for the real payment.
+    refused: list[str] = field(default_factory=list)
     # Payments dropped because an earlier one in the same batch named the same debt.
     repeated: int = 0
     # Payments whose date was unreadable (kept, without a date).
@@ -40,10 +43,19 @@ class ReadPayments:
 # (debt_id, paid_cents, paid_on) as an event carries it.
 RawPayment = tuple[str, int, str]
 
+# A boleto's barcode holds ten digits of centavos; a bank cannot report more paid on one, and
+# a larger figure would overflow the upload's counters.
+MAX_PAID_CENTS = 99_999_999_99
+
+
+def plausible_amount(paid_cents: int) -> bool:
+    return 0 < paid_cents <= MAX_PAID_CENTS
+
 
 def read_payments(raw: Iterable[RawPayment]) -> ReadPayments:
-    """One payment per debt, in the order first heard of. A negative amount is no payment a
-    bank reports: it is set aside with the unreadable ids, to be logged, never counted."""
+    """One payment per debt, in the order first heard of. An amount of zero or less (or above
+    a barcode's) is no payment a bank reports: it is set aside with the unreadable ids, to be
+    logged, never counted, and it does not stand in the way of a later real payment."""
     out = ReadPayments()
     seen: set[bytes] = set()
     for debt_id, paid_cents, paid_on in raw:
@@ -52,8 +64,9 @@ def read_payments(raw: Iterable[RawPayment]) -> ReadPayments:
         except ValueError:
             out.unreadable.append(debt_id)
             continue
-        if paid_cents < 0:
+        if not plausible_amount(paid_cents):
             out.unreadable.append(debt_id)
+            out.refused.append(debt_id)
             continue
         if key in seen:
             out.repeated += 1

@@ -5,7 +5,9 @@ A durable pull consumer shared by every replica, like the progress consumers: a 
 batch is recorded in one transaction and acked after it commits. The effect is idempotent
 per debt (see store.payments), so a redelivered event or a retorno processed twice counts
 nothing twice. A payment for a debt this store does not know is acked and logged: waiting
-would not make the debt appear, and holding it back would hold every payment behind it.
+would not make the debt appear, and holding it back would hold every payment behind it. So
+is one whose amount no bank reports (NATS is a boundary: what comes over it is checked),
+which is never written, so the debt's real payment still counts when it comes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from boletos.platform import nats_streams as streams
 from boletos.platform.consumer import ConsumerSpec, Delivery, PullConsumer
 from boletos.platform.logs import get_logger
 from boletos.v1 import events_pb2
+from ingest_service.domain.columns import canonical_uuid
 from ingest_service.domain.payments import RawPayment, read_payments
 from ingest_service.messaging.progress_consumer import DURABLE, FETCH_BATCH
 from ingest_service.store.repository import IngestStore
@@ -52,14 +55,24 @@ UNMATCHED = Counter(
 )
 
 
-def decode(data: bytes) -> list[RawPayment]:
+REFUSED = Counter(
+    "boletos_ingest_payments_refused_total",
+    "Payments refused for an amount no bank reports (zero or less, or above a barcode's).",
+)
+
+# A payment as the event carries it, and the upload it names (for the logs only).
+Paid = tuple[RawPayment, str]
+
+
+def decode(data: bytes) -> list[Paid]:
     paid = events_pb2.BoletosPaid.FromString(data).boletos
-    return [(p.debt_id, p.paid_cents, p.paid_on) for p in paid]
+    return [((p.debt_id, p.paid_cents, p.paid_on), p.upload_id) for p in paid]
 
 
-async def record(store: IngestStore, deliveries: Sequence[Delivery[list[RawPayment]]]) -> None:
+async def record(store: IngestStore, deliveries: Sequence[Delivery[list[Paid]]]) -> None:
     """Records a fetched batch's payments in one transaction."""
-    read = read_payments(item for d in deliveries for item in d.event)
+    paid = [item for d in deliveries for item in d.event]
+    read = read_payments(payment for payment, _upload in paid)
     done = await asyncio.to_thread(store.record_payments, read.payments)
     PAID_DEBTS.inc(done.debts)
     PAID_CENTS.inc(done.cents)
@@ -80,13 +93,32 @@ async def record(store: IngestStore, deliveries: Sequence[Delivery[list[RawPayme
             count=len(done.unknown),
             debt_ids=[str(uuid.UUID(bytes=k)) for k in done.unknown[:LOGGED_IDS]],
         )
+    if read.refused:
+        _log_refused(read.refused, paid)
     if read.unreadable:
         # The values themselves are not logged: not being ids, they could be anything.
         log.warning("payments.unreadable", count=len(read.unreadable))
 
 
-def payments_consumer(store: IngestStore, js: JetStreamContext) -> PullConsumer[list[RawPayment]]:
-    async def handle(deliveries: Sequence[Delivery[list[RawPayment]]]) -> None:
+def _log_refused(refused: Sequence[str], paid: Sequence[Paid]) -> None:
+    """One line per refused payment: a person must ask the bank (or whoever published it)
+    what it was. The ids are well-formed; an upload id that is not is left out."""
+    REFUSED.inc(len(refused))
+    uploads = {payment[0]: upload for payment, upload in paid}
+    for debt_id in refused[:LOGGED_IDS]:
+        upload_id = uploads.get(debt_id, "")
+        log.error(
+            "payments.refused",
+            debt_id=debt_id,
+            upload_id=upload_id if canonical_uuid(upload_id) == upload_id else "",
+            reason="amount is not one a bank reports",
+        )
+    if len(refused) > LOGGED_IDS:
+        log.error("payments.refused_more", count=len(refused) - LOGGED_IDS)
+
+
+def payments_consumer(store: IngestStore, js: JetStreamContext) -> PullConsumer[list[Paid]]:
+    async def handle(deliveries: Sequence[Delivery[list[Paid]]]) -> None:
         await record(store, deliveries)
 
     return PullConsumer(js, SPEC, decode, handle, log, per_message=False)
