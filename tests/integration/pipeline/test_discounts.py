@@ -20,6 +20,7 @@ UNTIL = DUE - dt.timedelta(days=10)
 ADDRESS = "Rua São Bento 365,Centro,01011-100,São Paulo,SP"
 EARLY = "00000000-0000-4000-8000-000000000001"
 LATE = "00000000-0000-4000-8000-000000000002"
+PLAIN = "00000000-0000-4000-8000-000000000003"
 
 
 def _shown(pdf: bytes) -> str:
@@ -34,6 +35,8 @@ async def test_a_discount_is_printed_and_registered_while_it_holds(tmp_path, nat
         f"Ana Souza,52998224725,ana@example.com,100.00,{DUE},{EARLY},{ADDRESS},12.50,{UNTIL}",
         # Overdue: billed after its discount date, so no discount is left to offer.
         f"Rui Lima,52998224725,rui@example.com,80.00,2024-03-10,{LATE},{ADDRESS},5,2024-03-01",
+        # No discount of its own: the beneficiary's (2% when paid 5 days early) applies.
+        f"Eva Reis,52998224725,eva@example.com,300.00,{DUE},{PLAIN},{ADDRESS},,",
     ]
     data = ("\n".join([header, *rows]) + "\n").encode()
     remessas = tmp_path / "remessas"
@@ -43,13 +46,15 @@ async def test_a_discount_is_printed_and_registered_while_it_holds(tmp_path, nat
         "REMESSA_QUIET_SECONDS": "600",
         "BENEFICIARY_AGENCIA_DV": "3",
         "BENEFICIARY_VARIACAO_CARTEIRA": "019",
+        "BENEFICIARY_DISCOUNT_PERCENT": "2",
+        "BENEFICIARY_DISCOUNT_DAYS_BEFORE_DUE": "5",
     }
     async with (
         running_ingest(f"sqlite:///{tmp_path / 'i.db'}", nats_server.url) as ingest,
         running_boleto(f"sqlite:///{tmp_path / 'b.db'}", nats_server.url, **env) as boleto,
     ):
         summary = await upload(ingest.stub, data)
-        assert (summary.accepted, summary.rejected) == (2, 0)
+        assert (summary.accepted, summary.rejected) == (3, 0)
 
         async def issued() -> bool:
             try:
@@ -58,11 +63,11 @@ async def test_a_discount_is_printed_and_registered_while_it_holds(tmp_path, nat
                 )
             except grpc.aio.AioRpcError:
                 return False
-            return len(got.boletos) == 2
+            return len(got.boletos) == 3
 
         await wait_until(issued)
         pdfs = {}
-        for debt_id in (EARLY, LATE):
+        for debt_id in (EARLY, LATE, PLAIN):
             pdfs[debt_id] = _shown(
                 b"".join(
                     [
@@ -82,7 +87,10 @@ async def test_a_discount_is_printed_and_registered_while_it_holds(tmp_path, nat
     for line in lines:
         if line[7] == "3" and line[13] == "P":
             by_number[line[195:220].strip()] = line
-    early, late = (by_number[n] for n in sorted(by_number))
+    early, late, plain = (by_number[n] for n in sorted(by_number, key=int))
     # Segment P 142-165: code 1 (a fixed amount until the date), the date, the amount.
     assert early[141:165] == "1" + UNTIL.strftime("%d%m%Y") + "000000000001250"
     assert late[141:165] == "0" + "0" * 23
+    plain_until = DUE - dt.timedelta(days=5)
+    assert plain[141:165] == "1" + plain_until.strftime("%d%m%Y") + "000000000000600"
+    assert f"Desconto de R$ 6,00 para pagamento até {plain_until:%d/%m/%Y}." in pdfs[PLAIN]

@@ -3,6 +3,7 @@ and what a wrong file says."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,36 @@ def test_an_upload_naming_none_of_several_or_an_unknown_one_is_refused(
     with pytest.raises(BeneficiaryRefused) as refused:
         resolve_beneficiary(named, configured)
     assert refused.value.reason == reason
+
+
+def test_a_beneficiary_may_give_every_debt_a_discount_of_its_own() -> None:
+    env = {
+        **access.minimal_env(),
+        "BENEFICIARY_DISCOUNT_PERCENT": "2.50",
+        "BENEFICIARY_DISCOUNT_DAYS_BEFORE_DUE": "5",
+    }
+    policy = Settings.from_env(env).beneficiaries.first.discount
+    assert policy is not None
+    # 2.5% of R$ 123,45 is 308.625 centavos: rounded half up, once.
+    discount = policy.for_debt(12_345, dt.date(2027, 1, 31))
+    assert discount is not None
+    assert (discount.cents, discount.until) == (309, dt.date(2027, 1, 26))
+    assert policy.for_debt(10, dt.date(2027, 1, 31)) is None  # nothing left to take off
+
+
+@pytest.mark.parametrize(
+    ("percent", "days", "words"),
+    [("0", "5", "above 0"), ("100", "5", "below 100"), ("2.555", "5", "two decimals"),
+     ("abc", "5", "percentage"), ("2", "-1", "whole days"), ("2", "", "whole days")],
+)  # fmt: skip
+def test_a_discount_policy_that_makes_no_sense_is_refused_at_start(
+    percent: str, days: str, words: str
+) -> None:
+    env = {
+        **access.minimal_env(),
+        "BENEFICIARY_DISCOUNT_PERCENT": percent,
+        "BENEFICIARY_DISCOUNT_DAYS_BEFORE_DUE": days,
+    }
+    with pytest.raises(ConfigError, match="BENEFICIARY_DISCOUNT") as refused:
+        Settings.from_env(env)
+    assert words in str(refused.value)
