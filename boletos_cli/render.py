@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from rich import box
-from rich.console import Console
+from rich.console import Console, OverflowMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -24,6 +25,31 @@ PIPED_WIDTH = 160
 WIDE = 120
 # Light rules and one space between columns: a 36-character id and a few counts fit in 80.
 LISTING = box.SIMPLE_HEAD
+
+
+# What a terminal acts on instead of showing: C0 and C1 controls (ESC starts colour and
+# cursor sequences, and C1 has a one-byte CSI), line and paragraph separators, and the bidi
+# marks, embeddings, overrides and isolates that make text read other than it is stored.
+_ACTED_ON = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def shown(value: str) -> str:
+    """`value` with every character a terminal would act on written as Python writes it
+    (\\x1b, \\u202e): visible, and unable to move the cursor, colour or reorder the line."""
+    return _ACTED_ON.sub(_escape, value)
+
+
+def untrusted(value: str, style: str = "", overflow: OverflowMethod | None = None) -> Text:
+    """A file name, a name, an address or a message quoting them, ready for a table: Text,
+    never markup (brackets are data), and `shown`."""
+    return Text(shown(value), style=style, overflow=overflow)
 
 
 def state_name(state: int) -> str:
@@ -109,7 +135,7 @@ def summary_table(summary: ingest_pb2.UploadSummary) -> Table:
     table.add_column(style="bold")
     table.add_column(no_wrap=True)
     table.add_row("upload id", summary.upload_id)
-    table.add_row("file", Text(summary.file_name))
+    table.add_row("file", untrusted(summary.file_name))
     table.add_row("state", state_name(summary.state))
     table.add_row("rows", str(summary.rows))
     table.add_row("accepted", f"[green]{summary.accepted}[/]")
@@ -117,7 +143,7 @@ def summary_table(summary: ingest_pb2.UploadSummary) -> Table:
     table.add_row("conflicts", _warn_if_any(summary.conflicts))
     table.add_row("rejected", _warn_if_any(summary.rejected))
     if summary.rejection_reason:
-        table.add_row("rejection", Text(summary.rejection_reason, style="red"))
+        table.add_row("rejection", untrusted(summary.rejection_reason, style="red"))
     return table
 
 
@@ -138,7 +164,10 @@ def errors_table(errors: list[ingest_pb2.RowError]) -> Table:
     for error in errors:
         # Text, not markup: messages quote user data, which may contain brackets.
         table.add_row(
-            str(error.line), Text(error.column), code_name(error.code), Text(error.message)
+            str(error.line),
+            untrusted(error.column),
+            code_name(error.code),
+            untrusted(error.message),
         )
     return table
 
@@ -155,6 +184,24 @@ def print_summary(console: Console, summary: ingest_pb2.UploadSummary) -> None:
             f"{len(shown)} of {not_accepted} rows not accepted shown; "
             f"all of them: [bold]boletos errors {summary.upload_id}[/]"
         )
+    note = unlisted_note(summary)
+    if note:
+        console.print(note, markup=False)
+
+
+def unlisted_note(summary: ingest_pb2.UploadSummary) -> str:
+    """Says that errors past the service's cap are counted, not listed; empty if none are."""
+    if not summary.errors_unlisted:
+        return ""
+    counts = ", ".join(
+        f"{ingest_pb2.RowErrorCode.Name(c.code).removeprefix('ROW_ERROR_CODE_')} x{c.count:,}"
+        for c in summary.errors_unlisted
+    )
+    total = sum(c.count for c in summary.errors_unlisted)
+    return (
+        f"only the first {summary.errors_listed:,} row errors are listed; {total:,} more were "
+        f"counted but not stored: {counts}"
+    )
 
 
 def progress_table(progress: ingest_pb2.UploadProgress) -> Table:
@@ -193,7 +240,7 @@ def uploads_table(uploads: list[ingest_pb2.UploadSummary], width: int) -> Table:
         created = timestamp_text(summary.created_at, summary.HasField("created_at")) or ""
         cells: list[str | Text] = [summary.upload_id]
         if wide:
-            cells.append(Text(summary.file_name))
+            cells.append(untrusted(summary.file_name))
         cells += [
             state_name(summary.state),
             str(summary.rows),

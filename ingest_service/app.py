@@ -77,6 +77,7 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
                 deadline_seconds=settings.upload_deadline_seconds,
                 max_uploads_per_caller=settings.max_uploads_per_caller,
                 beneficiaries=settings.beneficiaries,
+                max_row_errors=settings.max_row_errors,
             ),
         ),
         (KEYS_SERVICE_NAME, keys_pb2_grpc.add_KeyServiceServicer_to_server, KeyServicer(keys)),

@@ -20,6 +20,7 @@ from boletos.platform.settings import (
 from ingest_service.domain.columns import EMAIL_RE
 from ingest_service.domain.lines import DEFAULT_BLOCK_BYTES, DEFAULT_MAX_LINE_BYTES
 from ingest_service.notifications.settings import NotifySettings
+from ingest_service.service.block_writer import DEFAULT_MAX_ROW_ERRORS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +38,8 @@ class Settings(ServiceSettings):
     notify: NotifySettings
     # Keys uploads may name (BENEFICIARIES_FILE); empty: one beneficiary, named by none.
     beneficiaries: tuple[str, ...] = ()
+    # Row errors stored per upload; past it only a count per code.
+    max_row_errors: int = DEFAULT_MAX_ROW_ERRORS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -58,6 +61,9 @@ class Settings(ServiceSettings):
             max_uploads_per_caller=env_int(env, "INGEST_MAX_UPLOADS_PER_CALLER", 4, minimum=1),
             notify=_notify_settings(env),
             beneficiaries=beneficiary_keys(env),
+            max_row_errors=env_int(
+                env, "INGEST_MAX_ROW_ERRORS", DEFAULT_MAX_ROW_ERRORS, minimum=100
+            ),
         )
 
     def masked(self) -> dict[str, object]:

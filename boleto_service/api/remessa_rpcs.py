@@ -15,12 +15,11 @@ import grpc
 
 from boleto_service.domain.remessa_policy import RemessaRecord
 from boleto_service.service.remessas import RemessaDesk, RemessaUnavailable
-from boletos.platform import errors
+from boletos.platform import errors, paging
 from boletos.v1 import boleto_pb2
 
 REMESSA_CHUNK_BYTES = 64 * 1024
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
+REMESSAS_PAGE = paging.Paging(default=50, most=500)
 
 
 def remessa_message(record: RemessaRecord) -> boleto_pb2.Remessa:
@@ -50,20 +49,13 @@ class RemessaRpcs:
     async def ListRemessas(
         self, request: boleto_pb2.ListRemessasRequest, context: grpc.aio.ServicerContext
     ) -> boleto_pb2.ListRemessasResponse:
-        size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        before = None
-        if request.page_token:
-            token = request.page_token
-            if not (token.isascii() and token.isdigit()) or int(token) < 1:
-                await errors.invalid_argument(context, "page_token", "not a token this API gave")
-            before = int(token)
-        page = await asyncio.to_thread(self._remessas.page, before, size + 1)
+        wanted = await paging.read(request, context, REMESSAS_PAGE)
+        rows = await asyncio.to_thread(self._remessas.page, wanted.cursor, wanted.fetch)
         left_out = await asyncio.to_thread(self._remessas.left_out)
-        more = len(page) > size
-        page = page[:size]
+        page, next_token = wanted.cut(rows, lambda r: r.remessa_no)
         return boleto_pb2.ListRemessasResponse(
             remessas=[remessa_message(r) for r in page],
-            next_page_token=str(page[-1].remessa_no) if more else "",
+            next_page_token=next_token,
             left_out=[
                 boleto_pb2.LeftOut(reason=reason, boletos=count)
                 for reason, count in sorted(left_out.items())

@@ -16,14 +16,13 @@ from boleto_service.service.instructions import Instruct
 from boleto_service.service.remessas import RemessaDesk
 from boleto_service.service.retornos import ProcessRetornos
 from boleto_service.store.repository import BoletoStore
-from boletos.platform import errors
+from boletos.platform import errors, paging
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 
 PDF_CHUNK_BYTES = 64 * 1024
 # A few kilobytes each: 500 PDFs stay far below the largest message the server takes.
 MAX_BATCH_PDFS = 500
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
+BOLETOS_PAGE = paging.Paging(default=100, most=1000)
 
 
 def to_message(b: Boleto) -> boleto_pb2.Boleto:
@@ -85,15 +84,11 @@ class BoletoServicer(
         self, request: boleto_pb2.ListBoletosRequest, context: grpc.aio.ServicerContext
     ) -> boleto_pb2.ListBoletosResponse:
         upload_id = await _upload_id(request.upload_id, context)
-        size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        after = 0
-        if request.page_token:
-            if not request.page_token.isdigit():
-                await errors.invalid_argument(context, "page_token", "not a token this API gave")
-            after = int(request.page_token)
-        page = await asyncio.to_thread(self._store.list_for_upload, upload_id, after, size + 1)
+        wanted = await paging.read(request, context, BOLETOS_PAGE)
+        after = wanted.cursor or 0
+        rows = await asyncio.to_thread(self._store.list_for_upload, upload_id, after, wanted.fetch)
         if (
-            not page
+            not rows
             and not after
             and not await asyncio.to_thread(self._store.knows_upload, upload_id)
         ):
@@ -105,11 +100,9 @@ class BoletoServicer(
                 "(unknown upload, or its debts are still on the way)",
                 "UPLOAD_NOT_FOUND",
             )
-        more = len(page) > size
-        page = page[:size]
+        page, next_token = wanted.cut(rows, lambda b: b.line)
         return boleto_pb2.ListBoletosResponse(
-            boletos=[to_message(b) for b in page],
-            next_page_token=str(page[-1].line) if more else "",
+            boletos=[to_message(b) for b in page], next_page_token=next_token
         )
 
     async def GetBoletoPdf(

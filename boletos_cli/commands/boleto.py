@@ -19,7 +19,7 @@ from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 from boletos_cli.channels import BOLETO, Endpoints, service_channel
 from boletos_cli.failures import EXIT_OK, CliError
 from boletos_cli.money import amount_text, reais_text
-from boletos_cli.render import print_json
+from boletos_cli.render import print_json, untrusted
 
 # A unary lookup answers from the database; anything slower than this is a stuck service.
 CALL_TIMEOUT_SECONDS = 30.0
@@ -134,7 +134,7 @@ def boleto_table(boleto: boleto_pb2.Boleto) -> Table:
     if boleto.line:
         table.add_row("line", str(boleto.line))
     if boleto.payer_name:
-        table.add_row("payer", Text(boleto.payer_name))
+        table.add_row("payer", untrusted(boleto.payer_name))
     table.add_row("bank", Text(boleto.bank_code))
     table.add_row("nosso número", Text(boleto.nosso_numero))
     table.add_row("due date", Text(due))

@@ -9,12 +9,11 @@ from typing import Any, cast
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from boletos.v1 import mailer_pb2, mailer_pb2_grpc
 from boletos_cli.channels import MAILER, Endpoints, service_channel
 from boletos_cli.failures import EXIT_OK
-from boletos_cli.render import WIDE, listing, print_json
+from boletos_cli.render import WIDE, listing, print_json, untrusted
 
 CALL_TIMEOUT_SECONDS = 30.0
 PAGE_SIZE = 1000
@@ -152,7 +151,7 @@ def deliveries_table(
         if wide:
             cells.append(row["recipient"])
         cells += [str(row["attempts"]), str(row["smtp_code"] or ""), row["last_error"]]
-        table.add_row(*(Text(c) for c in cells))
+        table.add_row(*(untrusted(c) for c in cells))
     return table
 
 

@@ -102,7 +102,7 @@ async def run_list(
         limited = ", ".join(str(b) for b in row["beneficiaries"])  # type: ignore[attr-defined]
         table.add_row(
             str(row["key_id"]),
-            str(row["name"]),
+            render.untrusted(str(row["name"])),
             f"{row['role']} ({limited})" if limited else str(row["role"]),
             str(row["created_at"] or ""),
             str(row["revoked_at"] or ""),

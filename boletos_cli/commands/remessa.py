@@ -21,7 +21,7 @@ from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 from boletos_cli.channels import BOLETO, Endpoints, service_channel
 from boletos_cli.failures import EXIT_OK, CliError
 from boletos_cli.money import amount_text, reais_digits, reais_text
-from boletos_cli.render import WIDE, listing, print_json, timestamp_text
+from boletos_cli.render import WIDE, listing, print_json, timestamp_text, untrusted
 
 # Listing answers from the database; anything slower than this is a stuck service.
 CALL_TIMEOUT_SECONDS = 30.0
@@ -160,7 +160,7 @@ def remessas_table(title: str, remessas: list[boleto_pb2.Remessa], width: int) -
             created[:16].replace("T", " ") if wide else created[:10],
         ]
         if wide:
-            cells.append(Text(remessa.file_name))
+            cells.append(untrusted(remessa.file_name))
         table.add_row(*cells)
     return table
 

@@ -24,7 +24,7 @@ from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 from boletos_cli.channels import BOLETO, Endpoints, service_channel
 from boletos_cli.failures import EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, CliError
 from boletos_cli.money import amount_text, reais_text
-from boletos_cli.render import listing, print_json
+from boletos_cli.render import listing, print_json, untrusted
 
 CHUNK_BYTES = 64 * 1024
 STDIN = "-"
@@ -94,7 +94,7 @@ def summary_table(summary: boleto_pb2.RetornoSummary) -> Table:
     table = Table(title=title, show_header=False, title_justify="left", box=None, pad_edge=False)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(no_wrap=True)
-    table.add_row("file", Text(summary.file_name, overflow="fold"))
+    table.add_row("file", untrusted(summary.file_name, overflow="fold"))
     table.add_row("retorno id", Text(summary.retorno_id))
     table.add_row("bank", Text(summary.bank_code))
     table.add_row("occurrences", f"{summary.occurrences:,}")

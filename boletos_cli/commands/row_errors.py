@@ -37,7 +37,17 @@ async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err:
     )
     if args.output is not None:
         err.print(f"{count} row errors written to {args.output}", markup=False)
+    note = await _unlisted_note(endpoints.ingest, args.upload_id)
+    if note:
+        err.print(note, markup=False)
     return EXIT_OK
+
+
+async def _unlisted_note(address: str, upload_id: str) -> str:
+    async with service_channel("ingest", address) as channel:
+        stub = ingest_pb2_grpc.IngestServiceStub(channel)
+        got = await stub.GetUpload(ingest_pb2.GetUploadRequest(upload_id=upload_id))
+    return render.unlisted_note(got.summary)
 
 
 async def write_errors(address: str, upload_id: str, sink: TextIO) -> int:

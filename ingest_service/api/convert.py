@@ -46,6 +46,11 @@ def summary(upload: Upload, first_errors: list[RowError]) -> ingest_pb2.UploadSu
         first_errors=[row_error(e) for e in first_errors],
         rejection_reason=upload.rejection_reason,
         bytes_received=upload.bytes_received,
+        errors_listed=upload.errors_listed,
+        errors_unlisted=[
+            ingest_pb2.RowErrorCount(code=code, count=count)  # type: ignore[arg-type]
+            for code, count in upload.errors_unlisted
+        ],
     )
     message.created_at.CopyFrom(_timestamp(upload.created_at))
     if upload.finished_at is not None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 
 import grpc
 
-from boletos.platform import errors
+from boletos.platform import errors, paging
 from boletos.platform.access import interceptor as audit
 from boletos.platform.access.principal import caller_id, only_own_uploads
 from boletos.platform.access.principal import current as current_principal
@@ -22,6 +23,7 @@ from ingest_service.domain.beneficiary import BeneficiaryRefused, resolve_benefi
 from ingest_service.domain.columns import Rules
 from ingest_service.domain.errors import HeaderError
 from ingest_service.domain.upload import Upload as UploadRecord
+from ingest_service.service.block_writer import DEFAULT_MAX_ROW_ERRORS
 from ingest_service.service.upload_session import UploadSession
 from ingest_service.store.repository import IngestStore
 
@@ -29,9 +31,21 @@ log = get_logger("ingest")
 
 SUMMARY_ERRORS = 100
 WATCH_POLL_SECONDS = 0.5
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
+UPLOADS_PAGE = paging.Paging(default=50, most=500, largest_key=paging.INTEGER_KEYS)
 SERVICE = "/boletos.v1.IngestService/"
+FILE_NAME_MAX_CHARS = 512
+# A file name is shown in log lines, in `boletos status` and in notifications. C0 and C1
+# controls would forge a log line or drive the terminal (ESC starts a colour or cursor
+# sequence); bidi marks, embeddings, overrides and isolates make it read other than it is.
+_NOT_SHOWN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def shown_file_name(raw: str) -> str:
+    """The client's file name as stored: each character that would act instead of showing
+    becomes U+FFFD, so a reader still sees that something was there."""
+    return _NOT_SHOWN.sub("\ufffd", raw[:FILE_NAME_MAX_CHARS])
 
 
 class StreamStalled(Exception):
@@ -55,6 +69,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         max_uploads_per_caller: int,
         today: Callable[[], dt.date] = dt.date.today,
         beneficiaries: Sequence[str] = (),
+        max_row_errors: int = DEFAULT_MAX_ROW_ERRORS,
     ) -> None:
         self._store = store
         self._on_commit = on_commit
@@ -66,6 +81,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._deadline_seconds = deadline_seconds
         self._max_uploads_per_caller = max_uploads_per_caller
         self._beneficiaries = tuple(beneficiaries)
+        self._max_row_errors = max_row_errors
         # Streams each credential has open on this process.
         self._open_uploads: dict[str, int] = {}
 
@@ -150,7 +166,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
 
         upload = await asyncio.to_thread(
             self._store.create_upload,
-            header.file_name[:512],
+            shown_file_name(header.file_name),
             header.client_request_id[:128],
             owner,
             beneficiary,
@@ -165,6 +181,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             self._block_bytes,
             self._max_line_bytes,
             Rules.on(self._today()),
+            self._max_row_errors,
         )
         try:
             end = await self._receive(requests, session, context)
@@ -312,19 +329,12 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     async def ListUploads(
         self, request: ingest_pb2.ListUploadsRequest, context: grpc.aio.ServicerContext
     ) -> ingest_pb2.ListUploadsResponse:
-        size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        before: int | None = None
-        if request.page_token:
-            if not request.page_token.isdigit():
-                await errors.invalid_argument(context, "page_token", "not a token this API gave")
-            before = int(request.page_token)
+        wanted = await paging.read(request, context, UPLOADS_PAGE)
         owner = only_own_uploads(SERVICE + "ListUploads")
-        page = await asyncio.to_thread(self._store.list_uploads, size + 1, before, owner)
-        more = len(page) > size
-        page = page[:size]
+        rows = await asyncio.to_thread(self._store.list_uploads, wanted.fetch, wanted.cursor, owner)
+        page, next_token = wanted.cut(rows, lambda u: u.upload_no)
         return ingest_pb2.ListUploadsResponse(
-            uploads=[convert.summary(u, []) for u in page],
-            next_page_token=str(page[-1].upload_no) if more else "",
+            uploads=[convert.summary(u, []) for u in page], next_page_token=next_token
         )
 
     async def ListRowErrors(

@@ -122,9 +122,30 @@ def _line_break(column: str) -> Invalid:
     )
 
 
+# -- text people read: the name and the address --------------------------------------------
+
+# Control characters and the bidirectional overrides that make text read other than it is
+# stored: a boleto, a bank file, an e-mail's To header and a terminal all show these fields.
+_UNPRINTABLE = "\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069"
+_UNPRINTABLE_RE = re.compile("[" + _UNPRINTABLE + "]")
+
+
+def _free_text(limit: int) -> str:
+    edge = '[^,"\\s' + _UNPRINTABLE + "]"
+    return edge + "(?:[^," + '"' + _UNPRINTABLE + "]{0," + str(limit - 2) + "}" + edge + ")?"
+
+
+def _unprintable(column: str) -> Invalid:
+    return Invalid(
+        ErrorCode.UNPRINTABLE_CHARACTER,
+        f"{column} holds a line break, a control character or a text-direction "
+        "override, which a boleto and a bank file cannot print",
+    )
+
+
 # -- name ------------------------------------------------------------------------------------
 
-_NAME = r'[^,"\s](?:[^,"\r\n]{0,' + str(NAME_MAX_CHARS - 2) + r'}[^,"\s])?'
+_NAME = _free_text(NAME_MAX_CHARS)
 
 
 def parse_name(value: str, _rules: Rules) -> str | Invalid:
@@ -132,6 +153,8 @@ def parse_name(value: str, _rules: Rules) -> str | Invalid:
         return Invalid(ErrorCode.NAME_EMPTY, "name is empty")
     if "\n" in value or "\r" in value:
         return _line_break("name")
+    if _UNPRINTABLE_RE.search(value):
+        return _unprintable("name")
     if len(value) > NAME_MAX_CHARS:
         return Invalid(
             ErrorCode.NAME_TOO_LONG,
@@ -302,16 +325,6 @@ def _debt_id_fast(value: str, _rules: Rules) -> str | None:
 
 
 # -- the payer's address --------------------------------------------------------------------
-
-# Control characters and the bidirectional overrides that make text read other than it is
-# stored: a boleto, a bank file and a terminal all show these fields.
-_UNPRINTABLE = "\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069"
-_UNPRINTABLE_RE = re.compile("[" + _UNPRINTABLE + "]")
-
-
-def _free_text(limit: int) -> str:
-    edge = '[^,"\\s' + _UNPRINTABLE + "]"
-    return edge + "(?:[^," + '"' + _UNPRINTABLE + "]{0," + str(limit - 2) + "}" + edge + ")?"
 
 
 def _text_parser(column: str, limit: int, *, required: bool) -> Callable[[str, Rules], object]:

@@ -47,6 +47,9 @@ class Upload:
     owner: str = ""
     # Key of the beneficiary its debts are owed to.
     beneficiary: str = "default"
+    # Row errors stored (listed); past the cap only their count per code is kept.
+    errors_listed: int = 0
+    errors_unlisted: tuple[tuple[int, int], ...] = ()  # (ErrorCode, count), by code
 
     @property
     def settled(self) -> bool:
@@ -75,6 +78,9 @@ class BlockCounts:
     conflicts: int = 0
     rejected: int = 0
     bytes_received: int = 0
+    # Errors stored so far and those past the cap, by code (the whole upload's, not the block's).
+    errors_listed: int = 0
+    errors_unlisted: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from ingest_service.domain.errors import ErrorCode, RowError
@@ -11,6 +12,10 @@ from ingest_service.domain.upload import BlockCounts, Conflict, StoredBlock, Sto
 from ingest_service.service.events import DEBTS_PER_EVENT, keep_only, stamped
 from ingest_service.service.ports import BlockTransaction, UploadLedger
 from ingest_service.service.prepare import PreparedBlock
+
+# Row errors stored per upload; past them only a count per code is kept, so a broken or
+# hostile file (an unclosed quote before 100 MB of short lines) costs counts, not a table.
+DEFAULT_MAX_ROW_ERRORS = 100_000
 
 
 class BlockWriter:
@@ -30,6 +35,7 @@ class BlockWriter:
         upload: Upload,
         on_commit: Callable[[], None],
         commit_seconds: float = 1.0,
+        max_errors: int = DEFAULT_MAX_ROW_ERRORS,
     ) -> None:
         self._store = store
         self._upload = upload
@@ -39,6 +45,10 @@ class BlockWriter:
         self._tx_started = 0.0
         self._next_event_seq = 0
         self._expect_known = False
+        self._max_errors = max_errors
+        # Carried on from an earlier session of the same upload.
+        self._errors_listed = upload.errors_listed
+        self._errors_unlisted = Counter(dict(upload.errors_unlisted))
 
     def write(self, block: PreparedBlock, bytes_received: int) -> None:
         if self._tx is None:
@@ -87,7 +97,15 @@ class BlockWriter:
             outcomes = _outcomes(rows, stored)
             tx.debts.insert_outcomes(upload_no, rows[0][2], block.keys, block.lines, outcomes)
         if errors:
-            tx.debts.insert_errors(upload_no, errors)
+            room = max(self._max_errors - self._errors_listed, 0)
+            listed, unlisted = errors[:room], errors[room:]
+            if listed:
+                tx.debts.insert_errors(upload_no, listed)
+                self._errors_listed += len(listed)
+            # Past the cap a hostile or broken file costs counts, not a row per error.
+            self._errors_unlisted.update(int(e.code) for e in unlisted)
+        counts.errors_listed = self._errors_listed
+        counts.errors_unlisted = tuple(sorted(self._errors_unlisted.items()))
         tx.add_counts(upload_no, counts)
 
     def _events(

@@ -22,7 +22,7 @@ from ingest_service.domain.errors import HeaderError
 from ingest_service.domain.header import parse_header
 from ingest_service.domain.lines import Item, LineAssembler
 from ingest_service.domain.upload import Upload, UploadState
-from ingest_service.service.block_writer import BlockWriter
+from ingest_service.service.block_writer import DEFAULT_MAX_ROW_ERRORS, BlockWriter
 from ingest_service.service.ports import UploadLedger
 from ingest_service.service.prepare import prepare
 
@@ -59,6 +59,7 @@ class UploadSession:
         block_bytes: int,
         max_line_bytes: int,
         rules: Rules,
+        max_row_errors: int = DEFAULT_MAX_ROW_ERRORS,
     ) -> None:
         self.upload = upload
         self._rules = rules
@@ -66,7 +67,7 @@ class UploadSession:
         self._assembler = LineAssembler(block_bytes=block_bytes, max_line_bytes=max_line_bytes)
         self._max_line = max_line_bytes
         self._header: bytes | None = None
-        self._writer = BlockWriter(store, upload, on_commit, COMMIT_SECONDS)
+        self._writer = BlockWriter(store, upload, on_commit, COMMIT_SECONDS, max_row_errors)
         self._prepare_pool = prepare_pool
         self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="write")
         self._writes: deque[asyncio.Future[None]] = deque()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -64,6 +65,8 @@ class BlockTransaction:
                 conflicts=c.conflicts + counts.conflicts,
                 rejected=c.rejected + counts.rejected,
                 bytes_received=counts.bytes_received,
+                errors_listed=counts.errors_listed,
+                errors_unlisted=json.dumps(dict(counts.errors_unlisted)),
             )
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import sqlalchemy as sa
 
@@ -43,4 +44,8 @@ def upload_from_row(row: sa.Row) -> Upload:
         content_sha256=m["content_sha256"],
         owner=m["owner"],
         beneficiary=m["beneficiary"],
+        errors_listed=m["errors_listed"],
+        errors_unlisted=tuple(
+            sorted((int(code), count) for code, count in json.loads(m["errors_unlisted"]).items())
+        ),
     )

@@ -25,6 +25,9 @@ uploads = sa.Table(
     sa.Column("owner", sa.String(160), nullable=False, server_default="", index=True),
     # Key of the beneficiary the file's debts are owed to.
     sa.Column("beneficiary", sa.String(64), nullable=False, server_default="default"),
+    # Row errors stored, and, as JSON {code: count}, those past the cap, only counted.
+    sa.Column("errors_listed", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("errors_unlisted", sa.Text, nullable=False, server_default="{}"),
     # SHA-256 of a completed upload's bytes: a request id sent again must come with them.
     sa.Column("content_sha256", sa.String(64), nullable=False, server_default=""),
     sa.Column("state", sa.SmallInteger, nullable=False),

@@ -9,14 +9,13 @@ from typing import Any, cast
 
 import grpc
 
-from boletos.platform import errors
+from boletos.platform import errors, paging
 from boletos.platform.logs import mask_email
 from boletos.v1 import mailer_pb2, mailer_pb2_grpc
 from mailer_service.domain.delivery import DeliveryKind, DeliveryRecord
 from mailer_service.store.repository import MailerStore
 
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
+DELIVERIES_PAGE = paging.Paging(default=100, most=1000)
 
 
 def to_message(r: DeliveryRecord) -> mailer_pb2.Delivery:
@@ -65,22 +64,20 @@ class MailerServicer(mailer_pb2_grpc.MailerServiceServicer):
     async def ListDeliveries(
         self, request: mailer_pb2.ListDeliveriesRequest, context: grpc.aio.ServicerContext
     ) -> mailer_pb2.ListDeliveriesResponse:
+        wanted = await paging.read(request, context, DELIVERIES_PAGE)
         upload_id = await self._known_upload(request.upload_id, context)
         kind = await _kind(request.kind, context)
-        size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        after = 0
-        if request.page_token:
-            if not request.page_token.isdigit():
-                await errors.invalid_argument(context, "page_token", "not a token this API gave")
-            after = int(request.page_token)
-        page = await asyncio.to_thread(
-            self._store.list_for_upload, upload_id, request.status, after, size + 1, kind
+        rows = await asyncio.to_thread(
+            self._store.list_for_upload,
+            upload_id,
+            request.status,
+            wanted.cursor or 0,
+            wanted.fetch,
+            kind,
         )
-        more = len(page) > size
-        page = page[:size]
+        page, next_token = wanted.cut(rows, lambda r: r.line)
         return mailer_pb2.ListDeliveriesResponse(
-            deliveries=[to_message(r) for r in page],
-            next_page_token=str(page[-1].line) if more else "",
+            deliveries=[to_message(r) for r in page], next_page_token=next_token
         )
 
     async def RetryFailed(

@@ -17,8 +17,9 @@ MAX_LINE = 78
 
 # Line and paragraph separators, C0 and C1 controls: each would end or garble a header line.
 _TO_SPACE = {code: " " for code in (*range(0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029)}
-# Bidirectional overrides can make a name display as something else entirely.
-_DROPPED = dict.fromkeys((0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+# Bidirectional marks, embeddings, overrides and isolates can make a name display as
+# something else entirely.
+_DROPPED = dict.fromkeys((0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 _SINGLE_LINE = str.maketrans({**_TO_SPACE, **_DROPPED})
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _ATOM_PHRASE = re.compile(rf"{_ATOM}(?: {_ATOM})*")

@@ -90,7 +90,7 @@ _label = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
 clean = {
     "name": st.one_of(
         st.from_regex(r"[A-Za-z][A-Za-z .'-]{0,20}[a-z]", fullmatch=True),
-        st.sampled_from(["José da Silva", "a" * 200, "Ana\tMaria", "X"]),
+        st.sampled_from(["José da Silva", "a" * 200, "Ana Maria", "X", "Zoë O'Brien-Müller"]),
     ),
     "governmentId": st.one_of(_digits, st.sampled_from(["11144477735", "00000000000191"])),
     "email": st.one_of(
@@ -133,12 +133,17 @@ clean = {
 }
 
 _noise = st.text(
-    alphabet=st.sampled_from(list("aZ09 ,.\"'-@+\t\ré_/:{}") + ["\x00", "\u00a0", "\u2028"]),
+    alphabet=st.sampled_from(
+        list("aZ09 ,.\"'-@+\t\ré_/:{}") + ["\x00", "\u00a0", "\u2028", "\x1b", "\u202e"]
+    ),
     max_size=12,
 )
 messy = {
     "name": st.sampled_from(
         ["", "  ", '"Smith, John"', '"Smith, John', 'Jo"hn', " John ", "a" * 201, '""']
+        # What would forge a log line, colour a terminal or reverse an e-mail's To name.
+        + ["Ana\tMaria", "Ana\x00Maria", "Ana\x1b[31mMaria", "\u202eairaM anA", "Ana\u2066X"]
+        + ["Ana\x7f", "\u202aAna", "Ana\u2069", '"Ana\x07Maria"', "a" * 199 + "\u202e"]
     ),
     "governmentId": st.sampled_from(
         ["", "abc", "123456789012345", "123.456.789-09", " 123 ", "１２３"]
