@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 from boleto_service.domain.beneficiaries import DEFAULT_KEY, Beneficiaries, Beneficiary
@@ -153,7 +153,7 @@ def _from_variables(env: Mapping[str, str]) -> Beneficiary:
 
 
 def _from_file(key: str, fields: Mapping[str, str]) -> Beneficiary:
-    known = set(BENEFICIARY_VARIABLES) | set(EXTRA_VARIABLES)
+    known = set(BENEFICIARY_VARIABLES) | set(EXTRA_VARIABLES) | set(SCHEDULE_FIELDS)
     unknown = sorted(set(fields) - known)
     where = f"{BENEFICIARIES_FILE} [beneficiaries.{key}]"
     if unknown:
@@ -165,7 +165,30 @@ def _from_file(key: str, fields: Mapping[str, str]) -> Beneficiary:
         raise ConfigError(f"{where}: missing {', '.join(required)}")
     raw = {f: fields.get(f, "") for f in BENEFICIARY_VARIABLES}
     extra = {f: fields.get(f, "") for f in EXTRA_VARIABLES}
-    return _beneficiary(key, raw, extra, lambda f: f"{where} {f}")
+    beneficiary = _beneficiary(key, raw, extra, lambda f: f"{where} {f}")
+    return _with_schedule(beneficiary, fields, where)
+
+
+# A beneficiary's own remessa schedule, in a beneficiaries file only.
+SCHEDULE_FIELDS = ("remessa_per", "remessa_cut_at", "remessa_quiet_seconds")
+
+
+def _with_schedule(beneficiary: Beneficiary, fields: Mapping[str, str], where: str) -> Beneficiary:
+    per, cut_at, quiet = (fields.get(f, "") for f in SCHEDULE_FIELDS)
+    if per and per not in {p.value for p in CutPer}:
+        raise ConfigError(f"{where} remessa_per: day or upload, got {per!r}")
+    try:
+        at = parse_cut_at(cut_at) if cut_at else None
+    except ValueError as exc:
+        raise ConfigError(f"{where} remessa_cut_at: {exc}") from None
+    if quiet and (not (quiet.isascii() and quiet.isdigit()) or int(quiet) < 1):
+        raise ConfigError(f"{where} remessa_quiet_seconds: whole seconds, got {quiet!r}")
+    return replace(
+        beneficiary,
+        remessa_per=CutPer(per) if per else None,
+        remessa_cut_at=at,
+        remessa_quiet_seconds=int(quiet) if quiet else None,
+    )
 
 
 _OPTIONAL = ("convenio", "codigo_beneficiario", "posto")

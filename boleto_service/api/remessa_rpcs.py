@@ -50,7 +50,9 @@ class RemessaRpcs:
         self, request: boleto_pb2.ListRemessasRequest, context: grpc.aio.ServicerContext
     ) -> boleto_pb2.ListRemessasResponse:
         wanted = await paging.read(request, context, REMESSAS_PAGE)
-        rows = await asyncio.to_thread(self._remessas.page, wanted.cursor, wanted.fetch)
+        rows = await asyncio.to_thread(
+            self._remessas.page, wanted.cursor, wanted.fetch, request.beneficiary
+        )
         left_out = await asyncio.to_thread(self._remessas.left_out)
         page, next_token = wanted.cut(rows, lambda r: r.remessa_no)
         return boleto_pb2.ListRemessasResponse(

@@ -7,14 +7,16 @@ with a single beneficiary lets uploads leave it out.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .beneficiary import BeneficiaryConfig
 from .discounts import DiscountPolicy
 from .errors import BoletoDomainError
 from .pix import PixMerchant
+from .remessa_policy import CutPer, RemessaSettings
 
 # The key of the beneficiary the BENEFICIARY_* variables define.
 DEFAULT_KEY = "default"
@@ -47,6 +49,20 @@ class Beneficiary:
     first_number: int = 1
     # The discount of every debt whose file row gives none; None: only the file's.
     discount: DiscountPolicy | None = None
+    # Its own remessa schedule, where it differs from the service's (REMESSA_*): a bank or
+    # creditor that wants files per upload, or a cut at another hour.
+    remessa_per: CutPer | None = None
+    remessa_cut_at: dt.time | None = None
+    remessa_quiet_seconds: int | None = None
+
+    def remessa_settings(self, service: RemessaSettings) -> RemessaSettings:
+        """The service's remessa settings with this beneficiary's schedule in place."""
+        return replace(
+            service,
+            per=self.remessa_per or service.per,
+            cut_at=self.remessa_cut_at or service.cut_at,
+            quiet_seconds=self.remessa_quiet_seconds or service.quiet_seconds,
+        )
 
 
 class Beneficiaries:

@@ -75,7 +75,9 @@ class RemessaLedger(Protocol):
 
     def find(self, remessa_id: str) -> RemessaRecord | None: ...
 
-    def page(self, before: int | None, limit: int) -> list[RemessaRecord]: ...
+    def page(
+        self, before: int | None, limit: int, beneficiary: str = ""
+    ) -> list[RemessaRecord]: ...
 
     def left_out(self) -> dict[str, int]: ...
 
@@ -246,8 +248,8 @@ class Remessas:
     def find(self, remessa_id: str) -> RemessaRecord | None:
         return self.store.find(remessa_id)
 
-    def page(self, before: int | None, limit: int) -> list[RemessaRecord]:
-        return self.store.page(before, limit)
+    def page(self, before: int | None, limit: int, beneficiary: str = "") -> list[RemessaRecord]:
+        return self.store.page(before, limit, beneficiary)
 
     def ensure_file(self, record: RemessaRecord) -> tuple[RemessaRecord, Path]:
         """The remessa's file on disk, written again first when it is missing or was never
@@ -344,8 +346,8 @@ class RemessaDesk:
     def find(self, remessa_id: str) -> RemessaRecord | None:
         return self.desks[0].find(remessa_id)
 
-    def page(self, before: int | None, limit: int) -> list[RemessaRecord]:
-        return self.desks[0].page(before, limit)
+    def page(self, before: int | None, limit: int, beneficiary: str = "") -> list[RemessaRecord]:
+        return self.desks[0].page(before, limit, beneficiary)
 
     def left_out(self) -> dict[str, int]:
         """Boletos no remessa will carry, by reason."""

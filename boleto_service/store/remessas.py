@@ -345,11 +345,14 @@ class RemessaStore:
             ).first()
         return self._record(row) if row is not None else None
 
-    def page(self, before: int | None, limit: int) -> list[RemessaRecord]:
-        """Newest first: up to `limit` remessas numbered below `before` (all, without it)."""
+    def page(self, before: int | None, limit: int, beneficiary: str = "") -> list[RemessaRecord]:
+        """Newest first: up to `limit` remessas numbered below `before` (all, without it),
+        only `beneficiary`'s when given."""
         query = sa.select(remessas).order_by(remessas.c.remessa_no.desc()).limit(limit)
         if before is not None:
             query = query.where(remessas.c.remessa_no < before)
+        if beneficiary:
+            query = query.where(remessas.c.beneficiary == beneficiary)
         with self.engine.connect() as conn:
             return [self._record(row) for row in conn.execute(query)]
 

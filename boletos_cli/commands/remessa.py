@@ -58,6 +58,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help=f"most remessas to list (default {DEFAULT_LIMIT})",
     )
     listed.add_argument(
+        "--beneficiary", default="", metavar="KEY", help="only this beneficiary's remessas"
+    )
+    listed.add_argument(
         "--json", dest="as_json", action="store_true", help="print one JSON object on stdout"
     )
     listed.set_defaults(handler=run_list)
@@ -176,7 +179,9 @@ async def run_list(
         while len(found) < args.limit:
             page = await stub.ListRemessas(
                 boleto_pb2.ListRemessasRequest(
-                    page_size=min(args.limit - len(found), MAX_PAGE_SIZE), page_token=token
+                    page_size=min(args.limit - len(found), MAX_PAGE_SIZE),
+                    page_token=token,
+                    beneficiary=args.beneficiary,
                 ),
                 timeout=CALL_TIMEOUT_SECONDS,
             )

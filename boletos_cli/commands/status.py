@@ -34,6 +34,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     uploads.add_argument(
         "--limit", type=int, default=20, metavar="N", help="most uploads to list (default 20)"
     )
+    uploads.add_argument(
+        "--beneficiary", default="", metavar="KEY", help="only the uploads for this beneficiary"
+    )
     uploads.add_argument("--json", dest="as_json", action="store_true", help="print JSON")
     uploads.set_defaults(handler=run_uploads)
 
@@ -80,7 +83,9 @@ async def run_uploads(
     async with service_channel("ingest", endpoints.ingest) as channel:
         stub = ingest_pb2_grpc.IngestServiceStub(channel)
         response = await stub.ListUploads(
-            ingest_pb2.ListUploadsRequest(page_size=max(args.limit, 1)),
+            ingest_pb2.ListUploadsRequest(
+                page_size=max(args.limit, 1), beneficiary=args.beneficiary
+            ),
             timeout=CALL_TIMEOUT_SECONDS,
         )
     uploads = list(response.uploads)

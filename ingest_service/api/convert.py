@@ -47,6 +47,7 @@ def summary(upload: Upload, first_errors: list[RowError]) -> ingest_pb2.UploadSu
         rejection_reason=upload.rejection_reason,
         bytes_received=upload.bytes_received,
         errors_listed=upload.errors_listed,
+        beneficiary=upload.beneficiary,
         errors_unlisted=[
             ingest_pb2.RowErrorCount(code=code, count=count)  # type: ignore[arg-type]
             for code, count in upload.errors_unlisted

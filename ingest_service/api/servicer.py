@@ -331,7 +331,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     ) -> ingest_pb2.ListUploadsResponse:
         wanted = await paging.read(request, context, UPLOADS_PAGE)
         owner = only_own_uploads(SERVICE + "ListUploads")
-        rows = await asyncio.to_thread(self._store.list_uploads, wanted.fetch, wanted.cursor, owner)
+        rows = await asyncio.to_thread(
+            self._store.list_uploads, wanted.fetch, wanted.cursor, owner, request.beneficiary
+        )
         page, next_token = wanted.cut(rows, lambda u: u.upload_no)
         return ingest_pb2.ListUploadsResponse(
             uploads=[convert.summary(u, []) for u in page], next_page_token=next_token

@@ -158,14 +158,20 @@ class IngestStore:
         return _upload(row) if row else None
 
     def list_uploads(
-        self, limit: int, before_no: int | None, owner: str | None = None
+        self,
+        limit: int,
+        before_no: int | None,
+        owner: str | None = None,
+        beneficiary: str = "",
     ) -> list[Upload]:
-        """Newest first; only `owner`'s when given."""
+        """Newest first; only `owner`'s, and only `beneficiary`'s, when given."""
         query = sa.select(uploads).order_by(uploads.c.upload_no.desc()).limit(limit)
         if before_no is not None:
             query = query.where(uploads.c.upload_no < before_no)
         if owner is not None:
             query = query.where(uploads.c.owner == owner)
+        if beneficiary:
+            query = query.where(uploads.c.beneficiary == beneficiary)
         with self.engine.connect() as conn:
             return [_upload(r) for r in conn.execute(query)]
 

@@ -116,6 +116,17 @@ async def test_each_upload_is_issued_and_registered_for_the_beneficiary_it_names
             ]
 
         await wait_until(both_cut)
+        # Listings filter by beneficiary.
+        only_b = await boleto.stub.ListRemessas(
+            boleto_pb2.ListRemessasRequest(beneficiary="cliente-b")
+        )
+        assert [r.beneficiary for r in only_b.remessas] == ["cliente-b"]
+        uploads_a = await ingest.stub.ListUploads(
+            ingest_pb2.ListUploadsRequest(beneficiary="fundo-a")
+        )
+        assert [(u.upload_id, u.beneficiary) for u in uploads_a.uploads] == [
+            (a.upload_id, "fundo-a")
+        ]
         page = await boleto.stub.ListRemessas(boleto_pb2.ListRemessasRequest())
         for remessa in page.remessas:
             lines = (remessas / remessa.file_name).read_text().splitlines()

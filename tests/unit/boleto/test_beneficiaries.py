@@ -213,3 +213,26 @@ def test_a_discount_policy_that_makes_no_sense_is_refused_at_start(
     with pytest.raises(ConfigError, match="BENEFICIARY_DISCOUNT") as refused:
         Settings.from_env(env)
     assert words in str(refused.value)
+
+
+def test_a_beneficiary_may_have_a_remessa_schedule_of_its_own(tmp_path: Path) -> None:
+    text = TWO.replace(
+        'first_nosso_numero = "500"',
+        'first_nosso_numero = "500"\nremessa_per = "upload"\nremessa_quiet_seconds = "30"',
+    )
+    settings = settings_from(tmp_path, text, REMESSA_CUT_AT="17:30")
+    a, b = settings.beneficiaries
+    service = settings.remessa
+    assert a.remessa_settings(service) == service
+    own = b.remessa_settings(service)
+    assert (own.per.value, own.quiet_seconds, own.cut_at) == ("upload", 30, dt.time(17, 30))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("remessa_per", "week"), ("remessa_cut_at", "25:00"), ("remessa_quiet_seconds", "0")],
+)
+def test_a_schedule_that_makes_no_sense_is_refused(tmp_path: Path, field: str, value: str) -> None:
+    text = TWO.replace('carteira = "109"', f'carteira = "109"\n{field} = "{value}"')
+    with pytest.raises(ConfigError, match=rf"cliente-b\] {field}"):
+        settings_from(tmp_path, text)
