@@ -6,9 +6,10 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from boletos_cli.failures import CliError
+from boletos_cli.private_files import open_private
 
 
 async def write_csv(path: Path | None, write: Callable[[TextIO], Awaitable[int]]) -> int:
@@ -19,8 +20,8 @@ async def write_csv(path: Path | None, write: Callable[[TextIO], Awaitable[int]]
     # file that looks complete.
     partial = path.with_name(path.name + ".partial")
     try:
-        with partial.open("w", newline="", encoding="utf-8") as sink:
-            count = await write(sink)
+        with open_private(partial, "w", newline="", encoding="utf-8") as sink:
+            count = await write(cast(TextIO, sink))
         os.replace(partial, path)
     except OSError as exc:
         raise CliError(f"{exc.filename or path}: {exc.strerror}") from exc

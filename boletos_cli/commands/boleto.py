@@ -19,6 +19,7 @@ from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 from boletos_cli.channels import BOLETO, Endpoints, service_channel
 from boletos_cli.failures import EXIT_OK, CliError
 from boletos_cli.money import amount_text, reais_text
+from boletos_cli.private_files import open_private
 from boletos_cli.render import print_json, untrusted
 
 # A unary lookup answers from the database; anything slower than this is a stuck service.
@@ -226,7 +227,7 @@ async def _download(address: str, debt_id: str, target: Path) -> int:
     try:
         # aclosing: a failed write must close the call now, not when the loop shuts down.
         async with aclosing(_pdf_chunks(address, debt_id)) as chunks:
-            with partial.open("wb") as sink:
+            with open_private(partial, "wb") as sink:
                 async for chunk in chunks:
                     sink.write(chunk)
                     size += len(chunk)

@@ -21,6 +21,7 @@ from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 from boletos_cli.channels import BOLETO, Endpoints, service_channel
 from boletos_cli.failures import EXIT_OK, CliError
 from boletos_cli.money import amount_text, reais_digits, reais_text
+from boletos_cli.private_files import open_private
 from boletos_cli.render import WIDE, listing, print_json, timestamp_text, untrusted
 
 # Listing answers from the database; anything slower than this is a stuck service.
@@ -279,7 +280,7 @@ async def run_get(
     # wrong checksum never leaves a file that looks like a remessa ready for the bank.
     partial = target.with_name(target.name + ".partial")
     try:
-        with partial.open("wb") as sink:
+        with open_private(partial, "wb") as sink:
             size, sha256 = await _receive(endpoints.boleto, args.remessa_id, sink)
             sink.flush()
             # On disk before it has its final name: the next step is usually an upload to

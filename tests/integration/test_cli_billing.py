@@ -443,6 +443,8 @@ def test_remessa_get_writes_the_exact_bytes_and_confirms_size_and_sha256(
 
     assert code == 0, err
     assert target.read_bytes() == REMESSA_BYTES
+    # Every payer's CPF and address is in it: the owner's to read, like the service's copy.
+    assert target.stat().st_mode & 0o777 == 0o600
     line = one_line(out)
     assert str(target) in line
     assert f"{len(REMESSA_BYTES):,} bytes" in line
