@@ -20,6 +20,8 @@ from mailer_service.messaging.boletos_consumer import (
     boletos_consumer,
     consumer_spec,
 )
+from mailer_service.messaging.redated_consumer import RedatedHandler, redated_consumer
+from mailer_service.messaging.redated_consumer import consumer_spec as redated_spec
 from mailer_service.service.delivery_worker import DeliveryWorker, RetryPolicy
 from mailer_service.service.reminders import NoticeScheduler, Today
 from mailer_service.store.engine import HISTORY, create_engine
@@ -74,6 +76,8 @@ async def compose(rt: ServiceRuntime, settings: Settings, today: Today = today_i
     )
     for name, consumer in reports:
         rt.run_worker(consumer, name)
+    redated = redated_spec(settings.ack_wait_seconds)
+    rt.run_worker(redated_consumer(js, redated, RedatedHandler(store, worker.wake)), "redates")
     scheduler = None
     if settings.notices:
         scheduler = NoticeScheduler(
@@ -87,7 +91,11 @@ async def compose(rt: ServiceRuntime, settings: Settings, today: Today = today_i
     rt.run_worker(worker, "delivery-worker")
     rt.track_lag(
         js,
-        [(spec.stream, spec.durable), *((c.spec.stream, c.spec.durable) for _, c in reports)],
+        [
+            (spec.stream, spec.durable),
+            (redated.stream, redated.durable),
+            *((c.spec.stream, c.spec.durable) for _, c in reports),
+        ],
     )
     rt.grpc(
         (

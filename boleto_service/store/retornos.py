@@ -34,7 +34,9 @@ from boleto_service.domain.instructions import InstructionKind, InstructionState
 from boleto_service.store.tables import boletos, instructions, occurrences, retornos
 from boletos.platform.database import writing
 from boletos.platform.logs import get_logger
+from boletos.platform.nats_streams import SUBJECT_BOLETOS_REDATED
 from boletos.platform.outbox import Event, insert_events
+from boletos.v1 import events_pb2
 
 log = get_logger("boleto")
 
@@ -175,8 +177,10 @@ class RetornoStore:
 
     def _answer_instructions(self, conn: Connection, plan: BatchPlan, at: dt.datetime) -> None:
         """The bank's answer to an instruction it was sent: confirmed or rejected, and a
-        confirmed new due date carried onto the boleto's printed numbers."""
+        confirmed new due date carried onto the boleto's printed numbers and announced
+        (BoletosRedated) for the mailer to e-mail the updated boleto."""
         t, b = instructions.c, boletos.c
+        redates: list[Event] = []
         for r in plan.recorded:
             answered = answer(r.occurrence.outcome)
             if answered is None:
@@ -210,13 +214,46 @@ class RetornoStore:
                 and found.kind == int(InstructionKind.DUE_DATE)
                 and new_date is not None
             ):
-                barcode = conn.execute(sa.select(b.barcode).where(b.debt_id == key)).scalar_one()
-                moved, linha = redated(barcode, new_date)
+                row = conn.execute(
+                    sa.select(b.barcode, b.upload_id, b.amount_cents, b.pix_payload).where(
+                        b.debt_id == key
+                    )
+                ).one()
+                moved, linha = redated(row.barcode, new_date)
                 conn.execute(
                     boletos.update()
                     .where(b.debt_id == key)
                     .values(due_date=new_date, barcode=moved, digitable_line=linha)
                 )
+                event = events_pb2.RedatedBoleto(
+                    debt_id=r.debt_id,
+                    upload_id=row.upload_id,
+                    due_date=new_date.isoformat(),
+                    digitable_line=linha,
+                    amount_cents=row.amount_cents,
+                    pix_payload=row.pix_payload,
+                    instruction_id=found.instruction_id,
+                )
+                event.answered_at.FromDatetime(at)
+                redates.append(
+                    (
+                        SUBJECT_BOLETOS_REDATED,
+                        # Per instruction: the mailer e-mails the updated boleto once for it,
+                        # and the broker drops a repeat however the outbox publishes it.
+                        f"boletos-redated:{found.instruction_id}",
+                        events_pb2.BoletosRedated(boletos=[event]).SerializeToString(),
+                    )
+                )
+                log.info(
+                    "retorno.boleto_redated",
+                    debt_id=r.debt_id,
+                    upload_id=row.upload_id,
+                    instruction_id=found.instruction_id,
+                )
+        if redates:
+            # In this transaction: the debtor hears of the new date if and only if it stands.
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            insert_events(cursor, conn.dialect.name, redates)
 
     def _boletos(
         self, conn: Connection, wanted: set[tuple[str, str]]

@@ -25,6 +25,7 @@ SUBJECT_BOLETOS_REGISTERED = "boleto.boletos.registered"
 SUBJECT_BOLETOS_REJECTED = "boleto.boletos.rejected"
 SUBJECT_BOLETOS_PAID = "boleto.boletos.paid"
 SUBJECT_BOLETOS_WRITTEN_OFF = "boleto.boletos.written_off"
+SUBJECT_BOLETOS_REDATED = "boleto.boletos.redated"
 SUBJECT_EMAILS_SENT = "mailer.emails.sent"
 SUBJECT_EMAILS_FAILED = "mailer.emails.failed"
 

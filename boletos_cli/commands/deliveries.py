@@ -28,6 +28,7 @@ KINDS = {
     "reminder": mailer_pb2.DELIVERY_KIND_REMINDER,
     "overdue": mailer_pb2.DELIVERY_KIND_OVERDUE_NOTICE,
     "receipt": mailer_pb2.DELIVERY_KIND_RECEIPT,
+    "updated": mailer_pb2.DELIVERY_KIND_UPDATED,
 }
 DEFAULT_KIND = "boleto"
 

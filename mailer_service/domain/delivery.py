@@ -23,12 +23,15 @@ class DeliveryStatus(IntEnum):
 
 class DeliveryKind(IntEnum):
     """Mirrors boletos.v1.DeliveryKind; the store keeps these numbers. A debt has at most one
-    delivery of each kind."""
+    delivery of each kind at a time: the updated boleto's e-mail is queued again for each new
+    due date the bank confirms, each with a Message-ID of its own."""
 
     BOLETO = 1
     REMINDER = 2
     OVERDUE_NOTICE = 3
     RECEIPT = 4
+    # The boleto again, with its new due date and numbers, after the bank confirmed the date.
+    UPDATED = 5
 
     @property
     def label(self) -> str:
@@ -77,6 +80,9 @@ class Queued:
     # What the bank had reported of the boleto when the delivery was claimed: a reminder or
     # overdue notice of a settled boleto is dropped unsent.
     settled_as: Settlement | None = None
+    # Only for the updated boleto: the instruction whose new due date it announces, which
+    # its Message-ID names with the date.
+    instruction_id: str = ""
 
     @property
     def attempts_this_round(self) -> int:

@@ -23,17 +23,23 @@ def check_debt_id(debt_id: str) -> str:
 
 
 _PREFIX = re.compile(r"[a-z]{1,16}")
+_TAG = re.compile(r"[0-9a-z]{1,16}(?:-[0-9a-z]{1,16})?")
 
 
-def message_id(debt_id: str, domain: str, prefix: str = "boleto") -> str:
+def message_id(debt_id: str, domain: str, prefix: str = "boleto", tag: str = "") -> str:
     """'<boleto-<debt_id>@<domain>>', the domain lowercased so the id does not vary with case.
 
     Each kind of e-mail about a debt has a prefix of its own ("reminder", ...), so a copy of
-    one is recognisable and never mistaken for another kind's.
+    one is recognisable and never mistaken for another kind's. A kind sent more than once
+    for a debt (the updated boleto, once per new due date) adds a tag after the debt id
+    ('<updated-<debt_id>-20260315-1a2b3c4d@<domain>>'), so each has an id of its own.
     """
     check_debt_id(debt_id)
     if not _HOSTNAME.fullmatch(domain):
         raise ValueError(f"{domain!r} is not a host name usable in a Message-ID")
     if not _PREFIX.fullmatch(prefix):
         raise ValueError(f"{prefix!r} is not a Message-ID prefix")
-    return f"<{prefix}-{debt_id}@{domain.lower()}>"
+    if tag and not _TAG.fullmatch(tag):
+        raise ValueError(f"{tag!r} is not a Message-ID tag")
+    suffix = f"-{tag}" if tag else ""
+    return f"<{prefix}-{debt_id}{suffix}@{domain.lower()}>"

@@ -1,13 +1,16 @@
 """The e-mails that follow a boleto: a reminder before its due date, an overdue notice after
-it, and a receipt once it is paid. Pure and deterministic for a given date, like compose.py.
+it, a receipt once it is paid, and the updated boleto once the bank gave it a new due date.
+Pure and deterministic for a given date, like compose.py.
 
-The reminder and the overdue notice carry the boleto again, with its linha digitável and its
-Pix copia e cola; the receipt carries neither, nor the PDF: a payable boleto attached to a
-receipt would invite paying twice.
+The reminder, the overdue notice and the updated boleto carry the boleto again, with its
+linha digitável and its Pix copia e cola; the receipt carries neither, nor the PDF: a payable
+boleto attached to a receipt would invite paying twice.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -31,6 +34,7 @@ MESSAGE_ID_PREFIX = {
     DeliveryKind.REMINDER: "reminder",
     DeliveryKind.OVERDUE_NOTICE: "overdue",
     DeliveryKind.RECEIPT: "receipt",
+    DeliveryKind.UPDATED: "updated",
 }
 
 # A paragraph of text, or a code to copy (linha digitável, Pix), shown in a monospace font.
@@ -42,8 +46,21 @@ def needs_pdf(kind: DeliveryKind) -> bool:
     return kind != DeliveryKind.RECEIPT
 
 
-def kind_message_id(debt_id: str, domain: str, kind: DeliveryKind) -> str:
-    return message_id(debt_id, domain, MESSAGE_ID_PREFIX[kind])
+def kind_message_id(
+    debt_id: str,
+    domain: str,
+    kind: DeliveryKind,
+    due_date: dt.date | None = None,
+    instruction_id: str = "",
+) -> str:
+    """One id per debt and kind. The updated boleto's also names the new due date and (by a
+    digest) the instruction that set it: a debt gets one of those per date the bank confirms,
+    and a date asked for again later is another e-mail."""
+    tag = ""
+    if kind == DeliveryKind.UPDATED and due_date is not None and instruction_id:
+        digest = hashlib.sha256(instruction_id.encode()).hexdigest()[:8]
+        tag = f"{due_date:%Y%m%d}-{digest}"
+    return message_id(debt_id, domain, MESSAGE_ID_PREFIX[kind], tag)
 
 
 def compose_delivery(
@@ -92,6 +109,19 @@ def compose_notice(
             *_how_to_pay(item),
             (PARAGRAPH, "Se o pagamento já foi feito, por favor desconsidere esta mensagem."),
         ]
+    elif kind == DeliveryKind.UPDATED:
+        subject = f"Boleto atualizado: novo vencimento {due}"
+        blocks = [
+            (PARAGRAPH, f"Olá, {name}."),
+            (
+                PARAGRAPH,
+                f"O vencimento do seu boleto no valor de {amount} foi alterado para {due}. "
+                "Segue em anexo o boleto atualizado, com o novo código de barras: ele "
+                "substitui o anterior, que não deve mais ser usado.",
+            ),
+            *_how_to_pay(item),
+            (PARAGRAPH, "Se o pagamento já foi feito, por favor desconsidere esta mensagem."),
+        ]
     elif kind == DeliveryKind.OVERDUE_NOTICE:
         subject = f"Boleto vencido em {due}: {amount} em aberto"
         blocks = [
@@ -127,7 +157,9 @@ def compose_notice(
         ]
     blocks.append((PARAGRAPH, f"Atenciosamente,\n{prepared.sender_name}"))
 
-    msg_id = kind_message_id(boleto.debt_id, sender.domain, kind)
+    msg_id = kind_message_id(
+        boleto.debt_id, sender.domain, kind, boleto.due_date, item.instruction_id
+    )
     headers = [
         ("From", prepared.from_header),
         ("To", format_mailbox("To", name, recipient)),

@@ -16,6 +16,15 @@ whose day has come moves on, with the notice it earned:
   minutes apart.
 
 Days are calendar days in Brasília time, as the boleto service dates its boletos.
+
+When the bank confirms a new due date the schedule follows it (`restage`): the days above
+are counted from the new date, and the boleto goes back to the first stage whose notice it
+has not had. A reminder or overdue notice that reached the payer (or may have: sending,
+uncertain) for the old date is not sent again, since a debt gets at most one of each; one
+still queued or failed for the old date is withdrawn, and made again for the new date when
+its day comes. The updated boleto's e-mail then counts as the boleto e-mail: a notice only
+follows it on a later day, so a payer redated close to the reminder's day gets the updated
+boleto and not, minutes later, a reminder saying the same.
 """
 
 from __future__ import annotations
@@ -80,6 +89,22 @@ class NoticePolicy:
         return today - dt.timedelta(days=self.overdue_days_after)
 
 
+def restage(
+    stage: NoticeStage, settled: bool, had: frozenset[DeliveryKind] | set[DeliveryKind]
+) -> NoticeStage:
+    """The stage of a boleto whose due date moved, given the notices it `had` for the old
+    date (those that reached the payer, or may have): the first one it still lacks."""
+    if stage == NoticeStage.NONE:
+        return stage  # queued before notices existed: it is never sent one
+    if settled:
+        return NoticeStage.DONE
+    if DeliveryKind.REMINDER not in had:
+        return NoticeStage.AWAITING_REMINDER
+    if DeliveryKind.OVERDUE_NOTICE not in had:
+        return NoticeStage.AWAITING_OVERDUE_NOTICE
+    return NoticeStage.DONE
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """What the scheduler knows of one boleto when it looks."""
@@ -88,7 +113,8 @@ class Candidate:
     stage: NoticeStage
     # Paid, written off or refused by the bank; None while none of these was reported.
     settled_as: Settlement | None
-    # The day (Brasília) the boleto e-mail was accepted; None while it is not sent.
+    # The day (Brasília) the boleto e-mail was accepted; None while it is not sent. Once the
+    # due date moved, the updated boleto's e-mail stands for it.
     boleto_sent_on: dt.date | None
 
 

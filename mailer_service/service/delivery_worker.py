@@ -11,9 +11,10 @@ Exactly once, as far as SMTP allows:
 - a message whose reply never came after it was handed over is uncertain, not retried: it
   may have been delivered, and a person decides (RetryFailed with include_uncertain).
 
-Boleto e-mails and the notices that follow them (reminders, overdue notices, receipts) share
-all of this; a reminder or overdue notice of a boleto the bank reported settled by the time
-it is claimed is dropped instead of sent.
+Boleto e-mails and the notices that follow them (reminders, overdue notices, receipts, the
+updated boleto after a new due date) share all of this; a reminder, overdue notice or updated
+boleto of a boleto the bank reported settled by the time it is claimed is dropped instead of
+sent.
 """
 
 from __future__ import annotations
@@ -368,10 +369,12 @@ class DeliveryWorker:
 
 
 def _moot(item: Queued) -> bool:
-    """A reminder or overdue notice of a boleto already paid, written off or refused."""
+    """A reminder, overdue notice or updated boleto of a boleto already paid, written off or
+    refused: it would ask for a payment that is made or can no longer be."""
     return item.settled_as is not None and item.kind in (
         DeliveryKind.REMINDER,
         DeliveryKind.OVERDUE_NOTICE,
+        DeliveryKind.UPDATED,
     )
 
 

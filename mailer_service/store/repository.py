@@ -3,7 +3,8 @@ what the bank reported of each boleto and the schedule of the notices that follo
 
 The boleto e-mails live in `deliveries` (one per debt, as before notices existed, so a
 replica of that release keeps working during a rollout); the notices in `notices`, one per
-debt and kind. Both go through the same claims, leases and outcomes.
+debt and kind; the updated boleto's e-mail, after the bank confirmed a new due date, in
+`updates`, one per debt at a time. All go through the same claims, leases and outcomes.
 """
 
 from __future__ import annotations
@@ -33,9 +34,17 @@ from mailer_service.domain.delivery import (
     Queued,
     Settlement,
 )
-from mailer_service.domain.schedule import Candidate, NoticeStage, Plan, local_day
+from mailer_service.domain.redates import Redate
+from mailer_service.domain.schedule import Candidate, NoticeStage, Plan, local_day, restage
 from mailer_service.domain.settlements import BankReport
-from mailer_service.store.tables import deliveries, notices, outbox, settlements
+from mailer_service.store.tables import (
+    deliveries,
+    notices,
+    outbox,
+    redates,
+    settlements,
+    updates,
+)
 
 PENDING, SENDING, SENT, FAILED, UNCERTAIN = (
     DeliveryStatus.PENDING,
@@ -47,6 +56,8 @@ PENDING, SENDING, SENT, FAILED, UNCERTAIN = (
 
 
 BOLETO = DeliveryKind.BOLETO
+UPDATED = DeliveryKind.UPDATED
+SCHEDULED_NOTICES = (DeliveryKind.REMINDER, DeliveryKind.OVERDUE_NOTICE)
 
 # The scheduler's PostgreSQL advisory lock: whoever holds it is the one replica deciding
 # notices, for the length of one transaction. Any fixed number no other code uses.
@@ -69,6 +80,20 @@ class Advanced:
     full: bool = False
     created: dict[DeliveryKind, int] = field(default_factory=dict)
     skipped: dict[tuple[DeliveryKind, Settlement], int] = field(default_factory=dict)
+
+
+@dataclass
+class Redated:
+    """New due dates looked at, each instruction with what became of it: "queued" (the
+    boleto moved and its updated e-mail is queued), "settled" (moved, but paid, written off or
+    refused: no e-mail), "ignored" (recorded before, or older than a date recorded for the
+    boleto) or "unknown" (the mailer holds no e-mail of the boleto yet: nothing recorded, so
+    the date is taken when the event comes again)."""
+
+    outcomes: dict[str, str] = field(default_factory=dict)
+
+    def count(self, what: str) -> int:
+        return sum(1 for outcome in self.outcomes.values() if outcome == what)
 
 
 @dataclass
@@ -126,7 +151,10 @@ class MailerStore:
 
         Notices take up to half of a claim when they have any, so a day's reminders are not
         held back for hours behind a large upload's boleto e-mails."""
-        claimed = self._claim_notices(max(1, (limit + 1) // 2), lease)
+        share = max(1, (limit + 1) // 2)
+        claimed = self._claim_notices(share, lease)
+        if len(claimed) < share:
+            claimed += self._claim_updates(share - len(claimed), lease)
         if len(claimed) < limit:
             claimed += self._claim_boletos(limit - len(claimed), lease)
         return claimed
@@ -222,6 +250,52 @@ class MailerStore:
             )
         return claimed
 
+    def _claim_updates(self, limit: int, lease: dt.timedelta) -> list[Queued]:
+        now = _now()
+        u = updates.c
+        due = (
+            sa.select(u.debt_id)
+            .where(u.status.in_([PENDING, SENDING]), u.due_at <= now)
+            .order_by(u.due_at)
+            .limit(limit)
+        )
+        if not self._sqlite:
+            due = due.with_for_update(skip_locked=True)
+        with writing(self.engine) as conn:
+            keys = [k for (k,) in conn.execute(due)]
+            if not keys:
+                return []
+            conn.execute(
+                updates.update()
+                .where(u.debt_id.in_(keys))
+                .values(status=SENDING, due_at=now + lease, attempts=u.attempts + 1, updated_at=now)
+            )
+            d, s = deliveries.c, settlements.c
+            rows = conn.execute(
+                sa.select(
+                    d.debt_id, d.upload_id, d.payer_name, d.email, d.amount_cents, d.due_date,
+                    d.digitable_line, d.nosso_numero, d.line, d.pix_payload, u.attempts,
+                    u.attempts_before_retry, s.outcome, u.instruction_id,
+                )
+                .select_from(
+                    updates.join(deliveries, d.debt_id == u.debt_id).outerjoin(
+                        settlements, s.debt_id == u.debt_id
+                    )
+                )
+                .where(u.debt_id.in_(keys))
+            ).all()  # fmt: skip
+        return [
+            Queued(
+                BoletoMail(self._id(r[0]), *r[1:10]),
+                attempts=r[10],
+                attempts_before_retry=r[11],
+                kind=UPDATED,
+                settled_as=Settlement(r[12]) if r[12] is not None else None,
+                instruction_id=r[13],
+            )
+            for r in rows
+        ]
+
     def record(self, outcomes: Sequence[Outcome]) -> None:
         """Stores the outcomes and their EmailsSent / EmailsFailed events together."""
         if not outcomes:
@@ -235,8 +309,11 @@ class MailerStore:
         sent = [o for o in boletos if o.status == SENT]
         # An uncertain e-mail is reported with the failures: a person has to look at it.
         failed = [o for o in boletos if o.status in (FAILED, UNCERTAIN)]
-        kept = [o for o in outcomes if o.kind != BOLETO and not o.dropped]
-        dropped = [o for o in outcomes if o.kind != BOLETO and o.dropped]
+        kept = [o for o in outcomes if o.kind not in (BOLETO, UPDATED) and not o.dropped]
+        dropped = [o for o in outcomes if o.kind not in (BOLETO, UPDATED) and o.dropped]
+        kept_updates = [o for o in outcomes if o.kind == UPDATED and not o.dropped]
+        dropped_updates = [o for o in outcomes if o.kind == UPDATED and o.dropped]
+        u = updates.c
         with writing(self.engine) as conn:
             # One statement per table for the whole batch; a message id is only ever set,
             # never cleared.
@@ -246,6 +323,13 @@ class MailerStore:
                     notices,
                     (n.debt_id == sa.bindparam("k")) & (n.kind == sa.bindparam("knd")),
                     kept,
+                ),
+                (
+                    updates,
+                    # Only while still sending: a new due date confirmed meanwhile queued the
+                    # e-mail again, and this outcome is of the e-mail for the date before.
+                    (u.debt_id == sa.bindparam("k")) & (u.status == SENDING),
+                    kept_updates,
                 ),
             ):
                 if not done:
@@ -284,6 +368,11 @@ class MailerStore:
                         n.status == SENDING,
                     ),
                     [{"k": self._key(o.debt_id), "knd": int(o.kind)} for o in dropped],
+                )
+            if dropped_updates:
+                conn.execute(
+                    updates.delete().where(u.debt_id == sa.bindparam("k"), u.status == SENDING),
+                    [{"k": self._key(o.debt_id)} for o in dropped_updates],
                 )
             events: list[Event] = []
             if sent:
@@ -353,7 +442,7 @@ class MailerStore:
         statuses = [FAILED, UNCERTAIN] if include_uncertain else [FAILED]
         requeued = 0
         with writing(self.engine) as conn:
-            for table in (deliveries, notices):
+            for table in (deliveries, notices, updates):
                 c = table.c
                 requeued += conn.execute(
                     table.update()
@@ -372,9 +461,9 @@ class MailerStore:
             return found.first() is not None
 
     def get(self, debt_id: str, kind: DeliveryKind = BOLETO) -> DeliveryRecord | None:
-        table = deliveries if kind == BOLETO else notices
+        table = _table(kind)
         query = self._record_query(kind).where(table.c.debt_id == self._key(debt_id))
-        if kind != BOLETO:
+        if table is notices:
             query = query.where(notices.c.kind == kind)
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
@@ -389,14 +478,15 @@ class MailerStore:
         kind: DeliveryKind = BOLETO,
     ) -> list[DeliveryRecord]:
         """An upload's deliveries of one kind in file line order, after `after_line`."""
-        c = (deliveries if kind == BOLETO else notices).c
+        table = _table(kind)
+        c = table.c
         query = (
             self._record_query(kind)
             .where(c.upload_id == upload_id, c.line > after_line)
             .order_by(c.line)
             .limit(limit)
         )
-        if kind != BOLETO:
+        if table is notices:
             query = query.where(notices.c.kind == kind)
         if status:
             query = query.where(c.status == status)
@@ -514,11 +604,15 @@ class MailerStore:
         all in one transaction: a crash leaves a batch whole or undone, and the next look
         makes what is missing. None when another replica is deciding (PostgreSQL's advisory
         lock; on SQLite the one process is the only one)."""
-        d, s = deliveries.c, settlements.c
+        d, s, u = deliveries.c, settlements.c, updates.c
         base = sa.select(
             d.debt_id, d.upload_id, d.line, d.due_date, d.notice_stage, d.status, d.updated_at,
-            s.outcome,
-        ).select_from(deliveries.outerjoin(settlements, s.debt_id == d.debt_id))  # fmt: skip
+            s.outcome, u.status, u.updated_at,
+        ).select_from(
+            deliveries.outerjoin(settlements, s.debt_id == d.debt_id).outerjoin(
+                updates, u.debt_id == d.debt_id
+            )
+        )  # fmt: skip
         stages = (
             (NoticeStage.AWAITING_REMINDER, latest_due_for_reminder),
             (NoticeStage.AWAITING_OVERDUE_NOTICE, latest_due_for_overdue_notice),
@@ -541,7 +635,11 @@ class MailerStore:
                 rows += found
             to_create: dict[DeliveryKind, list[tuple[Any, str, int]]] = {}
             to_stage: dict[NoticeStage, list[Any]] = {}
-            for key, upload_id, line, due, stage, status, updated, outcome in rows:
+            for key, upload_id, line, due, stage, status, updated, outcome, *update in rows:
+                update_status, update_sent = update
+                if update_status is not None:
+                    # Redated: the updated boleto's e-mail is the one the notices follow.
+                    status, updated = update_status, update_sent
                 sent_on = local_day(updated) if status == SENT else None
                 settled_as = Settlement(outcome) if outcome is not None else None
                 planned = decide(Candidate(due, NoticeStage(stage), settled_as, sent_on))
@@ -590,6 +688,149 @@ class MailerStore:
         )
         return len(conn.execute(insert, rows).all())
 
+    # -- new due dates ----------------------------------------------------------------------
+
+    def apply_redates(self, redated: Sequence[Redate]) -> Redated:
+        """Records each new due date once, by its instruction, and in the same transaction
+        moves the debt's record to it (due date, linha digitável, amount and Pix, which the
+        notices are built from), puts the boleto back in its notice schedule for the new
+        date (schedule.restage; notices of the old date still queued or failed are
+        withdrawn) and queues the updated boleto's e-mail unless the boleto is settled.
+
+        A repeated instruction changes nothing, nor does one answered before a date already
+        recorded for the same boleto; a debt whose boleto e-mail the mailer does not hold yet
+        is left unrecorded (Redated says which), to be taken when its event comes again."""
+        result = Redated()
+        if not redated:
+            return result
+        # Oldest answer first: of two dates for one boleto in a batch, the later stands.
+        items = sorted(
+            {r.instruction_id: r for r in redated}.values(),
+            key=lambda r: (r.answered_at, r.instruction_id),
+        )
+        now = _now()
+        d, s, n, rd = deliveries.c, settlements.c, notices.c, redates.c
+        dialect = sqlite if self._sqlite else postgresql
+        with writing(self.engine) as conn:
+            if not self._sqlite:
+                # The scheduler's lock, waited for: no look decides a boleto's notices on its
+                # old date while the new one is written, and replicas take turns here.
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEDULER_LOCK)))
+            keys = list({self._key(r.debt_id) for r in items})
+            held = {
+                self._id(row.debt_id): row
+                for row in conn.execute(
+                    sa.select(d.debt_id, d.upload_id, d.line, d.notice_stage, s.outcome)
+                    .select_from(deliveries.outerjoin(settlements, s.debt_id == d.debt_id))
+                    .where(d.debt_id.in_(keys))
+                )
+            }
+            latest = {
+                self._id(key): _aware(at)
+                for key, at in conn.execute(
+                    sa.select(rd.debt_id, sa.func.max(rd.answered_at))
+                    .where(rd.debt_id.in_(keys))
+                    .group_by(rd.debt_id)
+                )
+            }
+            record = (
+                dialect.insert(redates)
+                .on_conflict_do_nothing(index_elements=["instruction_id"])
+                .returning(rd.instruction_id)
+            )
+            for r in items:
+                row = held.get(r.debt_id)
+                if row is None:
+                    result.outcomes[r.instruction_id] = "unknown"
+                    continue
+                key = self._key(r.debt_id)
+                new = conn.execute(
+                    record.values(
+                        instruction_id=r.instruction_id,
+                        debt_id=key,
+                        due_date=r.due_date,
+                        answered_at=r.answered_at,
+                        recorded_at=now,
+                    )
+                ).first()
+                last = latest.get(r.debt_id)
+                if new is None or (last is not None and last > r.answered_at):
+                    result.outcomes[r.instruction_id] = "ignored"
+                    continue
+                latest[r.debt_id] = r.answered_at
+                conn.execute(
+                    notices.delete().where(
+                        n.debt_id == key,
+                        n.kind.in_([int(k) for k in SCHEDULED_NOTICES]),
+                        n.status.in_([PENDING, FAILED]),
+                    )
+                )
+                had = {
+                    DeliveryKind(kind)
+                    for (kind,) in conn.execute(
+                        sa.select(n.kind).where(
+                            n.debt_id == key, n.kind.in_([int(k) for k in SCHEDULED_NOTICES])
+                        )
+                    )
+                }
+                settled = row.outcome is not None
+                stage = restage(NoticeStage(row.notice_stage), settled, had)
+                conn.execute(
+                    deliveries.update()
+                    .where(d.debt_id == key)
+                    .values(
+                        due_date=r.due_date,
+                        digitable_line=r.digitable_line,
+                        amount_cents=r.amount_cents,
+                        pix_payload=r.pix_payload,
+                        notice_stage=stage,
+                    )
+                )
+                if settled:
+                    result.outcomes[r.instruction_id] = "settled"
+                    continue
+                queue = dialect.insert(updates).values(
+                    debt_id=key,
+                    upload_id=row.upload_id,
+                    line=row.line,
+                    instruction_id=r.instruction_id,
+                    status=PENDING,
+                    due_at=now,
+                    updated_at=now,
+                )
+                # A new e-mail for the new date, whatever became of the one for the date
+                # before: one still sending is recorded by nobody (see record()).
+                conn.execute(
+                    queue.on_conflict_do_update(
+                        index_elements=["debt_id"],
+                        set_={
+                            "instruction_id": queue.excluded.instruction_id,
+                            "status": PENDING,
+                            "attempts": 0,
+                            "attempts_before_retry": 0,
+                            "last_error": "",
+                            "smtp_code": 0,
+                            "message_id": "",
+                            "due_at": now,
+                            "updated_at": now,
+                        },
+                    )
+                )
+                result.outcomes[r.instruction_id] = "queued"
+        return result
+
+    def boleto_mail(self, debt_id: str) -> BoletoMail | None:
+        """What the mailer holds of a debt's boleto now: its notices are composed from it."""
+        c = deliveries.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(
+                    c.upload_id, c.payer_name, c.email, c.amount_cents, c.due_date,
+                    c.digitable_line, c.nosso_numero, c.line, c.pix_payload,
+                ).where(c.debt_id == self._key(debt_id))
+            ).first()  # fmt: skip
+        return BoletoMail(debt_id, *row) if row is not None else None
+
     def stages(self) -> dict[str, int]:
         """Each debt's notice stage, for tests and tools."""
         d = deliveries.c
@@ -605,8 +846,9 @@ class MailerStore:
         """(table, condition) pairs that pick the deliveries named, one per table and kind."""
         picked: list[tuple[sa.Table, Any]] = []
         for kind, debt_keys in _by_kind([(self._key(d), k) for d, k in keys]):
-            if kind == BOLETO:
-                picked.append((deliveries, deliveries.c.debt_id.in_(debt_keys)))
+            if kind in (BOLETO, UPDATED):
+                table = _table(kind)
+                picked.append((table, table.c.debt_id.in_(debt_keys)))
             else:
                 n = notices.c
                 picked.append((notices, (n.kind == kind) & n.debt_id.in_(debt_keys)))
@@ -619,11 +861,12 @@ class MailerStore:
                 c.debt_id, c.upload_id, c.email, c.status, c.attempts, c.last_error, c.smtp_code,
                 c.message_id, c.updated_at, c.line,
             )  # fmt: skip
-        n, d = notices.c, deliveries.c
+        table = _table(kind)
+        n, d = table.c, deliveries.c
         return sa.select(
             n.debt_id, n.upload_id, d.email, n.status, n.attempts, n.last_error, n.smtp_code,
             n.message_id, n.updated_at, n.line,
-        ).select_from(notices.join(deliveries, d.debt_id == n.debt_id))  # fmt: skip
+        ).select_from(table.join(deliveries, d.debt_id == n.debt_id))  # fmt: skip
 
     def _record(self, row: sa.Row[Any], kind: DeliveryKind = BOLETO) -> DeliveryRecord:
         debt_id, upload_id, email, status, attempts, error, code, message_id, updated, line = tuple(
@@ -641,6 +884,16 @@ class MailerStore:
 
     def _id(self, key: object) -> str:
         return str(uuid.UUID(bytes=key)) if isinstance(key, bytes) else str(key)
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at  # SQLite keeps no zone
+
+
+def _table(kind: DeliveryKind) -> sa.Table:
+    if kind == BOLETO:
+        return deliveries
+    return updates if kind == UPDATED else notices
 
 
 def _outranks(new: Settlement, old: Settlement) -> bool:

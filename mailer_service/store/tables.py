@@ -75,6 +75,43 @@ notices = sa.Table(
     sa.Index("ix_notices_upload", "upload_id", "kind", "line"),
 )
 
+# The updated boleto's e-mail (kind 5), one per debt at a time: a later new due date queues
+# it again, under the Message-ID of that date. A table of its own, so that a replica of a
+# release without it never claims a kind it does not know during a rollout.
+updates = sa.Table(
+    "updates",
+    metadata,
+    sa.Column("debt_id", DebtKey, primary_key=True),
+    sa.Column("upload_id", sa.String(36), nullable=False),
+    sa.Column("line", sa.BigInteger, nullable=False, server_default="0"),
+    # The instruction whose new due date the e-mail announces.
+    sa.Column("instruction_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.SmallInteger, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("attempts_before_retry", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
+    sa.Column("smtp_code", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("message_id", sa.String(200), nullable=False, server_default=""),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_updates_queue", "status", "due_at"),
+    sa.Index("ix_updates_upload", "upload_id", "line"),
+)
+
+# Every new due date the bank confirmed, once per instruction: a redelivered or repeated
+# event finds its instruction here and changes nothing; answered_at orders two new dates of
+# one boleto whatever order their events arrive in.
+redates = sa.Table(
+    "redates",
+    metadata,
+    sa.Column("instruction_id", sa.String(64), primary_key=True),
+    sa.Column("debt_id", DebtKey, nullable=False),
+    sa.Column("due_date", sa.Date, nullable=False),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_redates_debt", "debt_id", "answered_at"),
+)
+
 # What the bank reported of each boleto: paid (amount, day), written off or refused; kept
 # whether or not the boleto's delivery has arrived yet. outcome: 1 paid, 2 written off,
 # 3 rejected (domain.schedule.Settlement).
