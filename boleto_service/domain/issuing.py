@@ -103,3 +103,12 @@ class BoletoIssuer:
         # The amount with the overdue charges, as the barcode's.
         payload = pix_payload(self.pix, numbers.amount_cents, numbers.nosso_numero)
         return replace(numbers, pix_payload=payload)
+
+    def pix_for(self, numbers: IssuedBoleto, discount_cents: int) -> IssuedBoleto:
+        """The numbers with a Pix code for the amount less an early-payment discount that
+        holds: a Pix code has no date rule, so it carries the amount due on the day it is
+        made (the barcode keeps the full amount: the bank applies the discount by date)."""
+        if self.pix is None or not discount_cents:
+            return numbers
+        payload = pix_payload(self.pix, numbers.amount_cents - discount_cents, numbers.nosso_numero)
+        return replace(numbers, pix_payload=payload)

@@ -15,7 +15,7 @@ from prometheus_client import Counter
 
 from boleto_service.domain.beneficiaries import DEFAULT_KEY, UnknownBeneficiary, counter_name
 from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal, payer_address
-from boleto_service.domain.discounts import Discount, discount_of
+from boleto_service.domain.discounts import Discount, discount_holding, discount_of
 from boleto_service.domain.errors import BoletoDomainError
 from boleto_service.domain.issuing import BoletoIssuer
 from boleto_service.domain.local_time import BRASILIA
@@ -155,6 +155,10 @@ def issue(
         )
     except (BoletoDomainError, ValueError) as exc:
         return Refusal(debt.debt_id, upload_id, debt.line, str(exc))
+    discount = _discount(issuer, debt, numbers.charges.principal_cents, due)
+    offered = discount_holding(discount, today, numbers.due_date, numbers.amount_cents)
+    if offered is not None:
+        numbers = issuer.pix_for(numbers, offered.cents)
     return Boleto(
         debt_id=debt.debt_id,
         upload_id=upload_id,
@@ -162,7 +166,7 @@ def issue(
         sequence=sequence,
         issue_date=today,
         beneficiary=beneficiary,
-        discount=_discount(issuer, debt, numbers.charges.principal_cents, due),
+        discount=discount,
         payer=Payer(
             debt.name,
             debt.government_id,

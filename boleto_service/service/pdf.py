@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
+
 from prometheus_client import Counter
 
 from boleto_service.documents.model import BoletoDocument
 from boleto_service.documents.render import render_pdf
 from boleto_service.domain.beneficiaries import Beneficiaries
 from boleto_service.domain.boleto import Boleto
+from boleto_service.domain.pix import pix_payload
+from boleto_service.service.issuing import today_in_brazil
 
 RENDERED = Counter("boletos_pdfs_rendered_total", "Boleto PDFs rendered.")
 
 
-def render_boleto(beneficiaries: Beneficiaries, boleto: Boleto) -> bytes:
+def render_boleto(
+    beneficiaries: Beneficiaries, boleto: Boleto, today: dt.date | None = None
+) -> bytes:
     """The PDF with the beneficiary the boleto was issued for, as configured now."""
-    config = beneficiaries.get(boleto.beneficiary).config
-    pdf = render_pdf(BoletoDocument.of(boleto, config))
+    beneficiary = beneficiaries.get(boleto.beneficiary)
+    discount = boleto.offered_discount
+    pix = beneficiary.pix
+    if discount is not None and pix is not None and boleto.numbers.pix_payload:
+        if (today or today_in_brazil()) > discount.until:
+            # Its Pix code was made for the discounted amount; past the discount's date the
+            # page carries one for the whole amount, as the barcode does.
+            numbers = boleto.numbers
+            full = pix_payload(pix, numbers.amount_cents, numbers.nosso_numero)
+            boleto = replace(boleto, numbers=replace(numbers, pix_payload=full))
+    pdf = render_pdf(BoletoDocument.of(boleto, beneficiary.config))
     RENDERED.inc()
     return pdf

@@ -46,6 +46,8 @@ async def test_a_discount_is_printed_and_registered_while_it_holds(tmp_path, nat
         "REMESSA_QUIET_SECONDS": "600",
         "BENEFICIARY_AGENCIA_DV": "3",
         "BENEFICIARY_VARIACAO_CARTEIRA": "019",
+        "PIX_KEY": "11222333000181",
+        "PIX_MERCHANT_CITY": "Sao Paulo",
         "BENEFICIARY_DISCOUNT_PERCENT": "2",
         "BENEFICIARY_DISCOUNT_DAYS_BEFORE_DUE": "5",
     }
@@ -79,6 +81,13 @@ async def test_a_discount_is_printed_and_registered_while_it_holds(tmp_path, nat
                 )
             )
         assert f"Desconto de R$ 12,50 para pagamento até {UNTIL:%d/%m/%Y}." in pdfs[EARLY]
+        # A Pix code has no date rule: it carries the amount due today, the discount taken.
+        pix = {}
+        for debt_id in (EARLY, LATE, PLAIN):
+            got = await boleto.stub.GetBoleto(boleto_pb2.GetBoletoRequest(debt_id=debt_id))
+            pix[debt_id] = got.boleto.pix_payload
+        assert "540587.50" in pix[EARLY]  # R$ 100,00 less R$ 12,50
+        assert "5406294.00" in pix[PLAIN]  # R$ 300,00 less the beneficiary's 2%
         assert "Desconto de" not in pdfs[LATE]
 
         [made] = (await boleto.stub.CreateRemessas(boleto_pb2.CreateRemessasRequest())).remessas
