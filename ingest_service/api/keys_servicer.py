@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from boletos.platform import errors
 from boletos.platform.access import interceptor as audit
 from boletos.platform.access.directory import KeyDirectory
-from boletos.platform.access.keys import KeyRecord, new_key
+from boletos.platform.access.keys import ID_BYTES, KeyRecord, new_key, well_formed_id
 from boletos.platform.access.principal import caller_id
 from boletos.platform.access.roles import Role
 from boletos.platform.logs import get_logger
@@ -67,6 +67,12 @@ class KeyServicer(keys_pb2_grpc.KeyServiceServicer):
     async def RevokeKey(
         self, request: keys_pb2.RevokeKeyRequest, context: grpc.aio.ServicerContext
     ) -> keys_pb2.RevokeKeyResponse:
+        # Refused before it is echoed back: kilobytes of id in the not-found answer overflowed
+        # the trailers and reached the client as a bare RESOURCE_EXHAUSTED.
+        if not well_formed_id(request.key_id):
+            await errors.invalid_argument(
+                context, "key_id", f"{2 * ID_BYTES} hex digits, as ListKeys shows", "INVALID_ID"
+            )
         await self._directory.reload()
         record = self._directory.get(request.key_id)
         if record is None:

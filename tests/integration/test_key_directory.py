@@ -22,7 +22,7 @@ async def test_a_partial_read_of_the_bucket_forgets_no_key(nats_server, monkeypa
         now = dt.datetime.now(dt.UTC)
         first, record = new_key("first", Role.VIEWER, now)
         await here.put(record)
-        assert here.authenticate(first) is not None
+        assert await here.authenticate(first) is not None
 
         # Another replica adds a key; this one's next read comes back empty, as a watcher
         # that gave up on a busy server does.
@@ -35,12 +35,12 @@ async def test_a_partial_read_of_the_bucket_forgets_no_key(nats_server, monkeypa
 
         monkeypatch.setattr(here._kv, "keys", nothing)
         await here.reload()
-        assert here.authenticate(first) is not None
+        assert await here.authenticate(first) is not None
 
         # The next read is whole: the other replica's key arrives.
         monkeypatch.setattr(here._kv, "keys", real_keys)
         await here.reload()
-        assert here.authenticate(first) is not None
-        assert here.authenticate(second) is not None
+        assert await here.authenticate(first) is not None
+        assert await here.authenticate(second) is not None
     finally:
         await nc.close()

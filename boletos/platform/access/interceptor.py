@@ -1,28 +1,39 @@
 """The one gate every call of every service goes through.
 
 For each call: find the method in the access table (a method not there is refused to all),
-read `authorization: Bearer <credential>`, turn it into a principal (an API key through the
-key directory, anything else as a JWT when the service trusts an identity provider), check
-the principal's roles against the table, and run the call with the principal bound (see
-principal.py). Calls the table marks as audited leave one `audit` line: who, which RPC,
-which upload or debt, and the outcome; never personal data.
+read `authorization: Bearer <credential>` (sent once: two are refused, rather than one
+silently winning), turn it into a principal (an API key through the key directory, anything
+else as a JWT when the service trusts an identity provider), check the principal's roles
+against the table, and run the call with the principal bound (see principal.py). Calls the
+table marks as audited leave one `audit` line: who, which RPC, which upload or debt, and the
+outcome; never personal data.
 
 A missing or bad credential is UNAUTHENTICATED with one message whatever was wrong, so the
-answer tells a guesser nothing; a good credential without the role is PERMISSION_DENIED.
+answer tells a guesser nothing; a good credential without the role is PERMISSION_DENIED. Failed
+key checks are limited per key id and per peer address (limits.py): past the limit the answer
+is RESOURCE_EXHAUSTED with a RetryInfo, and no scrypt runs. A streaming call made with a key
+is ended (UNAUTHENTICATED) when the key directory withdraws that key, within its reload period.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 import grpc
+from google.protobuf.duration_pb2 import Duration
+from google.rpc import error_details_pb2
+from prometheus_client import Counter
 
+from boletos.platform import errors
 from boletos.platform.access import principal as calling
 from boletos.platform.access.directory import KeyDirectory
-from boletos.platform.access.keys import PREFIX
+from boletos.platform.access.keys import PREFIX, MalformedKey, parse
+from boletos.platform.access.limits import Attempts, Throttled, peer_host
 from boletos.platform.access.principal import Principal
 from boletos.platform.access.roles import ACCESS, PUBLIC, Rule
 from boletos.platform.access.tokens import TokenVerifier
@@ -33,8 +44,18 @@ audit_log = get_logger("audit")
 log = get_logger("access")
 
 UNAUTHENTICATED_MESSAGE = "a valid credential is required: authorization: Bearer <key or token>"
+SEVERAL_CREDENTIALS_MESSAGE = "send one authorization header, not several"
+WITHDRAWN_MESSAGE = "the credential is no longer valid (revoked)"
 # Request fields an audit line names, when the request has them.
 AUDITED_FIELDS = ("upload_id", "debt_id", "key_id")
+
+REFUSED = Counter(
+    "boletos_access_refused",
+    "Calls refused by the access gate, by why: unauthenticated, permission_denied, "
+    "throttled (too many failed key checks), several_credentials, withdrawn (a stream whose "
+    "key was revoked).",
+    ["reason"],
+)
 
 # What a servicer adds to its call's audit line (the upload an Upload created, say).
 _noted: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
@@ -50,28 +71,86 @@ def note(**fields: str) -> None:
 
 
 class Authenticator:
-    def __init__(self, keys: KeyDirectory | None, tokens: TokenVerifier | None) -> None:
-        self._keys = keys
+    def __init__(
+        self,
+        keys: KeyDirectory | None,
+        tokens: TokenVerifier | None,
+        attempts: Attempts | None = None,
+    ) -> None:
+        self.keys = keys
         self._tokens = tokens
+        self._attempts = attempts or Attempts()
 
-    async def principal(self, metadata: Mapping[str, str]) -> Principal | None:
-        scheme, _, credential = metadata.get("authorization", "").partition(" ")
+    async def principal(self, header: str, peer: str = "") -> Principal | Throttled | None:
+        """Who `header` (an authorization value) stands for; None if nobody; Throttled when
+        the key's id or the peer failed too often lately."""
+        scheme, _, credential = header.partition(" ")
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
             return None
         if credential.startswith(PREFIX + "_"):
-            if self._keys is None:
-                return None
-            return await asyncio.to_thread(self._keys.authenticate, credential)
+            return await self._key(credential, peer)
         if self._tokens is None:
             return None
         return await asyncio.to_thread(self._tokens.verify, credential)
+
+    async def _key(self, key: str, peer: str) -> Principal | Throttled | None:
+        if self.keys is None:
+            return None
+        remembered = self.keys.remembered(key)
+        if remembered is not None:
+            return remembered
+        try:
+            key_id, _ = parse(key)
+        except MalformedKey:
+            return None
+        throttled = self._attempts.throttled(key_id, peer)
+        if throttled is not None:
+            return throttled
+        who = await self.keys.authenticate(key)
+        if who is None:
+            for limit in self._attempts.failed(key_id, peer):
+                # Once per limit used up, not per refusal: the counter has those.
+                log.warning("access.attempts_throttled", limit=limit, key_id=key_id)
+        return who
+
+
+@dataclass(eq=False)
+class OpenCall:
+    task: asyncio.Task[Any] | None
+    # Set when the registry ended the call, not the client.
+    withdrawn: bool = False
+
+
+class OpenStreams:
+    """The streaming calls in progress per principal, so a withdrawn key ends its own."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, set[OpenCall]] = {}
+
+    @contextlib.contextmanager
+    def watching(self, who: str) -> Iterator[OpenCall]:
+        call = OpenCall(asyncio.current_task())
+        self._open.setdefault(who, set()).add(call)
+        try:
+            yield call
+        finally:
+            self._open.get(who, set()).discard(call)
+
+    def withdraw(self, key_id: str) -> None:
+        for call in self._open.pop(f"key:{key_id}", set()):
+            call.withdrawn = True
+            if call.task is not None:
+                call.task.cancel()
 
 
 class AccessInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, authenticator: Authenticator, table: Mapping[str, Rule] = ACCESS) -> None:
         self._authenticator = authenticator
         self._table = table
+        self.streams = OpenStreams()
+        if authenticator.keys is not None:
+            authenticator.keys.on_withdrawn(self.streams.withdraw)
 
     async def intercept_service(
         self,
@@ -86,22 +165,58 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
         if rule is None:
             log.error("access.unlisted_method", rpc=method)
             return _refusal(handler, grpc.StatusCode.PERMISSION_DENIED, f"{method} is not open")
-        metadata = {k: v for k, v in (details.invocation_metadata or ()) if isinstance(v, str)}
-        who = await self._authenticator.principal(metadata)
-        if who is None:
-            return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
-        if not rule.allows(who.roles):
+        headers = _authorization(details.invocation_metadata or ())
+        if len(headers) > 1:
+            REFUSED.labels("several_credentials").inc()
+            return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED, SEVERAL_CREDENTIALS_MESSAGE)
+        header = headers[0] if headers else ""
+
+        async def admit(context: grpc.aio.ServicerContext) -> Principal:
+            return await self._admit(header, method, rule, context)
+
+        return _bound(handler, admit, method, rule.audited, self.streams)
+
+    async def _admit(
+        self, header: str, method: str, rule: Rule, context: grpc.aio.ServicerContext
+    ) -> Principal:
+        """The caller, or the call aborted with why not."""
+        found = await self._authenticator.principal(header, peer_host(context.peer() or ""))
+        if isinstance(found, Throttled):
+            REFUSED.labels("throttled").inc()
+            await _too_many_attempts(context, found)
+        if found is None:
+            REFUSED.labels("unauthenticated").inc()
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
+            raise AssertionError("abort returns only by raising")
+        if not rule.allows(found.roles):
+            REFUSED.labels("permission_denied").inc()
             if rule.audited:
                 audit_log.info(
-                    "audit", principal=who.id, rpc=_short(method), outcome="PERMISSION_DENIED"
+                    "audit", principal=found.id, rpc=_short(method), outcome="PERMISSION_DENIED"
                 )
-            held = ", ".join(sorted(who.roles)) or "none"
-            return _refusal(
-                handler,
+            held = ", ".join(sorted(found.roles)) or "none"
+            await context.abort(
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"the credential's role ({held}) may not call {_short(method)}",
             )
-        return _bound(handler, who, method, rule.audited)
+        return found
+
+
+def _authorization(metadata: Sequence[tuple[str, Any]]) -> list[str]:
+    return [v if isinstance(v, str) else "" for k, v in metadata if k.lower() == "authorization"]
+
+
+async def _too_many_attempts(context: grpc.aio.ServicerContext, throttled: Throttled) -> NoReturn:
+    wait = throttled.retry_after
+    await errors.abort(
+        context,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        f"too many failed credential checks; try again in {wait} s",
+        errors.error_info(
+            "TOO_MANY_FAILED_ATTEMPTS", limit=throttled.limit, retry_after_seconds=str(wait)
+        ),
+        error_details_pb2.RetryInfo(retry_delay=Duration(seconds=wait)),
+    )
 
 
 def _short(method: str) -> str:
@@ -127,12 +242,22 @@ def _refusal(
     return rebuilt(handler, refuse)
 
 
-def _bound(
-    handler: grpc.RpcMethodHandler, who: Principal, method: str, audited: bool
-) -> grpc.RpcMethodHandler:
-    behavior = behavior_of(handler)
+Admit = Callable[[grpc.aio.ServicerContext], Awaitable[Principal]]
 
-    def begin(request: Any) -> tuple[Any, Any, dict[str, str]]:
+
+def _bound(
+    handler: grpc.RpcMethodHandler,
+    admit: Admit,
+    method: str,
+    audited: bool,
+    streams: OpenStreams,
+) -> grpc.RpcMethodHandler:
+    """`handler`, run only for an admitted caller, with the caller bound; a streaming call is
+    watched, and ended if its key is withdrawn."""
+    behavior = behavior_of(handler)
+    streaming = handler.request_streaming or handler.response_streaming
+
+    def begin(who: Principal, request: Any) -> tuple[Any, Any, dict[str, str]]:
         notes: dict[str, str] = {}
         if not handler.request_streaming:
             for field in AUDITED_FIELDS:
@@ -145,6 +270,7 @@ def _bound(
         return calling.bind(who), _noted.set(notes), notes
 
     def end(
+        who: Principal,
         tokens: tuple[Any, Any, dict[str, str]],
         context: grpc.aio.ServicerContext,
         failure: BaseException | None,
@@ -161,31 +287,55 @@ def _bound(
         _noted.reset(notes_token)
         calling.unbind(principal_token)
 
+    @contextlib.asynccontextmanager
+    async def watched(who: Principal, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        if not streaming:
+            yield
+            return
+        call = None
+        try:
+            with streams.watching(who.id) as call:
+                yield
+        except asyncio.CancelledError:
+            if call is None or not call.withdrawn:
+                raise
+            # Ours, not the client's: the call ends with a status instead of vanishing.
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            REFUSED.labels("withdrawn").inc()
+            log.warning("access.stream_ended", principal=who.id, rpc=_short(method))
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, WITHDRAWN_MESSAGE)
+
     if handler.response_streaming:
 
         async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            tokens = begin(request)
+            who = await admit(context)
+            tokens = begin(who, request)
             failure: BaseException | None = None
             try:
-                async for response in behavior(request, context):
-                    yield response
+                async with watched(who, context):
+                    async for response in behavior(request, context):
+                        yield response
             except BaseException as exc:
                 failure = exc
                 raise
             finally:
-                end(tokens, context, failure)
+                end(who, tokens, context, failure)
 
         return rebuilt(handler, stream)
 
     async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        tokens = begin(request)
+        who = await admit(context)
+        tokens = begin(who, request)
         failure: BaseException | None = None
         try:
-            return await behavior(request, context)
+            async with watched(who, context):
+                return await behavior(request, context)
         except BaseException as exc:
             failure = exc
             raise
         finally:
-            end(tokens, context, failure)
+            end(who, tokens, context, failure)
 
     return rebuilt(handler, unary)

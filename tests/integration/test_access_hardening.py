@@ -1,0 +1,255 @@
+"""What an attacker's probe of the credential checks found, through the real services: a key
+bucket poisoned with bad records, guessing secrets, two authorization headers, and streams
+that outlived their key's revocation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import AsyncIterator
+
+import grpc
+import nats
+import pytest
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+from prometheus_client import REGISTRY
+
+from boletos.platform.access.directory import BUCKET
+from boletos.platform.access.interceptor import SEVERAL_CREDENTIALS_MESSAGE, WITHDRAWN_MESSAGE
+from boletos.platform.access.limits import KEY_BURST
+from boletos.v1 import ingest_pb2, ingest_pb2_grpc, keys_pb2, keys_pb2_grpc
+from tests.support import access
+from tests.support.boleto import running_boleto
+from tests.support.csvdata import csv_bytes, valid_rows
+from tests.support.ingest import requests, running_ingest
+from tests.support.waiting import wait_until
+
+# The key directory is read again every 3 s; the bound leaves room for a busy machine.
+PROPAGATION_WITHIN = 30.0
+GOOD_SALT, GOOD_DIGEST = "00" * 16, "11" * 32
+POISON = {
+    "zzpoison": b'{"key_id":"zzpoison","role":"superuser"}',
+    "aaaaaaaaaaa1": b"{not json",
+    "aaaaaaaaaaa2": b'{"key_id":"aaaaaaaaaaa2","role":"admin"}',
+    "aaaaaaaaaaa3": (
+        b'{"key_id":"aaaaaaaaaaa3","name":"x","role":"admin","salt":"%s","digest":"%s",'
+        b'"created_at":"2024-01-01T00:00:00+00:00","superpowers":true}'
+        % (GOOD_SALT.encode(), GOOD_DIGEST.encode())
+    ),
+    "aaaaaaaaaaa4": (
+        b'{"key_id":"aaaaaaaaaaa4","name":"x","role":"admin","salt":"not hex!","digest":"%s",'
+        b'"created_at":"2024-01-01T00:00:00+00:00"}' % GOOD_DIGEST.encode()
+    ),
+    "aaaaaaaaaaa5": b'["a", "list"]',
+    "aaaaaaaaaaa6": (
+        b'{"key_id":"bbbbbbbbbbbb","name":"x","role":"admin","salt":"%s","digest":"%s",'
+        b'"created_at":"2024-01-01T00:00:00+00:00"}' % (GOOD_SALT.encode(), GOOD_DIGEST.encode())
+    ),
+}
+
+
+async def _poison(nats_url: str, records: dict[str, bytes]) -> None:
+    nc = await nats.connect(nats_url)
+    try:
+        kv = await nc.jetstream().key_value(BUCKET)
+        for name, value in records.items():
+            await kv.put(name, value)
+    finally:
+        await nc.close()
+
+
+def _invalid_now() -> float:
+    return REGISTRY.get_sample_value("boletos_access_key_records_invalid_current") or 0.0
+
+
+async def _works(address: str, key: str) -> bool:
+    """Whether `key` gets in: a viewer's listing, on whichever service `address` is."""
+    async with access.channel(address, key=key) as channel:
+        try:
+            await channel.unary_unary(
+                _LISTING[address],
+                request_serializer=bytes,
+                response_deserializer=bytes,
+            )(b"")
+        except grpc.aio.AioRpcError as exc:
+            return exc.code() not in (
+                grpc.StatusCode.UNAUTHENTICATED,
+                grpc.StatusCode.PERMISSION_DENIED,
+            )
+    return True
+
+
+async def _refused(address: str, key: str) -> bool:
+    return not await _works(address, key)
+
+
+# The listing a viewer may call on each running service, by address.
+_LISTING: dict[str, str] = {}
+
+
+async def _viewer(keys: keys_pb2_grpc.KeyServiceStub, name: str) -> keys_pb2.CreateKeyResponse:
+    made: keys_pb2.CreateKeyResponse = await keys.CreateKey(
+        keys_pb2.CreateKeyRequest(name=name, role=keys_pb2.KEY_ROLE_VIEWER)
+    )
+    return made
+
+
+async def test_bad_records_in_the_key_bucket_are_skipped_and_the_good_keys_keep_working(
+    tmp_path, nats_server, caplog
+):
+    caplog.set_level(logging.INFO)
+    async with running_ingest(f"sqlite:///{tmp_path / 'ingest.db'}", nats_server.url) as ingest:
+        _LISTING[ingest.address] = "/boletos.v1.IngestService/ListUploads"
+        keys = keys_pb2_grpc.KeyServiceStub(ingest.channel)
+        before = await _viewer(keys, "made before the poison")
+        # A good key whose record is later overwritten with garbage: it fails closed.
+        spoiled = await _viewer(keys, "spoiled later")
+        await _poison(nats_server.url, {**POISON, spoiled.key.key_id: b'{"role":"superuser"}'})
+        after = await _viewer(keys, "made after the poison")
+
+        # A service started on the poisoned bucket starts, and reads the good keys.
+        async with running_boleto(f"sqlite:///{tmp_path / 'boleto.db'}", nats_server.url) as boleto:
+            _LISTING[boleto.address] = "/boletos.v1.BoletoService/ListBoletos"
+            latest = await _viewer(keys, "made while both run")
+            for address in (ingest.address, boleto.address):
+                for made in (before, after, latest):
+                    await wait_until(
+                        functools.partial(_works, address, made.secret_key), PROPAGATION_WITHIN
+                    )
+                await wait_until(
+                    functools.partial(_refused, address, spoiled.secret_key), PROPAGATION_WITHIN
+                )
+
+            listed = await keys.ListKeys(keys_pb2.ListKeysRequest())
+            ids = {k.key_id for k in listed.keys}
+            assert {before.key.key_id, after.key.key_id, latest.key.key_id} <= ids
+            assert not ids & {*POISON, spoiled.key.key_id}
+
+            await keys.RevokeKey(keys_pb2.RevokeKeyRequest(key_id=after.key.key_id))
+
+            async def refused_on_boleto() -> bool:
+                return not await _works(boleto.address, after.secret_key)
+
+            await wait_until(refused_on_boleto, PROPAGATION_WITHIN)
+            assert await _works(boleto.address, latest.secret_key)
+            with pytest.raises(grpc.aio.AioRpcError) as unknown:
+                await keys.RevokeKey(keys_pb2.RevokeKeyRequest(key_id="aaaaaaaaaaa2"))
+            assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+            # Every bad record is still there, and seen as such by the last read.
+            assert _invalid_now() == len(POISON) + 1
+
+    lines = [r for r in caplog.records if getattr(r, "event", r.msg) == "access.key_record_invalid"]
+    assert lines, "bad records are logged"
+    logged_ids = {getattr(r, "key_id", "") for r in lines}
+    assert "zzpoison" not in logged_ids and "(not an id)" in logged_ids
+    assert spoiled.key.key_id in logged_ids
+    reasons = {getattr(r, "reason", "") for r in lines}
+    assert {"not_json", "missing_field", "unknown_field", "bad_salt", "not_an_object"} <= reasons
+    assert "key_id_not_its_name" in reasons
+    assert not [r for r in caplog.records if "superuser" in r.getMessage() + str(r.__dict__)]
+    assert not [r for r in caplog.records if r.getMessage() == "access.keys_reload_failed"]
+
+
+async def test_two_authorization_headers_are_refused(tmp_path, nats_server):
+    async with running_ingest(f"sqlite:///{tmp_path / 'ingest.db'}", nats_server.url) as ingest:
+        admin = access.admin_key()
+        async with access.channel(ingest.address, key="") as channel:
+            stub = ingest_pb2_grpc.IngestServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await stub.ListUploads(
+                    ingest_pb2.ListUploadsRequest(),
+                    metadata=(
+                        ("authorization", f"Bearer {admin}"),
+                        ("authorization", "Bearer hunter2"),
+                    ),
+                )
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            assert refused.value.details() == SEVERAL_CREDENTIALS_MESSAGE
+            # One of them alone is fine.
+            await stub.ListUploads(
+                ingest_pb2.ListUploadsRequest(), metadata=(("authorization", f"Bearer {admin}"),)
+            )
+
+
+async def _guess(channel: grpc.aio.Channel, bearer: str) -> grpc.aio.AioRpcError | None:
+    stub = ingest_pb2_grpc.IngestServiceStub(channel)
+    try:
+        await stub.ListUploads(
+            ingest_pb2.ListUploadsRequest(), metadata=(("authorization", f"Bearer {bearer}"),)
+        )
+    except grpc.aio.AioRpcError as exc:
+        return exc
+    return None
+
+
+async def test_guessing_a_secret_is_throttled_and_the_honest_client_goes_on(tmp_path, nats_server):
+    async with running_ingest(f"sqlite:///{tmp_path / 'ingest.db'}", nats_server.url) as ingest:
+        keys = keys_pb2_grpc.KeyServiceStub(ingest.channel)
+        made = await _viewer(keys, "busy job")
+        key_id = made.key.key_id
+        async with access.channel(ingest.address, key="") as channel:
+            assert await _guess(channel, made.secret_key) is None  # checked once, remembered
+            for target in (key_id, "0" * 12):  # a real id, and one that does not exist
+                answers = [
+                    await _guess(channel, f"bk_{target}_{'G' * 43}") for _ in range(KEY_BURST + 1)
+                ]
+                codes = [a.code() if a else None for a in answers]
+                assert codes[:KEY_BURST] == [grpc.StatusCode.UNAUTHENTICATED] * KEY_BURST
+                last = answers[-1]
+                assert last is not None and last.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+                status = rpc_status.from_call(last)
+                assert status is not None
+                infos = {d.type_url.rsplit(".", 1)[-1]: d for d in status.details}
+                retry = error_details_pb2.RetryInfo()
+                infos["RetryInfo"].Unpack(retry)
+                assert retry.retry_delay.seconds >= 1
+                # The honest client is not held up by the guesses at its id.
+                assert await _guess(channel, made.secret_key) is None
+
+
+async def test_revoking_a_key_ends_its_open_streams(tmp_path, nats_server):
+    rows = csv_bytes(valid_rows(3, seed=11))
+    async with running_ingest(f"sqlite:///{tmp_path / 'ingest.db'}", nats_server.url) as ingest:
+        keys = keys_pb2_grpc.KeyServiceStub(ingest.channel)
+        made = await keys.CreateKey(
+            keys_pb2.CreateKeyRequest(name="uploader", role=keys_pb2.KEY_ROLE_UPLOADER)
+        )
+        hold = asyncio.Event()
+
+        async def never_ending() -> AsyncIterator[ingest_pb2.UploadRequest]:
+            for request in requests(rows, end=False):
+                yield request
+            await hold.wait()
+
+        async with access.channel(ingest.address, key=made.secret_key) as channel:
+            stub = ingest_pb2_grpc.IngestServiceStub(channel)
+            upload = stub.Upload(never_ending(), timeout=120)
+
+            async def started() -> bool:
+                listed = await ingest.stub.ListUploads(ingest_pb2.ListUploadsRequest())
+                return len(listed.uploads) == 1
+
+            await wait_until(started, PROPAGATION_WITHIN)
+            listed = await ingest.stub.ListUploads(ingest_pb2.ListUploadsRequest())
+            watch = stub.WatchUpload(
+                ingest_pb2.WatchUploadRequest(upload_id=listed.uploads[0].upload_id), timeout=120
+            )
+            await watch.read()  # admitted, and streaming
+
+            await keys.RevokeKey(keys_pb2.RevokeKeyRequest(key_id=made.key.key_id))
+            for call in (upload, watch):
+                with pytest.raises(grpc.aio.AioRpcError) as ended:
+                    async with asyncio.timeout(PROPAGATION_WITHIN):
+                        if call is watch:
+                            while await watch.read() != grpc.aio.EOF:
+                                pass
+                        else:
+                            await upload
+                assert ended.value.code() == grpc.StatusCode.UNAUTHENTICATED
+                assert ended.value.details() == WITHDRAWN_MESSAGE
+            hold.set()
+            with contextlib.suppress(Exception):
+                upload.cancel()
