@@ -8,6 +8,7 @@ before serving. Every call on it blocks, so each runs in a thread.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import NoReturn
 
@@ -20,6 +21,11 @@ from boletos.v1 import boleto_pb2
 
 REMESSA_CHUNK_BYTES = 64 * 1024
 REMESSAS_PAGE = paging.Paging(default=50, most=500)
+# What remessa_policy.remessa_id makes (bank, agência, conta, NSA) fits its 64-character
+# column. Anything else names no remessa, and is refused before it is echoed back: an id of
+# kilobytes in the not-found answer overflowed the trailers and reached the client as a bare
+# RESOURCE_EXHAUSTED, and control characters would ride along into what the client prints.
+_REMESSA_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
 def remessa_message(record: RemessaRecord) -> boleto_pb2.Remessa:
@@ -68,8 +74,13 @@ class RemessaRpcs:
         self, request: boleto_pb2.GetRemessaRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[boleto_pb2.GetRemessaResponse]:
         remessa_id = request.remessa_id
-        if not remessa_id:
-            await errors.invalid_argument(context, "remessa_id", "empty", "INVALID_ID")
+        if not _REMESSA_ID.fullmatch(remessa_id):
+            await errors.invalid_argument(
+                context,
+                "remessa_id",
+                "not a remessa id (bank-agencia-conta-NSA, as ListRemessas gives)",
+                "INVALID_ID",
+            )
         found = await asyncio.to_thread(self._remessas.find, remessa_id)
         if found is None:
             await errors.not_found(
