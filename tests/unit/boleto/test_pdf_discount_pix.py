@@ -41,7 +41,12 @@ def test_the_pdfs_pix_code_carries_the_amount_due_on_the_day(
     monkeypatch: pytest.MonkeyPatch, today: dt.date, amount: str
 ) -> None:
     printed: list[BoletoDocument] = []
-    monkeypatch.setattr(pdf, "render_pdf", lambda doc: printed.append(doc) or b"%PDF-")
+
+    def render(doc: BoletoDocument) -> bytes:
+        printed.append(doc)
+        return b"%PDF-"
+
+    monkeypatch.setattr(pdf, "render_pdf", render)
     beneficiaries = Beneficiaries([Beneficiary(key="default", config=BB, pix=MERCHANT)])
     boleto = _boleto()
     assert "540587.50" in boleto.numbers.pix_payload  # as issued, the discount taken
