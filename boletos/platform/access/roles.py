@@ -2,8 +2,8 @@
 
 Deny by default: a method missing from ACCESS is refused to everyone, so a new RPC is
 unreachable until someone decides who may call it. Health checking is the only thing open
-without a credential (probes need it). The README's access table is this one; a test
-compares them.
+without a credential (probes need it). The access table in docs/access-and-security.md is
+this one; a test compares them.
 
 - uploader: uploads files, and reads only the uploads its own credential made;
 - viewer: reads everything (uploads, boletos, deliveries);
