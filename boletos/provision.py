@@ -1,9 +1,10 @@
 """The secrets a deployment needs, made once: a private CA, a certificate per service, an admin
-API key and a service API key. `boletos stack` makes them under its data directory; compose
-runs this module in a one-off container (`python -m boletos.provision --dir D`).
+API key, a service API key and a NATS password per service, with the nats-server configuration
+that knows them. `boletos stack` makes them under its data directory; compose runs this module
+in a one-off container (`python -m boletos.provision --dir D`).
 
-Nothing is made again if it exists, so restarting keeps every credential valid. Private keys
-and API keys are written readable by their owner only.
+Nothing is made again if it exists, so restarting keeps every credential valid. Private keys,
+API keys, passwords and the NATS configuration are written readable by their owner only.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import datetime as dt
 import ipaddress
 import os
+import secrets as random_secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +25,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from boletos.platform.access.keys import new_key
 from boletos.platform.access.roles import Role
+from boletos.platform.nats_permissions import USERS, authorization_block
 
 SERVICES = ("ingest", "boleto", "mailer")
 CA_DAYS = 3650
 CERT_DAYS = 825
+# Bytes of randomness in each NATS password.
+NATS_PASSWORD_BYTES = 32
 # Every certificate is good for this machine too, so the CLI and tests can reach a service
 # by 127.0.0.1 or localhost.
 LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -57,6 +62,32 @@ class Secrets:
     @property
     def service_key(self) -> Path:
         return self.directory / "service.key"
+
+    def nats_password(self, user: str) -> Path:
+        return self.directory / f"nats-{user}.password"
+
+    def nats_env(self, service: str) -> dict[str, str]:
+        """What a service is given to connect to a NATS server that knows its user."""
+        return {"NATS_USER": service, "NATS_PASSWORD_FILE": str(self.nats_password(service))}
+
+    def nats_authorization(self, *, probe: bool = False) -> str:
+        """The nats-server `authorization` block knowing every service's user by the
+        passwords made here; `probe` lets connections without credentials ask JetStream
+        whether it is up (nats_permissions.PROBE_USER) and nothing more."""
+        passwords = {user: self.nats_password(user).read_text().strip() for user in USERS}
+        probe_password = random_secrets.token_urlsafe(NATS_PASSWORD_BYTES) if probe else ""
+        return authorization_block(passwords, probe_password=probe_password)
+
+    @property
+    def nats_config(self) -> Path:
+        """A nats-server configuration knowing every service's user: a deployment's."""
+        return self.directory / "nats-users.conf"
+
+    @property
+    def nats_config_local(self) -> Path:
+        """The same with the probe user for connections without credentials: the local
+        stack's, whose start-up checks ask JetStream whether it is up without any."""
+        return self.directory / "nats-users-local.conf"
 
     def service_env(self, service: str) -> dict[str, str]:
         """What a service is given to serve TLS with its certificate, trust the CA for its own
@@ -104,6 +135,14 @@ def ensure_secrets(
         if not path.exists():
             key_text, _ = new_key(name, role, now)
             _write_secret(path, key_text.encode() + b"\n")
+    for user in USERS:
+        if not secrets.nats_password(user).exists():
+            password = random_secrets.token_urlsafe(NATS_PASSWORD_BYTES)
+            _write_secret(secrets.nats_password(user), password.encode() + b"\n")
+    # Written on every call, from the passwords: a release's new permissions take effect at
+    # the server's next start.
+    _write_secret(secrets.nats_config, secrets.nats_authorization().encode())
+    _write_secret(secrets.nats_config_local, secrets.nats_authorization(probe=True).encode())
     return secrets
 
 
@@ -202,7 +241,9 @@ def _write_private(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m boletos.provision",
-        description="Make a deployment's CA, service certificates and API keys, once.",
+        description=(
+            "Make a deployment's CA, service certificates, API keys and NATS passwords, once."
+        ),
     )
     parser.add_argument("--dir", type=Path, required=True, help="where to keep them")
     parser.add_argument(

@@ -100,13 +100,20 @@ class NatsServer:
     """A JetStream-enabled nats-server on a free loopback port with its own store."""
 
     def __init__(
-        self, store_dir: Path, port: int | None = None, sync_interval: str | None = None
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        sync_interval: str | None = None,
+        authorization: str | None = None,
     ) -> None:
         self.store_dir = store_dir
         self.port = port or free_port()
         # None keeps the server's default (flush every 2 minutes); "always" fsyncs every write,
         # as the compose deployment does.
         self.sync_interval = sync_interval
+        # An `authorization { ... }` block (nats_permissions.authorization_block); None lets
+        # anyone in.
+        self.authorization = authorization
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -117,14 +124,25 @@ class NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         argv = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js",
                 "-sd", str(self.store_dir)]  # fmt: skip
-        if self.sync_interval:
-            # sync_interval has no command-line flag; it is only read from a config file.
-            config = self.store_dir.with_name(self.store_dir.name + ".conf")
-            config.write_text(f'jetstream {{\n  sync_interval: "{self.sync_interval}"\n}}\n')
-            argv += ["-c", str(config)]
+        config = self._config()
+        if config:
+            # sync_interval and users have no command-line flags; only a config file has them.
+            path = self.store_dir.with_name(self.store_dir.name + ".conf")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(config)
+            argv += ["-c", str(path)]
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port)
         return self
+
+    def _config(self) -> str:
+        parts = []
+        if self.sync_interval:
+            parts.append(f'jetstream {{\n  sync_interval: "{self.sync_interval}"\n}}\n')
+        if self.authorization:
+            parts.append(self.authorization)
+        return "".join(parts)
 
     def stop(self) -> None:
         if self.proc:

@@ -14,6 +14,7 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.errors import APIError, BadRequestError, NotFoundError, ServiceUnavailableError
 
 from boletos.platform.logs import get_logger
+from boletos.platform.nats_auth import NatsAuth, refusal, report_refusal, without_credentials
 
 log = get_logger("nats")
 
@@ -141,22 +142,27 @@ def servers(url: str) -> list[str]:
     return [part.strip() for part in url.split(",") if part.strip()]
 
 
-async def connect(url: str, name: str) -> nats.NATS:
+async def connect(url: str, name: str, auth: NatsAuth | None = None) -> nats.NATS:
     """A connection that reconnects for ever, to whichever of the servers answers; while
     none is reachable at start-up this keeps trying (logging each failure) until one
-    answers or the caller is cancelled."""
+    answers or the caller is cancelled. `auth`: the service's credentials, when it has any."""
     nc = nats.NATS()
+    where = without_credentials(url)
 
     async def on_error(exc: Exception) -> None:
-        log.warning("nats.error", url=url, error=str(exc) or type(exc).__name__)
+        reason = refusal(exc)
+        if reason is not None:
+            report_refusal(reason, exc, where)
+            return
+        log.warning("nats.error", url=where, error=str(exc) or type(exc).__name__)
 
     async def on_disconnect() -> None:
         # Closing the connection on purpose disconnects too; only a lost one is news.
         if not nc.is_closed:
-            log.warning("nats.disconnected", url=url)
+            log.warning("nats.disconnected", url=where)
 
     async def on_reconnect() -> None:
-        log.info("nats.reconnected", url=url)
+        log.info("nats.reconnected", url=where)
 
     await nc.connect(
         servers=servers(url),
@@ -166,5 +172,6 @@ async def connect(url: str, name: str) -> nats.NATS:
         error_cb=on_error,
         disconnected_cb=on_disconnect,
         reconnected_cb=on_reconnect,
+        **(auth or NatsAuth()).connect_options(),
     )
     return nc

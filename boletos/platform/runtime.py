@@ -34,9 +34,12 @@ from sqlalchemy.engine import Engine
 from boletos.platform import database, logs, metrics, migrations, nats_streams
 from boletos.platform.access.directory import KeyDirectory
 from boletos.platform.access.interceptor import AccessInterceptor, Authenticator
+from boletos.platform.access.keys import parse
+from boletos.platform.access.roles import Role
 from boletos.platform.access.tokens import TokenVerifier
 from boletos.platform.grpc_server import GrpcServer
 from boletos.platform.migrations import History, SchemaOutdated
+from boletos.platform.nats_permissions import KEY_WRITER
 from boletos.platform.outbox import OutboxRelay, OutboxStore
 from boletos.platform.settings import ConfigError, ServiceSettings, process_env
 
@@ -46,6 +49,8 @@ EXIT_FAILED = 1
 EXIT_USAGE = 64
 EXIT_CONFIG = 78
 
+# How often a service that may not write the key bucket looks for the keys of its key files.
+KEY_AWAIT_SECONDS = 1.0
 # The last commits' events get this long to reach NATS before the connection closes.
 FINAL_PUBLISH_SECONDS = 10.0
 
@@ -94,7 +99,8 @@ class ServiceRuntime:
 
     async def jetstream(self) -> JetStreamContext:
         """The NATS connection, with the pipeline's streams declared."""
-        nc = await nats_streams.connect(self.settings.nats_url, name=self.name)
+        settings = self.settings
+        nc = await nats_streams.connect(settings.nats_url, name=self.name, auth=settings.nats_auth)
         # Every publish was acknowledged already; draining would wait on idle pull consumers.
         self.on_close(nc.close)
         self._nats = nc
@@ -102,12 +108,29 @@ class ServiceRuntime:
         replicas = self.settings.nats_stream_replicas
         await nats_streams.ensure_streams(js, replicas, self.settings.nats_stream_max_debts)
         self.keys = await KeyDirectory.open(js, replicas)
-        for key, name, role in self.settings.access.seed_keys:
-            # A key already known (revoked, say) is left as it is.
-            if await self.keys.ensure(key, name, role):
-                self.log.info("access.key_imported", role=role.value)
+        await self._import_keys(self.keys)
         self.run_background(self.keys, "api-keys")
         return js
+
+    async def _import_keys(self, keys: KeyDirectory) -> None:
+        """The key files' keys: added to the bucket by the service whose NATS user may write
+        it; any other waits until that one has, so it never serves refusing them."""
+        user = self.settings.nats_auth.user
+        writes = not user or user == KEY_WRITER
+        for key, name, role in self.settings.access.seed_keys:
+            if not writes:
+                await self._await_key(keys, key, role)
+            # A key already known (revoked, say) is left as it is.
+            elif await keys.ensure(key, name, role):
+                self.log.info("access.key_imported", role=role.value)
+
+    async def _await_key(self, keys: KeyDirectory, key: str, role: Role) -> None:
+        key_id, _ = parse(key)
+        await keys.reload()
+        while keys.get(key_id) is None:
+            self.log.info("access.key_awaited", role=role.value, importer=KEY_WRITER)
+            await asyncio.sleep(KEY_AWAIT_SECONDS)
+            await keys.reload()
 
     @property
     def nats(self) -> NatsClient:

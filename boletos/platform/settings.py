@@ -20,6 +20,7 @@ from boletos.platform.env import (
     env_str,
     process_env,
 )
+from boletos.platform.nats_auth import NatsAuth, without_credentials
 from boletos.platform.nats_streams import DEFAULT_MAX_DEBTS
 
 __all__ = [
@@ -59,6 +60,8 @@ class ServiceSettings:
     nats_stream_replicas: int
     # Debts whose events each stream has room for; sizes its max_bytes (see nats_streams).
     nats_stream_max_debts: int
+    # The service's NATS user and password, when the server asks for them (nats_auth).
+    nats_auth: NatsAuth
     log_format: str
     log_level: str
     shutdown_grace_seconds: int
@@ -94,6 +97,7 @@ class ServiceSettings:
             "nats_stream_max_debts": env_int(
                 env, "NATS_STREAM_MAX_DEBTS", DEFAULT_MAX_DEBTS, minimum=1
             ),
+            "nats_auth": NatsAuth.read(env),
             "shutdown_grace_seconds": env_int(env, "SHUTDOWN_GRACE_SECONDS", 30, minimum=0),
             "outbox_retention_hours": env_int(env, "OUTBOX_RETENTION_HOURS", 72, minimum=0),
             "access": AccessSettings.read(env),
@@ -104,6 +108,8 @@ class ServiceSettings:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         values["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)
         values["access"] = self.access.masked()
+        values["nats_auth"] = self.nats_auth.masked()
+        values["nats_url"] = without_credentials(self.nats_url)
         return values
 
 

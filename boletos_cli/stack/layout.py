@@ -336,6 +336,8 @@ class StackLayout:
             METRICS_ADDR=self.metrics_address(replica),
             DATABASE_URL=self.database_url(spec),
             **self.secrets.service_env(spec.name),
+            # Its own NATS user: the stack's server knows each service's (nats_permissions).
+            **self.secrets.nats_env(spec.name),
             # grpcurl works against the stack with the CA and a key (cli.env has both).
             GRPC_REFLECTION="true",
             NATS_URL=self.nats_url,

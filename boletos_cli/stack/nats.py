@@ -1,5 +1,6 @@
 """The nats-server processes a local stack runs: found beside this interpreter, JetStream on
-disk, and with more than one node, a cluster whose members know each other's routes."""
+disk, a user per service with its own permissions, and with more than one node, a cluster
+whose members know each other's routes."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ def nats_argv(layout: StackLayout, node: NatsNode) -> list[str]:
         "--jetstream",
         "--store_dir",
         str(node.store),
+        # Each service's user and what it may publish and read (nats_permissions); made
+        # with the other secrets before the server starts.
+        "--config",
+        str(layout.secrets.nats_config_local),
     ]
     if layout.nats_cluster == 1:
         return argv
