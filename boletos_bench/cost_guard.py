@@ -168,9 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = [s for s in STAGES if not args.only or s.name in args.only]
     measured = {s.name: round(measure(s), 2) for s in chosen}
-    if args.write:
-        args.budgets.write_text(json.dumps(measured, indent=2, sort_keys=True) + "\n")
     known = budgets(args.budgets) if args.budgets.exists() else {}
+    if args.write:
+        # With --only, the other stages keep the budgets they have.
+        known = {**known, **measured}
+        args.budgets.write_text(json.dumps(known, indent=2, sort_keys=True) + "\n")
     failed = False
     for name, ratio in measured.items():
         budget = known.get(name)
