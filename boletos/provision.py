@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import ipaddress
+import json
 import os
 import secrets as random_secrets
 from collections.abc import Sequence
@@ -146,6 +147,23 @@ def ensure_secrets(
     return secrets
 
 
+def nats_password_variable(user: str) -> str:
+    """The environment variable a deployment's nats-server reads `user`'s password from."""
+    return f"NATS_PASSWORD_{user.upper()}"
+
+
+def nats_authorization_from_env() -> str:
+    """The nats-server `authorization` block with each service's password read from the
+    server's environment (`$NATS_PASSWORD_INGEST` and so on, filled from the deployment's
+    Secrets), so the block holds no secret and can be kept with the deployment's files."""
+    variables = {user: f"${nats_password_variable(user)}" for user in USERS}
+    block = authorization_block(variables)
+    for variable in variables.values():
+        # A quoted string is taken as it is; only a bare $NAME is looked up.
+        block = block.replace(f"password: {json.dumps(variable)}", f"password: {variable}")
+    return block
+
+
 def _ca_certificate(key: ec.EllipticCurvePrivateKey, now: dt.datetime) -> bytes:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "boletos local CA")])
     cert = (
@@ -245,13 +263,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             "Make a deployment's CA, service certificates, API keys and NATS passwords, once."
         ),
     )
-    parser.add_argument("--dir", type=Path, required=True, help="where to keep them")
+    parser.add_argument("--dir", type=Path, help="where to keep them")
     parser.add_argument(
         "--hosts",
         default="",
         help="comma-separated extra names the service certificates are valid for",
     )
+    parser.add_argument(
+        "--nats-config-from-env",
+        action="store_true",
+        help=(
+            "print the nats-server authorization block reading each password from "
+            "$NATS_PASSWORD_<USER> (for deployments), and make nothing"
+        ),
+    )
     args = parser.parse_args(argv)
+    if args.nats_config_from_env:
+        print(nats_authorization_from_env(), end="")
+        return 0
+    if args.dir is None:
+        parser.error("--dir is required")
     hosts = [h.strip() for h in args.hosts.split(",") if h.strip()]
     made = ensure_secrets(args.dir, hosts=hosts)
     print(f"secrets in {made.directory}")

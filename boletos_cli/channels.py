@@ -10,6 +10,7 @@ that for the local stack.
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -146,6 +147,27 @@ async def service_channel(service: str, address: str) -> AsyncIterator[grpc.aio.
         await channel.close()
 
 
+# How grpc words a failed TLS handshake in an UNAVAILABLE's details ("Tls handshake failed
+# (TSI_PROTOCOL_FAILURE): ... CERTIFICATE_VERIFY_FAILED"): the service is up, but the
+# command does not trust its certificate (or the name in it does not match).
+_TLS_FAILURE = re.compile(r"\b(ssl|tls|handshake|certificate)", re.IGNORECASE)
+TLS_HINT = (
+    " (a certificate problem, not a stopped service: this command does not trust the "
+    "service's certificate; set BOLETOS_CA_FILE (or --ca-file) to the CA that signed it, or "
+    "`source .stack/cli.env` for the local stack)"
+)
+UNREACHABLE_HINT = (
+    " (is it running? `make run` starts a local stack; its CA and key are in "
+    "`source .stack/cli.env`)"
+)
+
+
+def tls_failure(exc: grpc.aio.AioRpcError) -> bool:
+    return exc.code() == grpc.StatusCode.UNAVAILABLE and bool(
+        _TLS_FAILURE.search(exc.details() or "")
+    )
+
+
 def describe_failure(service: str, address: str, exc: grpc.aio.AioRpcError) -> str:
     """One line: which service, what went wrong, and the server's reason code if it gave one."""
     details = " ".join((exc.details() or "").split())
@@ -153,11 +175,10 @@ def describe_failure(service: str, address: str, exc: grpc.aio.AioRpcError) -> s
     reasons = [d.reason for d in details_of(exc) if isinstance(d, ErrorInfo)]
     if reasons:
         line += f" [{reasons[0]}]"
-    if exc.code() == grpc.StatusCode.UNAVAILABLE:
-        line += (
-            " (is it running? `make run` starts a local stack; its CA and key are in "
-            "`source .stack/cli.env`)"
-        )
+    if tls_failure(exc):
+        line += TLS_HINT
+    elif exc.code() == grpc.StatusCode.UNAVAILABLE:
+        line += UNREACHABLE_HINT
     elif exc.code() == grpc.StatusCode.UNIMPLEMENTED:
         line += " (the service does not offer this call: it is older than this command)"
     elif exc.code() == grpc.StatusCode.UNAUTHENTICATED:

@@ -9,6 +9,11 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 
+# gRPC core's own log lines ("I1205 ... ssl_transport_security.cc ... Handshake failed")
+# mean nothing to a user, who gets one line of ours instead. Read once, when grpc is first
+# imported, so set before anything imports it; GRPC_VERBOSITY=debug still shows them.
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
 from boletos_cli import channels, render
 from boletos_cli.commands import (
     bank,

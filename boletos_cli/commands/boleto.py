@@ -121,9 +121,49 @@ _STATUS_STYLE = {
 }
 
 
-def boleto_table(boleto: boleto_pb2.Boleto) -> Table:
+# The widest label of the table ("linha digitável") and what its borders and padding take.
+LABEL_WIDTH = 15
+TABLE_FRAME = 7
+
+
+def copyable_values(boleto: boleto_pb2.Boleto) -> list[tuple[str, str]]:
+    """The numbers people copy into a banking app, which must never be cut or folded."""
+    values = [("linha digitável", boleto.digitable_line), ("barcode", boleto.barcode)]
+    if boleto.pix_payload:
+        values.append(("pix copia e cola", boleto.pix_payload))
+    return [(label, value) for label, value in values if value]
+
+
+def fits_in_table(value: str, width: int) -> bool:
+    return LABEL_WIDTH + len(value) + TABLE_FRAME <= width
+
+
+def print_boleto(console: Console, boleto: boleto_pb2.Boleto) -> None:
+    """The table, then each copyable value too long for a cell at this width whole on a line
+    of its own: the terminal may wrap it, but copying it gives every character (the Pix code
+    always goes there: 100 characters and more fit no table row)."""
+    inside = {
+        label
+        for label, value in copyable_values(boleto)
+        if label != "pix copia e cola" and fits_in_table(value, console.width)
+    }
+    console.print(boleto_table(boleto, inside))
+    for label, value in copyable_values(boleto):
+        if label in inside:
+            continue
+        console.print(Text(f"{label}:", style="bold"), highlight=False)
+        console.print(untrusted(value), soft_wrap=True, highlight=False)
+
+
+def boleto_table(
+    boleto: boleto_pb2.Boleto,
+    copyable: set[str] | frozenset[str] = frozenset({"linha digitável", "barcode"}),
+) -> Table:
+    """The boleto as label and value; of the copyable values (`copyable_values`), only those
+    named in `copyable` (print_boleto prints the others below, whole)."""
     table = Table(title="Boleto", show_header=False, title_justify="left")
-    table.add_column(style="bold")
+    # Never squeezed to nothing by a long value beside it.
+    table.add_column(style="bold", no_wrap=True, min_width=LABEL_WIDTH)
     # Numbers people copy into a banking app: never cut or wrapped.
     table.add_column(no_wrap=True)
     due = boleto.due_date
@@ -143,11 +183,9 @@ def boleto_table(boleto: boleto_pb2.Boleto) -> Table:
     table.add_row("  principal", reais_text(boleto.principal_cents))
     table.add_row("  fine", reais_text(boleto.fine_cents))
     table.add_row("  interest", reais_text(boleto.interest_cents))
-    table.add_row("linha digitável", Text(boleto.digitable_line))
-    table.add_row("barcode", Text(boleto.barcode))
-    if boleto.pix_payload:
-        # Long, and copied whole into a banking app: wrapped rather than cut.
-        table.add_row("pix copia e cola", Text(boleto.pix_payload, overflow="fold"))
+    for label, value in copyable_values(boleto):
+        if label in copyable:
+            table.add_row(label, Text(value))
     issued = _timestamp(boleto.issued_at, boleto.HasField("issued_at"))
     if issued:
         table.add_row("issued at", issued)
@@ -195,7 +233,7 @@ async def run_boleto(
     if args.as_json:
         print_json(boleto_dict(response.boleto))
         return EXIT_OK
-    out.print(boleto_table(response.boleto))
+    print_boleto(out, response.boleto)
     return EXIT_OK
 
 

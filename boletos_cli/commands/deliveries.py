@@ -1,4 +1,4 @@
-"""``boletos deliveries UPLOAD_ID [--status failed] [--kind reminder]``: what happened to an
+"""``boletos deliveries [UPLOAD_ID] [--status failed] [--kind reminder]``: what happened to an
 upload's e-mails;
 ``boletos retry UPLOAD_ID``: send its failed e-mails again."""
 
@@ -12,6 +12,7 @@ from rich.table import Table
 
 from boletos.v1 import mailer_pb2, mailer_pb2_grpc
 from boletos_cli.channels import MAILER, Endpoints, service_channel
+from boletos_cli.commands.status import add_upload_id, upload_id_or_newest
 from boletos_cli.failures import EXIT_OK
 from boletos_cli.render import WIDE, listing, print_json, untrusted
 
@@ -41,7 +42,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "server's last reply. Each debt gets at most one e-mail of each kind: its boleto, a "
         "reminder before the due date, an overdue notice after it, a receipt once paid.",
     )
-    deliveries.add_argument("upload_id", metavar="UPLOAD_ID")
+    add_upload_id(deliveries)
     deliveries.add_argument("--status", choices=sorted(STATUSES), help="only this status")
     deliveries.add_argument(
         "--kind",
@@ -90,6 +91,7 @@ def kind_name(value: int) -> str:
 async def run_deliveries(
     args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console
 ) -> int:
+    upload_id = await upload_id_or_newest(args.upload_id, endpoints.ingest, err)
     found: list[mailer_pb2.Delivery] = []
     async with service_channel(MAILER.name, endpoints.mailer) as channel:
         stub = mailer_pb2_grpc.MailerServiceStub(channel)
@@ -97,7 +99,7 @@ async def run_deliveries(
         while True:
             page = await stub.ListDeliveries(
                 mailer_pb2.ListDeliveriesRequest(
-                    upload_id=args.upload_id,
+                    upload_id=upload_id,
                     status=cast(Any, STATUSES.get(args.status or "", 0)),
                     page_size=PAGE_SIZE,
                     page_token=token,
@@ -124,9 +126,9 @@ async def run_deliveries(
         for d in found
     ]
     if args.as_json:
-        print_json({"upload_id": args.upload_id, "kind": args.kind, "deliveries": rows})
+        print_json({"upload_id": upload_id, "kind": args.kind, "deliveries": rows})
         return EXIT_OK
-    out.print(deliveries_table(args.upload_id, rows, out.width, args.kind))
+    out.print(deliveries_table(upload_id, rows, out.width, args.kind))
     noun = "deliveries" if args.kind == DEFAULT_KIND else f"{args.kind} deliveries"
     out.print(f"{len(rows)} {noun}")
     return EXIT_OK

@@ -1,10 +1,9 @@
-"""``boletos report UPLOAD_ID``: one CSV line per data row of an upload's file, saying what
+"""``boletos report [UPLOAD_ID]``: one CSV line per data row of an upload's file, saying what
 became of the row, its boleto and its e-mail."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 from typing import TextIO
 
@@ -13,7 +12,8 @@ from rich.console import Console
 
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from boletos_cli.channels import INGEST, Endpoints, service_channel
-from boletos_cli.csv_output import write_csv
+from boletos_cli.commands.status import add_upload_id, upload_id_or_newest
+from boletos_cli.csv_output import HeaderedWriter, write_csv
 from boletos_cli.failures import EXIT_OK
 from boletos_cli.money import amount_text
 
@@ -43,7 +43,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "boleto or e-mail failed; paidAmount (e.g. 7811.00) and paidOn (YYYY-MM-DD) are "
         "empty until the bank reports the boleto paid.",
     )
-    parser.add_argument("upload_id", metavar="UPLOAD_ID")
+    add_upload_id(parser)
     parser.add_argument(
         "-o",
         "--output",
@@ -57,15 +57,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console) -> int:
     path = None if args.output == STDOUT else args.output
-    count = await write_csv(path, lambda sink: write_report(endpoints.ingest, args.upload_id, sink))
+    upload_id = await upload_id_or_newest(args.upload_id, endpoints.ingest, err)
+    count = await write_csv(path, lambda sink: write_report(endpoints.ingest, upload_id, sink))
     if path is not None:
         err.print(f"{count} report lines written to {path}", markup=False)
     return EXIT_OK
 
 
 async def write_report(address: str, upload_id: str, sink: TextIO) -> int:
-    writer = csv.writer(sink, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    writer = HeaderedWriter(sink, CSV_HEADER)
     count = 0
     async with service_channel(INGEST.name, address) as channel:
         stub = ingest_pb2_grpc.IngestServiceStub(channel)
@@ -73,6 +73,7 @@ async def write_report(address: str, upload_id: str, sink: TextIO) -> int:
         async for batch in stub.GetUploadReport(request):
             writer.writerows(csv_row(line) for line in batch.lines)
             count += len(batch.lines)
+    writer.finish()
     return count
 
 

@@ -1,9 +1,8 @@
-"""``boletos errors``: every row error of an upload as CSV."""
+"""``boletos errors [UPLOAD_ID]``: every row error of an upload as CSV."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 from typing import TextIO
 
@@ -12,7 +11,8 @@ from rich.console import Console
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from boletos_cli import render
 from boletos_cli.channels import Endpoints, service_channel
-from boletos_cli.csv_output import write_csv
+from boletos_cli.commands.status import add_upload_id, upload_id_or_newest
+from boletos_cli.csv_output import HeaderedWriter, write_csv
 from boletos_cli.failures import EXIT_OK
 
 CSV_HEADER = ("line", "column", "code", "message")
@@ -24,7 +24,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="print every row error of an upload as CSV",
         description="Print every row error of an upload as CSV (line,column,code,message).",
     )
-    parser.add_argument("upload_id", metavar="UPLOAD_ID")
+    add_upload_id(parser)
     parser.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of stdout"
     )
@@ -32,12 +32,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err: Console) -> int:
+    upload_id = await upload_id_or_newest(args.upload_id, endpoints.ingest, err)
     count = await write_csv(
-        args.output, lambda sink: write_errors(endpoints.ingest, args.upload_id, sink)
+        args.output, lambda sink: write_errors(endpoints.ingest, upload_id, sink)
     )
     if args.output is not None:
         err.print(f"{count} row errors written to {args.output}", markup=False)
-    note = await _unlisted_note(endpoints.ingest, args.upload_id)
+    note = await _unlisted_note(endpoints.ingest, upload_id)
     if note:
         err.print(note, markup=False)
     return EXIT_OK
@@ -51,15 +52,14 @@ async def _unlisted_note(address: str, upload_id: str) -> str:
 
 
 async def write_errors(address: str, upload_id: str, sink: TextIO) -> int:
-    writer = csv.writer(sink, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    writer = HeaderedWriter(sink, CSV_HEADER)
     count = 0
     async with service_channel("ingest", address) as channel:
         stub = ingest_pb2_grpc.IngestServiceStub(channel)
         request = ingest_pb2.ListRowErrorsRequest(upload_id=upload_id)
         async for batch in stub.ListRowErrors(request):
-            for error in batch.row_errors:
-                row = render.row_error_dict(error)
-                writer.writerow([row[name] for name in CSV_HEADER])
+            rows = (render.row_error_dict(error) for error in batch.row_errors)
+            writer.writerows([row[name] for name in CSV_HEADER] for row in rows)
             count += len(batch.row_errors)
+    writer.finish()
     return count

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from boletos.platform import nats_streams
+from boletos.platform import nats_permissions, nats_streams
 from boletos.platform.settings import ServiceSettings
 from tests.support import access
 
@@ -430,6 +430,66 @@ def test_every_secret_and_config_map_used_exists_or_is_documented(overlay: str) 
     if overlay == "prod":
         # Credentials stay out of the repository.
         assert not _objects(overlay, "Secret")
+
+
+# --- NATS users ------------------------------------------------------------------------------
+
+
+def _mounted_secret(workload: Obj, path: str) -> tuple[str, str]:
+    """(Secret, key) of the file a workload's container sees at `path`."""
+    pod = workload["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod.get("volumes") or []}
+    for mount in _container(workload).get("volumeMounts") or []:
+        directory = mount["mountPath"].rstrip("/") + "/"
+        if not path.startswith(directory):
+            continue
+        secret = volumes[mount["name"]].get("secret")
+        assert secret, f"{workload['metadata']['name']}: {path} is not in a Secret"
+        name = path.removeprefix(directory)
+        keys = {i["path"]: i["key"] for i in secret.get("items") or []}
+        return secret["secretName"], keys.get(name, name)
+    raise AssertionError(f"{workload['metadata']['name']}: nothing mounted at {path}")
+
+
+@pytest.mark.parametrize("overlay", (*OVERLAYS, "base"))
+def test_each_service_connects_to_nats_as_its_own_user_with_a_mounted_password(
+    overlay: str,
+) -> None:
+    rendered = _kustomize(K8S / overlay) if overlay == "base" else list(_render(overlay))
+    config_maps = {o["metadata"]["name"]: o for o in rendered if o["kind"] == "ConfigMap"}
+    deployments = [o for o in rendered if o["kind"] == "Deployment"]
+    users = []
+    for deployment in deployments:
+        name = deployment["metadata"]["name"]
+        container = _container(deployment)
+        env: dict[str, str] = {}
+        for source in container.get("envFrom") or []:
+            env.update(config_maps[source["configMapRef"]["name"]].get("data") or {})
+        env.update({e["name"]: e["value"] for e in container.get("env") or [] if "value" in e})
+        assert env.get("NATS_USER") == name, f"{overlay}/{name}: NATS_USER {env.get('NATS_USER')}"
+        assert "NATS_PASSWORD_FILE" in env, f"{overlay}/{name}: no NATS_PASSWORD_FILE"
+        # The same Secret and key the NATS servers read the user's password from.
+        assert _mounted_secret(deployment, env["NATS_PASSWORD_FILE"]) == (
+            f"nats-{name}",
+            "password",
+        ), name
+        users.append(name)
+    assert sorted(users) == sorted(nats_permissions.USERS), f"{overlay}: NATS users {users}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_nats_servers_read_the_passwords_of_secrets_the_overlay_makes_or_documents(
+    overlay: str,
+) -> None:
+    env = _nats_values()["container"]["env"]
+    rendered = {o["metadata"]["name"] for o in _objects(overlay, "Secret")}
+    for user in nats_permissions.USERS:
+        secret = env[f"NATS_PASSWORD_{user.upper()}"]["valueFrom"]["secretKeyRef"]["name"]
+        if overlay == "prod":
+            assert secret in _external_secrets(), f"{secret} is not in overlays/prod/README.md"
+        else:
+            # Unhashed: the Helm release refers to it by this name.
+            assert secret in rendered, f"dev renders no Secret {secret}"
 
 
 # --- scaling ---------------------------------------------------------------------------------
