@@ -49,6 +49,7 @@ from boletos_cli.bank import (
     retorno_for,
     simulate,
 )
+from tests.support.cnab import Field, assert_fields, detail_start, with_code
 
 CNPJ = "11222333000181"
 
@@ -299,27 +300,14 @@ TITLES = [
     RemessaTitle(NOSSO_43, "43", date(2025, 8, 1), 100000, date(2025, 7, 1), ACME),
 ]
 
-Field = tuple[int, int, str, str]  # start, end, the manual's field, expected
 
 ACCOUNT_40 = "00000000000004680713" + "04042" + "8" + "000000061900" + "0" + " "
 NAME = "COBRANCAS SAO JOAO LTDA".ljust(30)
 
 
-def _detail_start(number: int, segment: str) -> list[Field]:
-    return [
-        (1, 3, "01.3 banco", "237"),
-        (4, 7, "02.3 lote", "0001"),
-        (8, 8, "03.3 registro", "3"),
-        (9, 13, "04.3 nº do registro", f"{number:05d}"),
-        (14, 14, "05.3 segmento", segment),
-        (15, 15, "06.3 CNAB", " "),
-        (16, 17, "07.3 código de movimento: entrada", "01"),
-    ]
-
-
 def _segment_q(number: int, kind: str, id_number: str, name: str) -> list[Field]:
     return [
-        *_detail_start(number, "Q"),
+        *detail_start("237", number, "Q"),
         (18, 18, "08.3Q tipo de inscrição", kind),
         (19, 33, "09.3Q número de inscrição", id_number.zfill(15)),
         (34, 73, "10.3Q nome", name.ljust(40)),
@@ -340,7 +328,7 @@ def _segment_q(number: int, kind: str, id_number: str, name: str) -> list[Field]
 
 def _segment_p(number: int, nosso: str, dv: str, doc: str, due: str, cents: int) -> list[Field]:
     return [
-        *_detail_start(number, "P"),
+        *detail_start("237", number, "P"),
         (18, 22, "08.3P agência", "04042"),
         (23, 23, "09.3P DV da agência", "8"),
         (24, 35, "10.3P conta", "000000061900"),
@@ -434,7 +422,7 @@ FIELDS: dict[int, list[Field]] = {
     ],
     3: _segment_q(2, "1", "52998224725", "JOSE ACAO DA CONCEICAO"),
     4: [
-        *_detail_start(3, "R"),
+        *detail_start("237", 3, "R"),
         (18, 65, "08.3R-13.3R descontos 2 e 3", "0" * 48),
         (66, 66, "14.3R código da multa: percentual", "2"),
         (67, 74, "15.3R data da multa", "11072025"),
@@ -482,10 +470,7 @@ def test_every_field_is_at_its_layout_position() -> None:
     assert kinds == ["0", "1", "3P", "3Q", "3R", "3P", "3Q", "5", "9"]
     assert all(len(line) == 240 and line.isascii() for line in lines)
     assert remessa_text(HEADER, TITLES) == "\r\n".join(lines) + "\r\n"
-    for index, fields in FIELDS.items():
-        for start, end, name, expected in fields:
-            got = lines[index][start - 1 : end]
-            assert got == expected, f"line {index + 1} {start}-{end} {name}: {got!r}"
+    assert_fields(lines, FIELDS)
 
 
 def test_a_stated_agencia_digit_is_written_instead_of_the_computed_one() -> None:
@@ -615,12 +600,6 @@ def test_round_trip_remessa_retorno_occurrences() -> None:
     assert stranger.outcome == Outcome.PAID
 
 
-def _with_code(t: str, code: str, motivos: str = "") -> str:
-    """A segment T with another movement code and, when given, other motivos (214-223)."""
-    t = t[:15] + code + t[17:]
-    return t[:213] + motivos.ljust(10, "0") + t[223:] if motivos else t
-
-
 @pytest.mark.parametrize(
     ("code", "outcome", "description"),
     [
@@ -635,8 +614,7 @@ def _with_code(t: str, code: str, motivos: str = "") -> str:
 )
 def test_instruction_and_other_occurrences(code: str, outcome: Outcome, description: str) -> None:
     lines = retorno_for(_remessa(), {0: Registered()})
-    lines[2] = _with_code(lines[2], code)
-    lines[3] = lines[3][:15] + code + lines[3][17:]
+    lines = with_code(lines, 2, code)
     (occurrence,) = parse_retorno(lines).occurrences
     assert (occurrence.code, occurrence.outcome, occurrence.description) == (
         code, outcome, description
@@ -648,7 +626,7 @@ def test_instruction_and_other_occurrences(code: str, outcome: Outcome, descript
 )
 def test_rejected_instructions_carry_their_reasons(code: str, description: str) -> None:
     lines = retorno_for(_remessa(), {0: Registered()})
-    lines[2] = _with_code(lines[2], code, "6079")
+    lines = with_code(lines, 2, code, "6079")
     (occurrence,) = parse_retorno(lines).occurrences
     assert (occurrence.outcome, occurrence.description) == (
         Outcome.INSTRUCTION_REJECTED, description
@@ -663,7 +641,7 @@ def test_liquidation_motivos_are_not_rejection_reasons() -> None:
     # C047-C: on a 06 the motivos say how the title was paid (04 compensação eletrônica), and
     # "04" must not be read as table A's "código de movimento não permitido".
     lines = retorno_for(_remessa(), {0: Paid(12345, date(2025, 7, 10), date(2025, 7, 11))})
-    lines[2] = _with_code(lines[2], "06", "04")
+    lines = with_code(lines, 2, "06", "04")
     (occurrence,) = parse_retorno(lines).occurrences
     assert occurrence.reasons == (Reason("04", ""),)
 

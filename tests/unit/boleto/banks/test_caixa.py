@@ -51,6 +51,7 @@ from boletos_cli.bank import (
     retorno_for,
     simulate,
 )
+from tests.support.cnab import Field, detail_start
 
 CNPJ = "11222333000181"
 
@@ -338,7 +339,6 @@ TITLES = [
     _title(43, 100000, date(2025, 8, 1), ACME),
 ]
 
-Field = tuple[int, int, str, str]  # start, end, the manual's field, expected
 
 FILE_HEADER: list[Field] = [
     (1, 3, "01.0 código do banco", "104"),
@@ -393,20 +393,8 @@ LOT_HEADER: list[Field] = [
 ]
 
 
-def _detail(number: int, segment: str) -> list[Field]:
-    return [
-        (1, 3, "código do banco", "104"),
-        (4, 7, "lote", "0001"),
-        (8, 8, "tipo de registro", "3"),
-        (9, 13, "nº sequencial no lote", f"{number:05d}"),
-        (14, 14, "segmento", segment),
-        (15, 15, "filler", " "),
-        (16, 17, "código de movimento: entrada", "01"),
-    ]
-
-
 SEGMENT_P: list[Field] = [
-    *_detail(1, "P"),
+    *detail_start("104", 1, "P"),
     (18, 22, "08.3P agência", "01234"),
     (23, 23, "09.3P DV da agência", "3"),
     (24, 29, "10.3P código do beneficiário", "123456"),
@@ -444,7 +432,7 @@ SEGMENT_P: list[Field] = [
     (240, 240, "42.3P pagamento parcial: blank, not accepted (C092)", " "),
 ]
 SEGMENT_Q: list[Field] = [
-    *_detail(2, "Q"),
+    *detail_start("104", 2, "Q"),
     (18, 18, "08.3Q tipo de inscrição: CPF", "1"),
     (19, 33, "09.3Q CPF", "000052998224725"),
     (34, 73, "10.3Q nome", "JOSE ACAO DA CONCEICAO".ljust(40)),
@@ -462,7 +450,7 @@ SEGMENT_Q: list[Field] = [
     (233, 240, "22.3Q filler", " " * 8),
 ]
 SEGMENT_R: list[Field] = [
-    *_detail(3, "R"),
+    *detail_start("104", 3, "R"),
     (18, 65, "08.3R-13.3R descontos 2 e 3", "0" * 48),
     (66, 66, "14.3R multa: percentual", "2"),
     (67, 74, "15.3R data da multa", "11072025"),

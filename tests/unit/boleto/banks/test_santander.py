@@ -52,6 +52,7 @@ from boletos_cli.bank import (
     retorno_for,
     simulate,
 )
+from tests.support.cnab import Field, assert_fields, detail_start, with_code
 
 CNPJ = "11222333000181"
 
@@ -314,7 +315,6 @@ TITLES = [
 ]
 TRANSMISSAO = "1234" + "0000" + "7654321"
 
-Field = tuple[int, int, str, str]  # start, end, the manual's field, expected
 
 # Lines: file header, lot header, P Q R (first title), P Q (second), lot trailer, file trailer.
 FIELDS: dict[int, list[Field]] = {
@@ -354,13 +354,7 @@ FIELDS: dict[int, list[Field]] = {
         (208, 240, "reservado", " " * 33),
     ],
     2: [
-        (1, 3, "código do banco", "033"),
-        (4, 7, "lote", "0001"),
-        (8, 8, "tipo de registro", "3"),
-        (9, 13, "nº do registro", "00001"),
-        (14, 14, "segmento", "P"),
-        (15, 15, "reservado", " "),
-        (16, 17, "movimento: entrada de título", "01"),
+        *detail_start("033", 1, "P"),
         (18, 21, "agência", "1234"),
         (22, 22, "dígito da agência", "0"),
         (23, 31, "conta corrente", "013000123"),
@@ -471,10 +465,7 @@ FIELDS: dict[int, list[Field]] = {
 
 def test_every_field_is_at_its_layout_position() -> None:
     lines = remessa_lines(HEADER, TITLES)
-    for index, fields in FIELDS.items():
-        for start, end, name, expected in fields:
-            got = lines[index][start - 1 : end]
-            assert got == expected, f"line {index + 1} {start}-{end} {name}: {got!r}"
+    assert_fields(lines, FIELDS)
 
 
 # Fields where Santander's manual parts from FEBRABAN's places or codes, which the other banks'
@@ -615,14 +606,6 @@ def _occurrence(
     return replace(base, **changes)
 
 
-def _with_code(lines: list[str], index: int, code: str, motivos: str = "") -> None:
-    """Give the T/U pair starting at `index` another occurrence code (and motivos, 209-218)."""
-    for i in (index, index + 1):
-        lines[i] = lines[i][:15] + code + lines[i][17:]
-    if motivos:
-        lines[index] = lines[index][:208] + motivos.ljust(10, "0") + lines[index][218:]
-
-
 def test_round_trip_through_the_simulated_bank() -> None:
     boletos = [_boleto(42, 12345), _boleto(43, 50000), _boleto(44, 700), _boleto(45, 990)]
     titles = [title_from_boleto(b) for b in boletos]
@@ -673,8 +656,7 @@ def test_instruction_outcomes() -> None:
     details: list[str] = []
     for code, motivos in [("14", ""), ("12", ""), ("26", "4360"), ("30", "16"), ("25", "")]:
         pair = retorno_for(remessa, {0: Registered()})[2:4]
-        _with_code(pair, 0, code, motivos)
-        details += pair
+        details += with_code(pair, 0, code, motivos, motivos_at=209)
     result = parse_retorno(envelope(remessa, details))
     assert (result.unmatched, result.errors) == ((), ())
     assert [(o.code, o.outcome, o.description) for o in result.occurrences] == [
@@ -733,7 +715,7 @@ def test_a_simulated_day_reports_a_title_no_remessa_had() -> None:
 def test_a_lettered_occurrence_code_is_read() -> None:
     remessa = remessa_lines(HEADER, [title_from_boleto(_boleto(42, 12345))])
     lines = retorno_for(remessa, {0: Registered()})
-    _with_code(lines, 2, "A4")
+    lines = with_code(lines, 2, "A4")
     (occurrence,) = parse_retorno(lines).occurrences
     assert (occurrence.code, occurrence.outcome, occurrence.description) == (
         "A4", Outcome.OTHER, "Pagador DDA"

@@ -53,6 +53,7 @@ from boletos_cli.bank import (
     retorno_for,
     simulate,
 )
+from tests.support.cnab import Field, assert_fields, detail_start, with_code
 
 CNPJ = "11222333000181"
 BRCOBRANCA = "kivanio/brcobranca, spec/brcobranca/boleto/sicoob_spec.rb"
@@ -263,7 +264,6 @@ TITLES = [
     _title(43, 100000),
 ]  # fmt: skip
 
-Field = tuple[int, int, str, str]  # start, end, the manual's field, expected
 
 FIELDS: dict[int, list[Field]] = {
     0: [
@@ -318,13 +318,7 @@ FIELDS: dict[int, list[Field]] = {
         (208, 240, "23.1 CNAB", " " * 33),
     ],
     2: [
-        (1, 3, "01.3P banco", "756"),
-        (4, 7, "02.3P lote", "0001"),
-        (8, 8, "03.3P registro", "3"),
-        (9, 13, "04.3P nº do registro", "00001"),
-        (14, 14, "05.3P segmento", "P"),
-        (15, 15, "06.3P CNAB", " "),
-        (16, 17, "07.3P movimento: entrada", "01"),
+        *detail_start("756", 1, "P"),
         (18, 22, "08.3P prefixo da cooperativa", "04327"),
         (23, 23, "09.3P DV do prefixo", "3"),
         (24, 35, "10.3P conta corrente", "000000417270"),
@@ -366,13 +360,7 @@ FIELDS: dict[int, list[Field]] = {
         (240, 240, "42.3P CNAB", " "),
     ],
     3: [
-        (1, 3, "01.3Q banco", "756"),
-        (4, 7, "02.3Q lote", "0001"),
-        (8, 8, "03.3Q registro", "3"),
-        (9, 13, "04.3Q nº do registro", "00002"),
-        (14, 14, "05.3Q segmento", "Q"),
-        (15, 15, "06.3Q CNAB", " "),
-        (16, 17, "07.3Q movimento", "01"),
+        *detail_start("756", 2, "Q"),
         (18, 18, "08.3Q tipo de inscrição: CPF", "1"),
         (19, 33, "09.3Q CPF", "000052998224725"),
         (34, 73, "10.3Q nome", "JOSE ACAO DA CONCEICAO".ljust(40)),
@@ -390,13 +378,7 @@ FIELDS: dict[int, list[Field]] = {
         (233, 240, "22.3Q CNAB", " " * 8),
     ],
     4: [
-        (1, 3, "01.3R banco", "756"),
-        (4, 7, "02.3R lote", "0001"),
-        (8, 8, "03.3R registro", "3"),
-        (9, 13, "04.3R nº do registro", "00003"),
-        (14, 14, "05.3R segmento", "R"),
-        (15, 15, "06.3R CNAB", " "),
-        (16, 17, "07.3R movimento", "01"),
+        *detail_start("756", 3, "R"),
         (18, 18, "08.3R desconto 2", "0"),
         (19, 26, "09.3R data do desconto 2", "0" * 8),
         (27, 41, "10.3R desconto 2", "0" * 15),
@@ -465,10 +447,7 @@ def test_every_field_is_at_its_layout_position() -> None:
     assert [line[7] + (line[13] if line[7] == "3" else "") for line in lines] == [
         "0", "1", "3P", "3Q", "3R", "3P", "3Q", "5", "9",
     ]  # fmt: skip
-    for index, fields in FIELDS.items():
-        for start, end, name, expected in fields:
-            got = lines[index][start - 1 : end]
-            assert got == expected, f"line {index + 1} {start}-{end} {name}: {got!r}"
+    assert_fields(lines, FIELDS)
     for index in COMPLETE:
         spans = [(start, end) for start, end, _, _ in FIELDS[index]]
         assert [s for s, _ in spans] == [1] + [e + 1 for _, e in spans[:-1]]
@@ -564,14 +543,6 @@ ROUND_TRIP = [
 UNKNOWN_BLOCK = "0432730000004172705 " + "0099999998" + "01014" + " " * 5
 
 
-def _with_code(pair: list[str], code: str, motivos: str = "") -> list[str]:
-    t, u = pair
-    t = t[:15] + code + t[17:]
-    if motivos:
-        t = t[:213] + motivos.ljust(10, "0") + t[223:]
-    return [t, u[:15] + code + u[17:]]
-
-
 def test_round_trip_remessa_retorno_occurrences() -> None:
     remessa = remessa_lines(HEADER, ROUND_TRIP)
     lines = retorno_for(
@@ -616,13 +587,13 @@ def test_instruction_outcomes() -> None:
     remessa = remessa_lines(HEADER, ROUND_TRIP)
     registered = retorno_for(remessa, {0: Registered()})[2:4]
     details = [
-        *_with_code(registered, "14"),
-        *_with_code(registered, "12"),
-        *_with_code(registered, "26", "6036"),
-        *_with_code(registered, "30", "16"),
-        *_with_code(registered, "17"),
-        *_with_code(registered, "25"),
-        *_with_code(registered, "50"),
+        *with_code(registered, 0, "14"),
+        *with_code(registered, 0, "12"),
+        *with_code(registered, 0, "26", "6036"),
+        *with_code(registered, 0, "30", "16"),
+        *with_code(registered, 0, "17"),
+        *with_code(registered, 0, "25"),
+        *with_code(registered, 0, "50"),
     ]
     result = parse_retorno(envelope(remessa, details))
     assert (result.unmatched, result.errors) == ((), ())

@@ -52,6 +52,7 @@ from boletos_cli.bank import (
     retorno_for,
     simulate,
 )
+from tests.support.cnab import Field, assert_fields, detail_start, with_code
 
 CNPJ = "11222333000181"
 
@@ -346,7 +347,6 @@ TITLES = [
     ),
 ]
 
-Field = tuple[int, int, str, str]  # start, end, the manual's field, expected
 
 ACCOUNT_IN_FILE_HEADER: list[Field] = [
     (33, 52, "07.0 convênio: not used", " " * 20),
@@ -404,20 +404,8 @@ LOT_HEADER: list[Field] = [
 ]
 
 
-def _detail_start(number: int, segment: str) -> list[Field]:
-    return [
-        (1, 3, "banco", "748"),
-        (4, 7, "lote", "0001"),
-        (8, 8, "registro: detalhe", "3"),
-        (9, 13, "nº do registro", f"{number:05d}"),
-        (14, 14, "segmento", segment),
-        (15, 15, "CNAB", " "),
-        (16, 17, "movimento: entrada de títulos", "01"),
-    ]
-
-
 SEGMENT_P: list[Field] = [
-    *_detail_start(1, "P"),
+    *detail_start("748", 1, "P"),
     (18, 22, "08.3P cooperativa", "00165"),
     (23, 23, "09.3P DV da cooperativa", " "),
     (24, 35, "10.3P conta corrente", "000000045981"),
@@ -457,7 +445,7 @@ SEGMENT_P: list[Field] = [
     (240, 240, "42.3P CNAB", " "),
 ]
 SEGMENT_Q: list[Field] = [
-    *_detail_start(2, "Q"),
+    *detail_start("748", 2, "Q"),
     (18, 18, "08.3Q tipo de inscrição: CPF", "1"),
     (19, 33, "09.3Q CPF", "000052998224725"),
     (34, 73, "10.3Q nome", "JOSE ACAO DA CONCEICAO".ljust(40)),
@@ -475,7 +463,7 @@ SEGMENT_Q: list[Field] = [
     (233, 240, "22.3Q CNAB", " " * 8),
 ]
 SEGMENT_R: list[Field] = [
-    *_detail_start(3, "R"),
+    *detail_start("748", 3, "R"),
     (18, 18, "08.3R código do desconto 2", "0"),
     (19, 26, "09.3R data do desconto 2", "0" * 8),
     (27, 41, "10.3R desconto 2", "0" * 15),
@@ -549,10 +537,7 @@ TABLES: dict[int, list[Field]] = {
 def test_every_field_is_at_its_layout_position() -> None:
     lines = remessa_lines(HEADER, TITLES)
     assert len(lines) == 9
-    for index, fields in TABLES.items():
-        for start, end, name, expected in fields:
-            got = lines[index][start - 1 : end]
-            assert got == expected, f"line {index + 1} {start}-{end} {name}: {got!r}"
+    assert_fields(lines, TABLES)
 
 
 @pytest.mark.parametrize(
@@ -728,17 +713,6 @@ def test_simulated_bank_day_matches_issued_numbers() -> None:
     assert result.occurrences[4].nosso_numero == "25/288888-0"
 
 
-def _with_code(lines: list[str], index: int, code: str, motivos: str = "") -> list[str]:
-    """The pair of title `index` (its T at 2 + 2 * index) with another occurrence code."""
-    t, u = lines[2 + 2 * index], lines[3 + 2 * index]
-    if motivos:
-        t = t[:213] + motivos.ljust(10, "0") + t[223:]
-    changed = list(lines)
-    changed[2 + 2 * index] = t[:15] + code + t[17:]
-    changed[3 + 2 * index] = u[:15] + code + u[17:]
-    return changed
-
-
 @pytest.mark.parametrize(
     ("code", "outcome", "description", "motivos", "reasons"),
     [
@@ -761,7 +735,7 @@ def test_instruction_and_other_occurrences(
     code: str, outcome: Outcome, description: str, motivos: str, reasons: tuple[Reason, ...]
 ) -> None:
     lines = retorno_for(_remessa(25200042), {0: Registered()})
-    (occurrence,) = parse_retorno(_with_code(lines, 0, code, motivos)).occurrences
+    (occurrence,) = parse_retorno(with_code(lines, 2, code, motivos)).occurrences
     assert (occurrence.code, occurrence.outcome, occurrence.description) == (
         code, outcome, description
     )  # fmt: skip
