@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
-from boleto_service.domain.beneficiaries import DEFAULT_KEY, Beneficiaries, Beneficiary
+from boleto_service.domain.beneficiaries import Beneficiaries, Beneficiary
 from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.charges import OverduePolicy
 from boleto_service.domain.cnab240 import RemessaHeader, cnab_bank_for
@@ -20,8 +20,8 @@ from boleto_service.domain.remessa_policy import (
     RemessaSettings,
     parse_cut_at,
 )
+from boletos.platform.beneficiaries_file import DEFAULT_KEY, read_beneficiaries_file
 from boletos.platform.beneficiaries_file import VARIABLE as BENEFICIARIES_FILE
-from boletos.platform.beneficiaries_file import read_beneficiaries_file
 from boletos.platform.settings import (
     ConfigError,
     ServiceSettings,

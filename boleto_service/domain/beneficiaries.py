@@ -8,20 +8,16 @@ with a single beneficiary lets uploads leave it out.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+
+from boletos.platform.beneficiaries_file import DEFAULT_KEY, KEY_PATTERN
 
 from .beneficiary import BeneficiaryConfig
 from .discounts import DiscountPolicy
 from .errors import BoletoDomainError
 from .pix import PixMerchant
 from .remessa_policy import CutPer, RemessaSettings
-
-# The key of the beneficiary the BENEFICIARY_* variables define.
-DEFAULT_KEY = "default"
-# Keys travel in events, file names and metric labels: short, plain and unambiguous.
-KEY_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
 
 
 def counter_name(key: str) -> str:

@@ -13,13 +13,14 @@ from typing import Protocol
 
 from prometheus_client import Counter
 
-from boleto_service.domain.beneficiaries import DEFAULT_KEY, UnknownBeneficiary, counter_name
+from boleto_service.domain.beneficiaries import UnknownBeneficiary, counter_name
 from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal, payer_address
 from boleto_service.domain.discounts import Discount, discount_holding, discount_of
 from boleto_service.domain.errors import BoletoDomainError
 from boleto_service.domain.issuing import BoletoIssuer
 from boleto_service.domain.local_time import BRASILIA
 from boleto_service.domain.money import MAX_AMOUNT_CENTS
+from boletos.platform.beneficiaries_file import DEFAULT_KEY
 from boletos.platform.logs import get_logger
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_FAILED, SUBJECT_BOLETOS_ISSUED
 from boletos.platform.outbox import Event

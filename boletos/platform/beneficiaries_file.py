@@ -13,6 +13,7 @@ from its fields, ingest only checks that an upload names one of the keys.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +22,11 @@ from boletos.platform.env import ConfigError
 
 VARIABLE = "BENEFICIARIES_FILE"
 TABLE = "beneficiaries"
+# The key of the beneficiary the BENEFICIARY_* variables define, in every service.
+DEFAULT_KEY = "default"
+# Keys travel in events, file names, metric labels and API keys' limits: short, plain and
+# unambiguous, the same rule wherever one is read.
+KEY_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
 
 
 def read_beneficiaries_file(path: str) -> dict[str, dict[str, str]]:
@@ -43,6 +49,11 @@ def read_beneficiaries_file(path: str) -> dict[str, dict[str, str]]:
         raise ConfigError(f"{VARIABLE}: {path} defines no [{TABLE}.KEY] table")
     found: dict[str, dict[str, str]] = {}
     for key, fields in tables.items():
+        if not KEY_PATTERN.fullmatch(key):
+            raise ConfigError(
+                f"{VARIABLE}: beneficiary key {key!r} must be lower-case letters, digits, '-' "
+                "or '_', at most 64, starting and ending with a letter or digit"
+            )
         if not isinstance(fields, Mapping):
             raise ConfigError(f"{VARIABLE}: {TABLE}.{key} must be a table of fields")
         values: dict[str, str] = {}

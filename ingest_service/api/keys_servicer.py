@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -14,6 +13,7 @@ from boletos.platform.access.directory import KeyDirectory
 from boletos.platform.access.keys import ID_BYTES, KeyRecord, new_key, well_formed_id
 from boletos.platform.access.principal import caller_id
 from boletos.platform.access.roles import Role
+from boletos.platform.beneficiaries_file import KEY_PATTERN
 from boletos.platform.logs import get_logger
 from boletos.v1 import keys_pb2, keys_pb2_grpc
 
@@ -30,10 +30,6 @@ PROTO_ROLE = {role: number for number, role in ROLE_OF.items()}
 MAX_NAME = 100
 
 
-# The shape of a beneficiary key (boleto_service.domain.beneficiaries.KEY_PATTERN).
-KEY_SHAPE = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
-
-
 class KeyServicer(keys_pb2_grpc.KeyServiceServicer):
     def __init__(self, directory: KeyDirectory) -> None:
         self._directory = directory
@@ -48,7 +44,7 @@ class KeyServicer(keys_pb2_grpc.KeyServiceServicer):
         if role is None:
             await errors.invalid_argument(context, "role", "one of the KeyRole values")
         limited = tuple(dict.fromkeys(b.strip() for b in request.beneficiaries))
-        if any(not KEY_SHAPE.fullmatch(b) for b in limited):
+        if any(not KEY_PATTERN.fullmatch(b) for b in limited):
             await errors.invalid_argument(
                 context, "beneficiaries", "beneficiary keys: lower-case letters, digits, - and _"
             )

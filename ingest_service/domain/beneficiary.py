@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-# The one beneficiary of a deployment without a beneficiaries file.
-DEFAULT_KEY = "default"
+from boletos.platform.beneficiaries_file import DEFAULT_KEY
 
 
 class BeneficiaryRefused(ValueError):
