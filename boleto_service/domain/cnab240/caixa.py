@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..banks.caixa import caixa_dv, printed_nosso_numero
 from ..errors import Problem
-from .bank import FEBRABAN_MOVEMENTS, FebrabanLayout, Movement
+from .bank import FEBRABAN_MOVEMENTS, FEBRABAN_REJECTIONS, FebrabanLayout, Movement
 from .fields import alpha, blanks, cut, num, zeros
 
 if TYPE_CHECKING:
@@ -71,33 +71,24 @@ _CAIXA_OCCURRENCES = {
 }
 
 # Note C047, part A: the motivos of occurrences 02, 03, 26 and 30 (a 02 may carry the ones that
-# do not stop the registration). Those a file from this product can plausibly get.
-_CAIXA_REJECTIONS = {
-    "01": "Código do banco inválido",
+# do not stop the registration). Those a file from this product can plausibly get, over
+# FEBRABAN's C047 where Caixa words a motivo its own way or adds one.
+_CAIXA_REJECTIONS = FEBRABAN_REJECTIONS | {
     "02": "Código do registro inválido",
-    "03": "Código do segmento inválido",
     "04": "Código de movimento não permitido para a carteira",
-    "05": "Código de movimento inválido",
     "06": "Tipo ou número de inscrição do beneficiário inválido",
     "07": "Agência, conta ou DV inválido",
-    "08": "Nosso número inválido",
     "09": "Nosso número em duplicidade",
-    "10": "Carteira inválida",
     "11": "Data de geração inválida",
     "12": "Tipo de documento inválido",
     "13": "Identificação da emissão do boleto inválida",
     "14": "Identificação da entrega do boleto inválida",
     "15": "Características da cobrança incompatíveis",
-    "16": "Data de vencimento inválida",
     "17": "Vencimento anterior à data de emissão",
-    "18": "Vencimento fora do prazo de operação",
-    "20": "Valor do título inválido",
-    "21": "Espécie do título inválida",
     "22": "Espécie do título não permitida para a carteira",
     "23": "Aceite inválido",
     "24": "Data de emissão inválida",
     "25": "Data de emissão posterior à data de entrada",
-    "26": "Código de juros de mora inválido",
     "27": "Valor ou taxa de juros de mora inválido",
     "28": "Código de desconto inválido",
     "29": "Desconto maior ou igual ao valor do título",
@@ -110,12 +101,7 @@ _CAIXA_REJECTIONS = {
     "38": "Prazo para protesto inválido",
     "42": "Código para baixa/devolução inválido",
     "43": "Prazo para baixa/devolução inválido",
-    "44": "Código da moeda inválido",
-    "45": "Nome do pagador não informado",
     "46": "Tipo ou número de inscrição do pagador inválido",
-    "47": "Endereço do pagador não informado",
-    "48": "CEP inválido",
-    "49": "CEP sem praça de cobrança",
     "51": "CEP incompatível com a UF",
     "52": "UF inválida",
     "57": "Código da multa inválido",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..banks.santander import nosso_numero_dv
 from ..errors import Problem
-from .bank import FEBRABAN_MOVEMENTS, FebrabanLayout, Movement, SegmentT
+from .bank import FEBRABAN_MOVEMENTS, FEBRABAN_REJECTIONS, FebrabanLayout, Movement, SegmentT
 from .fields import blanks, cut, num, zeros
 
 if TYPE_CHECKING:
@@ -63,34 +63,25 @@ _SANTANDER_OCCURRENCES = {
     "A4": ("OTHER", "Pagador DDA"),
 }
 
-# Note 41-A: the motivos of occurrences 03, 26 and 30, worded here in short.
-_SANTANDER_REJECTIONS = {
-    "01": "Código do banco inválido",
-    "02": "Código do registro detalhe inválido",
-    "03": "Código do segmento inválido",
+# Note 41-A: the motivos of occurrences 03, 26 and 30, worded here in short; FEBRABAN's C047
+# where Santander words a motivo the same, its own wording or code otherwise.
+_SANTANDER_REJECTIONS = FEBRABAN_REJECTIONS | {
     "04": "Código de movimento não permitido para a carteira",
-    "05": "Código de movimento inválido",
     "06": "Tipo ou número de inscrição do beneficiário inválido",
     "07": "Agência, conta ou dígito inválido",
-    "08": "Nosso número inválido",
     "09": "Nosso número em duplicidade",
-    "10": "Carteira inválida",
     "11": "Forma de cadastramento do título inválida",
     "12": "Tipo de documento inválido",
     "13": "Identificação da emissão do boleto inválida",
     "14": "Identificação da distribuição do boleto inválida",
     "15": "Características da cobrança incompatíveis",
-    "16": "Data de vencimento inválida",
     "17": "Vencimento anterior à data de emissão",
     "18": "Vencimento fora do prazo da operação",
     "19": "Título de banco correspondente com vencimento abaixo do prazo mínimo",
-    "20": "Valor do título inválido",
-    "21": "Espécie do título inválida",
     "22": "Espécie não aceita na carteira",
     "23": "Aceite inválido",
     "24": "Data de emissão inválida",
     "25": "Data de emissão posterior à data de entrada",
-    "26": "Código de juros de mora inválido",
     "27": "Valor ou taxa de juros de mora inválido",
     "28": "Código de desconto inválido",
     "29": "Desconto igual ou maior que o valor do título",
@@ -108,12 +99,9 @@ _SANTANDER_REJECTIONS = {
     "41": "Sustação pedida para título sem instrução de protesto",
     "42": "Código de baixa/devolução inválido",
     "43": "Prazo de baixa/devolução inválido",
-    "44": "Código da moeda inválido",
     "45": "Nome do pagador ausente",
     "46": "Tipo ou número de inscrição do pagador inválido",
     "47": "Endereço do pagador ausente",
-    "48": "CEP inválido",
-    "49": "CEP sem praça de cobrança",
     "50": "CEP de banco correspondente",
     "51": "CEP não corresponde à UF",
     "52": "UF inválida",
