@@ -26,7 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from boletos.platform.access.keys import new_key
 from boletos.platform.access.roles import Role
-from boletos.platform.nats_permissions import USERS, authorization_block
+from boletos.platform.nats_permissions import PROBE_USER, USERS, authorization_block
 
 SERVICES = ("ingest", "boleto", "mailer")
 CA_DAYS = 3650
@@ -67,28 +67,25 @@ class Secrets:
     def nats_password(self, user: str) -> Path:
         return self.directory / f"nats-{user}.password"
 
+    def nats_login(self, user: str) -> dict[str, str]:
+        """nats.connect()'s options to log in as `user`."""
+        return {"user": user, "password": self.nats_password(user).read_text().strip()}
+
     def nats_env(self, service: str) -> dict[str, str]:
         """What a service is given to connect to a NATS server that knows its user."""
         return {"NATS_USER": service, "NATS_PASSWORD_FILE": str(self.nats_password(service))}
 
-    def nats_authorization(self, *, probe: bool = False) -> str:
-        """The nats-server `authorization` block knowing every service's user by the
-        passwords made here; `probe` lets connections without credentials ask JetStream
-        whether it is up (nats_permissions.PROBE_USER) and nothing more."""
+    def nats_authorization(self) -> str:
+        """The nats-server `authorization` block knowing every service's user, and the probe
+        user that may only ask JetStream whether it is up, by the passwords made here."""
         passwords = {user: self.nats_password(user).read_text().strip() for user in USERS}
-        probe_password = random_secrets.token_urlsafe(NATS_PASSWORD_BYTES) if probe else ""
+        probe_password = self.nats_password(PROBE_USER).read_text().strip()
         return authorization_block(passwords, probe_password=probe_password)
 
     @property
     def nats_config(self) -> Path:
-        """A nats-server configuration knowing every service's user: a deployment's."""
+        """A nats-server configuration knowing every user made here."""
         return self.directory / "nats-users.conf"
-
-    @property
-    def nats_config_local(self) -> Path:
-        """The same with the probe user for connections without credentials: the local
-        stack's, whose start-up checks ask JetStream whether it is up without any."""
-        return self.directory / "nats-users-local.conf"
 
     def service_env(self, service: str) -> dict[str, str]:
         """What a service is given to serve TLS with its certificate, trust the CA for its own
@@ -136,14 +133,13 @@ def ensure_secrets(
         if not path.exists():
             key_text, _ = new_key(name, role, now)
             _write_secret(path, key_text.encode() + b"\n")
-    for user in USERS:
+    for user in (*USERS, PROBE_USER):
         if not secrets.nats_password(user).exists():
             password = random_secrets.token_urlsafe(NATS_PASSWORD_BYTES)
             _write_secret(secrets.nats_password(user), password.encode() + b"\n")
     # Written on every call, from the passwords: a release's new permissions take effect at
     # the server's next start.
     _write_secret(secrets.nats_config, secrets.nats_authorization().encode())
-    _write_secret(secrets.nats_config_local, secrets.nats_authorization(probe=True).encode())
     return secrets
 
 

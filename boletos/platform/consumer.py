@@ -129,7 +129,18 @@ class PullConsumer(Generic[E]):
         while not self._stopping.is_set():
             try:
                 if self._sub is None:
-                    await self.bind()
+                    try:
+                        await self.bind()
+                    except NotFoundError:
+                        # Its producer has not made the stream yet; with NATS users only the
+                        # producer may.
+                        self._log.info(
+                            "consumer.stream_awaited",
+                            consumer=self.spec.durable,
+                            stream=self.spec.stream,
+                        )
+                        await self._pause(BROKER_RETRY_SECONDS)
+                        continue
                     checked = loop.time()
                 assert self._sub is not None
                 msgs = await self._sub.fetch(self.spec.fetch_batch, timeout=FETCH_TIMEOUT_SECONDS)

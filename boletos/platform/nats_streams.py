@@ -1,9 +1,11 @@
-"""JetStream streams of the pipeline, declared idempotently by every service at start-up,
-and the connection every service opens to NATS: one server or the nodes of a cluster."""
+"""JetStream streams of the pipeline, declared idempotently at start-up by the service that
+produces each (by every service where NATS has no users), and the connection every service
+opens to NATS: one server or the nodes of a cluster."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import nats
@@ -88,11 +90,17 @@ def stream_config(
 
 
 async def ensure_streams(
-    js: JetStreamContext, replicas: int = 1, max_debts: int = DEFAULT_MAX_DEBTS
+    js: JetStreamContext,
+    replicas: int = 1,
+    max_debts: int = DEFAULT_MAX_DEBTS,
+    names: Collection[str] | None = None,
 ) -> None:
-    """Creates the streams, or brings existing ones in line (limits, replicas). A cluster
-    without a leader yet is waited for, as connect() waits for a server."""
+    """Creates the streams, or brings existing ones in line (limits, replicas); `names`:
+    only those (a service's NATS user may declare only its own). A cluster without a leader
+    yet is waited for, as connect() waits for a server."""
     for spec in STREAMS:
+        if names is not None and spec.name not in names:
+            continue
         config = stream_config(spec, replicas, max_debts)
         while True:
             try:

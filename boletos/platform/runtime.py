@@ -39,7 +39,7 @@ from boletos.platform.access.roles import Role
 from boletos.platform.access.tokens import TokenVerifier
 from boletos.platform.grpc_server import GrpcServer
 from boletos.platform.migrations import History, SchemaOutdated
-from boletos.platform.nats_permissions import KEY_WRITER
+from boletos.platform.nats_permissions import KEY_WRITER, grant_of
 from boletos.platform.outbox import OutboxRelay, OutboxStore
 from boletos.platform.settings import ConfigError, ServiceSettings, process_env
 
@@ -106,8 +106,15 @@ class ServiceRuntime:
         self._nats = nc
         js = nc.jetstream()
         replicas = self.settings.nats_stream_replicas
-        await nats_streams.ensure_streams(js, replicas, self.settings.nats_stream_max_debts)
-        self.keys = await KeyDirectory.open(js, replicas)
+        # With NATS users, each service makes and tunes only its own stream (and ingest the
+        # key bucket); what it reads from the others is waited for.
+        grant = grant_of(settings.nats_auth.user)
+        await nats_streams.ensure_streams(
+            js, replicas, settings.nats_stream_max_debts, grant.declares if grant else None
+        )
+        self.keys = await KeyDirectory.open(
+            js, replicas, declare=grant is None or grant.writes_keys
+        )
         await self._import_keys(self.keys)
         self.run_background(self.keys, "api-keys")
         return js

@@ -4,6 +4,7 @@ health check that says SERVING."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from pathlib import Path
 
 import grpc
@@ -42,9 +43,10 @@ async def _accepts(host: str, port: int) -> bool:
     return True
 
 
-async def wait_jetstream(child: Child, url: str, limit: float) -> None:
+async def wait_jetstream(child: Child, url: str, limit: float, login: Mapping[str, str]) -> None:
     """Until the server answers JetStream's account info: in a cluster, only once a meta
-    leader is elected, which is what creating a stream needs."""
+    leader is elected, which is what creating a stream needs. `login`: nats.connect()'s
+    user and password of the probe user."""
     last = "no answer yet"
     try:
         async with asyncio.timeout(limit):
@@ -52,7 +54,7 @@ async def wait_jetstream(child: Child, url: str, limit: float) -> None:
                 _raise_if_exited(child)
                 try:
                     nc = await nats.connect(
-                        url, allow_reconnect=False, connect_timeout=1, error_cb=_quiet
+                        url, allow_reconnect=False, connect_timeout=1, error_cb=_quiet, **login
                     )
                     try:
                         await nc.jetstream(timeout=1).account_info()

@@ -36,7 +36,7 @@ def nats_argv(layout: StackLayout, node: NatsNode) -> list[str]:
         # Each service's user and what it may publish and read (nats_permissions); made
         # with the other secrets before the server starts.
         "--config",
-        str(layout.secrets.nats_config_local),
+        str(layout.secrets.nats_config),
     ]
     if layout.nats_cluster == 1:
         return argv

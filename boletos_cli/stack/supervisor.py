@@ -32,6 +32,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from boletos.platform.nats_permissions import PROBE_USER
 from boletos.provision import ensure_secrets
 from boletos_cli.stack import postgres
 from boletos_cli.stack.children import PREFIX_STYLES, Child
@@ -163,9 +164,10 @@ class Stack:
         )
         # A cluster takes a moment to elect the leader that creates streams; services started
         # before it would fail their first stream declaration.
+        probe = self.layout.secrets.nats_login(PROBE_USER)
         await asyncio.gather(
             *(
-                wait_jetstream(child, node.url, self.start_timeout)
+                wait_jetstream(child, node.url, self.start_timeout, probe)
                 for child, node in zip(self.nats, self.layout.nats_nodes, strict=True)
             )
         )

@@ -5,6 +5,7 @@ write to the key bucket; and the services' real work still goes through it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
@@ -22,6 +23,7 @@ from boletos.platform.access.directory import BUCKET, KeyDirectory
 from boletos.platform.access.keys import new_key
 from boletos.platform.access.roles import Role
 from boletos.platform.nats_auth import NatsAuth
+from boletos.platform.nats_permissions import GRANTS
 from boletos.provision import Secrets, ensure_secrets
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
@@ -83,11 +85,11 @@ async def session(guarded: Guarded, user: str) -> AsyncIterator[Session]:
 
 
 async def declared(guarded: Guarded) -> None:
-    """Each service declares the streams and the bucket at start, whichever comes first."""
-    for user in ("mailer", "boleto", "ingest"):
-        async with session(guarded, user) as s:
-            await nats_streams.ensure_streams(s.js)
-            await KeyDirectory.open(s.js)
+    """Each service declares its own stream at start, and ingest the key bucket."""
+    for grant in GRANTS:
+        async with session(guarded, grant.user) as s:
+            await nats_streams.ensure_streams(s.js, names=grant.declares)
+            await KeyDirectory.open(s.js, declare=grant.writes_keys)
 
 
 async def messages_on(guarded: Guarded, stream: str, subject: str) -> int:
@@ -145,8 +147,53 @@ async def test_only_ingest_may_write_the_key_bucket(guarded, user):
         assert await (await KeyDirectory.open(s.js)).ensure(genuine, "genuine", Role.ADMIN)
     async with session(guarded, user) as s:
         # It still reads the bucket, which is how it knows the keys callers present.
-        keys = {r.name for r in (await KeyDirectory.open(s.js)).records()}
+        keys = {r.name for r in (await KeyDirectory.open(s.js, declare=False)).records()}
     assert keys == {"genuine"}
+
+
+@pytest.mark.parametrize("user", ["boleto", "mailer"])
+async def test_only_its_owner_may_make_or_change_a_stream(guarded, user):
+    await declared(guarded)
+    async with session(guarded, user) as s:
+        for stream in ("INGEST", "KV_BOLETOS_KEYS"):
+            for verb in ("CREATE", "UPDATE", "DELETE", "PURGE"):
+                subject = f"$JS.API.STREAM.{verb}.{stream}"
+                await s.nc.publish(subject, b"{}")
+                await s.refused("publish", subject)
+    async with session(guarded, "ingest") as s:
+        info = await s.js.stream_info("INGEST")
+    assert info.config.max_bytes == nats_streams.stream_config(nats_streams.STREAMS[0]).max_bytes
+
+
+async def test_a_service_may_not_take_or_settle_another_services_messages(guarded):
+    """The mailer and ingest both read the BOLETO stream; neither may fetch from, acknowledge
+    on or delete the other's consumer, which would lose the other's events."""
+    await declared(guarded)
+    async with session(guarded, "mailer") as s:
+        await s.js.pull_subscribe(
+            "boleto.boletos.issued", durable="mailer-service", stream="BOLETO"
+        )
+    async with session(guarded, "ingest") as s:
+        for subject in (
+            "$JS.API.CONSUMER.MSG.NEXT.BOLETO.mailer-service",
+            "$JS.ACK.BOLETO.mailer-service.1.1.1.1.1",
+            "$JS.API.CONSUMER.DELETE.BOLETO.mailer-service",
+            "$JS.API.CONSUMER.DURABLE.CREATE.BOLETO.forged",
+        ):
+            await s.nc.publish(subject, b"")
+            await s.refused("publish", subject)
+    async with session(guarded, "mailer") as s:
+        assert (await s.js.consumer_info("BOLETO", "mailer-service")).name == "mailer-service"
+
+
+async def test_a_reader_waits_for_the_bucket_its_writer_makes(guarded):
+    async with session(guarded, "boleto") as reader, session(guarded, "ingest") as writer:
+        opening = asyncio.create_task(KeyDirectory.open(reader.js, declare=False))
+        await asyncio.sleep(0.2)
+        assert not opening.done()
+        await KeyDirectory.open(writer.js)
+        directory = await asyncio.wait_for(opening, 30)
+    assert directory.records() == []
 
 
 async def test_a_service_may_not_read_what_it_does_not_consume(guarded):

@@ -5,8 +5,9 @@ every service reads it and keeps the records in memory, checking every few secon
 anything changed, so a key made or revoked anywhere is honoured everywhere within
 RELOAD_SECONDS. The bucket holds ids, roles and scrypt hashes only (see keys.py).
 
-Anyone who can write to NATS can add a key here, as they could publish events: NATS belongs
-on a private network, behind its own credentials (SECURITY.md). A record that is not one this
+Where NATS has a user per service (nats_permissions), only the key writer's may write the
+bucket; without users, anyone who can reach NATS can add a key here, as they could publish
+events (SECURITY.md). A record that is not one this
 code would write (bad JSON, a missing or unknown field, an unknown role) is skipped, logged
 (`access.key_record_invalid`, its id only when id-shaped) and counted, and the key it stands
 for works nowhere until it is written again; the other keys are not held up by it.
@@ -89,21 +90,35 @@ class KeyDirectory:
         self._stopping = asyncio.Event()
 
     @classmethod
-    async def open(cls, js: JetStreamContext, replicas: int = 1) -> KeyDirectory:
-        """`replicas`: the nodes of a cluster the bucket is kept on, as for the streams."""
-        try:
-            kv = await js.key_value(BUCKET)
-        except (BucketNotFoundError, NotFoundError):
-            kv = await js.create_key_value(
-                KeyValueConfig(
-                    bucket=BUCKET, history=5, storage=StorageType.FILE, replicas=replicas
-                )
-            )
-        else:
+    async def open(
+        cls, js: JetStreamContext, replicas: int = 1, *, declare: bool = True
+    ) -> KeyDirectory:
+        """`replicas`: the nodes of a cluster the bucket is kept on, as for the streams.
+        `declare`: make the bucket, or spread it over a grown cluster; a service whose NATS
+        user may not (only the key writer may) waits for it instead."""
+        while True:
+            try:
+                kv = await js.key_value(BUCKET)
+                break
+            except (BucketNotFoundError, NotFoundError):
+                if declare:
+                    kv = await js.create_key_value(
+                        KeyValueConfig(
+                            bucket=BUCKET, history=5, storage=StorageType.FILE, replicas=replicas
+                        )
+                    )
+                    return await cls._opened(kv, js)
+                log.info("access.key_bucket_awaited", bucket=BUCKET)
+                await asyncio.sleep(RELOAD_SECONDS)
+        if declare:
             # A bucket made before the deployment grew into a cluster is spread over it.
             stream = await js.stream_info(f"KV_{BUCKET}")
             if stream.config.num_replicas != replicas:
                 await js.update_stream(dataclasses.replace(stream.config, num_replicas=replicas))
+        return await cls._opened(kv, js)
+
+    @classmethod
+    async def _opened(cls, kv: KeyValue, js: JetStreamContext) -> KeyDirectory:
         directory = cls(kv, js)
         await directory.reload()
         return directory

@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import nats
 import pytest
 
+from boletos.platform.nats_permissions import PROBE_USER
 from boletos_bench.datagen import write_csv
 from boletos_bench.e2e_run import free_base_port
 from mailer_service.domain.delivery import DeliveryStatus
@@ -43,8 +45,9 @@ STREAMS = ("INGEST", "BOLETO", "MAILER", "KV_BOLETOS_KEYS")
 FAILOVER_WITHIN = 20.0
 
 
-def client_url(base: int, node: int) -> str:
-    return f"nats://127.0.0.1:{base + 3 + 10 * (node - 1)}"
+def client_url(base: int, node: int, login: Mapping[str, str]) -> str:
+    """A node's URL, logged in as `login`'s user (the stack's probe user)."""
+    return f"nats://{login['user']}:{login['password']}@127.0.0.1:{base + 3 + 10 * (node - 1)}"
 
 
 def stream_info(url: str, stream: str) -> dict[str, Any]:
@@ -113,7 +116,8 @@ def test_killing_the_stream_leader_loses_and_repeats_nothing(
     stack = stack_factory("--nats-cluster", str(NODES), base_port=base)
     stack.wait_for_output(READY_LINE)
     data_dir = tmp_path / "stack"
-    urls = [client_url(base, n) for n in range(1, NODES + 1)]
+    probe = stack.secrets.nats_login(PROBE_USER)
+    urls = [client_url(base, n, probe) for n in range(1, NODES + 1)]
     databases = {name: f"sqlite:///{data_dir / name}.db" for name in SERVICES}
     run = Run(stack, base, data_dir, databases)
 
