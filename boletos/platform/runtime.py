@@ -165,7 +165,9 @@ class ServiceRuntime:
         """Serves each (full service name, add_..._to_server, servicer) on the one port."""
         access = self.settings.access
         tokens = TokenVerifier(access.jwt) if access.jwt else None
-        gate = AccessInterceptor(Authenticator(self.keys, tokens))
+        gate = AccessInterceptor(
+            Authenticator(self.keys, tokens), stream_limits=access.stream_limits
+        )
         server = self._server = GrpcServer(
             self.settings.grpc_listen_addr,
             [name for name, _, _ in services],

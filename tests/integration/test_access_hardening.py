@@ -1,6 +1,6 @@
 """What an attacker's probe of the credential checks found, through the real services: a key
 bucket poisoned with bad records, guessing secrets, two authorization headers, and streams
-that outlived their key's revocation."""
+that outlived their key's revocation or their token, and more of them than anyone needs."""
 
 from __future__ import annotations
 
@@ -18,13 +18,15 @@ from grpc_status import rpc_status
 from prometheus_client import REGISTRY
 
 from boletos.platform.access.directory import BUCKET
-from boletos.platform.access.interceptor import SEVERAL_CREDENTIALS_MESSAGE, WITHDRAWN_MESSAGE
-from boletos.platform.access.limits import KEY_BURST
+from boletos.platform.access.interceptor import SEVERAL_CREDENTIALS_MESSAGE
+from boletos.platform.access.limits import KEY_BURST, PEER_BURST
+from boletos.platform.access.open_streams import EXPIRED_MESSAGE, REVOKED_MESSAGE
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc, keys_pb2, keys_pb2_grpc
 from tests.support import access
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
-from tests.support.ingest import requests, running_ingest
+from tests.support.ingest import requests, running_ingest, upload
+from tests.support.tokens import IdentityProvider
 from tests.support.waiting import wait_until
 
 # The key directory is read again every 3 s; the bound leaves room for a busy machine.
@@ -249,7 +251,113 @@ async def test_revoking_a_key_ends_its_open_streams(tmp_path, nats_server):
                         else:
                             await upload
                 assert ended.value.code() == grpc.StatusCode.UNAUTHENTICATED
-                assert ended.value.details() == WITHDRAWN_MESSAGE
+                assert ended.value.details() == REVOKED_MESSAGE
             hold.set()
             with contextlib.suppress(Exception):
                 upload.cancel()
+
+
+def _reason(exc: grpc.aio.AioRpcError) -> tuple[str, dict[str, str]]:
+    status = rpc_status.from_call(exc)
+    assert status is not None
+    for detail in status.details:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return info.reason, dict(info.metadata)
+    raise AssertionError(f"no ErrorInfo in {exc.details()}")
+
+
+async def _unsettled_upload(ingest) -> str:
+    """An upload that stays unsettled (no boleto service runs), so a watch of it stays open."""
+    summary = await upload(ingest.stub, csv_bytes(valid_rows(2, seed=3)))
+    return str(summary.upload_id)
+
+
+async def _watching(channel: grpc.aio.Channel, upload_id: str):
+    """A WatchUpload stream, admitted and streaming (its first answer read)."""
+    call = ingest_pb2_grpc.IngestServiceStub(channel).WatchUpload(
+        ingest_pb2.WatchUploadRequest(upload_id=upload_id), timeout=120
+    )
+    await call.read()
+    return call
+
+
+async def _refused_watch(channel: grpc.aio.Channel, upload_id: str) -> grpc.aio.AioRpcError:
+    call = ingest_pb2_grpc.IngestServiceStub(channel).WatchUpload(
+        ingest_pb2.WatchUploadRequest(upload_id=upload_id), timeout=30
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await call.read()
+    return refused.value
+
+
+async def test_open_streams_are_bounded_per_credential_and_in_total(tmp_path, nats_server):
+    limits = {"GRPC_MAX_STREAMS_PER_CALLER": "2", "GRPC_MAX_STREAMS": "3"}
+    async with running_ingest(
+        f"sqlite:///{tmp_path / 'ingest.db'}", nats_server.url, **limits
+    ) as ingest:
+        keys = keys_pb2_grpc.KeyServiceStub(ingest.channel)
+        first, second = await _viewer(keys, "dashboard"), await _viewer(keys, "console")
+        upload_id = await _unsettled_upload(ingest)
+        async with (
+            access.channel(ingest.address, key=first.secret_key) as a,
+            access.channel(ingest.address, key=second.secret_key) as b,
+        ):
+            mine = [await _watching(a, upload_id), await _watching(a, upload_id)]
+            refused = await _refused_watch(a, upload_id)
+            assert refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert _reason(refused) == ("TOO_MANY_STREAMS", {"limit": "caller", "allowed": "2"})
+            # Another credential still gets a stream, up to the server's total.
+            other = await _watching(b, upload_id)
+            refused = await _refused_watch(b, upload_id)
+            assert _reason(refused) == ("TOO_MANY_STREAMS", {"limit": "total", "allowed": "3"})
+            # Unary calls are not streams: the credential at its limit still lists.
+            await ingest_pb2_grpc.IngestServiceStub(a).ListUploads(ingest_pb2.ListUploadsRequest())
+            mine[0].cancel()
+
+            async def room() -> bool:
+                try:
+                    (await _watching(b, upload_id)).cancel()
+                except grpc.aio.AioRpcError:
+                    return False
+                return True
+
+            # A closed stream makes room again.
+            await wait_until(room, PROPAGATION_WITHIN)
+            for call in (mine[1], other):
+                call.cancel()
+
+
+async def test_a_stream_ends_when_its_token_expires(tmp_path, nats_server):
+    idp = IdentityProvider.create(tmp_path)
+    async with running_ingest(
+        f"sqlite:///{tmp_path / 'ingest.db'}", nats_server.url, **idp.service_env()
+    ) as ingest:
+        upload_id = await _unsettled_upload(ingest)
+        token = idp.token("ana@cobrancas", ["viewer"], expires_in=1)
+        async with access.channel(ingest.address, key=token) as channel:
+            watch = await _watching(channel, upload_id)
+            with pytest.raises(grpc.aio.AioRpcError) as ended:
+                async with asyncio.timeout(PROPAGATION_WITHIN):
+                    while await watch.read() != grpc.aio.EOF:
+                        pass
+        assert ended.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert ended.value.details() == EXPIRED_MESSAGE
+
+
+async def test_failed_tokens_count_against_their_peer(tmp_path, nats_server):
+    idp = IdentityProvider.create(tmp_path)
+    async with running_ingest(
+        f"sqlite:///{tmp_path / 'ingest.db'}", nats_server.url, **idp.service_env()
+    ) as ingest:
+        forged = idp.forged_token("mallory", ["admin"])
+        async with access.channel(ingest.address, key="") as channel:
+            answers = [await _guess(channel, forged) for _ in range(PEER_BURST + 1)]
+            codes = [a.code() if a else None for a in answers]
+            assert codes[:PEER_BURST] == [grpc.StatusCode.UNAUTHENTICATED] * PEER_BURST
+            last = answers[-1]
+            assert last is not None and last.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert _reason(last) == (
+                "TOO_MANY_FAILED_ATTEMPTS",
+                {"limit": "peer", "retry_after_seconds": _reason(last)[1]["retry_after_seconds"]},
+            )

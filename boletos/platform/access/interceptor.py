@@ -11,8 +11,10 @@ outcome; never personal data.
 A missing or bad credential is UNAUTHENTICATED with one message whatever was wrong, so the
 answer tells a guesser nothing; a good credential without the role is PERMISSION_DENIED. Failed
 key checks are limited per key id and per peer address (limits.py): past the limit the answer
-is RESOURCE_EXHAUSTED with a RetryInfo, and no scrypt runs. A streaming call made with a key
-is ended (UNAUTHENTICATED) when the key directory withdraws that key, within its reload period.
+is RESOURCE_EXHAUSTED with a RetryInfo, and no scrypt runs; failed tokens count against their
+peer's limit. Streaming calls are bounded per credential and in total (open_streams.py), and
+one is ended (UNAUTHENTICATED) when the key directory withdraws its key, within its reload
+period, or when its token expires.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 import grpc
@@ -34,6 +35,7 @@ from boletos.platform.access import principal as calling
 from boletos.platform.access.directory import KeyDirectory
 from boletos.platform.access.keys import PREFIX, MalformedKey, parse
 from boletos.platform.access.limits import Attempts, Throttled, peer_host
+from boletos.platform.access.open_streams import Full, OpenStreams, StreamLimits
 from boletos.platform.access.principal import Principal
 from boletos.platform.access.roles import ACCESS, PUBLIC, Rule
 from boletos.platform.access.tokens import TokenVerifier
@@ -45,15 +47,17 @@ log = get_logger("access")
 
 UNAUTHENTICATED_MESSAGE = "a valid credential is required: authorization: Bearer <key or token>"
 SEVERAL_CREDENTIALS_MESSAGE = "send one authorization header, not several"
-WITHDRAWN_MESSAGE = "the credential is no longer valid (revoked)"
+# A client refused a stream for the limits waits this long before trying again.
+STREAMS_RETRY_SECONDS = 5
+_LIMIT_WORDS = {"caller": "per credential", "total": "on this server"}
 # Request fields an audit line names, when the request has them.
 AUDITED_FIELDS = ("upload_id", "debt_id", "key_id")
 
 REFUSED = Counter(
     "boletos_access_refused",
     "Calls refused by the access gate, by why: unauthenticated, permission_denied, "
-    "throttled (too many failed key checks), several_credentials, withdrawn (a stream whose "
-    "key was revoked).",
+    "throttled (too many failed credential checks), several_credentials, withdrawn (a "
+    "stream whose key was revoked or token expired), too_many_streams.",
     ["reason"],
 )
 
@@ -92,7 +96,19 @@ class Authenticator:
             return await self._key(credential, peer)
         if self._tokens is None:
             return None
-        return await asyncio.to_thread(self._tokens.verify, credential)
+        return await self._token(self._tokens, credential, peer)
+
+    async def _token(
+        self, tokens: TokenVerifier, token: str, peer: str
+    ) -> Principal | Throttled | None:
+        throttled = self._attempts.throttled(None, peer)
+        if throttled is not None:
+            return throttled
+        who = await asyncio.to_thread(tokens.verify, token)
+        if who is None:
+            for limit in self._attempts.failed(None, peer):
+                log.warning("access.attempts_throttled", limit=limit)
+        return who
 
     async def _key(self, key: str, peer: str) -> Principal | Throttled | None:
         if self.keys is None:
@@ -115,40 +131,16 @@ class Authenticator:
         return who
 
 
-@dataclass(eq=False)
-class OpenCall:
-    task: asyncio.Task[Any] | None
-    # Set when the registry ended the call, not the client.
-    withdrawn: bool = False
-
-
-class OpenStreams:
-    """The streaming calls in progress per principal, so a withdrawn key ends its own."""
-
-    def __init__(self) -> None:
-        self._open: dict[str, set[OpenCall]] = {}
-
-    @contextlib.contextmanager
-    def watching(self, who: str) -> Iterator[OpenCall]:
-        call = OpenCall(asyncio.current_task())
-        self._open.setdefault(who, set()).add(call)
-        try:
-            yield call
-        finally:
-            self._open.get(who, set()).discard(call)
-
-    def withdraw(self, key_id: str) -> None:
-        for call in self._open.pop(f"key:{key_id}", set()):
-            call.withdrawn = True
-            if call.task is not None:
-                call.task.cancel()
-
-
 class AccessInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, authenticator: Authenticator, table: Mapping[str, Rule] = ACCESS) -> None:
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        table: Mapping[str, Rule] = ACCESS,
+        stream_limits: StreamLimits | None = None,
+    ) -> None:
         self._authenticator = authenticator
         self._table = table
-        self.streams = OpenStreams()
+        self.streams = OpenStreams(stream_limits)
         if authenticator.keys is not None:
             authenticator.keys.on_withdrawn(self.streams.withdraw)
 
@@ -294,10 +286,23 @@ def _bound(
             return
         call = None
         try:
-            with streams.watching(who.id) as call:
+            with streams.watching(who) as call:
                 yield
+        except Full as full:
+            REFUSED.labels("too_many_streams").inc()
+            log.warning(
+                "access.streams_full", principal=who.id, rpc=_short(method), limit=full.limit
+            )
+            await errors.abort(
+                context,
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"too many open streams ({full.allowed} {_LIMIT_WORDS[full.limit]}); "
+                "close one or try again later",
+                errors.error_info("TOO_MANY_STREAMS", limit=full.limit, allowed=str(full.allowed)),
+                error_details_pb2.RetryInfo(retry_delay=Duration(seconds=STREAMS_RETRY_SECONDS)),
+            )
         except asyncio.CancelledError:
-            if call is None or not call.withdrawn:
+            if call is None or not call.ended_because:
                 raise
             # Ours, not the client's: the call ends with a status instead of vanishing.
             task = asyncio.current_task()
@@ -305,7 +310,7 @@ def _bound(
                 task.uncancel()
             REFUSED.labels("withdrawn").inc()
             log.warning("access.stream_ended", principal=who.id, rpc=_short(method))
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, WITHDRAWN_MESSAGE)
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, call.ended_because)
 
     if handler.response_streaming:
 

@@ -2,8 +2,9 @@
 guesser time and the service nothing.
 
 A token bucket per subject, in memory, per process: each failed check of an API key takes a
-token, tokens come back at a steady rate, and a subject with none left is refused with
-RESOURCE_EXHAUSTED before any scrypt runs, told when to try again. Only failures count: a
+token from its id's bucket and its peer's, a failed JWT one from its peer's; tokens come back
+at a steady rate, and a subject with none left is refused with RESOURCE_EXHAUSTED before any
+scrypt runs, told when to try again. Only failures count: a
 client whose key checks out is never slowed down, and keys that checked out lately skip the
 limit altogether (directory.py remembers them).
 """
@@ -80,23 +81,31 @@ class Throttled:
 
 
 class Attempts:
-    """The two limits a key check passes: its id's, and its peer address's."""
+    """The limits a credential check passes: its key id's (API keys only), and its peer
+    address's (keys and tokens alike)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.by_key = FailureLimiter(KEY_BURST, KEY_PER_SECOND, clock=clock)
         self.by_peer = FailureLimiter(PEER_BURST, PEER_PER_SECOND, clock=clock)
 
-    def throttled(self, key_id: str, peer: str) -> Throttled | None:
-        for limit, limiter, subject in (("key", self.by_key, key_id), ("peer", self.by_peer, peer)):
+    def _limits(self, key_id: str | None, peer: str) -> list[tuple[str, FailureLimiter, str]]:
+        key = [("key", self.by_key, key_id)] if key_id is not None else []
+        return [*key, ("peer", self.by_peer, peer)]
+
+    def throttled(self, key_id: str | None, peer: str) -> Throttled | None:
+        for limit, limiter, subject in self._limits(key_id, peer):
             wait = limiter.retry_after(subject)
             if wait:
                 return Throttled(limit, wait)
         return None
 
-    def failed(self, key_id: str, peer: str) -> list[str]:
+    def failed(self, key_id: str | None, peer: str) -> list[str]:
         """Counts a failure; the limits it used up."""
-        spent = [("key", self.by_key.failed(key_id)), ("peer", self.by_peer.failed(peer))]
-        return [limit for limit, empty in spent if empty]
+        return [
+            limit
+            for limit, limiter, subject in self._limits(key_id, peer)
+            if limiter.failed(subject)
+        ]
 
 
 def peer_host(peer: str) -> str:

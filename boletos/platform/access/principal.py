@@ -16,6 +16,8 @@ class Principal:
     name: str = ""
     # The beneficiaries it may upload for; empty: every one.
     beneficiaries: frozenset[str] = frozenset()
+    # When it stops being valid (a token's exp, seconds since the epoch); None: until revoked.
+    expires_at: float | None = None
 
     def may_upload_for(self, beneficiary: str) -> bool:
         return not self.beneficiaries or beneficiary in self.beneficiaries

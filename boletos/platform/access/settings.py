@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from boletos.platform.access.keys import MalformedKey, parse
+from boletos.platform.access.open_streams import StreamLimits
 from boletos.platform.access.roles import Role
 from boletos.platform.access.tokens import JwtSettings
 from boletos.platform.access.transport import ClientTls, ServerTls
-from boletos.platform.env import ConfigError, env_flag, env_float, env_str
+from boletos.platform.env import ConfigError, env_flag, env_float, env_int, env_str
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class AccessSettings:
     # Keys from the deployment's secret files (AUTH_ADMIN_KEY_FILE, AUTH_SERVICE_KEY_FILE),
     # added to the key directory at start unless already there: (key, name, role).
     seed_keys: tuple[tuple[str, str, Role], ...] = ()
+    stream_limits: StreamLimits = StreamLimits()
 
     @property
     def client_tls(self) -> ClientTls:
@@ -71,6 +73,12 @@ class AccessSettings:
                 )
                 if key
             ),
+            stream_limits=StreamLimits(
+                per_caller=env_int(
+                    env, "GRPC_MAX_STREAMS_PER_CALLER", StreamLimits.per_caller, minimum=1
+                ),
+                total=env_int(env, "GRPC_MAX_STREAMS", StreamLimits.total, minimum=1),
+            ),
         )
 
     def masked(self) -> dict[str, object]:
@@ -80,6 +88,8 @@ class AccessSettings:
             "reflection": self.reflection,
             "jwt_issuer": self.jwt.issuer if self.jwt else "",
             "seed_keys": [role.value for _, _, role in self.seed_keys],
+            "max_streams_per_caller": self.stream_limits.per_caller,
+            "max_streams": self.stream_limits.total,
         }
 
 

@@ -55,7 +55,12 @@ class TokenVerifier:
         except (jwt.PyJWTError, ValueError):
             return None
         roles = frozenset(_roles(claims, s.roles_claim))
-        return Principal(f"jwt:{claims['sub']}", roles, str(claims.get("name", "")))
+        return Principal(
+            f"jwt:{claims['sub']}",
+            roles,
+            str(claims.get("name", "")),
+            expires_at=float(claims["exp"]) + s.leeway_seconds,
+        )
 
 
 def _roles(claims: Mapping[str, Any], path: str) -> list[Role]:
