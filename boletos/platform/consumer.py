@@ -24,6 +24,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
+from prometheus_client import Counter
 
 from boletos.platform.logs import EventLogger
 
@@ -34,6 +35,29 @@ FETCH_TIMEOUT_SECONDS = 1.0
 CHECK_IDLE_SECONDS = 10.0
 BROKER_RETRY_SECONDS = 1.0
 DEFAULT_RETRY_SECONDS = 5.0
+# At most this many refused items' ids per log line.
+LOGGED_REFUSALS = 20
+
+EVENTS_REFUSED = Counter(
+    "boletos_events_refused_total",
+    "Items of consumed events refused as untrusted input (malformed, or not the sender's to "
+    "send), never applied, by event; the rest of each event is applied.",
+    ["event"],
+)
+
+
+def refuse(log: EventLogger, event: str, reasons: Sequence[tuple[str, str]]) -> None:
+    """Counts and logs the items of an `event` refused for (id, reason) each; ids only, never
+    personal data. Someone must find who published them."""
+    if not reasons:
+        return
+    EVENTS_REFUSED.labels(event).inc(len(reasons))
+    log.error(
+        "consumer.items_refused",
+        event_type=event,
+        count=len(reasons),
+        first=[f"{item_id}: {why}" for item_id, why in reasons[:LOGGED_REFUSALS]],
+    )
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,16 @@ nothing twice.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from nats.js import JetStreamContext
 
 from boletos.platform import nats_streams as streams
-from boletos.platform.consumer import ConsumerSpec, Delivery, PullConsumer
+from boletos.platform.consumer import ConsumerSpec, Delivery, PullConsumer, refuse
 from boletos.platform.logs import get_logger
 from boletos.v1 import events_pb2
+from ingest_service.domain.columns import canonical_uuid
 from ingest_service.store.repository import IngestStore
 
 log = get_logger("progress")
@@ -66,6 +67,33 @@ def _email_failed(data: bytes) -> list[Item]:
     return [(e.debt_id, e.upload_id, e.reason) for e in emails]
 
 
+# A nosso número has at most 20 digits; a failure's reason is a code and a short text.
+MAX_DETAIL_CHARS = 500
+
+
+def checked(items: Iterable[Item]) -> tuple[list[Item], list[tuple[str, str]]]:
+    """The items fit to record, and (id, why) for the others: ids this service never made
+    (they key rows and name uploads), or a detail too long to keep. Whether a debt is the
+    named upload's own is the store's to check."""
+    good: list[Item] = []
+    refused: list[tuple[str, str]] = []
+    for debt_id, upload_id, detail in items:
+        if not _uuid(debt_id):
+            refused.append(("(malformed id)", "debt id is not a UUID"))
+        elif not _uuid(upload_id):
+            refused.append((debt_id, "upload id is not a UUID"))
+        elif len(detail) > MAX_DETAIL_CHARS:
+            refused.append((debt_id, f"detail longer than {MAX_DETAIL_CHARS} characters"))
+        else:
+            good.append((debt_id, upload_id, detail))
+    return good, refused
+
+
+def _uuid(value: str) -> bool:
+    """Written as this service writes its ids: a lowercase, dashed UUID."""
+    return bool(value) and canonical_uuid(value) == value
+
+
 ROUTES = (
     Route("BOLETO", streams.SUBJECT_BOLETOS_ISSUED, "boleto", 1, _issued),
     Route("BOLETO", streams.SUBJECT_BOLETOS_FAILED, "boleto", 2, _boleto_failed),
@@ -82,7 +110,8 @@ def progress_consumers(store: IngestStore, js: JetStreamContext) -> list[PullCon
 
     def consumer(route: Route) -> PullConsumer[list[Item]]:
         async def record(deliveries: Sequence[Delivery[list[Item]]]) -> None:
-            items = [item for d in deliveries for item in d.event]
+            items, refused = checked(item for d in deliveries for item in d.event)
+            refuse(log, route.subject, refused)
             await asyncio.to_thread(store.record_stage, route.stage, route.outcome, items)
 
         return PullConsumer(js, route.spec, route.items, record, log, per_message=False)

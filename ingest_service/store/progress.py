@@ -17,7 +17,8 @@ from ingest_service.store.tables import DebtKey, debts, failures, uploads
 
 _KEEP_REASON = sa.text(
     "INSERT INTO failures (debt_id, stage, upload_no, line, reason) "
-    "SELECT debt_id, :stage, upload_no, line, :detail FROM debts WHERE debt_id = :k "
+    "SELECT debt_id, :stage, upload_no, line, :detail FROM debts "
+    "WHERE debt_id = :k AND upload_no = :upload_no "
     "ON CONFLICT (debt_id, stage) DO UPDATE SET reason = excluded.reason"
 ).bindparams(sa.bindparam("k", type_=DebtKey))
 
@@ -44,6 +45,13 @@ def record_stage(
     sqlite = conn.dialect.name == "sqlite"
     moved: dict[str, int] = {}
     for upload_id, entries in by_upload.items():
+        upload_no = conn.execute(
+            sa.select(uploads.c.upload_no).where(uploads.c.upload_id == upload_id)
+        ).scalar()
+        if upload_no is None:
+            # No upload of ours: nothing to move (the consumer refused malformed ids already).
+            moved[upload_id] = 0
+            continue
         keys = [uuid.UUID(d).bytes if sqlite else d for d, _detail in entries]
         params = [
             {"k": k, "detail": detail} if with_detail else {"k": k}
@@ -58,11 +66,16 @@ def record_stage(
         for previous in (0, other) if in_other else (0,):
             stmt = (
                 debts.update()
-                .where(debts.c.debt_id == sa.bindparam("k"), column == previous)
+                # Only the upload's own debts: an event naming another's moves nothing.
+                .where(
+                    debts.c.debt_id == sa.bindparam("k"),
+                    debts.c.upload_no == upload_no,
+                    column == previous,
+                )
                 .values(values)
             )
             changed[previous] = conn.execute(stmt, params).rowcount
-        _keep_reasons(conn, stage, outcome, keys, entries, changed[other])
+        _keep_reasons(conn, stage, outcome, upload_no, keys, entries, changed[other])
         count = changed[0] + changed[other]
         if count:
             conn.execute(
@@ -83,6 +96,7 @@ def _keep_reasons(
     conn: Connection,
     stage: str,
     outcome: int,
+    upload_no: int,
     keys: Sequence[object],
     entries: list[tuple[str, str]],
     recovered: int,
@@ -93,14 +107,16 @@ def _keep_reasons(
         conn.execute(
             _KEEP_REASON,
             [
-                {"k": k, "stage": number, "detail": detail}
+                {"k": k, "stage": number, "detail": detail, "upload_no": upload_no}
                 for k, (_d, detail) in zip(keys, entries, strict=True)
             ],
         )
     elif recovered:
         conn.execute(
             failures.delete().where(
-                failures.c.debt_id == sa.bindparam("k"), failures.c.stage == number
+                failures.c.debt_id == sa.bindparam("k"),
+                failures.c.stage == number,
+                failures.c.upload_no == upload_no,
             ),
             [{"k": k} for k in keys],
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from .message_id import check_debt_id
 if TYPE_CHECKING:
     from boletos.v1.events_pb2 import IssuedBoleto
 
+_UPLOAD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # The barcode's amount field has ten digits of centavos.
 MAX_AMOUNT_CENTS = 9_999_999_999
 
@@ -46,6 +48,9 @@ class BoletoMail:
 
     @classmethod
     def from_event(cls, event: IssuedBoleto) -> BoletoMail:
+        # The boleto service sends its uploads' ids as ingest made them.
+        if not _UPLOAD_ID.fullmatch(event.upload_id):
+            raise InvalidBoletoMail("upload id is not a UUID")
         try:
             due_date = date.fromisoformat(event.due_date)
         except ValueError:

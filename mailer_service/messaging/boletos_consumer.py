@@ -13,13 +13,14 @@ from typing import Protocol
 
 from nats.js import JetStreamContext
 
-from boletos.platform.consumer import ConsumerSpec, Delivery, GiveUp, PullConsumer, RetryLater
+from boletos.platform.consumer import ConsumerSpec, Delivery, PullConsumer, RetryLater, refuse
 from boletos.platform.logs import get_logger
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_ISSUED
 from boletos.v1 import events_pb2
 from mailer_service.domain.boleto_mail import BoletoMail
 from mailer_service.domain.delivery import DeliveryKind
 from mailer_service.domain.errors import InvalidBoletoMail
+from mailer_service.domain.message_id import check_debt_id
 from mailer_service.service.metrics import CREATED_BY_KIND
 
 log = get_logger("mailer")
@@ -50,11 +51,17 @@ class BoletosHandler:
 
     async def __call__(self, deliveries: Sequence[Delivery[events_pb2.BoletosIssued]]) -> None:
         for delivery in deliveries:
-            try:
-                mails = [BoletoMail.from_event(b) for b in delivery.event.boletos]
-            except InvalidBoletoMail as exc:
-                log.error("mailer.bad_event", error=str(exc))
-                raise GiveUp from None
+            mails: list[BoletoMail] = []
+            refused: list[tuple[str, str]] = []
+            for boleto in delivery.event.boletos:
+                try:
+                    mails.append(BoletoMail.from_event(boleto))
+                except InvalidBoletoMail as exc:
+                    refused.append((_shown_id(boleto.debt_id), str(exc)))
+            # One bad boleto does not cost the others of its event their e-mail.
+            refuse(log, "BoletosIssued", refused)
+            if not mails:
+                continue
             try:
                 queued = await asyncio.to_thread(self._queue.enqueue, mails)
             except Exception:
@@ -69,3 +76,11 @@ def boletos_consumer(
     js: JetStreamContext, spec: ConsumerSpec, handler: BoletosHandler
 ) -> PullConsumer[events_pb2.BoletosIssued]:
     return PullConsumer(js, spec, events_pb2.BoletosIssued.FromString, handler, log)
+
+
+def _shown_id(debt_id: str) -> str:
+    """The debt id for a log line when it is one; a refused event may carry anything."""
+    try:
+        return check_debt_id(debt_id)
+    except InvalidBoletoMail:
+        return "(malformed id)"

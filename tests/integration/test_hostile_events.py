@@ -4,6 +4,7 @@ ones beside them go through."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -15,6 +16,7 @@ from boleto_service.messaging.debts_consumer import DURABLE as BOLETO_DURABLE
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_PAID, SUBJECT_DEBTS_IMPORTED
 from boletos.v1 import boleto_pb2, events_pb2, ingest_pb2, ingest_pb2_grpc
 from ingest_service.messaging.payments_consumer import SPEC as PAYMENTS
+from ingest_service.messaging.progress_consumer import ROUTES
 from tests.support.boleto import announced, running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.ingest import running_ingest, upload
@@ -154,3 +156,65 @@ async def test_a_payment_of_nothing_is_refused_and_the_real_one_still_counts(
     refused = [r for r in caplog.records if r.getMessage() == "payments.refused"]
     assert sorted(getattr(r, "debt_id", "") for r in refused) == sorted(r.debt_id for r in rows)
     assert {getattr(r, "upload_id", "") for r in refused} == {uid}
+
+
+ISSUED_AND_FAILED = [r.spec.durable for r in ROUTES if r.stream == "BOLETO"]
+
+
+async def _progress(stub: ingest_pb2_grpc.IngestServiceStub, uid: str) -> tuple[int, int]:
+    watch = stub.WatchUpload(ingest_pb2.WatchUploadRequest(upload_id=uid))
+    got = (await watch.read()).progress
+    watch.cancel()
+    return got.boletos_issued, got.boletos_failed
+
+
+async def test_progress_for_another_uploads_debts_or_made_up_ids_moves_nothing(
+    database_url, nats_server
+):
+    refused_before = _sample("boletos_events_refused_total", event="boleto.boletos.issued")
+    async with running_ingest(database_url, nats_server.url) as svc:
+        mine = valid_rows(2, seed=71)
+        theirs = valid_rows(2, seed=72)
+        a = (await upload(svc.stub, csv_bytes(mine))).upload_id
+        b = (await upload(svc.stub, csv_bytes(theirs))).upload_id
+        forged = [
+            # Upload A's debt, claimed for upload B: B's counts would move for a debt not its.
+            events_pb2.IssuedBoleto(debt_id=mine[0].debt_id, upload_id=b, nosso_numero="1"),
+            # An upload nobody made.
+            events_pb2.IssuedBoleto(debt_id=mine[1].debt_id, upload_id=str(uuid.uuid4())),
+            # Ids this service never writes.
+            events_pb2.IssuedBoleto(debt_id="x" * 200, upload_id=a),
+            events_pb2.IssuedBoleto(debt_id=mine[0].debt_id.upper(), upload_id=a),
+            events_pb2.IssuedBoleto(debt_id=mine[0].debt_id, upload_id=""),
+            events_pb2.IssuedBoleto(debt_id=mine[1].debt_id, upload_id=a, nosso_numero="9" * 600),
+        ]
+        genuine = events_pb2.IssuedBoleto(debt_id=theirs[0].debt_id, upload_id=b, nosso_numero="2")
+        failed = events_pb2.FailedBoleto(debt_id=mine[1].debt_id, upload_id=b, reason="forged")
+        nc = await nats.connect(nats_server.url)
+        try:
+            js = nc.jetstream()
+            issued = events_pb2.BoletosIssued(boletos=[*forged, genuine])
+            await js.publish("boleto.boletos.issued", issued.SerializeToString())
+            no_boleto = events_pb2.BoletosFailed(failures=[failed])
+            await js.publish("boleto.boletos.failed", no_boleto.SerializeToString())
+
+            async def genuine_counted() -> bool:
+                return await _progress(svc.stub, b) == (1, 0)
+
+            await wait_until(genuine_counted, within=60)
+            for durable in ISSUED_AND_FAILED:
+                await wait_until(functools.partial(_settled, js, "BOLETO", durable), within=60)
+        finally:
+            await nc.close()
+        assert await _progress(svc.stub, a) == (0, 0)
+        assert await _progress(svc.stub, b) == (1, 0)
+        report = await _report(svc.stub, a)
+        assert all(not line.error for line in report), "a forged failure was kept"
+    assert _sample("boletos_events_refused_total", event="boleto.boletos.issued") == (
+        refused_before + 4
+    )
+
+
+async def _report(stub: ingest_pb2_grpc.IngestServiceStub, uid: str) -> list[Any]:
+    request = ingest_pb2.GetUploadReportRequest(upload_id=uid)
+    return [line async for batch in stub.GetUploadReport(request) for line in batch.lines]

@@ -10,13 +10,14 @@ from boletos.v1 import events_pb2
 from mailer_service.domain import BoletoMail, InvalidBoletoMail
 
 DEBT_ID = "528c1f0e-1921-42a9-931d-54ab45309bc0"
+UPLOAD_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 LINHA = "00190.00009 01234.567890 12345.678901 2 12340000123456"
 
 
 def _event(**overrides: object) -> events_pb2.IssuedBoleto:
     fields: dict[str, Any] = {
         "debt_id": DEBT_ID,
-        "upload_id": "upload-1",
+        "upload_id": UPLOAD_ID,
         "payer_name": "São João",
         "email": "joao@example.com",
         "amount_cents": 123_456,
@@ -33,7 +34,7 @@ def test_from_event() -> None:
     mail = BoletoMail.from_event(_event())
     assert mail == BoletoMail(
         debt_id=DEBT_ID,
-        upload_id="upload-1",
+        upload_id=UPLOAD_ID,
         payer_name="São João",
         email="joao@example.com",
         amount_cents=123_456,
@@ -59,6 +60,9 @@ def test_from_event_does_not_check_the_email() -> None:
         ({"amount_cents": 10_000_000_000}, "out of range"),
         ({"debt_id": "x\r\nBcc: evil@example.com"}, "debt id"),
         ({"debt_id": ""}, "debt id"),
+        ({"upload_id": ""}, "upload id"),
+        ({"upload_id": "x" * 36}, "upload id"),
+        ({"upload_id": UPLOAD_ID.upper()}, "upload id"),
     ],
 )
 def test_unusable_events_are_refused(overrides: dict[str, object], reason: str) -> None:
