@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from typing import Any
 
@@ -14,6 +13,7 @@ from rich.console import Console, OverflowMethod
 from rich.table import Table
 from rich.text import Text
 
+from boletos.platform.text import escaped
 from boletos.v1 import ingest_pb2
 from boletos_cli.money import reais_text
 
@@ -27,23 +27,9 @@ WIDE = 120
 LISTING = box.SIMPLE_HEAD
 
 
-# What a terminal acts on instead of showing: C0 and C1 controls (ESC starts colour and
-# cursor sequences, and C1 has a one-byte CSI), line and paragraph separators, and the bidi
-# marks, embeddings, overrides and isolates that make text read other than it is stored.
-_ACTED_ON = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 def shown(value: str) -> str:
-    """`value` with every character a terminal would act on written as Python writes it
-    (\\x1b, \\u202e): visible, and unable to move the cursor, colour or reorder the line."""
-    return _ACTED_ON.sub(_escape, value)
+    """`value` with every character a terminal would act on escaped (see platform.text)."""
+    return escaped(value)
 
 
 def untrusted(value: str, style: str = "", overflow: OverflowMethod | None = None) -> Text:

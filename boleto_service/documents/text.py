@@ -12,9 +12,14 @@ from enum import Enum
 
 from reportlab.pdfbase import pdfmetrics
 
+from boletos.platform.text import CONTROLS, DIRECTION_MARKS, code_points
+
 _ELLIPSIS = b"\x85"  # '…' in WinAnsiEncoding
-# Control characters would be taken as line breaks or garbage by viewers.
-_CONTROLS_TO_SPACE = {code: " " for code in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+# Controls would be taken as line breaks or garbage by viewers; direction marks would print
+# as '?'.
+_PRINTABLE = str.maketrans(
+    {**dict.fromkeys(code_points(CONTROLS), " "), **dict.fromkeys(code_points(DIRECTION_MARKS))}
+)
 
 
 class Font(Enum):
@@ -37,7 +42,7 @@ def encode(text: str) -> bytes:
     if not text.isascii():
         # Decomposed accents (e + U+0301) have no WinAnsi code of their own.
         text = unicodedata.normalize("NFC", text)
-    return text.translate(_CONTROLS_TO_SPACE).encode("cp1252", "replace")
+    return text.translate(_PRINTABLE).encode("cp1252", "replace")
 
 
 def width(raw: bytes, font: Font, size: float) -> float:

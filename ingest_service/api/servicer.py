@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
@@ -17,6 +16,7 @@ from boletos.platform.access import interceptor as audit
 from boletos.platform.access.principal import caller_id, only_own_uploads
 from boletos.platform.access.principal import current as current_principal
 from boletos.platform.logs import get_logger
+from boletos.platform.text import neutralized
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from ingest_service.api import convert
 from ingest_service.domain.beneficiary import BeneficiaryRefused, resolve_beneficiary
@@ -34,18 +34,13 @@ WATCH_POLL_SECONDS = 0.5
 UPLOADS_PAGE = paging.Paging(default=50, most=500, largest_key=paging.INTEGER_KEYS)
 SERVICE = "/boletos.v1.IngestService/"
 FILE_NAME_MAX_CHARS = 512
-# A file name is shown in log lines, in `boletos status` and in notifications. C0 and C1
-# controls would forge a log line or drive the terminal (ESC starts a colour or cursor
-# sequence); bidi marks, embeddings, overrides and isolates make it read other than it is.
-_NOT_SHOWN = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
 
 
+# A file name is shown in log lines, in `boletos status` and in notifications.
 def shown_file_name(raw: str) -> str:
     """The client's file name as stored: each character that would act instead of showing
     becomes U+FFFD, so a reader still sees that something was there."""
-    return _NOT_SHOWN.sub("\ufffd", raw[:FILE_NAME_MAX_CHARS])
+    return neutralized(raw[:FILE_NAME_MAX_CHARS])
 
 
 class StreamStalled(Exception):

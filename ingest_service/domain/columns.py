@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
+from boletos.platform.text import ACTED_ON, char_class
 from ingest_service.domain.errors import ErrorCode
 
 NAME_MAX_CHARS = 200
@@ -127,9 +128,9 @@ def _line_break(column: str) -> Invalid:
 
 # -- text people read: the name and the address --------------------------------------------
 
-# Control characters and the bidirectional overrides that make text read other than it is
-# stored: a boleto, a bank file, an e-mail's To header and a terminal all show these fields.
-_UNPRINTABLE = "\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069"
+# A boleto, a bank file, an e-mail's To header and a terminal all show these fields: what
+# would act instead of showing there is refused (see platform.text).
+_UNPRINTABLE = char_class(ACTED_ON)
 _UNPRINTABLE_RE = re.compile("[" + _UNPRINTABLE + "]")
 
 

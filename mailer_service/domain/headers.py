@@ -11,15 +11,16 @@ import re
 from email.header import Header
 from email.utils import formataddr
 
+from boletos.platform.text import CONTROLS, DIRECTION_MARKS, code_points
+
 LINESEP = "\r\n"
 # RFC 5322 asks for lines of at most 78 characters; values that fit go out as they are.
 MAX_LINE = 78
 
-# Line and paragraph separators, C0 and C1 controls: each would end or garble a header line.
-_TO_SPACE = {code: " " for code in (*range(0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029)}
-# Bidirectional marks, embeddings, overrides and isolates can make a name display as
-# something else entirely.
-_DROPPED = dict.fromkeys((0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+# Controls and line separators would end or garble a header line: spaces. Direction marks
+# would make a name display as something else: dropped.
+_TO_SPACE = dict.fromkeys(code_points(CONTROLS), " ")
+_DROPPED = dict.fromkeys(code_points(DIRECTION_MARKS))
 _SINGLE_LINE = str.maketrans({**_TO_SPACE, **_DROPPED})
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _ATOM_PHRASE = re.compile(rf"{_ATOM}(?: {_ATOM})*")
