@@ -10,11 +10,9 @@ paths to agreement.
 from __future__ import annotations
 
 import csv
-import operator
+import functools
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from ingest_service.domain.columns import (
     COLUMNS,
@@ -27,6 +25,7 @@ from ingest_service.domain.columns import (
     row_problem,
 )
 from ingest_service.domain.errors import ErrorCode, RowError
+from ingest_service.domain.fast_rows import compile_acceptor
 from ingest_service.domain.header import ABSENT, Header
 from ingest_service.domain.lines import (
     DEFAULT_MAX_LINE_BYTES,
@@ -65,12 +64,9 @@ class RowValidator:
             in_file_order[header.positions[index]] = "(" + COLUMNS[index].pattern + ")"
         # Every part is bounded, so no line the expression admits can be over-long.
         self._fast = re.compile("^" + ",".join(in_file_order) + r"[ \t]{0,64}\r?$", re.MULTILINE)
-        self._to_canonical = _canonical_order(header)
-        self._finishers = tuple(
-            (i, fast) for i in header.present if (fast := COLUMNS[i].fast) is not None
-        )
         # Rules across columns apply only to files that have the columns they read.
-        self._row_rules = any(n in header.names_folded for n in _DISCOUNT_FOLDED)
+        row_rules = any(n in header.names_folded for n in _DISCOUNT_FOLDED)
+        self._accept = compile_acceptor(header, rules, row_rules)
 
     def validate(self, item: Item) -> ValidatedBlock:
         if isinstance(item, OversizedLine):
@@ -107,9 +103,9 @@ class RowValidator:
         if len(matches) != lines:
             return self._line_by_line(block)
         out = ValidatedBlock(rows=lines)
-        first = block.first_line
-        for offset, fields in enumerate(matches):
-            self._accept(fields, first + offset, out, text_line=None)
+        self._accept(
+            matches, block.first_line, out.valid, functools.partial(self._careful, out=out)
+        )
         return out
 
     def _line_by_line(self, block: Block) -> ValidatedBlock:
@@ -117,6 +113,7 @@ class RowValidator:
         reported at the line where it begins."""
         out = ValidatedBlock()
         fast = self._fast
+        careful = functools.partial(self._careful, out=out)
         for offset, raw in split_records(block.data):
             line = block.first_line + offset
             if len(raw) > self._max_line:
@@ -145,37 +142,10 @@ class RowValidator:
             out.rows += 1
             match = fast.fullmatch(text)
             if match is not None:
-                self._accept(match.groups(), line, out, text_line=text)
+                self._accept((match.groups(),), line, out.valid, careful)
             else:
                 self._careful(text, line, out)
         return out
-
-    def _accept(
-        self, fields: tuple[Any, ...], line: int, out: ValidatedBlock, text_line: str | None
-    ) -> None:
-        """Finishes a row the fast expression admitted; hands it to the careful path if a
-        rule the expression cannot express fails."""
-        if self._to_canonical is not None:
-            fields = self._to_canonical(fields)
-        values: list[object] = list(fields)
-        rules = self._rules
-        for index, finish in self._finishers:
-            value = finish(fields[index], rules)
-            if value is None:
-                self._careful(text_line or self._rebuild(fields), line, out)
-                return
-            values[index] = value
-        if self._row_rules and row_problem(values):
-            self._careful(text_line or self._rebuild(fields), line, out)
-            return
-        out.valid.append(ValidRow._make([*values, line, content_hash(values)]))
-
-    def _rebuild(self, canonical: tuple[Any, ...]) -> str:
-        header = self._header
-        in_file_order = [""] * len(header.names)
-        for index in header.present:
-            in_file_order[header.positions[index]] = canonical[index]
-        return ",".join(in_file_order)
 
     def _careful(self, text: str, line: int, out: ValidatedBlock) -> None:
         result = validate_row(text, line, self._header, self._rules)
@@ -230,26 +200,6 @@ def validate_row(text: str, line: int, header: Header, rules: Rules) -> ValidRow
             return [replace(e, debt_id=key) for e in errors]
         return errors
     return ValidRow._make([*parsed, line, content_hash(parsed)])
-
-
-def _canonical_order(header: Header) -> Callable[[tuple[str, ...]], tuple[Any, ...]] | None:
-    """Turns the fast expression's groups (file order, present columns only) into one value
-    per column in table order, each absent column's stand-in for the rest; None when they
-    already are."""
-    if header.is_canonical_order:
-        return None
-    width = len(header.names)
-    leading = tuple(range(width))
-    if header.positions[:width] == leading and all(p == ABSENT for p in header.positions[width:]):
-        # The usual file: the required columns in order, no optional ones.
-        padding = tuple(c.absent for c in COLUMNS[width:])
-        return lambda fields: fields + padding
-    # After the file's values, one stand-in per column the file leaves out.
-    stand_ins = tuple(c.absent for c in COLUMNS)
-    pick = operator.itemgetter(
-        *(width + i if p == ABSENT else p for i, p in enumerate(header.positions))
-    )
-    return lambda fields: pick(fields + stand_ins)
 
 
 def _too_long(line: int, size: int, limit: int) -> RowError:
