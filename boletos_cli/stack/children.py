@@ -10,6 +10,7 @@ import os
 import signal
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
@@ -81,8 +82,14 @@ class Child:
         # process with threads. The child has only its main thread yet, so every thread and
         # worker process it starts later inherits the value.
         mine = os.getpriority(os.PRIO_PROCESS, 0)
+        nice = min(mine + self.niceness, MAX_NICENESS)
         with contextlib.suppress(ProcessLookupError):
-            os.setpriority(os.PRIO_PROCESS, pid, min(mine + self.niceness, MAX_NICENESS))
+            os.setpriority(os.PRIO_PROCESS, pid, nice)
+        # Its own session is its own autogroup where Linux groups by session (the default):
+        # CPU is then shared per group whatever the processes' nice, so the group's nice is
+        # the one the scheduler honours. Absent elsewhere; the process nice then does.
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{pid}/autogroup").write_text(f"{nice}\n")
 
     @property
     def pid(self) -> int | None:

@@ -107,6 +107,11 @@ def niceness(pid: int) -> int:
     return int(fields[16])
 
 
+def autogroup_nice(pid: int) -> int:
+    # "/autogroup-123 nice 10"
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+
+
 def test_killing_the_stream_leader_loses_and_repeats_nothing(
     stack_factory: StackFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,6 +134,12 @@ def test_killing_the_stream_leader_loses_and_repeats_nothing(
     mine = os.getpriority(os.PRIO_PROCESS, 0)
     assert niceness(pids["ingest"]) == niceness(nats_node_pid(stack, "nats-1")) == mine
     assert niceness(pids["boleto"]) == niceness(pids["mailer"]) == min(mine + 10, 19)
+    if Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1":
+        # Each child is its own session's autogroup: the group's nice is what counts.
+        assert (
+            autogroup_nice(pids["boleto"]) == autogroup_nice(pids["mailer"]) == min(mine + 10, 19)
+        )
+        assert autogroup_nice(pids["ingest"]) == 0
 
     maildir = data_dir / "mail" / "new"
     csv_path = write_csv(tmp_path / "debts.csv", ROWS, seed=4242)
