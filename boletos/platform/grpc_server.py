@@ -21,6 +21,7 @@ log = get_logger("grpc")
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 
 
 class GrpcServer:
@@ -71,6 +72,9 @@ class GrpcServer:
         if health_listen_addr:
             self.probe_server = grpc.aio.server()
             health_pb2_grpc.add_HealthServicer_to_server(self.health, self.probe_server)
+            # Reflection that knows health alone, so `grpcurl -plaintext HOST:PORT
+            # grpc.health.v1.Health/Check` works there without the proto or a credential.
+            _add_reflection([HEALTH_SERVICE], self.probe_server)
             self.probe_port = self.probe_server.add_insecure_port(health_listen_addr)
             if self.probe_port == 0:
                 raise OSError(f"cannot listen on {health_listen_addr}")

@@ -142,3 +142,40 @@ def test_reflection_answers_as_v1_and_as_v1alpha(ingest_process):
             names = {s.name for s in listed.list_services_response.service}
             assert {"boletos.v1.IngestService", "grpc.reflection.v1.ServerReflection"} <= names
             assert described.file_descriptor_response.file_descriptor_proto, version
+
+
+def test_grpcurl_checks_health_on_the_probe_port_without_a_proto_or_credential(
+    tmp_path, nats_server
+):
+    port, probe = free_port(), free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest_service"],
+        env=python_env(
+            GRPC_LISTEN_ADDR=f"127.0.0.1:{port}",
+            GRPC_HEALTH_LISTEN_ADDR=f"127.0.0.1:{probe}",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'ingest.db'}",
+            NATS_URL=nats_server.url,
+        ),
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(probe, timeout=30)
+        run = [_grpcurl(), "-plaintext", f"127.0.0.1:{probe}"]
+
+        def check() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [*run, "grpc.health.v1.Health/Check"], capture_output=True, text=True, timeout=30
+            )
+
+        deadline = time.monotonic() + 30
+        answer = check()
+        while '"SERVING"' not in answer.stdout and time.monotonic() < deadline:
+            time.sleep(0.2)
+            answer = check()
+        assert json.loads(answer.stdout) == {"status": "SERVING"}, answer.stderr
+        # Reflection there knows health and nothing else.
+        listed = subprocess.run([*run, "list"], capture_output=True, text=True, timeout=30)
+        assert listed.stdout.split() == ["grpc.health.v1.Health"]
+    finally:
+        proc.kill()
+        proc.wait(10)
