@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 
-from boletos.platform import runtime
+from boletos.platform import brasilia, runtime
 from boletos.platform.access import transport
 from boletos.platform.runtime import ServiceRuntime
 from boletos.v1 import mailer_pb2, mailer_pb2_grpc
@@ -13,7 +13,6 @@ from mailer_service.api.servicer import MailerServicer
 from mailer_service.clients.boleto_pdfs import BoletoPdfs
 from mailer_service.config import Settings
 from mailer_service.delivery.smtp import SmtpSender
-from mailer_service.domain.schedule import today_in_brasilia
 from mailer_service.messaging.bank_reports_consumer import bank_report_consumers
 from mailer_service.messaging.boletos_consumer import (
     BoletosHandler,
@@ -31,7 +30,7 @@ NAME = "mailer_service"
 SERVICE_NAME = mailer_pb2.DESCRIPTOR.services_by_name["MailerService"].full_name
 
 
-async def compose(rt: ServiceRuntime, settings: Settings, today: Today = today_in_brasilia) -> None:
+async def compose(rt: ServiceRuntime, settings: Settings, today: Today = brasilia.today) -> None:
     """`today` is the calendar day the notice schedule goes by; tests pass a movable one."""
     engine = rt.engine(create_engine(settings.database_url))
     rt.schema(engine, HISTORY)

@@ -15,7 +15,7 @@ from enum import Enum, StrEnum
 
 from boleto_service.domain.cnab240 import PayerIdKind, RemessaHeader, RemessaTitle
 from boleto_service.domain.cnab240.remessa import MAX_NSA, max_titles_per_file, title_problems
-from boleto_service.domain.local_time import BRASILIA
+from boletos.platform.brasilia import BRASILIA
 
 # The most titles a file can number whatever segments a title takes (P, Q and R).
 MAX_TITLES = max_titles_per_file()

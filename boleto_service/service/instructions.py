@@ -15,7 +15,7 @@ from boleto_service.domain.instructions import (
     check,
     settles_without_bank,
 )
-from boleto_service.service.issuing import today_in_brazil
+from boletos.platform.brasilia import local_day
 from boletos.platform.logs import get_logger
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_WRITTEN_OFF
 from boletos.platform.outbox import Event
@@ -80,7 +80,7 @@ class Instruct:
             # happened to the boleto since.
             return earlier, False
         now = self._now()
-        check(boleto, request, today_in_brazil(now))
+        check(boleto, request, local_day(now))
         here = settles_without_bank(boleto, request)
         events = [_written_off(boleto)] if here else []
         instruction, created = self._ledger.request(

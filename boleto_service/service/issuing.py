@@ -18,8 +18,8 @@ from boleto_service.domain.boleto import Boleto, LostRace, Payer, Refusal, payer
 from boleto_service.domain.discounts import Discount, discount_holding, discount_of
 from boleto_service.domain.errors import BoletoDomainError
 from boleto_service.domain.issuing import BoletoIssuer
-from boleto_service.domain.local_time import BRASILIA
 from boleto_service.domain.money import MAX_AMOUNT_CENTS
+from boletos.platform import brasilia
 from boletos.platform.beneficiaries_file import DEFAULT_KEY
 from boletos.platform.logs import get_logger
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_FAILED, SUBJECT_BOLETOS_ISSUED
@@ -33,13 +33,6 @@ MALFORMED = Counter(
     "Debts refused because their event broke the DebtsImported contract, by field.",
     ["field"],
 )
-
-# Boletos are dated in Brazil's official time (UTC-3 all year since daylight saving ended in
-# 2019), whatever the server's clock zone.
-
-
-def today_in_brazil(now: dt.datetime | None = None) -> dt.date:
-    return (now or dt.datetime.now(dt.UTC)).astimezone(BRASILIA).date()
 
 
 # What issue_batch hands back to be stored: boletos, refusals and the events announcing them.
@@ -227,7 +220,8 @@ class IssueBoletos:
         self,
         ledger: BoletoLedger,
         issuers: Mapping[str, BoletoIssuer],
-        today: Callable[[], dt.date] = today_in_brazil,
+        # Boletos are dated in Brazil's official time, whatever the server's clock zone.
+        today: Callable[[], dt.date] = brasilia.today,
     ) -> None:
         """`issuers`: one per beneficiary key; an event naming none (older ingest, or a
         deployment of one beneficiary) is issued by the only one."""

@@ -12,7 +12,7 @@ from boleto_service.documents.render import render_pdf
 from boleto_service.domain.beneficiaries import Beneficiaries
 from boleto_service.domain.boleto import Boleto
 from boleto_service.domain.pix import pix_payload
-from boleto_service.service.issuing import today_in_brazil
+from boletos.platform import brasilia
 
 RENDERED = Counter("boletos_pdfs_rendered_total", "Boleto PDFs rendered.")
 
@@ -25,7 +25,7 @@ def render_boleto(
     discount = boleto.offered_discount
     pix = beneficiary.pix
     if discount is not None and pix is not None and boleto.numbers.pix_payload:
-        if (today or today_in_brazil()) > discount.until:
+        if (today or brasilia.today()) > discount.until:
             # Its Pix code was made for the discounted amount; past the discount's date the
             # page carries one for the whole amount, as the barcode does.
             numbers = boleto.numbers

@@ -25,7 +25,6 @@ from prometheus_client import Counter as MetricCounter
 
 from boleto_service.domain.beneficiaries import Beneficiary
 from boleto_service.domain.cnab240 import RemessaHeader, RemessaTitle, remessa_text
-from boleto_service.domain.local_time import BRASILIA
 from boleto_service.domain.remessa_policy import (
     Account,
     Check,
@@ -40,6 +39,7 @@ from boleto_service.domain.remessa_policy import (
     tick_seconds,
     unregistrable_reason,
 )
+from boletos.platform.brasilia import BRASILIA
 from boletos.platform.logs import get_logger
 
 log = get_logger("remessa")

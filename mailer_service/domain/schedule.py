@@ -36,20 +36,6 @@ from enum import IntEnum
 from .delivery import DeliveryKind, Settlement
 from .errors import InvalidMailSettings
 
-# Brazil has had no daylight saving time since 2019: Brasília time is UTC-3 all year.
-BRASILIA = dt.timezone(dt.timedelta(hours=-3))
-
-
-def local_day(instant: dt.datetime) -> dt.date:
-    """The calendar day in Brasília of a timezone-aware instant (SQLite's naive times are UTC)."""
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.UTC)
-    return instant.astimezone(BRASILIA).date()
-
-
-def today_in_brasilia() -> dt.date:
-    return local_day(dt.datetime.now(dt.UTC))
-
 
 class NoticeStage(IntEnum):
     """Where a boleto is in its schedule; the store keeps these numbers."""

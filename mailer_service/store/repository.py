@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from boletos.platform.brasilia import local_day
 from boletos.platform.database import writing
 from boletos.platform.nats_streams import SUBJECT_EMAILS_FAILED, SUBJECT_EMAILS_SENT
 from boletos.platform.outbox import Event, OutboxStore, insert_events
@@ -35,7 +36,7 @@ from mailer_service.domain.delivery import (
     Settlement,
 )
 from mailer_service.domain.redates import Redate
-from mailer_service.domain.schedule import Candidate, NoticeStage, Plan, local_day, restage
+from mailer_service.domain.schedule import Candidate, NoticeStage, Plan, restage
 from mailer_service.domain.settlements import BankReport
 from mailer_service.store.tables import (
     deliveries,

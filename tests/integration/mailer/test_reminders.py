@@ -13,9 +13,9 @@ import nats
 import pytest
 import sqlalchemy as sa
 
+from boletos.platform import brasilia
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_PAID
 from boletos.v1 import events_pb2, mailer_pb2
-from mailer_service.domain.schedule import today_in_brasilia
 from mailer_service.store.engine import create_engine
 from mailer_service.store.repository import MailerStore
 from mailer_service.store.tables import deliveries
@@ -72,7 +72,7 @@ async def announce_paid(nats_url: str, rows: list[Row], upload_id: str) -> None:
                 amount_cents=int(r.amount) * 100,
                 paid_cents=int(r.amount) * 100,
                 fee_cents=150,
-                paid_on=today_in_brasilia().isoformat(),
+                paid_on=brasilia.today().isoformat(),
             )
             for r in rows
         ]
@@ -118,7 +118,7 @@ async def test_reminders_and_overdue_notices_reach_only_the_unpaid_once_each(
     mailer_db = databases[2]
     rows = valid_rows(10, seed=41)
     paid, unpaid = rows[:3], rows[3:]
-    calendar = Calendar(today_in_brasilia())
+    calendar = Calendar(brasilia.today())
     sink = Sink()
     with smtp_sink(sink) as smtp:
         async with pipeline(databases, nats_server.url) as (ingest, boleto):
@@ -184,7 +184,7 @@ async def test_reminders_and_overdue_notices_reach_only_the_unpaid_once_each(
             # e-mailed after the restart, shows the restarted scheduler did look: its boletos,
             # with the calendar past their reminder's day, get their overdue notices.
             late = valid_rows(2, seed=42)
-            calendar.move_to(today_in_brasilia())
+            calendar.move_to(brasilia.today())
             async with running_mailer(
                 mailer_db, nats_server.url, boleto.address, smtp.port, calendar, **FAST
             ):
@@ -206,7 +206,7 @@ async def test_a_payment_between_scheduling_and_sending_drops_the_reminder(datab
     mailer_db = databases[2]
     rows = valid_rows(2, seed=43)
     payer, other = rows
-    calendar = Calendar(today_in_brasilia())
+    calendar = Calendar(brasilia.today())
     hold = False
 
     def reply(rcpt: str) -> str | None:
@@ -286,7 +286,7 @@ async def test_two_scheduler_replicas_send_each_notice_exactly_once(
     databases = (postgres_url, second_postgres_url, third_postgres_url)
     mailer_db = third_postgres_url
     rows = valid_rows(40, seed=45)
-    calendar = Calendar(today_in_brasilia())
+    calendar = Calendar(brasilia.today())
     sink = Sink()
     with smtp_sink(sink) as smtp:
         async with pipeline(databases, nats_server.url) as (ingest, boleto):

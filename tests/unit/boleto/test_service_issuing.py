@@ -15,8 +15,8 @@ from boleto_service.service.issuing import (
     failed_event,
     issue,
     issued_event,
-    today_in_brazil,
 )
+from boletos.platform.brasilia import local_day
 from boletos.platform.settings import ConfigError
 from boletos.v1 import events_pb2
 from tests.support import access
@@ -101,7 +101,7 @@ def test_events_carry_what_the_mailer_and_progress_need() -> None:
 
 def test_brazilian_date_is_three_hours_behind_utc() -> None:
     late_evening = dt.datetime(2026, 11, 27, 2, 30, tzinfo=dt.UTC)
-    assert today_in_brazil(late_evening) == dt.date(2026, 11, 26)
+    assert local_day(late_evening) == dt.date(2026, 11, 26)
 
 
 def test_bad_configuration_is_refused_with_the_variable_named() -> None:

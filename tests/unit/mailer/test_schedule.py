@@ -8,15 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from boletos.platform.brasilia import BRASILIA, local_day
 from mailer_service.domain import InvalidMailSettings
 from mailer_service.domain.delivery import DeliveryKind, Settlement
 from mailer_service.domain.schedule import (
-    BRASILIA,
     Candidate,
     NoticePolicy,
     NoticeStage,
     Plan,
-    local_day,
     plan,
 )
 
