@@ -41,6 +41,7 @@ from boleto_service.domain.remessa_policy import (
 )
 from boletos.platform.brasilia import BRASILIA
 from boletos.platform.logs import get_logger
+from boletos.platform.stopping import Stopping
 
 log = get_logger("remessa")
 
@@ -403,7 +404,7 @@ class RemessaScheduler:
         self._settings = remessas.settings
         self._now = now or remessas.now
         self._tick = tick
-        self._stop = asyncio.Event()
+        self._stop = Stopping()
         # The latest cut time every boleto issued before has been cut for (per day).
         self._done_through: dt.datetime | None = None
 
@@ -421,8 +422,7 @@ class RemessaScheduler:
             wait = (
                 self._tick if self._tick is not None else tick_seconds(self._settings, self._now())
             )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), wait)
+            await self._stop.sleep(wait)
 
     async def tick(self) -> list[RemessaRecord]:
         """One look: files left unwritten, then whatever the schedule says is due."""

@@ -27,6 +27,7 @@ from nats.js.errors import NotFoundError
 from prometheus_client import Counter
 
 from boletos.platform.logs import EventLogger
+from boletos.platform.stopping import Stopping
 
 E = TypeVar("E")
 
@@ -130,7 +131,7 @@ class PullConsumer(Generic[E]):
         self._handle = handle
         self._log = log
         self._per_message = per_message
-        self._stopping = asyncio.Event()
+        self._stopping = Stopping()
         self._sub: JetStreamContext.PullSubscription | None = None
 
     def stop(self) -> None:
@@ -203,10 +204,7 @@ class PullConsumer(Generic[E]):
             pass
 
     async def _pause(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        except TimeoutError:
-            pass
+        await self._stopping.sleep(seconds)
 
     async def _dispatch(self, msgs: list[Msg]) -> None:
         working = asyncio.create_task(self._keep_in_progress(msgs), name="in-progress")

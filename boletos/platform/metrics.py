@@ -18,6 +18,7 @@ from prometheus_client import Gauge, Histogram, start_http_server
 
 from boletos.platform.logs import get_logger
 from boletos.platform.rpc_handlers import behavior_of, finished_status, rebuilt
+from boletos.platform.stopping import Stopping
 
 log = get_logger("metrics")
 
@@ -166,7 +167,7 @@ class ConsumerLag:
         self._js = js
         self._consumers = list(consumers)
         self._every = every
-        self._stopping = asyncio.Event()
+        self._stopping = Stopping()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -185,7 +186,4 @@ class ConsumerLag:
                     continue
                 lag = (info.num_pending or 0) + (info.num_ack_pending or 0)
                 CONSUMER_LAG.labels(stream, durable).set(lag)
-            try:
-                await asyncio.wait_for(self._stopping.wait(), self._every)
-            except TimeoutError:
-                pass
+            await self._stopping.sleep(self._every)

@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Protocol
 
 from boletos.platform.logs import get_logger
+from boletos.platform.stopping import Stopping
 from ingest_service.domain.upload import Upload
 from ingest_service.service.upload_session import count_finished
 
@@ -39,7 +40,7 @@ class ReceivingKeeper:
         self._ledger = ledger
         self._every = every
         self._stale = dt.timedelta(seconds=stale)
-        self._stopping = asyncio.Event()
+        self._stopping = Stopping()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -60,7 +61,4 @@ class ReceivingKeeper:
                     )
             except Exception as exc:  # noqa: BLE001 - the next turn tries again
                 log.warning("upload.keeper_failed", error=repr(exc))
-            try:
-                await asyncio.wait_for(self._stopping.wait(), self._every)
-            except TimeoutError:
-                pass
+            await self._stopping.sleep(self._every)

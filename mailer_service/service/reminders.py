@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from boletos.platform.logs import get_logger
+from boletos.platform.stopping import Stopping
 from mailer_service.domain.delivery import DeliveryKind, Settlement
 from mailer_service.domain.schedule import Candidate, NoticePolicy, Plan, plan
 from mailer_service.service.metrics import CREATED_BY_KIND, SKIPPED_SETTLED
@@ -79,7 +80,7 @@ class NoticeScheduler:
         self._interval = interval_seconds
         self._on_created = on_created
         self._batch = batch
-        self._stopping = asyncio.Event()
+        self._stopping = Stopping()
         self.created = 0
         self.skipped = 0
 
@@ -94,10 +95,7 @@ class NoticeScheduler:
             except Exception as exc:  # noqa: BLE001 - the store holds the state; look again
                 log.warning("mailer.schedule_failed", error=repr(exc), retry_in=RETRY_SECONDS)
                 wait = min(self._interval, RETRY_SECONDS)
-            try:
-                await asyncio.wait_for(self._stopping.wait(), wait)
-            except TimeoutError:
-                pass
+            await self._stopping.sleep(wait)
 
     async def tick(self) -> Tick:
         """Works through every boleto whose notice day has come, batch by batch."""

@@ -49,6 +49,7 @@ from boletos.platform.access.keys import (
 from boletos.platform.access.principal import Principal
 from boletos.platform.access.roles import Role
 from boletos.platform.logs import get_logger
+from boletos.platform.stopping import Stopping
 
 BUCKET = "BOLETOS_KEYS"
 RELOAD_SECONDS = 3.0
@@ -87,7 +88,7 @@ class KeyDirectory:
         self._withdrawn: list[Withdrawn] = []
         self._scrypt = ThreadPoolExecutor(SCRYPT_THREADS, thread_name_prefix="scrypt")
         self._seen_seq = -1
-        self._stopping = asyncio.Event()
+        self._stopping = Stopping()
 
     @classmethod
     async def open(
@@ -195,9 +196,7 @@ class KeyDirectory:
     async def run(self) -> None:
         """Keeps the records fresh until stopped."""
         while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), RELOAD_SECONDS)
-            if self._stopping.is_set():
+            if await self._stopping.sleep(RELOAD_SECONDS):
                 return
             try:
                 await self.reload()
