@@ -108,10 +108,12 @@ lock: ## Re-pin requirements.lock from pyproject.toml's ranges in a scratch venv
 
 # The barcode tests rasterize PDFs with pdftoppm and decode them with zbarimg. Outside CI a
 # machine where they cannot be installed only gets a warning; CI must have them.
-system-deps: ## Install poppler-utils and zbar-tools when missing (apt-get)
+system-deps: ## Install poppler-utils, zbar-tools, chromium and its driver when missing (apt-get)
 	@missing=""; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	command -v zbarimg >/dev/null || missing="$$missing zbar-tools"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	[ -n "$$missing" ] || exit 0; \
 	fail() { echo "system-deps: $$1" >&2; \
 		if [ "$${CI:-}" = "true" ]; then exit 1; fi; \

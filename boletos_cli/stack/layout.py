@@ -58,6 +58,8 @@ MAX_STREAM_REPLICAS = 3
 # adding the catcher never shifts the other ports.
 SMTP_CATCHER_PORT_OFFSET = 4
 METRICS_PORT_OFFSET = 5
+# The catcher's e-mails in a browser: free in the first row (8 is no service's).
+MAIL_VIEWER_PORT_OFFSET = 8
 REPLICA_PORT_STRIDE = 10
 # Far more than two cores can use; the bound keeps a typo from claiming hundreds of ports.
 MAX_REPLICAS = 8
@@ -184,6 +186,14 @@ class StackLayout:
     @property
     def smtp_catcher_port(self) -> int:
         return self.base_port + SMTP_CATCHER_PORT_OFFSET
+
+    @property
+    def mail_viewer_port(self) -> int:
+        return self.base_port + MAIL_VIEWER_PORT_OFFSET
+
+    @property
+    def mail_viewer_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.mail_viewer_port}/"
 
     @property
     def maildir(self) -> Path:
@@ -326,6 +336,7 @@ class StackLayout:
             if self.nats_cluster > 1:
                 ports[f"{node.name} routes"] = node.route_port
         ports["smtp catcher"] = self.smtp_catcher_port
+        ports["mail viewer"] = self.mail_viewer_port
         return ports
 
     def service_env(self, replica: Replica, inherited: Mapping[str, str]) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """``python -m boletos_cli.stack.smtp_catcher --port P --maildir DIR``: an SMTP server that keeps
 every message it accepts as a file in a Maildir (DIR/new), so a person can open what the
-local stack sent. Compose uses Mailpit in its place."""
+local stack sent; with --web-port, also in a browser (mail_viewer.py). Compose uses Mailpit
+in its place."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from pathlib import Path
 import uvloop
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from boletos_cli.stack import mail_viewer
 
 
 class MaildirHandler:
@@ -48,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--maildir", type=Path, required=True)
+    parser.add_argument("--web-port", type=int, help="serve the e-mails on this HTTP port too")
     args = parser.parse_args(argv)
     controller = Controller(
         MaildirHandler(args.maildir),
@@ -63,10 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     controller.start()
+    viewer = mail_viewer.serve(args.maildir, args.host, args.web_port) if args.web_port else None
     print(
-        f"smtp catcher on {args.host}:{args.port}, messages in {args.maildir / 'new'}", flush=True
+        f"smtp catcher on {args.host}:{args.port}, messages in {args.maildir / 'new'}"
+        + (f", in a browser at http://{args.host}:{args.web_port}/" if args.web_port else ""),
+        flush=True,
     )
     stop.wait()
+    if viewer is not None:
+        viewer.shutdown()
     controller.stop()
     return 0
 

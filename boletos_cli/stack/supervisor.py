@@ -176,7 +176,8 @@ class Stack:
         catcher = await self._launch(
             "smtp",
             [sys.executable, "-m", "boletos_cli.stack.smtp_catcher", "--port",
-             str(self.layout.smtp_catcher_port), "--maildir", str(self.layout.maildir)],
+             str(self.layout.smtp_catcher_port), "--maildir", str(self.layout.maildir),
+             "--web-port", str(self.layout.mail_viewer_port)],
             self.env,
         )  # fmt: skip
         await wait_for_port(catcher, LOOPBACK, self.layout.smtp_catcher_port, self.start_timeout)
@@ -358,6 +359,13 @@ class Stack:
             row(node.name, node.url + routes, "", node.store, child.pid)
         smtp = f"smtp://{LOOPBACK}:{self.layout.smtp_catcher_port}"
         row("smtp", smtp, "", self.layout.maildir / "new", self.children["smtp"].pid)
+        row(
+            "mail",
+            self.layout.mail_viewer_url,
+            "",
+            "the e-mails in a browser",
+            self.children["smtp"].pid,
+        )
         if self.bank:
             # No address: it reads the remessas' directory and writes the retornos' one.
             row(BANK, "(files)", "", self.layout.retorno_dir, self.children[BANK].pid)

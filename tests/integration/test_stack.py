@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +23,7 @@ from boletos.provision import Secrets, ensure_secrets
 from boletos_bench.e2e_run import free_base_port
 from boletos_cli.stack.children import Child
 from boletos_cli.stack.health import wait_serving
-from boletos_cli.stack.layout import SERVICES, StackError
+from boletos_cli.stack.layout import MAIL_VIEWER_PORT_OFFSET, SERVICES, StackError
 from tests.integration.conftest import REPO_ROOT
 from tests.integration.conftest import wait_serving as serving
 from tests.support.csvdata import csv_bytes, valid_rows
@@ -240,6 +241,10 @@ def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: StackFactory) 
     assert progress["boletos_issued"] == progress["emails_sent"] == progress["accepted"] == 37
     maildir = stack.stdout.parent / "stack" / "mail" / "new"
     assert len(_boleto_emails(maildir)) == 37
+    # ... and shows in a browser on the stack's mail port.
+    viewer = f"http://127.0.0.1:{stack.base_port + MAIL_VIEWER_PORT_OFFSET}/"
+    with urllib.request.urlopen(viewer, timeout=10) as page:
+        assert f"E-mails ({len(list(maildir.iterdir()))})" in page.read().decode()
 
     # `upload --wait` follows a new file through the whole pipeline until it settles.
     fresh = stack.stdout.parent / "fresh.csv"
