@@ -10,6 +10,7 @@ from typing import TextIO
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from rich.console import Console
 
+from boletos.report_columns import REPORT_CSV_HEADER
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from boletos_cli.channels import INGEST, Endpoints, service_channel
 from boletos_cli.commands.status import add_upload_id, upload_id_or_newest
@@ -17,18 +18,6 @@ from boletos_cli.csv_output import HeaderedWriter, write_csv
 from boletos_cli.failures import EXIT_OK
 from boletos_cli.money import amount_text
 
-# New columns go at the end, so a script that reads the first ones by position keeps working.
-CSV_HEADER = (
-    "line",
-    "debtId",
-    "outcome",
-    "boletoStatus",
-    "nossoNumero",
-    "emailStatus",
-    "error",
-    "paidAmount",
-    "paidOn",
-)
 STDOUT = Path("-")
 
 
@@ -37,7 +26,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "report",
         help="write an upload's report as CSV: one line per row of its file",
         description="Write an upload's report as CSV, one line per data row of its file, in "
-        "line order: " + ",".join(CSV_HEADER) + ". outcome is accepted, duplicate, conflict "
+        "line order: " + ",".join(REPORT_CSV_HEADER) + ". outcome is accepted, duplicate, conflict "
         "or rejected; boletoStatus pending, issued or failed; emailStatus pending, sent or "
         "failed (empty when none is due); error says why a row was not accepted or why its "
         "boleto or e-mail failed; paidAmount (e.g. 7811.00) and paidOn (YYYY-MM-DD) are "
@@ -65,7 +54,7 @@ async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err:
 
 
 async def write_report(address: str, upload_id: str, sink: TextIO) -> int:
-    writer = HeaderedWriter(sink, CSV_HEADER)
+    writer = HeaderedWriter(sink, REPORT_CSV_HEADER)
     count = 0
     async with service_channel(INGEST.name, address) as channel:
         stub = ingest_pb2_grpc.IngestServiceStub(channel)

@@ -109,21 +109,6 @@ def error_line(line: int, debt_id: str, conflict: bool, messages: Sequence[str])
     return ReportLine(line, debt_id, outcome, error="; ".join(messages))
 
 
-# The same columns as `boletos report`; new ones go at the end, so a script that reads the
-# first ones by position keeps working.
-CSV_HEADER = (
-    "line",
-    "debtId",
-    "outcome",
-    "boletoStatus",
-    "nossoNumero",
-    "emailStatus",
-    "error",
-    "paidAmount",
-    "paidOn",
-)
-
-
 def csv_row(r: ReportLine) -> tuple[object, ...]:
     return (
         r.line,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import io
 
+from boletos.report_columns import REPORT_CSV_HEADER
 from boletos.v1 import events_pb2
-from ingest_service.domain.report import CSV_HEADER, csv_row
+from ingest_service.domain.report import csv_row
 from ingest_service.domain.upload import Upload
 from ingest_service.notifications.summary import (
     MAX_FAILURES_SHOWN,
@@ -37,7 +38,7 @@ def build_upload_notice(
 def report_csv(store: IngestStore, upload: Upload, max_bytes: int) -> Report:
     sink = io.StringIO()
     writer = csv.writer(sink, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow(REPORT_CSV_HEADER)
     lines = 0
     for batch in store.iter_report(upload.upload_no):
         writer.writerows(csv_row(line) for line in batch)

@@ -292,11 +292,11 @@ def test_the_paid_bar_fits_80_columns_and_shows_only_with_payments(paid_count: i
 
 
 def test_report_lines_carry_the_payment_at_the_end() -> None:
-    assert report.CSV_HEADER[-2:] == ("paidAmount", "paidOn")
+    assert report.REPORT_CSV_HEADER[-2:] == ("paidAmount", "paidOn")
     paid = report.csv_row(ingest_pb2.ReportLine(line=2, paid_cents=5, paid_on="2025-06-09"))
     assert paid[-2:] == ("0.05", "2025-06-09")
     assert report.csv_row(ingest_pb2.ReportLine(line=3))[-2:] == ("", "")
-    assert len(paid) == len(report.CSV_HEADER)
+    assert len(paid) == len(report.REPORT_CSV_HEADER)
 
 
 def test_every_delivery_kind_has_a_word_and_back() -> None:
