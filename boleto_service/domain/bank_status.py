@@ -122,6 +122,15 @@ class Change:
         return self.status is BankStatus.PAID and paid != self.boleto.amount_cents
 
 
+@dataclass(frozen=True)
+class Finished:
+    """A retorno file recorded as processed: the summary that stands for it, and whether this
+    call recorded it (False: another call on the same bytes finished first, with its own)."""
+
+    summary: str
+    by_this_call: bool
+
+
 @dataclass
 class BatchPlan:
     recorded: list[Recorded] = field(default_factory=list)

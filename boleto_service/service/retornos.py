@@ -28,6 +28,7 @@ from prometheus_client import Counter
 from boleto_service.domain.bank_status import (
     BatchPlan,
     Change,
+    Finished,
     describe,
     occurrence_key,
     status_reason,
@@ -202,7 +203,7 @@ class RetornoLedger(Protocol):
         nsa: int | None,
         summary: str,
         at: dt.datetime,
-    ) -> str | None: ...
+    ) -> Finished: ...
 
 
 def status_events(retorno_id: str, batch_no: int, changes: Sequence[Change]) -> list[Event]:
@@ -519,7 +520,7 @@ class ProcessRetornos:
             self._apply(run, batch)
         summary = run.summary
         self._log_problems(run)
-        stored = self._ledger.finish(
+        finished = self._ledger.finish(
             retorno_id,
             file_name,
             summary.bank_code,
@@ -527,9 +528,9 @@ class ProcessRetornos:
             summary.to_json(),
             self._clock(),
         )
-        if stored is not None:
+        if not finished.by_this_call:
             # Another call on the same bytes finished first; its summary is the file's.
-            summary = Summary.from_json(stored)
+            summary = Summary.from_json(finished.summary)
             summary.already_processed = True
             FILES.labels("already_processed").inc()
             return summary

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from boleto_service.domain.bank_status import (
     BatchPlan,
+    Finished,
     Tracked,
     describe,
     occurrence_key,
@@ -105,9 +106,9 @@ class RetornoStore:
         nsa: int | None,
         summary: str,
         at: dt.datetime,
-    ) -> str | None:
-        """Records the file as processed with its summary. None when this call recorded it;
-        the summary stored first when another call on the same file finished before."""
+    ) -> Finished:
+        """Records the file as processed with its summary, unless another call on the same
+        file finished before."""
         insert = (postgresql.insert if not self._sqlite else sqlite.insert)(retornos)
         statement = insert.values(
             retorno_id=retorno_id,
@@ -119,8 +120,10 @@ class RetornoStore:
         ).on_conflict_do_nothing(index_elements=["retorno_id"])
         with writing(self.engine) as conn:
             if conn.execute(statement.returning(retornos.c.retorno_id)).first() is not None:
-                return None
-        return self.summary(retorno_id)
+                return Finished(summary, by_this_call=True)
+        earlier = self.summary(retorno_id)
+        assert earlier is not None, "a retorno refused as recorded is recorded"
+        return Finished(earlier, by_this_call=False)
 
     def _apply(
         self,

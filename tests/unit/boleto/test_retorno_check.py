@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boleto_service.domain.bank_status import BatchPlan, Tracked, plan_batch
+from boleto_service.domain.bank_status import BatchPlan, Finished, Tracked, plan_batch
 from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.boleto import BankState, BankStatus, Boleto, Payer, PayerAddress
 from boleto_service.domain.cnab240 import RemessaHeader, remessa_lines, title_from_boleto
@@ -306,11 +306,11 @@ class MemoryLedger:
         nsa: int | None,
         summary: str,
         at: dt.datetime,
-    ) -> str | None:
+    ) -> Finished:
         if retorno_id in self.files:
-            return self.files[retorno_id]
+            return Finished(self.files[retorno_id], by_this_call=False)
         self.files[retorno_id] = summary
-        return None
+        return Finished(summary, by_this_call=True)
 
     def status(self, n: int) -> BankState:
         b = BOLETOS[n]
