@@ -31,7 +31,7 @@ NAME = "boleto_service"
 SERVICE_NAME = boleto_pb2.DESCRIPTOR.services_by_name["BoletoService"].full_name
 
 
-async def compose(rt: ServiceRuntime, settings: Settings) -> None:
+async def bootstrap(rt: ServiceRuntime, settings: Settings) -> None:
     engine = rt.engine(create_engine(settings.database_url))
     rt.schema(engine, HISTORY)
     seed(engine)
@@ -71,8 +71,8 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    await runtime.run_service(settings, stop, NAME, compose)
+    await runtime.run_service(settings, stop, NAME, bootstrap)
 
 
 def main() -> int:
-    return runtime.main(NAME, Settings.from_env, compose, HISTORY)
+    return runtime.main(NAME, Settings.from_env, bootstrap, HISTORY)

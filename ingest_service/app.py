@@ -31,7 +31,7 @@ SERVICE_NAME = ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name
 KEYS_SERVICE_NAME = keys_pb2.DESCRIPTOR.services_by_name["KeyService"].full_name
 
 
-async def compose(rt: ServiceRuntime, settings: Settings) -> None:
+async def bootstrap(rt: ServiceRuntime, settings: Settings) -> None:
     engine = rt.engine(create_engine(settings.database_url))
     bulk_engine = rt.engine(create_engine(settings.database_url, bulk=True))
     rt.schema(engine, HISTORY)
@@ -85,8 +85,8 @@ async def compose(rt: ServiceRuntime, settings: Settings) -> None:
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    await runtime.run_service(settings, stop, NAME, compose)
+    await runtime.run_service(settings, stop, NAME, bootstrap)
 
 
 def main() -> int:
-    return runtime.main(NAME, Settings.from_env, compose, HISTORY)
+    return runtime.main(NAME, Settings.from_env, bootstrap, HISTORY)

@@ -30,7 +30,7 @@ NAME = "mailer_service"
 SERVICE_NAME = mailer_pb2.DESCRIPTOR.services_by_name["MailerService"].full_name
 
 
-async def compose(rt: ServiceRuntime, settings: Settings, today: Today = brasilia.today) -> None:
+async def bootstrap(rt: ServiceRuntime, settings: Settings, today: Today = brasilia.today) -> None:
     """`today` is the calendar day the notice schedule goes by; tests pass a movable one."""
     engine = rt.engine(create_engine(settings.database_url))
     rt.schema(engine, HISTORY)
@@ -117,9 +117,9 @@ async def compose(rt: ServiceRuntime, settings: Settings, today: Today = brasili
 
 async def run(settings: Settings, stop: asyncio.Event, *, today: Today | None = None) -> None:
     """The service until `stop`; `today` replaces the calendar the notices go by (tests)."""
-    composer = compose if today is None else functools.partial(compose, today=today)
-    await runtime.run_service(settings, stop, NAME, composer)
+    wiring = bootstrap if today is None else functools.partial(bootstrap, today=today)
+    await runtime.run_service(settings, stop, NAME, wiring)
 
 
 def main() -> int:
-    return runtime.main(NAME, Settings.from_env, compose, HISTORY)
+    return runtime.main(NAME, Settings.from_env, bootstrap, HISTORY)

@@ -284,12 +284,13 @@ async def run_service(
     settings: S,
     stop: asyncio.Event,
     name: str,
-    compose: Callable[[ServiceRuntime, S], Coroutine[Any, Any, None]],
+    bootstrap: Callable[[ServiceRuntime, S], Coroutine[Any, Any, None]],
 ) -> None:
-    """Builds the service with `compose`, serves until `stop` is set, shuts down in order."""
+    """Builds the service with `bootstrap` (its composition root), serves until `stop` is
+    set, shuts down in order."""
     runtime = ServiceRuntime(settings, name)
     try:
-        starting = asyncio.create_task(compose(runtime, settings), name="start")
+        starting = asyncio.create_task(bootstrap(runtime, settings), name="start")
         stopped = asyncio.create_task(stop.wait(), name="stop-signal")
         await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
@@ -309,7 +310,7 @@ async def run_service(
 def main(
     name: str,
     settings_from_env: Callable[[], S],
-    compose: Callable[[ServiceRuntime, S], Coroutine[Any, Any, None]],
+    bootstrap: Callable[[ServiceRuntime, S], Coroutine[Any, Any, None]],
     history: History,
     argv: list[str] | None = None,
 ) -> int:
@@ -338,7 +339,7 @@ def main(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_service(settings, stop, name, compose)
+        await run_service(settings, stop, name, bootstrap)
 
     try:
         asyncio.run(serve())
