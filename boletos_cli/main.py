@@ -19,6 +19,7 @@ from boletos_cli.commands import (
     bank,
     barcode,
     boleto,
+    completion,
     deliveries,
     instruct,
     keys,
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     retorno.add_parser(commands)
     bank.add_parser(commands)
     instruct.add_parser(commands)
+    completion.add_parser(commands)
     return parser
 
 
