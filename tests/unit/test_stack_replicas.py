@@ -68,7 +68,9 @@ def test_every_process_gets_its_own_addresses_and_the_mailer_every_boleto() -> N
     assert env["DATABASE_URL"].endswith("/data/mailer.db")
     assert env["SMTP_CONNECTIONS"] == "24"
     ports = list(layout.reserved_ports().values())
-    assert len(ports) == len(set(ports)) == 12
+    # Four processes' gRPC and metrics ports, ingest's and boleto-1's, NATS, SMTP, the mail page.
+    assert len(ports) == len(set(ports)) == 13
+    assert layout.mail_viewer_port == 40008
 
 
 def test_the_layout_refuses_ports_past_the_last() -> None:
