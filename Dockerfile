@@ -31,9 +31,10 @@ COPY boletos ./boletos
 COPY ingest_service ./ingest_service
 COPY boleto_service ./boleto_service
 COPY mailer_service ./mailer_service
+COPY boletos_cli ./boletos_cli
 RUN /opt/protoc/bin/python -m grpc_tools.protoc -Iprotos --python_out=. --grpc_python_out=. \
         protos/boletos/v1/*.proto \
- && /opt/venv/bin/python -m compileall -q boletos ingest_service boleto_service mailer_service
+ && /opt/venv/bin/python -m compileall -q boletos ingest_service boleto_service mailer_service boletos_cli
 
 FROM base AS runtime
 ARG VERSION=0.1.0
@@ -54,6 +55,10 @@ COPY --from=code /src/boletos ./boletos
 COPY --from=code /src/ingest_service ./ingest_service
 COPY --from=code /src/boleto_service ./boleto_service
 COPY --from=code /src/mailer_service ./mailer_service
+# The operators' command, for `docker compose run --rm cli boletos ...` on the services' network.
+COPY --from=code /src/boletos_cli ./boletos_cli
+RUN printf '#!/bin/sh\nexec python -m boletos_cli "$@"\n' > /opt/venv/bin/boletos \
+ && chmod 0755 /opt/venv/bin/boletos
 # Code is importable from /app without installing the project, so a code change only
 # replaces the layers above. Services keep state in PostgreSQL, not in the container.
 ENV PATH=/opt/venv/bin:$PATH \

@@ -204,8 +204,11 @@ def test_every_compose_service_is_restarted_when_it_dies() -> None:
     # One-off jobs run to completion once; the services that need them wait for that.
     jobs = {name for name, spec in services.items() if spec.get("restart") == "no"}
     assert jobs == {"secrets", "ingest_migrate", "boleto_migrate", "mailer_migrate"}
+    # Tools run when asked (`docker compose run --rm cli ...`), never with `up`.
+    tools = {name for name, spec in services.items() if "tools" in spec.get("profiles", [])}
+    assert tools == {"cli"}
     for name, spec in services.items():
-        if name in jobs:
+        if name in jobs | tools:
             continue
         assert spec.get("restart") == "unless-stopped", name
 
@@ -235,3 +238,20 @@ def test_every_compose_service_waits_for_its_own_store_to_be_migrated() -> None:
             "service_completed_successfully"
         )
         assert spec["environment"].get("DB_AUTO_MIGRATE", "false") == "false"
+
+
+def test_the_compose_cli_reaches_every_service_by_name_with_the_deployments_secrets() -> None:
+    cli = _compose_services()["cli"]
+    env = cli["environment"]
+    for variable, service in (
+        ("BOLETOS_INGEST_ADDR", "ingest_service"),
+        ("BOLETOS_BOLETO_ADDR", "boleto_service"),
+        ("BOLETOS_MAILER_ADDR", "mailer_service"),
+    ):
+        port = _compose_services()[service]["environment"]["GRPC_LISTEN_ADDR"].rsplit(":", 1)[1]
+        assert env[variable].endswith(f"{service}:{port}"), variable
+    assert env["BOLETOS_CA_FILE"] == "/secrets/ca.pem"
+    assert "secrets:/secrets:ro" in cli["volumes"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "COPY --from=code /src/boletos_cli ./boletos_cli" in dockerfile
+    assert "exec python -m boletos_cli" in dockerfile
