@@ -6,6 +6,8 @@ import asyncio
 import json
 import sys
 
+import grpc
+
 from boletos.v1 import mailer_pb2
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows
@@ -90,9 +92,15 @@ async def test_smtp_down_then_up_delays_delivery_and_loses_nothing(databases, na
 
         # The mailer tries, finds nobody listening, records why and backs off.
         async def tried() -> bool:
-            got = await mailer.stub.GetDelivery(
-                mailer_pb2.GetDeliveryRequest(debt_id=rows[0].debt_id)
-            )
+            try:
+                got = await mailer.stub.GetDelivery(
+                    mailer_pb2.GetDeliveryRequest(debt_id=rows[0].debt_id)
+                )
+            except grpc.aio.AioRpcError as exc:
+                # Its boleto has not reached the mailer yet.
+                if exc.code() == grpc.StatusCode.NOT_FOUND:
+                    return False
+                raise
             return got.delivery.attempts >= 1 and "Connect call failed" in got.delivery.last_error
 
         await wait_until(tried, 60)
