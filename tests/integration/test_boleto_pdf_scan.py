@@ -18,7 +18,8 @@ from boleto_service.domain import BeneficiaryConfig, OverduePolicy, issue_boleto
 from boleto_service.domain.boleto import Payer
 from tests.support.beneficiaries import BB, ITAU
 from tests.support.printing import printable
-from tests.support.scan import rasterize, require_tool, scan
+from tests.support.scan import rasterize, scan
+from tests.support.tools import require_tool
 
 TODAY = date(2025, 11, 26)
 POLICY = OverduePolicy(fine_percent=Decimal(2), monthly_interest_percent=Decimal(1))

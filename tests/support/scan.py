@@ -6,22 +6,10 @@ the setup (make system-deps).
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-
-def require_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} not found (install poppler-utils and zbar-tools: make system-deps)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+from tests.support.tools import require_tool
 
 
 def rasterize(pdf: bytes, directory: Path, dpi: int) -> Path:

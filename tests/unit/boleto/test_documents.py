@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 import zlib
@@ -41,6 +40,7 @@ from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.boleto import Payer, PayerAddress
 from tests.support.beneficiaries import BB, ITAU
 from tests.support.printing import DEBT_ID, printable
+from tests.support.tools import require_tool
 
 TODAY = date(2025, 11, 26)
 POLICY = OverduePolicy(fine_percent=Decimal(2), monthly_interest_percent=Decimal(1))
@@ -85,17 +85,6 @@ def shown_strings(pdf: bytes) -> list[bytes]:
     """Every string the page shows, unescaped, in WinAnsi bytes."""
     found = re.findall(rb"\(((?:[^()\\]|\\.)*)\) Tj", content_stream(pdf))
     return [re.sub(rb"\\(.)", rb"\1", text) for text in found]
-
-
-def require_tool(name: str) -> str:
-    """The tool's path; in CI a missing tool fails the test instead of skipping it."""
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} not found (install poppler-utils: make system-deps)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 # --- the document -----------------------------------------------------------------------------
