@@ -20,7 +20,7 @@ from boleto_service.domain.instructions import (
 )
 from boleto_service.store.remessas import NOT_REGISTRABLE
 from boleto_service.store.tables import boletos, instructions, remessas
-from boletos.platform.database import writing
+from boletos.platform.database import raw_cursor, writing
 from boletos.platform.outbox import Event, insert_events
 
 WRITTEN_OFF_HERE = "written off before it was sent to the bank"
@@ -53,7 +53,7 @@ class InstructionStore:
             state = InstructionState.REQUESTED
             if settle_here and self._write_off_unsent(conn, boleto, now):
                 state = InstructionState.CONFIRMED
-                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                cursor = raw_cursor(conn)
                 insert_events(cursor, conn.dialect.name, settled_events)
             instruction_id = str(uuid.uuid4())
             conn.execute(

@@ -32,7 +32,7 @@ from boleto_service.store.tables import (
     remessas,
     sequences,
 )
-from boletos.platform.database import writing
+from boletos.platform.database import raw_cursor, writing
 from boletos.platform.outbox import Event, OutboxStore, insert_events
 
 _COLUMNS = [
@@ -104,7 +104,7 @@ class BoletoStore:
         records, failed, events = build(new, first, number)
         issued_at = self._now()
         with writing(self.engine) as conn:
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor = raw_cursor(conn)
             self._insert(cursor, "boletos", _COLUMNS, [self._row(r, issued_at) for r in records])
             self._insert(
                 cursor,

@@ -33,7 +33,7 @@ from boleto_service.domain.boleto import BankState, BankStatus
 from boleto_service.domain.cnab240.retorno import Occurrence
 from boleto_service.domain.instructions import InstructionKind, InstructionState, answer, redated
 from boleto_service.store.tables import boletos, instructions, occurrences, retornos
-from boletos.platform.database import writing
+from boletos.platform.database import raw_cursor, writing
 from boletos.platform.logs import get_logger
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_REDATED
 from boletos.platform.outbox import Event, insert_events
@@ -174,7 +174,7 @@ class RetornoStore:
         self._answer_instructions(conn, plan, at)
         produced = events(plan)
         if produced:
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor = raw_cursor(conn)
             insert_events(cursor, conn.dialect.name, produced)
         return plan
 
@@ -255,7 +255,7 @@ class RetornoStore:
                 )
         if redates:
             # In this transaction: the debtor hears of the new date if and only if it stands.
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor = raw_cursor(conn)
             insert_events(cursor, conn.dialect.name, redates)
 
     def _boletos(

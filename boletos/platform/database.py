@@ -68,6 +68,14 @@ def writing(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+def raw_cursor(conn: Connection) -> Any:
+    """The driver's own cursor, inside `conn`'s transaction: for bulk statements (executemany
+    of thousands of rows, COPY) where SQLAlchemy's per-row Python would cost more than the
+    database's work. Statements use the driver's parameter style (? for sqlite3, %s for
+    psycopg)."""
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
 def prefer_index_probes(cursor: Any) -> None:
     """For the rest of the transaction on PostgreSQL: join a batch of keys (an unnested
     array) to a large table by probing the table's index. The planner cannot see the

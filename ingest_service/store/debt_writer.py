@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from boletos.platform.database import raw_cursor
 from boletos.platform.outbox import Event, insert_events
 from ingest_service.domain.errors import RowError
 from ingest_service.domain.upload import Conflict, StoredBlock, StoreRow
@@ -67,7 +68,7 @@ class DebtWriter:
     """
 
     def __init__(self, conn: Connection, expect_known: bool = False) -> None:
-        self._cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        self._cursor = raw_cursor(conn)
         self._sqlite = conn.dialect.name == "sqlite"
         self.expect_known = expect_known
         if not self._sqlite:

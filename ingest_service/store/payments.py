@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from boletos.platform.database import prefer_index_probes
+from boletos.platform.database import prefer_index_probes, raw_cursor
 from ingest_service.domain.payments import Payment, Tally, tally
 from ingest_service.store.tables import debts, uploads
 
@@ -71,7 +71,7 @@ def record_payments(conn: Connection, payments: Sequence[Payment]) -> RecordedPa
     # same order and wait for each other instead of deadlocking.
     ordered = sorted(payments, key=lambda p: p.key)
     sqlite = conn.dialect.name == "sqlite"
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = raw_cursor(conn)
     try:
         if sqlite:
             recorded, unmatched = _pay_sqlite(cursor, ordered)

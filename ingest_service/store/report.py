@@ -16,7 +16,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from boletos.platform.database import prefer_index_probes
+from boletos.platform.database import prefer_index_probes, raw_cursor
 from ingest_service.domain.errors import ErrorCode
 from ingest_service.domain.report import (
     STAGE_FAILED,
@@ -106,7 +106,7 @@ def _stored(
 def _progress(conn: Connection, keys: Sequence[bytes]) -> dict[bytes, _Progress]:
     if not keys:
         return {}
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = raw_cursor(conn)
     try:
         if conn.dialect.name == "sqlite":
             cursor.execute(_sqlite_lookup(len(keys)), keys)

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from boletos.platform.brasilia import local_day
-from boletos.platform.database import writing
+from boletos.platform.database import raw_cursor, writing
 from boletos.platform.nats_streams import SUBJECT_EMAILS_FAILED, SUBJECT_EMAILS_SENT
 from boletos.platform.outbox import Event, OutboxStore, insert_events
 from boletos.v1 import events_pb2
@@ -400,7 +400,7 @@ class MailerStore:
                     ]
                 ).SerializeToString()
                 events.append((SUBJECT_EMAILS_FAILED, f"emails-failed:{uuid.uuid4()}", payload))
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor = raw_cursor(conn)
             insert_events(cursor, conn.dialect.name, events)
 
     def release(self, keys: Sequence[DeliveryKey]) -> None:
