@@ -26,7 +26,7 @@ from pathlib import Path
 
 BUDGETS = Path(__file__).with_name("cost_budgets.json")
 GUARD_FACTOR = 1.5
-ROUNDS = 5
+ROUNDS = 9
 YARDSTICK_ROWS = 20_000
 
 
