@@ -21,6 +21,7 @@ from boleto_service.domain.issuing import BoletoIssuer
 from boleto_service.domain.money import MAX_AMOUNT_CENTS
 from boletos.platform import brasilia
 from boletos.platform.beneficiaries_file import DEFAULT_KEY
+from boletos.platform.ids import is_canonical_uuid
 from boletos.platform.logs import get_logger
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_FAILED, SUBJECT_BOLETOS_ISSUED
 from boletos.platform.outbox import Event
@@ -54,9 +55,6 @@ class BoletoLedger(Protocol):
         ...
 
 
-# Ingest announces ids in this one spelling; another is no debt of ours, and a key the store,
-# the outbox's message ids and the progress consumer all agree on must be exact.
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DIGITS = re.compile(r"[0-9]{1,14}")
 _CEP = re.compile(r"(?:[0-9]{8})?")
 _UF = re.compile(r"(?:[A-Z]{2})?")
@@ -66,17 +64,13 @@ _TEXT_LIMITS = (("name", 200), ("address", 200), ("district", 100), ("city", 100
 _EMAIL_MAX = 254
 
 
-def is_debt_id(value: str) -> bool:
-    return _UUID.fullmatch(value) is not None
-
-
 def malformed(debt: events_pb2.ImportedDebt) -> tuple[str, str] | None:
     """(field, reason) of the first field that breaks the event's contract, or None.
 
     The event comes over NATS, which anyone able to publish there can write to: what ingest
     validated is checked again before it reaches the store, a PDF or an e-mail header. The
     reason names the field and the rule, never the value, which may be personal data."""
-    if not is_debt_id(debt.debt_id):
+    if not is_canonical_uuid(debt.debt_id):
         return "debt_id", "debt_id is not a lowercase UUID"
     if not 0 < debt.amount_cents <= MAX_AMOUNT_CENTS:
         return "amount_cents", f"amount_cents must be 1 to {MAX_AMOUNT_CENTS}"
@@ -243,7 +237,7 @@ class IssueBoletos:
 
     def __call__(self, event: events_pb2.DebtsImported) -> tuple[int, int]:
         """(issued, refused) by this call; debts handled before count in neither."""
-        if not is_debt_id(event.upload_id):
+        if not is_canonical_uuid(event.upload_id):
             return 0, _refuse_event(event)
         debts = {d.debt_id: d for d in event.debts if _keyed(event.upload_id, d)}
         unkeyed = len(event.debts) - len(debts)
@@ -323,7 +317,7 @@ def _refuse_event(event: events_pb2.DebtsImported) -> int:
 def _keyed(upload_id: str, debt: events_pb2.ImportedDebt) -> bool:
     """Whether the debt's id can key a refusal. One that cannot is refused here, by its
     line: no store row, no BoletosFailed, since nothing downstream could match it."""
-    if is_debt_id(debt.debt_id):
+    if is_canonical_uuid(debt.debt_id):
         return True
     MALFORMED.labels("debt_id").inc()
     log.error(

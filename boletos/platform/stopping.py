@@ -16,9 +16,6 @@ class Stopping:
     def is_set(self) -> bool:
         return self._event.is_set()
 
-    async def wait(self) -> None:
-        await self._event.wait()
-
     async def sleep(self, seconds: float) -> bool:
         """Sleeps up to `seconds`, less if asked to stop meanwhile; True if asked."""
         try:

@@ -21,9 +21,9 @@ from prometheus_client import Counter
 
 from boletos.platform import nats_streams as streams
 from boletos.platform.consumer import ConsumerSpec, Delivery, PullConsumer
+from boletos.platform.ids import is_canonical_uuid
 from boletos.platform.logs import get_logger
 from boletos.v1 import events_pb2
-from ingest_service.domain.columns import canonical_uuid
 from ingest_service.domain.payments import RawPayment, read_payments
 from ingest_service.messaging.progress_consumer import DURABLE, FETCH_BATCH
 from ingest_service.store.repository import IngestStore
@@ -110,7 +110,7 @@ def _log_refused(refused: Sequence[str], paid: Sequence[Paid]) -> None:
         log.error(
             "payments.refused",
             debt_id=debt_id,
-            upload_id=upload_id if canonical_uuid(upload_id) == upload_id else "",
+            upload_id=upload_id if is_canonical_uuid(upload_id) else "",
             reason="amount is not one a bank reports",
         )
     if len(refused) > LOGGED_IDS:

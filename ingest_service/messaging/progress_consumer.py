@@ -15,9 +15,9 @@ from nats.js import JetStreamContext
 
 from boletos.platform import nats_streams as streams
 from boletos.platform.consumer import ConsumerSpec, Delivery, PullConsumer, refuse
+from boletos.platform.ids import is_canonical_uuid
 from boletos.platform.logs import get_logger
 from boletos.v1 import events_pb2
-from ingest_service.domain.columns import canonical_uuid
 from ingest_service.store.repository import IngestStore
 
 log = get_logger("progress")
@@ -78,20 +78,15 @@ def checked(items: Iterable[Item]) -> tuple[list[Item], list[tuple[str, str]]]:
     good: list[Item] = []
     refused: list[tuple[str, str]] = []
     for debt_id, upload_id, detail in items:
-        if not _uuid(debt_id):
+        if not is_canonical_uuid(debt_id):
             refused.append(("(malformed id)", "debt id is not a UUID"))
-        elif not _uuid(upload_id):
+        elif not is_canonical_uuid(upload_id):
             refused.append((debt_id, "upload id is not a UUID"))
         elif len(detail) > MAX_DETAIL_CHARS:
             refused.append((debt_id, f"detail longer than {MAX_DETAIL_CHARS} characters"))
         else:
             good.append((debt_id, upload_id, detail))
     return good, refused
-
-
-def _uuid(value: str) -> bool:
-    """Written as this service writes its ids: a lowercase, dashed UUID."""
-    return bool(value) and canonical_uuid(value) == value
 
 
 ROUTES = (

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
+from boletos.platform.ids import is_canonical_uuid
+
 from .errors import InvalidBoletoMail
+from .event_fields import check_amount_cents, check_day, event_day
 from .message_id import check_debt_id
 
 if TYPE_CHECKING:
     from boletos.v1.events_pb2 import IssuedBoleto
-
-_UPLOAD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# The barcode's amount field has ten digits of centavos.
-MAX_AMOUNT_CENTS = 9_999_999_999
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,24 +35,15 @@ class BoletoMail:
 
     def __post_init__(self) -> None:
         check_debt_id(self.debt_id)
-        cents = self.amount_cents
-        if isinstance(cents, bool) or not isinstance(cents, int):
-            raise InvalidBoletoMail(f"amount must be int centavos, got {cents!r}")
-        if not 0 <= cents <= MAX_AMOUNT_CENTS:
-            raise InvalidBoletoMail(f"amount of {cents} centavos is out of range")
-        # A datetime is a date too, but would print its time in the message.
-        if not isinstance(self.due_date, date) or isinstance(self.due_date, datetime):
-            raise InvalidBoletoMail(f"due date must be a date, got {self.due_date!r}")
+        check_amount_cents(self.amount_cents)
+        check_day(self.due_date, "due date")
 
     @classmethod
     def from_event(cls, event: IssuedBoleto) -> BoletoMail:
         # The boleto service sends its uploads' ids as ingest made them.
-        if not _UPLOAD_ID.fullmatch(event.upload_id):
+        if not is_canonical_uuid(event.upload_id):
             raise InvalidBoletoMail("upload id is not a UUID")
-        try:
-            due_date = date.fromisoformat(event.due_date)
-        except ValueError:
-            raise InvalidBoletoMail(f"due date {event.due_date!r} is not ISO 8601") from None
+        due_date = event_day(event.due_date, "due date")
         return cls(
             debt_id=event.debt_id,
             upload_id=event.upload_id,

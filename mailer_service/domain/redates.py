@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .boleto_mail import MAX_AMOUNT_CENTS
 from .errors import InvalidBoletoMail
+from .event_fields import check_amount_cents, check_day, event_day
 from .message_id import check_debt_id
 
 if TYPE_CHECKING:
@@ -38,13 +38,8 @@ class Redate:
             self.instruction_id
         ):
             raise InvalidBoletoMail(f"instruction id {self.instruction_id!r} is not usable")
-        cents = self.amount_cents
-        if isinstance(cents, bool) or not isinstance(cents, int):
-            raise InvalidBoletoMail(f"amount must be int centavos, got {cents!r}")
-        if not 0 <= cents <= MAX_AMOUNT_CENTS:
-            raise InvalidBoletoMail(f"amount of {cents} centavos is out of range")
-        if not isinstance(self.due_date, dt.date) or isinstance(self.due_date, dt.datetime):
-            raise InvalidBoletoMail(f"due date must be a date, got {self.due_date!r}")
+        check_amount_cents(self.amount_cents)
+        check_day(self.due_date, "due date")
         if not self.digitable_line.strip():
             raise InvalidBoletoMail(f"boleto of debt {self.debt_id} has no linha digitável")
         at = self.answered_at
@@ -53,10 +48,7 @@ class Redate:
 
     @classmethod
     def from_event(cls, event: RedatedBoleto) -> Redate:
-        try:
-            due_date = dt.date.fromisoformat(event.due_date)
-        except ValueError:
-            raise InvalidBoletoMail(f"due date {event.due_date!r} is not ISO 8601") from None
+        due_date = event_day(event.due_date, "due date")
         return cls(
             debt_id=event.debt_id,
             upload_id=event.upload_id,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from .delivery import Settlement
 from .errors import InvalidBoletoMail
+from .event_fields import check_day, event_day
 from .message_id import check_debt_id
 
 if TYPE_CHECKING:
@@ -32,15 +33,11 @@ class BankReport:
                 cents = getattr(self, name)
                 if isinstance(cents, bool) or not isinstance(cents, int) or cents < 0:
                     raise InvalidBoletoMail(f"{name} must be int centavos >= 0, got {cents!r}")
-            if not isinstance(self.paid_on, dt.date) or isinstance(self.paid_on, dt.datetime):
-                raise InvalidBoletoMail(f"paid_on must be a date, got {self.paid_on!r}")
+            check_day(self.paid_on, "paid_on")
 
     @classmethod
     def paid(cls, event: PaidBoleto) -> BankReport:
-        try:
-            paid_on = dt.date.fromisoformat(event.paid_on)
-        except ValueError:
-            raise InvalidBoletoMail(f"paid_on {event.paid_on!r} is not ISO 8601") from None
+        paid_on = event_day(event.paid_on, "paid_on")
         return cls(
             debt_id=event.debt_id,
             upload_id=event.upload_id,

@@ -96,19 +96,8 @@ class Authenticator:
             return await self._key(credential, peer)
         if self._tokens is None:
             return None
-        return await self._token(self._tokens, credential, peer)
-
-    async def _token(
-        self, tokens: TokenVerifier, token: str, peer: str
-    ) -> Principal | Throttled | None:
-        throttled = self._attempts.throttled(None, peer)
-        if throttled is not None:
-            return throttled
-        who = await asyncio.to_thread(tokens.verify, token)
-        if who is None:
-            for limit in self._attempts.failed(None, peer):
-                log.warning("access.attempts_throttled", limit=limit)
-        return who
+        tokens = self._tokens
+        return await self._limited(None, peer, lambda: asyncio.to_thread(tokens.verify, credential))
 
     async def _key(self, key: str, peer: str) -> Principal | Throttled | None:
         if self.keys is None:
@@ -120,14 +109,26 @@ class Authenticator:
             key_id, _ = parse(key)
         except MalformedKey:
             return None
+        keys = self.keys
+        return await self._limited(key_id, peer, lambda: keys.authenticate(key))
+
+    async def _limited(
+        self,
+        key_id: str | None,
+        peer: str,
+        check: Callable[[], Awaitable[Principal | None]],
+    ) -> Principal | Throttled | None:
+        """Runs `check` unless the key id (API keys only) or the peer failed too often
+        lately; a failure counts against both."""
         throttled = self._attempts.throttled(key_id, peer)
         if throttled is not None:
             return throttled
-        who = await self.keys.authenticate(key)
+        who = await check()
         if who is None:
+            named = {"key_id": key_id} if key_id else {}
             for limit in self._attempts.failed(key_id, peer):
                 # Once per limit used up, not per refusal: the counter has those.
-                log.warning("access.attempts_throttled", limit=limit, key_id=key_id)
+                log.warning("access.attempts_throttled", limit=limit, **named)
         return who
 
 

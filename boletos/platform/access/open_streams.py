@@ -82,6 +82,3 @@ class OpenStreams:
         """Ends the streams of a key the directory no longer honours."""
         for call in list(self._open.get(f"key:{key_id}", ())):
             call.end(REVOKED_MESSAGE)
-
-    def count(self) -> int:
-        return self._count
