@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,6 +75,17 @@ def raw_cursor(conn: Connection) -> Any:
     database's work. Statements use the driver's parameter style (? for sqlite3, %s for
     psycopg)."""
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def sqlite_date(day: dt.date | None) -> str | None:
+    """A date as SQLAlchemy's Date keeps it on SQLite, for rows written through raw_cursor."""
+    return None if day is None else day.isoformat()
+
+
+def sqlite_datetime(moment: dt.datetime | None) -> str | None:
+    """A moment as SQLAlchemy's DateTime keeps it on SQLite: the wall clock as given, with
+    microseconds, no zone (the stores write UTC)."""
+    return None if moment is None else f"{moment:%Y-%m-%d %H:%M:%S.%f}"
 
 
 def prefer_index_probes(cursor: Any) -> None:
