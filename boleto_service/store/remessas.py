@@ -65,6 +65,10 @@ _TITLE_COLUMNS = [
     boletos.c.discount_cents,
     boletos.c.discount_until,
 ]
+# Where the address sits in those, read by position: a Row's mapping is built per call.
+_ADDRESS = slice(
+    _TITLE_COLUMNS.index(ADDRESS_COLUMNS[0]), _TITLE_COLUMNS.index(ADDRESS_COLUMNS[-1]) + 1
+)
 
 
 class _NothingToCut(Exception):
@@ -291,7 +295,8 @@ class RemessaStore:
             return []
         b, t = boletos.c, instructions.c
         rows = conn.execute(
-            sa.select(t.instruction_id, b.debt_id, *_TITLE_COLUMNS, *_INSTRUCTION_COLUMNS)
+            # The title's columns first: _title reads them by position.
+            sa.select(*_TITLE_COLUMNS, *_INSTRUCTION_COLUMNS, t.instruction_id, b.debt_id)
             .select_from(_INSTRUCTED)
             .where(
                 t.state == int(InstructionState.REQUESTED),
@@ -426,7 +431,7 @@ def _title(row: sa.Row[Any]) -> RemessaTitle:
             row.payer_name,
             payer_id_kind(row.government_id_kind),
             row.payer_government_id,
-            payer_address(*(row._mapping[c] for c in ADDRESS_COLUMNS)),
+            payer_address(*row[_ADDRESS]),
         ),
         discount_cents=discount.cents if discount else 0,
         discount_until=discount.until if discount else None,
