@@ -307,7 +307,7 @@ class RemessaStore:
             )
             .order_by(t.requested_at, t.instruction_id)
         ).all()
-        chosen: dict[object, sa.Row[Any]] = {}
+        chosen: dict[object, Any] = {}
         for row in rows:
             if len(chosen) == limit:
                 break
