@@ -15,7 +15,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from boletos_bench.boleto_bench import bench_boletos
-from boletos_bench.datagen import DEFAULT_ROWS, DEFAULT_SEED, cached_csv
 from boletos_bench.ingest_bench import (
     SERVICE_MODULE,
     STORES,
@@ -28,6 +27,7 @@ from boletos_bench.ingest_bench import (
 from boletos_bench.machine import machine_state
 from boletos_bench.mail_pipeline_bench import SMTP_CONNECTIONS, bench_mail
 from boletos_bench.pdf_bench import bench_pdf
+from boletos_testing.datagen import DEFAULT_ROWS, DEFAULT_SEED, cached_csv
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:

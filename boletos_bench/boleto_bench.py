@@ -20,8 +20,10 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_ISSUED, ensure_streams
 from boletos.v1 import events_pb2
-from boletos_bench.procs import NatsServer, ServiceProcess, free_port, peak_rss_bytes, process_tree
+from boletos_bench.procs import peak_rss_bytes, process_tree
 from boletos_bench.secured import bench_access
+from boletos_testing.ports import free_port
+from boletos_testing.processes import NatsServer, ServiceProcess
 from ingest_service.domain.columns import Rules
 from ingest_service.domain.lines import Item, LineAssembler
 from ingest_service.service.events import stamped

@@ -39,7 +39,7 @@ class Stage:
 
 
 def _rows(count: int) -> list[str]:
-    from boletos_bench.datagen import iter_rows
+    from boletos_testing.datagen import iter_rows
 
     return list(iter_rows(count, seed=11))
 
@@ -71,7 +71,7 @@ def _boleto_pdf() -> Callable[[], object]:
     from boleto_service.documents.render import render_pdf
     from boleto_service.domain.boleto import Boleto, Payer
     from boleto_service.domain.issuing import issue_boleto
-    from boletos_bench.remessa_bench import BENEFICIARY
+    from boletos_testing.beneficiary import BENEFICIARY
 
     today = dt.date(2026, 12, 1)
 
@@ -85,7 +85,7 @@ def _boleto_pdf() -> Callable[[], object]:
 
 
 def _mailer_compose() -> Callable[[], object]:
-    from boletos_bench.mail_bench import DATE, SETTINGS, sample_mails, sample_pdf
+    from boletos_testing.mails import DATE, SETTINGS, sample_mails, sample_pdf
     from mailer_service.domain.compose import compose
 
     pdf = sample_pdf()
@@ -102,7 +102,7 @@ def _remessa_lines() -> Callable[[], object]:
         RemessaTitle,
         remessa_lines,
     )
-    from boletos_bench.remessa_bench import BENEFICIARY
+    from boletos_testing.beneficiary import BENEFICIARY
 
     header = RemessaHeader(BENEFICIARY, 1, dt.datetime(2026, 12, 1, 18), "3", "019")
     address = PayerAddress("Rua São Bento, 365", "Centro", "01011100", "São Paulo", "SP")

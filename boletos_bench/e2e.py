@@ -14,7 +14,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from boletos_bench.datagen import DEFAULT_ROWS, DEFAULT_SEED, cached_csv
 from boletos_bench.e2e_report import per_core_table, processes_table, stages_table, write_json
 from boletos_bench.e2e_run import BenchError, E2eRun, StackShape, run_e2e
 from boletos_bench.machine import machine_state
@@ -22,6 +21,7 @@ from boletos_bench.mail_pipeline_bench import SMTP_CONNECTIONS
 from boletos_cli.stack import postgres
 from boletos_cli.stack.layout import NATS_CLUSTER_SIZES, StackError
 from boletos_cli.stack.replicas import SYNTAX, describe, parse_replicas
+from boletos_testing.datagen import DEFAULT_ROWS, DEFAULT_SEED, cached_csv
 
 DEFAULT_LAYOUTS: tuple[dict[str, int], ...] = ({}, {"boleto": 2, "mailer": 2})
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import re
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,14 +22,15 @@ import grpc
 from rich.console import Console
 
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
-from boletos_bench.procs import cpu_seconds, peak_rss_bytes, port_range
+from boletos_bench.procs import cpu_seconds, peak_rss_bytes
 from boletos_cli import channels
 from boletos_cli.channels import open_channel
 from boletos_cli.commands.stack import stack_access
 from boletos_cli.commands.upload import UploadOptions, send_file
 from boletos_cli.stack import postgres
-from boletos_cli.stack.layout import SERVICES, StackError, StackLayout, check_ports_free
+from boletos_cli.stack.layout import SERVICES, StackError, StackLayout
 from boletos_cli.stack.supervisor import Stack
+from boletos_testing.stack_ports import free_base_port
 
 INGEST = next(spec for spec in SERVICES if spec.name == "ingest")
 START_TIMEOUT = 60.0
@@ -107,26 +107,6 @@ def _stage_rate(samples: list[Sample], count: Callable[[Sample], int]) -> float 
     if started is None or ended is None or ended.t <= started.t:
         return None
     return (final - count(started)) / (ended.t - started.t)
-
-
-def free_base_port(replicas: Mapping[str, int] | None = None, nats_cluster: int = 1) -> int:
-    """A base port whose whole stack layout is free, below the ephemeral range (see
-    procs.free_port)."""
-
-    def layout(base: int) -> StackLayout:
-        return StackLayout(Path("."), base, replicas or {}, nats_cluster=nats_cluster)
-
-    low, high = port_range()
-    span = max(layout(low).reserved_ports().values()) - low
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(low, high - span)
-        try:
-            check_ports_free(layout(base))
-        except StackError:
-            continue
-        return base
-    raise BenchError("no free ports found for the stack")
 
 
 @dataclass(frozen=True)

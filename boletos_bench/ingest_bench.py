@@ -22,15 +22,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from boletos_bench.events import EventWatcher
-from boletos_bench.procs import (
-    NatsServer,
-    ServiceProcess,
-    cpu_seconds,
-    free_port,
-    peak_rss_bytes,
-    reset_peak_rss,
-)
+from boletos_bench.procs import cpu_seconds, peak_rss_bytes, reset_peak_rss
 from boletos_bench.secured import bench_access
+from boletos_testing.ports import free_port
+from boletos_testing.processes import NatsServer, ServiceProcess
 
 SERVICE_MODULE = "ingest_service"
 SERVICE_NAME = "boletos.v1.IngestService"

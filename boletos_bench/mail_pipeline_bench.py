@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from boletos_bench.boleto_bench import _publish_file, count_issued
-from boletos_bench.procs import NatsServer, ServiceProcess, cpu_seconds, free_port, wait_for_port
+from boletos_bench.procs import cpu_seconds
 from boletos_bench.secured import bench_access
+from boletos_testing.ports import free_port, wait_for_port
+from boletos_testing.processes import NatsServer, ServiceProcess
 
 # Messages in flight: each waits on a PDF from the boleto service and on SMTP round trips,
 # so more connections than cores keep every process busy. The service default is 8, a

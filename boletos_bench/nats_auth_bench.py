@@ -21,7 +21,7 @@ from boletos.platform.nats_auth import NatsAuth
 from boletos.platform.nats_streams import SUBJECT_DEBTS_IMPORTED, ensure_streams
 from boletos.provision import ensure_secrets
 from boletos_bench.machine import machine_state
-from boletos_bench.procs import NatsServer
+from boletos_testing.processes import NatsServer
 
 # A DebtsImported message carries 1,000 debts in about 100 KB; this is one debt's share of
 # ten, so a run is many messages rather than a few large ones.

@@ -19,7 +19,7 @@ from itertools import cycle
 from boleto_service.documents import BoletoDocument, PayerIdKind, render_pdf
 from boleto_service.domain import BeneficiaryConfig, BoletoIssuer, OverduePolicy
 from boleto_service.domain.boleto import Boleto, Payer
-from boletos_bench.datagen import iter_rows
+from boletos_testing.datagen import iter_rows
 
 ISSUE_DATE = date(2025, 11, 26)  # fixed, so every run renders the same documents
 POOL_SIZE = 2_000

@@ -19,7 +19,6 @@ import uuid
 from pathlib import Path
 
 from boleto_service.domain.beneficiaries import Beneficiary
-from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.boleto import Boleto, Payer, PayerAddress
 from boleto_service.domain.charges import OverduePolicy
 from boleto_service.domain.issuing import BoletoIssuer
@@ -30,30 +29,13 @@ from boleto_service.store.remessas import RemessaStore
 from boleto_service.store.repository import BoletoStore
 from boletos.platform import logs
 from boletos_bench.ingest_bench import database_for
+from boletos_testing.beneficiary import BENEFICIARY
+from boletos_testing.cpf import valid_cpf
 
 ADDRESS = PayerAddress("Rua São Bento, 365", "Centro", "01011100", "São Paulo", "SP")
-BENEFICIARY = BeneficiaryConfig(
-    name="Cobranças Exemplo Ltda",
-    cnpj="11222333000181",
-    bank_code="001",
-    agencia="1234",
-    conta="123456",
-    conta_dv="X",
-    convenio="1234567",
-    carteira="17",
-)
 BATCH = 10_000
 # Uploads of the day: remessas per day take them together.
 UPLOADS = 4
-
-
-def valid_cpf(number: int) -> str:
-    """The CPF whose first nine digits are `number` (mod 10^9), check digits included."""
-    digits = [int(c) for c in f"{number % 1_000_000_000:09d}"]
-    for length in (9, 10):
-        total = sum(d * w for d, w in zip(digits, range(length + 1, 1, -1), strict=True))
-        digits.append(0 if total % 11 < 2 else 11 - total % 11)
-    return "".join(map(str, digits))
 
 
 def fill(store: BoletoStore, debts: int, without_cpf_per_mille: int) -> None:

@@ -1,10 +1,10 @@
 """Synthetic debtors' CSV shaped like the public challenge file, deterministic by seed.
 
 The real file is 1.1M rows of Faker en_US output; the generator reproduces its shape (field
-widths, value ranges, name decorations, e-mail styles) from small embedded lists, so a
-benchmark exercises the same parsing and validation work without shipping 105 MB.
+widths, value ranges, name decorations, e-mail styles) from small embedded lists, so tests
+and benchmarks exercise the same parsing and validation work without shipping 105 MB.
 
-Run ``python -m boletos_bench.datagen --rows N --out FILE`` to write one by hand.
+Run ``python -m boletos_testing.datagen --rows N --out FILE`` to write one by hand.
 """
 
 from __future__ import annotations

@@ -40,8 +40,8 @@ from boletos.v1 import (
     keys_pb2,
     mailer_pb2,
 )
-from boletos_bench.remessa_bench import valid_cpf
 from boletos_cli.bank.decisions import answer
+from boletos_testing.cpf import valid_cpf
 from tests.support import access
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import csv_bytes, valid_rows

@@ -24,8 +24,8 @@ from boleto_service.documents.model import BoletoDocument
 from boleto_service.documents.render import render_pdf
 from boleto_service.domain.boleto import Boleto, Payer
 from boleto_service.domain.issuing import issue_boleto
-from boletos_bench.mail_bench import DATE, SETTINGS, sample_mails
-from boletos_bench.remessa_bench import BENEFICIARY
+from boletos_testing.beneficiary import BENEFICIARY
+from boletos_testing.mails import DATE, SETTINGS, sample_mails
 from mailer_service.domain.compose import compose
 from tests.support.browser import headless_chromium
 from tests.support.processes import free_port, wait_for_port

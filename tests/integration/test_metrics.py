@@ -18,7 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc, ingest_pb2, ingest_pb2_grpc
-from boletos_bench.procs import ServiceProcess
+from boletos_testing.processes import ServiceProcess
 from tests.support import access
 from tests.support.ingest import upload
 from tests.support.mailer import Sink, smtp_sink

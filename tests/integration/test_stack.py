@@ -20,10 +20,10 @@ import grpc
 import pytest
 
 from boletos.provision import Secrets, ensure_secrets
-from boletos_bench.e2e_run import free_base_port
 from boletos_cli.stack.children import Child
 from boletos_cli.stack.health import wait_serving
 from boletos_cli.stack.layout import MAIL_VIEWER_PORT_OFFSET, SERVICES, StackError
+from boletos_testing.stack_ports import free_base_port
 from tests.integration.conftest import REPO_ROOT
 from tests.integration.conftest import wait_serving as serving
 from tests.support.csvdata import csv_bytes, valid_rows

@@ -1,11 +1,12 @@
-"""Real servers for tests: the same nats-server launcher, free ports and waits the benchmark
-uses, plus the environment for child processes."""
+"""Real servers for tests: the nats-server launcher, free ports and waits of boletos_testing
+(the benchmarks' too), plus the environment for child processes."""
 
 from __future__ import annotations
 
 import os
 
-from boletos_bench.procs import NatsServer, free_port, wait_for_port
+from boletos_testing.ports import free_port, wait_for_port
+from boletos_testing.processes import NatsServer
 
 __all__ = ["NatsServer", "free_port", "python_env", "wait_for_port"]
 

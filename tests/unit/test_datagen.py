@@ -1,4 +1,4 @@
-"""The benchmark's generated file has the shape of the public challenge file.
+"""The generated file tests and benchmarks use has the shape of the public challenge file.
 
 Shape as described for that file: 1.1M rows, header name,governmentId,email,debtAmount,
 debtDueDate,debtId, LF endings, no quoting, 4-digit governmentIds 1000-9999, integer amounts
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from boletos_bench.datagen import (
+from boletos_testing.datagen import (
     FEMALE_PREFIXES,
     FEMALE_SUFFIXES,
     HEADER,

@@ -17,7 +17,7 @@ from nats.errors import Error as NatsError
 
 from boletos.platform.nats_permissions import USERS
 from boletos.provision import Secrets, nats_authorization_from_env, nats_password_variable
-from boletos_bench.procs import NatsServer, nats_server_binary
+from boletos_testing.processes import NatsServer, nats_server_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -18,7 +18,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("ingest_service", "boleto_service", "mailer_service")
 KERNEL = "boletos"
-TOOLS = ("boletos_cli", "boletos_bench")
+TOOLS = ("boletos_cli", "boletos_bench", "boletos_testing")
+# What tests and benchmarks run against; the benchmarks build on it, never the other way.
+TESTING = "boletos_testing"
+# The benchmarks a test may import: the ones it tests. Data, servers, ports and samples a
+# test needs come from TESTING, so a benchmark can change without touching a test.
+BENCHMARKS_UNDER_TEST = {
+    "boletos_bench.cost_guard",
+    "boletos_bench.e2e",
+    "boletos_bench.mail_bench",
+    "boletos_bench.nats_auth_bench",
+}
 
 # What each layer of a service may import from its own service, besides itself.
 ALLOWED: dict[str, set[str]] = {
@@ -102,12 +112,46 @@ def test_the_shared_kernel_imports_no_service_and_no_tool() -> None:
     assert not wrong, "\n".join(wrong)
 
 
-def test_the_cli_does_not_import_the_benchmarks() -> None:
+def test_the_cli_does_not_import_the_benchmarks_or_the_test_doubles() -> None:
     wrong = [
         f"{path.relative_to(ROOT)} imports {name}"
         for path, package in _modules("boletos_cli")
         for name in _imports(path, package)
-        if name.partition(".")[0] == "boletos_bench"
+        if name.partition(".")[0] in ("boletos_bench", TESTING)
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_test_doubles_import_no_benchmark_and_no_test() -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path, package in _modules(TESTING)
+        for name in _imports(path, package)
+        if name.partition(".")[0] in ("boletos_bench", "tests")
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def _benchmarks_imported(path: Path) -> set[str]:
+    """The benchmark modules a file imports; `from boletos_bench import e2e` names
+    boletos_bench.e2e, which _imports would report as the package alone."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            if node.module == "boletos_bench":
+                names.update(f"boletos_bench.{alias.name}" for alias in node.names)
+            else:
+                names.add(node.module)
+    return {name for name in names if name.partition(".")[0] == "boletos_bench"}
+
+
+def test_tests_import_a_benchmark_only_to_test_it() -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}; take what it needs from {TESTING}"
+        for path, _package in _modules("tests")
+        for name in sorted(_benchmarks_imported(path) - BENCHMARKS_UNDER_TEST)
     ]
     assert not wrong, "\n".join(wrong)
 

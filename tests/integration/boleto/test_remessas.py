@@ -40,7 +40,7 @@ from boleto_service.store.repository import BoletoStore
 from boleto_service.store.tables import boletos, remessas
 from boletos.platform.errors import details_of
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc, events_pb2
-from boletos_bench.remessa_bench import valid_cpf
+from boletos_testing.cpf import valid_cpf
 from tests.support import access
 from tests.support.beneficiaries import BB, ITAU
 from tests.support.boleto import running_boleto

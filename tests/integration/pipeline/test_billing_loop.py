@@ -21,8 +21,8 @@ from boletos.v1 import (
     mailer_pb2,
     mailer_pb2_grpc,
 )
-from boletos_bench.remessa_bench import valid_cpf
 from boletos_cli.bank import CREDITED_ON, Paid, Registered, retorno_for
+from boletos_testing.cpf import valid_cpf
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import Row, csv_bytes
 from tests.support.ingest import running_ingest, settled, upload

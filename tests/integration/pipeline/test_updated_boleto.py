@@ -13,8 +13,8 @@ import nats
 from nats.js import JetStreamContext
 
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc, mailer_pb2
-from boletos_bench.remessa_bench import valid_cpf
 from boletos_cli.bank import answer
+from boletos_testing.cpf import valid_cpf
 from mailer_service.store.engine import create_engine
 from mailer_service.store.repository import MailerStore
 from tests.support.boleto import running_boleto

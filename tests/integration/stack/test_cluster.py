@@ -24,8 +24,8 @@ import nats
 import pytest
 
 from boletos.platform.nats_permissions import PROBE_USER
-from boletos_bench.datagen import write_csv
-from boletos_bench.e2e_run import free_base_port
+from boletos_testing.datagen import write_csv
+from boletos_testing.stack_ports import free_base_port
 from mailer_service.domain.delivery import DeliveryStatus
 from tests.integration.stack import test_faults
 from tests.integration.stack.evidence import debt_ids, mail_headers

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
-from boletos_bench.datagen import write_csv
 from boletos_cli.stack.supervisor import STOP_GRACE_SECONDS
+from boletos_testing.datagen import write_csv
 from tests.integration.stack.evidence import (
     assert_one_boleto_and_one_email_per_debt,
     debt_ids,

@@ -29,7 +29,7 @@ import pytest
 import sqlalchemy as sa
 
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
-from boletos_bench.datagen import write_csv
+from boletos_testing.datagen import write_csv
 from mailer_service.domain.delivery import DeliveryStatus
 from tests.integration.stack.evidence import debt_ids, mail_headers
 from tests.integration.stack.test_draining import pid_listening_on, wait_until

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from boletos_bench.datagen import write_csv
+from boletos_testing.datagen import write_csv
 from tests.integration.stack.evidence import (
     assert_one_boleto_and_one_email_per_debt,
     debt_ids,

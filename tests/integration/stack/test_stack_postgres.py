@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from boletos_bench.datagen import write_csv
-from boletos_bench.e2e_run import free_base_port
 from boletos_cli.stack import postgres
 from boletos_cli.stack.layout import StackError
+from boletos_testing.datagen import write_csv
+from boletos_testing.stack_ports import free_base_port
 from tests.integration.stack.evidence import debt_ids, mail_headers
 from tests.integration.test_stack import READY_LINE, StackFactory, cli
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 import email
 from email.policy import default
 
-from boletos_bench.mail_bench import SETTINGS, bench_compose, sample_mails, sample_pdf
+from boletos_bench.mail_bench import bench_compose
+from boletos_testing.mails import SETTINGS, sample_mails, sample_pdf
 from mailer_service.domain import compose
 
 
