@@ -1,5 +1,5 @@
-"""The cost guard in the suite: no stage may cost more than half again its budget, measured
-as CPU per item over a csv.reader row timed alongside (boletos_bench/cost_guard.py)."""
+"""The cost guard in the suite: no stage may cost more than GUARD_FACTOR times its budget,
+measured as CPU per item over a csv.reader row timed alongside (boletos_bench/cost_guard.py)."""
 
 from __future__ import annotations
 
