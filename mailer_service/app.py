@@ -23,8 +23,11 @@ from mailer_service.messaging.redated_consumer import RedatedHandler, redated_co
 from mailer_service.messaging.redated_consumer import consumer_spec as redated_spec
 from mailer_service.service.delivery_worker import DeliveryWorker, RetryPolicy
 from mailer_service.service.reminders import NoticeScheduler, Today
+from mailer_service.store.deliveries import DeliveryStore
 from mailer_service.store.engine import HISTORY, create_engine
-from mailer_service.store.repository import MailerStore
+from mailer_service.store.redates import RedateStore
+from mailer_service.store.schedule import ScheduleStore
+from mailer_service.store.settlements import SettlementStore
 
 NAME = "mailer_service"
 SERVICE_NAME = mailer_pb2.DESCRIPTOR.services_by_name["MailerService"].full_name
@@ -34,9 +37,9 @@ async def bootstrap(rt: ServiceRuntime, settings: Settings, today: Today = brasi
     """`today` is the calendar day the notice schedule goes by; tests pass a movable one."""
     engine = rt.engine(create_engine(settings.database_url))
     rt.schema(engine, HISTORY)
-    store = MailerStore(engine)
+    queue = DeliveryStore(engine)
     js = await rt.jetstream()
-    wake_relay = rt.outbox(store.outbox, js)
+    wake_relay = rt.outbox(queue.outbox, js)
 
     # BOLETO_ADDR may name several replicas (an ipv4: list, or a DNS name with one address
     # per replica); round_robin spreads the PDF fetches over all of them rather than pinning
@@ -53,7 +56,7 @@ async def bootstrap(rt: ServiceRuntime, settings: Settings, today: Today = brasi
     rt.on_close(sender.close)
 
     worker = DeliveryWorker(
-        store,
+        queue,
         sender,
         BoletoPdfs(boletos).prefetch,
         settings.mail,
@@ -67,20 +70,21 @@ async def bootstrap(rt: ServiceRuntime, settings: Settings, today: Today = brasi
         rate_per_second=settings.smtp.rate_per_second,
     )
     spec = consumer_spec(settings.ack_wait_seconds)
-    rt.run_worker(boletos_consumer(js, spec, BoletosHandler(store, worker.wake)), "boletos")
+    rt.run_worker(boletos_consumer(js, spec, BoletosHandler(queue, worker.wake)), "boletos")
     # The bank's reports are recorded even with notices off: turned on later, the schedule
     # then knows what was paid meanwhile.
     reports = bank_report_consumers(
-        js, store, settings.ack_wait_seconds, settings.send_receipts, worker.wake
+        js, SettlementStore(engine), settings.ack_wait_seconds, settings.send_receipts, worker.wake
     )
     for name, consumer in reports:
         rt.run_worker(consumer, name)
     redated = redated_spec(settings.ack_wait_seconds)
-    rt.run_worker(redated_consumer(js, redated, RedatedHandler(store, worker.wake)), "redates")
+    redates = RedatedHandler(RedateStore(engine), worker.wake)
+    rt.run_worker(redated_consumer(js, redated, redates), "redates")
     scheduler = None
     if settings.notices:
         scheduler = NoticeScheduler(
-            store,
+            ScheduleStore(engine),
             settings.notice_policy,
             today,
             settings.reminder_check_seconds,
@@ -100,7 +104,7 @@ async def bootstrap(rt: ServiceRuntime, settings: Settings, today: Today = brasi
         (
             SERVICE_NAME,
             mailer_pb2_grpc.add_MailerServiceServicer_to_server,
-            MailerServicer(store, worker.wake),
+            MailerServicer(queue, worker.wake),
         ),
     )
     rt.summary(

@@ -13,7 +13,7 @@ from boletos.platform import errors, paging
 from boletos.platform.logs import mask_email
 from boletos.v1 import mailer_pb2, mailer_pb2_grpc
 from mailer_service.domain.delivery import DeliveryKind, DeliveryRecord
-from mailer_service.store.repository import MailerStore
+from mailer_service.store.deliveries import DeliveryStore
 
 DELIVERIES_PAGE = paging.Paging(default=100, most=1000)
 
@@ -36,7 +36,7 @@ def to_message(r: DeliveryRecord) -> mailer_pb2.Delivery:
 
 
 class MailerServicer(mailer_pb2_grpc.MailerServiceServicer):
-    def __init__(self, store: MailerStore, on_requeue: Callable[[], None]) -> None:
+    def __init__(self, store: DeliveryStore, on_requeue: Callable[[], None]) -> None:
         self._store = store
         self._on_requeue = on_requeue
 

@@ -29,6 +29,7 @@ from typing import Protocol
 from prometheus_client import Counter
 
 from boletos.platform.logs import get_logger
+from boletos.platform.outbox import Event
 from mailer_service.domain.backoff import MAX_DELAY_SECONDS, retry_delay
 from mailer_service.domain.delivery import (
     DeliveryKey,
@@ -90,7 +91,7 @@ class DeliveryQueue(Protocol):
 
     def renew(self, keys: Sequence[DeliveryKey], lease: dt.timedelta) -> int: ...
 
-    def record(self, outcomes: Sequence[Outcome]) -> None: ...
+    def record(self, outcomes: Sequence[Outcome], events: Sequence[Event]) -> None: ...
 
     def release(self, keys: Sequence[DeliveryKey]) -> None: ...
 

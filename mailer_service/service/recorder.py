@@ -13,7 +13,9 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from boletos.platform.logs import get_logger
+from boletos.platform.outbox import Event
 from mailer_service.domain.delivery import Outcome
+from mailer_service.service.outcome_events import outcome_events
 
 log = get_logger("mailer")
 
@@ -22,7 +24,7 @@ RETRY_SECONDS = 1.0
 
 
 class OutcomeStore(Protocol):
-    def record(self, outcomes: Sequence[Outcome]) -> None: ...
+    def record(self, outcomes: Sequence[Outcome], events: Sequence[Event]) -> None: ...
 
 
 class Recorder:
@@ -52,8 +54,11 @@ class Recorder:
             batch, self._pending = self._pending, []
             outcomes = [outcome for outcome, _done in batch]
             while True:
+                # Built anew for each attempt, as ids of their own: a commit whose answer was
+                # lost may have kept the events, and the same ids again would be refused.
+                events = outcome_events(outcomes)
                 try:
-                    await asyncio.to_thread(self._store.record, outcomes)
+                    await asyncio.to_thread(self._store.record, outcomes, events)
                     break
                 except Exception as exc:  # noqa: BLE001 - an unrecorded send would go again
                     log.error(

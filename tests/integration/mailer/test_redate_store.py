@@ -17,7 +17,6 @@ from mailer_service.domain.redates import Redate
 from mailer_service.domain.schedule import NoticeStage
 from mailer_service.domain.settlements import BankReport
 from mailer_service.store.engine import create_engine, upgrade_schema
-from mailer_service.store.repository import MailerStore
 
 from .test_notice_store import (
     DUE,
@@ -25,6 +24,7 @@ from .test_notice_store import (
     OVERDUE,
     REMINDER,
     REMINDER_DAY,
+    Stores,
     notice_rows,
     queued_boletos,
     send_all,
@@ -38,11 +38,11 @@ ANSWERED = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[MailerStore]:
+def stores(database_url: str) -> Iterator[Stores]:
     engine = create_engine(database_url)
     upgrade_schema(engine)
     try:
-        yield MailerStore(engine)
+        yield Stores.on(engine)
     finally:
         engine.dispose()
 
@@ -65,11 +65,11 @@ def redate(
     )
 
 
-def sent(store: MailerStore, kind: DeliveryKind = UPDATED) -> list[tuple[str, str]]:
+def sent(stores: Stores, kind: DeliveryKind = UPDATED) -> list[tuple[str, str]]:
     """Claims what is due and records it sent; (debt id, instruction id) of each `kind`."""
     out = []
-    for q in store.claim(100, LEASE):
-        store.record(
+    for q in stores.deliveries.claim(100, LEASE):
+        stores.record(
             [
                 Outcome(
                     q.mail.debt_id,
@@ -86,13 +86,13 @@ def sent(store: MailerStore, kind: DeliveryKind = UPDATED) -> list[tuple[str, st
     return out
 
 
-def test_a_new_date_moves_the_record_and_queues_one_updated_e_mail(store):
-    mail, other = queued_boletos(store, 2)
+def test_a_new_date_moves_the_record_and_queues_one_updated_e_mail(stores):
+    mail, other = queued_boletos(stores, 2)
     moved = redate(mail)
 
-    done = store.apply_redates([moved])
+    done = stores.redates.apply_redates([moved])
     assert done.outcomes == {moved.instruction_id: "queued"}
-    now = store.boleto_mail(mail.debt_id)
+    now = stores.deliveries.boleto_mail(mail.debt_id)
     assert now is not None
     assert (now.due_date, now.digitable_line, now.pix_payload) == (
         NEW_DUE,
@@ -100,18 +100,20 @@ def test_a_new_date_moves_the_record_and_queues_one_updated_e_mail(store):
         "pix-copia-e-cola",
     )
     assert (now.email, now.nosso_numero, now.line) == (mail.email, mail.nosso_numero, mail.line)
-    assert store.boleto_mail(other.debt_id) == other
+    assert stores.deliveries.boleto_mail(other.debt_id) == other
 
     # The same event again, or in the same batch twice: nothing more.
-    assert store.apply_redates([moved, moved]).outcomes == {moved.instruction_id: "ignored"}
-    [claimed] = store.claim(100, LEASE)
+    assert stores.redates.apply_redates([moved, moved]).outcomes == {
+        moved.instruction_id: "ignored"
+    }
+    [claimed] = stores.deliveries.claim(100, LEASE)
     assert (claimed.kind, claimed.mail.due_date, claimed.instruction_id) == (
         UPDATED,
         NEW_DUE,
         moved.instruction_id,
     )
     assert claimed.mail.digitable_line == NEW_LINHA and claimed.settled_as is None
-    store.record(
+    stores.record(
         [
             Outcome(
                 mail.debt_id,
@@ -123,141 +125,141 @@ def test_a_new_date_moves_the_record_and_queues_one_updated_e_mail(store):
             )
         ]
     )
-    assert store.apply_redates([moved]).outcomes == {moved.instruction_id: "ignored"}
-    assert store.claim(100, LEASE) == []
-    record = store.get(mail.debt_id, UPDATED)
+    assert stores.redates.apply_redates([moved]).outcomes == {moved.instruction_id: "ignored"}
+    assert stores.deliveries.claim(100, LEASE) == []
+    record = stores.deliveries.get(mail.debt_id, UPDATED)
     assert record is not None and record.status == DeliveryStatus.SENT
     assert record.message_id == "<updated-1@example.com>"
-    [listed] = store.list_for_upload(mail.upload_id, 0, 0, 100, UPDATED)
+    [listed] = stores.deliveries.list_for_upload(mail.upload_id, 0, 0, 100, UPDATED)
     assert listed.debt_id == mail.debt_id and listed.kind == UPDATED
 
 
-def test_a_later_date_is_a_second_e_mail_and_an_older_answer_changes_nothing(store):
-    [mail] = queued_boletos(store, 1)
+def test_a_later_date_is_a_second_e_mail_and_an_older_answer_changes_nothing(stores):
+    [mail] = queued_boletos(stores, 1)
     first = redate(mail)
     later_due = NEW_DUE + dt.timedelta(days=10)
     second = redate(mail, later_due, answered_at=ANSWERED + dt.timedelta(days=2))
-    store.apply_redates([first])
-    assert sent(store) == [(mail.debt_id, first.instruction_id)]
+    stores.redates.apply_redates([first])
+    assert sent(stores) == [(mail.debt_id, first.instruction_id)]
 
-    assert store.apply_redates([second]).outcomes == {second.instruction_id: "queued"}
-    [claimed] = store.claim(100, LEASE)
+    assert stores.redates.apply_redates([second]).outcomes == {second.instruction_id: "queued"}
+    [claimed] = stores.deliveries.claim(100, LEASE)
     assert (claimed.kind, claimed.mail.due_date) == (UPDATED, later_due)
     assert claimed.instruction_id == second.instruction_id
     assert claimed.attempts == 1
 
     # An answer older than the one recorded, arriving late: recorded, but it moves nothing.
     stale = redate(mail, DUE + dt.timedelta(days=5), answered_at=ANSWERED + dt.timedelta(days=1))
-    assert store.apply_redates([stale]).outcomes == {stale.instruction_id: "ignored"}
-    now = store.boleto_mail(mail.debt_id)
+    assert stores.redates.apply_redates([stale]).outcomes == {stale.instruction_id: "ignored"}
+    now = stores.deliveries.boleto_mail(mail.debt_id)
     assert now is not None and now.due_date == later_due
 
 
-def test_an_outcome_of_the_e_mail_for_the_date_before_leaves_the_new_one_queued(store):
-    [mail] = queued_boletos(store, 1)
-    store.apply_redates([redate(mail)])
-    [in_flight] = store.claim(100, LEASE)
+def test_an_outcome_of_the_e_mail_for_the_date_before_leaves_the_new_one_queued(stores):
+    [mail] = queued_boletos(stores, 1)
+    stores.redates.apply_redates([redate(mail)])
+    [in_flight] = stores.deliveries.claim(100, LEASE)
     assert in_flight.kind == UPDATED
     # While it is being sent, the bank confirms another date.
     newer = redate(mail, NEW_DUE + dt.timedelta(days=3), answered_at=ANSWERED + dt.timedelta(1))
-    assert store.apply_redates([newer]).outcomes == {newer.instruction_id: "queued"}
-    store.record(
+    assert stores.redates.apply_redates([newer]).outcomes == {newer.instruction_id: "queued"}
+    stores.record(
         [Outcome(mail.debt_id, mail.upload_id, DeliveryStatus.SENT, "<old@x>", kind=UPDATED)]
     )
-    [claimed] = store.claim(100, LEASE)
+    [claimed] = stores.deliveries.claim(100, LEASE)
     assert claimed.mail.due_date == newer.due_date
     assert claimed.instruction_id == newer.instruction_id
 
 
 @pytest.mark.parametrize("outcome", [Settlement.PAID, Settlement.WRITTEN_OFF])
-def test_a_settled_boleto_gets_no_updated_e_mail(store, outcome):
-    [mail] = queued_boletos(store, 1)
+def test_a_settled_boleto_gets_no_updated_e_mail(stores, outcome):
+    [mail] = queued_boletos(stores, 1)
     if outcome == Settlement.PAID:
         report = BankReport(mail.debt_id, mail.upload_id, outcome, 100, 0, dt.date.today())
     else:
         report = BankReport(mail.debt_id, mail.upload_id, outcome)
-    store.record_bank_reports([report], receipts=False)
+    stores.settlements.record_bank_reports([report], receipts=False)
     moved = redate(mail)
 
-    assert store.apply_redates([moved]).outcomes == {moved.instruction_id: "settled"}
-    assert store.claim(100, LEASE) == []
-    assert store.get(mail.debt_id, UPDATED) is None
-    assert store.stages()[mail.debt_id] == NoticeStage.DONE
-    now = store.boleto_mail(mail.debt_id)
+    assert stores.redates.apply_redates([moved]).outcomes == {moved.instruction_id: "settled"}
+    assert stores.deliveries.claim(100, LEASE) == []
+    assert stores.deliveries.get(mail.debt_id, UPDATED) is None
+    assert stores.schedule.stages()[mail.debt_id] == NoticeStage.DONE
+    now = stores.deliveries.boleto_mail(mail.debt_id)
     assert now is not None and now.due_date == NEW_DUE
 
 
-def test_an_updated_e_mail_queued_before_the_payment_is_dropped_unsent(store):
-    [mail] = queued_boletos(store, 1)
-    store.apply_redates([redate(mail)])
+def test_an_updated_e_mail_queued_before_the_payment_is_dropped_unsent(stores):
+    [mail] = queued_boletos(stores, 1)
+    stores.redates.apply_redates([redate(mail)])
     report = BankReport(mail.debt_id, mail.upload_id, Settlement.PAID, 100, 0, dt.date.today())
-    store.record_bank_reports([report], receipts=False)
-    [claimed] = store.claim(100, LEASE)
+    stores.settlements.record_bank_reports([report], receipts=False)
+    [claimed] = stores.deliveries.claim(100, LEASE)
     assert (claimed.kind, claimed.settled_as) == (UPDATED, Settlement.PAID)
-    store.record(
+    stores.record(
         [Outcome(mail.debt_id, mail.upload_id, DeliveryStatus.PENDING, kind=UPDATED, dropped=True)]
     )
-    assert store.get(mail.debt_id, UPDATED) is None
+    assert stores.deliveries.get(mail.debt_id, UPDATED) is None
 
 
-def test_a_debt_the_mailer_does_not_hold_yet_is_left_for_the_next_delivery(store):
-    [mail] = queued_boletos(store, 1)
+def test_a_debt_the_mailer_does_not_hold_yet_is_left_for_the_next_delivery(stores):
+    [mail] = queued_boletos(stores, 1)
     stranger = replace(mail, debt_id=str(uuid.uuid4()))
     early, known = redate(stranger), redate(mail)
-    done = store.apply_redates([early, known])
+    done = stores.redates.apply_redates([early, known])
     assert done.outcomes == {early.instruction_id: "unknown", known.instruction_id: "queued"}
     # Its boleto e-mail arrives: the same event again now applies.
-    assert store.enqueue([stranger]) == 1
-    again = store.apply_redates([early, known])
+    assert stores.deliveries.enqueue([stranger]) == 1
+    again = stores.redates.apply_redates([early, known])
     assert again.outcomes == {early.instruction_id: "queued", known.instruction_id: "ignored"}
 
 
-def test_the_schedule_follows_the_new_date_and_sends_no_notice_twice(store):
-    reminded, queued_only, untouched = queued_boletos(store, 3)
+def test_the_schedule_follows_the_new_date_and_sends_no_notice_twice(stores):
+    reminded, queued_only, untouched = queued_boletos(stores, 3)
     # On the old reminder day each gets its reminder; one of them is sent.
-    assert tick(store, REMINDER_DAY) == {REMINDER: 3}
-    claimed = store.claim(100, LEASE)
+    assert tick(stores, REMINDER_DAY) == {REMINDER: 3}
+    claimed = stores.deliveries.claim(100, LEASE)
     for q in claimed:
         status = DeliveryStatus.SENT if q.mail.debt_id == reminded.debt_id else None
         if status is None:
-            store.release([q.key])
+            stores.deliveries.release([q.key])
         else:
-            store.record([Outcome(q.mail.debt_id, q.mail.upload_id, status, "<r@x>", kind=q.kind)])
+            stores.record([Outcome(q.mail.debt_id, q.mail.upload_id, status, "<r@x>", kind=q.kind)])
 
     moves = [redate(reminded), redate(queued_only)]
-    store.apply_redates(moves)
-    sent(store)
+    stores.redates.apply_redates(moves)
+    sent(stores)
     # The reminder that went for the old date stays; the one still queued is withdrawn.
-    kinds = {(debt, kind) for debt, kind, _ in notice_rows(store)}
+    kinds = {(debt, kind) for debt, kind, _ in notice_rows(stores)}
     assert kinds == {
         (reminded.debt_id, REMINDER),
         (untouched.debt_id, REMINDER),
     }
-    stages = store.stages()
+    stages = stores.schedule.stages()
     assert stages[reminded.debt_id] == NoticeStage.AWAITING_OVERDUE_NOTICE
     assert stages[queued_only.debt_id] == NoticeStage.AWAITING_REMINDER
     assert stages[untouched.debt_id] == NoticeStage.AWAITING_OVERDUE_NOTICE
 
     # The old date passes: the unmoved boleto is overdue, the moved ones are not.
-    assert tick(store, DUE + dt.timedelta(days=1)) == {OVERDUE: 1}
+    assert tick(stores, DUE + dt.timedelta(days=1)) == {OVERDUE: 1}
     # The new date's reminder day: a reminder to the one that had none, not again to the other.
-    assert tick(store, NEW_DUE - dt.timedelta(days=3)) == {REMINDER: 1}
-    assert (queued_only.debt_id, REMINDER) in {(d, k) for d, k, _ in notice_rows(store)}
-    assert tick(store, NEW_DUE) == {}
+    assert tick(stores, NEW_DUE - dt.timedelta(days=3)) == {REMINDER: 1}
+    assert (queued_only.debt_id, REMINDER) in {(d, k) for d, k, _ in notice_rows(stores)}
+    assert tick(stores, NEW_DUE) == {}
     # An overdue notice only after the new date, once each.
-    assert tick(store, NEW_DUE + dt.timedelta(days=1)) == {OVERDUE: 2}
-    assert tick(store, NEW_DUE + dt.timedelta(days=9)) == {}
-    send_all(store)
-    per_kind = [(d, k) for d, k, _ in notice_rows(store)]
+    assert tick(stores, NEW_DUE + dt.timedelta(days=1)) == {OVERDUE: 2}
+    assert tick(stores, NEW_DUE + dt.timedelta(days=9)) == {}
+    send_all(stores)
+    per_kind = [(d, k) for d, k, _ in notice_rows(stores)]
     assert len(per_kind) == len(set(per_kind)) == 6
 
 
-def test_an_updated_e_mail_on_the_reminders_day_stands_for_the_reminder(store):
-    [mail] = queued_boletos(store, 1)
+def test_an_updated_e_mail_on_the_reminders_day_stands_for_the_reminder(stores):
+    [mail] = queued_boletos(stores, 1)
     today = dt.date.today()
     moved = redate(mail, today + dt.timedelta(days=2))
-    store.apply_redates([moved])
-    assert sent(store) == [(mail.debt_id, moved.instruction_id)]
+    stores.redates.apply_redates([moved])
+    assert sent(stores) == [(mail.debt_id, moved.instruction_id)]
     # The new date's reminder day has come, but the payer got the updated boleto today.
-    assert tick(store, today) == {}
-    assert store.stages()[mail.debt_id] == NoticeStage.AWAITING_OVERDUE_NOTICE
+    assert tick(stores, today) == {}
+    assert stores.schedule.stages()[mail.debt_id] == NoticeStage.AWAITING_OVERDUE_NOTICE

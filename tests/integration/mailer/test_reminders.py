@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TypeVar
 
 import grpc
 import nats
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from boletos.platform import brasilia
 from boletos.platform.nats_streams import SUBJECT_BOLETOS_PAID
 from boletos.v1 import events_pb2, mailer_pb2
+from mailer_service.store.common import Store
+from mailer_service.store.deliveries import DeliveryStore
 from mailer_service.store.engine import create_engine
-from mailer_service.store.repository import MailerStore
+from mailer_service.store.settlements import SettlementStore
 from mailer_service.store.tables import deliveries
 from tests.support.boleto import RunningBoleto, running_boleto
 from tests.support.csvdata import Row, csv_bytes, valid_rows
@@ -30,6 +34,8 @@ FAST = {"MAILER_REMINDER_CHECK_SECONDS": "0.2"}
 REMINDER = mailer_pb2.DELIVERY_KIND_REMINDER
 OVERDUE = mailer_pb2.DELIVERY_KIND_OVERDUE_NOTICE
 
+S = TypeVar("S", bound=Store)
+
 
 def of_kind(sink: Sink, label: str) -> list:
     return [m for m in sink.messages if m[KIND] == label]
@@ -40,17 +46,17 @@ def boleto_mails(sink: Sink) -> list:
 
 
 @contextlib.contextmanager
-def mailer_store(url: str) -> Iterator[MailerStore]:
+def mailer_store(url: str, store: Callable[[Engine], S]) -> Iterator[S]:
     engine = create_engine(url)
     try:
-        yield MailerStore(engine)
+        yield store(engine)
     finally:
         engine.dispose()
 
 
 def due_date(url: str, rows: list[Row]) -> dt.date:
     """The boletos' due date, as the boleto service set it (a few days after today)."""
-    with mailer_store(url) as store, store.engine.connect() as conn:
+    with mailer_store(url, DeliveryStore) as store, store.engine.connect() as conn:
         keys = [store._key(r.debt_id) for r in rows]
         (due,) = (
             conn.execute(
@@ -85,7 +91,7 @@ async def announce_paid(nats_url: str, rows: list[Row], upload_id: str) -> None:
 
 
 async def recorded_paid(url: str, rows: list[Row]) -> None:
-    with mailer_store(url) as store:
+    with mailer_store(url, SettlementStore) as store:
         await wait_for(lambda: all(store.settlement(r.debt_id) for r in rows))
 
 
@@ -271,7 +277,7 @@ async def test_a_receipt_per_payment_when_asked(databases, nats_server):
             # Announced twice, as a replayed outbox would: still one receipt each.
             await announce_paid(nats_server.url, rows[:2], summary.upload_id)
             await wait_for(lambda: len(of_kind(sink, "receipt")) >= 2)
-            with mailer_store(mailer_db) as store:
+            with mailer_store(mailer_db, SettlementStore) as store:
                 await wait_for(lambda: all(store.settlement(r.debt_id) for r in rows[:2]))
     receipts = of_kind(sink, "receipt")
     assert sorted(m["X-Boleto-Debt-Id"] for m in receipts) == sorted(r.debt_id for r in rows[:2])

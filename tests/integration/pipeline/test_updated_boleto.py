@@ -15,8 +15,8 @@ from nats.js import JetStreamContext
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc, mailer_pb2
 from boletos_cli.bank import answer
 from boletos_testing.cpf import valid_cpf
+from mailer_service.store.deliveries import DeliveryStore
 from mailer_service.store.engine import create_engine
-from mailer_service.store.repository import MailerStore
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import Row, csv_bytes
 from tests.support.ingest import running_ingest, settled, upload
@@ -186,7 +186,7 @@ async def test_a_confirmed_new_due_date_e_mails_the_updated_boleto_once(tmp_path
 
     engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
     try:
-        record = MailerStore(engine).boleto_mail(moved)
+        record = DeliveryStore(engine).boleto_mail(moved)
     finally:
         engine.dispose()
     assert record is not None
