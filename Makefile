@@ -106,11 +106,13 @@ lock: ## Re-pin requirements.lock from pyproject.toml's ranges in a scratch venv
 		| grep -viE '^(pip|boletos)=='; } > requirements.lock
 	rm -rf build/lock-venv
 
-# The barcode tests rasterize PDFs with pdftoppm and decode them with zbarimg. Outside CI a
-# machine where they cannot be installed only gets a warning; CI must have them.
-system-deps: ## Install poppler-utils, zbar-tools, chromium and its driver when missing (apt-get)
+# The barcode tests rasterize PDFs with pdftoppm and decode them with zbarimg, the page tests
+# drive chromium, the alert tests run promtool. Outside CI a machine where they cannot be
+# installed only gets a warning; CI must have them.
+system-deps: ## Install poppler-utils, zbar-tools, chromium and its driver, promtool when missing (apt-get)
 	@missing=""; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	command -v zbarimg >/dev/null || missing="$$missing zbar-tools"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
