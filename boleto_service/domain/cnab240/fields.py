@@ -89,7 +89,7 @@ def cut(line: str, start: int, end: int) -> str:
 
 
 def read_int(line: str, start: int, end: int, what: str) -> int:
-    text = cut(line, start, end)
+    text = line[start - 1 : end]  # cut(), in line: a retorno reads six numbers a title
     if not (text.isascii() and text.isdigit()):
         raise CnabFieldError(f"{what} at {start}-{end} is not numeric: {text!r}")
     return int(text)
@@ -98,11 +98,21 @@ def read_int(line: str, start: int, end: int, what: str) -> int:
 def read_date(line: str, start: int, end: int, what: str) -> date | None:
     """DDMMAAAA; all zeros or all blanks mean 'not informed'."""
     text = cut(line, start, end)
+    try:
+        return _ddmmyyyy_date(text)
+    except ValueError as error:
+        raise CnabFieldError(f"{what} at {start}-{end} is {error}: {text!r}") from None
+
+
+# A retorno's dates are few (its days of payment and credit, its titles' due dates) and each
+# is read on hundreds of thousands of lines.
+@functools.lru_cache(maxsize=4_096)
+def _ddmmyyyy_date(text: str) -> date | None:
     if text.strip("0 ") == "":
         return None
     if not (text.isascii() and text.isdigit()):
-        raise CnabFieldError(f"{what} at {start}-{end} is not a date: {text!r}")
+        raise ValueError("not a date")
     try:
         return date(int(text[4:]), int(text[2:4]), int(text[:2]))
     except ValueError:
-        raise CnabFieldError(f"{what} at {start}-{end} is not a valid date: {text!r}") from None
+        raise ValueError("not a valid date") from None

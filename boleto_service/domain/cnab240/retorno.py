@@ -259,10 +259,15 @@ def _occurrence(bank: CnabBank, t_number: int, t: str, u: str) -> Occurrence:
     first = layout.reasons[0]
     motivos = cut(t, first, first - 1 + 2 * bank.reason_slots)
     rejection = bank.is_rejection(code)
-    reasons = tuple(
-        Reason(chunk, bank.reason_text(chunk) if rejection else "")
-        for chunk in (motivos[i : i + 2] for i in range(0, len(motivos), 2))
-        if chunk.strip("0 ")
+    # Most occurrences carry no motivo at all.
+    reasons = (
+        tuple(
+            Reason(chunk, bank.reason_text(chunk) if rejection else "")
+            for chunk in (motivos[i : i + 2] for i in range(0, len(motivos), 2))
+            if chunk.strip("0 ")
+        )
+        if motivos.strip("0 ")
+        else ()
     )
     doc = layout.document_number[0]
     return Occurrence(
