@@ -1,7 +1,8 @@
 """The fault matrix: a file goes through the real stack while one part of it is killed,
 frozen or cut, and each run ends with exact counts, without a person stepping in.
 
-Every scenario uploads the same kind of file slowly enough that the fault lands mid-run, and
+Every scenario uploads the same kind of file slowly, and holds its last chunk until the fault
+has landed, so the fault always meets a file still arriving however slow the machine is; it
 ends when every upload has settled. Then, read from the services' own stores and the
 catcher's Maildir: one boleto per debt; one delivery per debt, sent (or uncertain, where the
 scenario makes a reply go missing); one e-mail per debt, except that a killed mailer may have
@@ -16,6 +17,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 import zlib
 from collections import Counter
@@ -40,7 +42,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="re
 
 ROWS = 300
 CHUNK_BYTES = 1024
-# The file takes about five seconds to arrive, so faults land mid-stream.
+# The file takes about five seconds to arrive, its last chunk then held until the fault.
 CHUNK_PAUSE_SECONDS = 0.12
 CONNECTIONS = 3
 SETTLE_WITHIN = 120.0
@@ -53,6 +55,8 @@ ENV = {
     "MAIL_RETRY_BASE_SECONDS": "0.5",
     "INGEST_RECEIVER_STALE_SECONDS": "3",
     "MAIL_LEASE_SECONDS": "5",
+    # The client holds its last chunk until the fault: longer than the first e-mail can take.
+    "INGEST_IDLE_TIMEOUT_SECONDS": "300",
 }
 
 
@@ -65,6 +69,8 @@ class Run:
     data_dir: Path
     urls: dict[str, str]
     uploads: list[str] = field(default_factory=list)
+    # Set once the fault has landed: until then the client holds the file's last chunk.
+    fault_landed: threading.Event = field(default_factory=threading.Event)
 
     def pid_of(self, name: str) -> int:
         offsets = {"ingest": 0, "boleto": 1, "mailer": 2, "mailer-2": 12}
@@ -155,8 +161,17 @@ class StreamCut(Exception):
     pass
 
 
-def _send(stack: StackProcess, path: Path, *, paced: bool, cut_after: int | None = None) -> str:
-    """Streams the file; returns the upload id. `cut_after` chunks, then the client goes."""
+def _send(
+    stack: StackProcess,
+    path: Path,
+    *,
+    paced: bool,
+    cut_after: int | None = None,
+    hold_last: threading.Event | None = None,
+) -> str:
+    """Streams the file; returns the upload id. `cut_after` chunks, then the client goes;
+    with `hold_last`, the last chunk waits for it."""
+    last = (path.stat().st_size - 1) // CHUNK_BYTES
 
     def requests() -> Iterator[ingest_pb2.UploadRequest]:
         yield ingest_pb2.UploadRequest(header=ingest_pb2.UploadHeader(file_name=path.name))
@@ -165,6 +180,8 @@ def _send(stack: StackProcess, path: Path, *, paced: bool, cut_after: int | None
             for n, chunk in enumerate(iter(lambda: source.read(CHUNK_BYTES), b"")):
                 if cut_after is not None and n == cut_after:
                     raise StreamCut
+                if hold_last is not None and n == last:
+                    hold_last.wait()
                 yield ingest_pb2.UploadRequest(chunk=chunk)
                 sent += len(chunk)
                 if paced:
@@ -173,7 +190,7 @@ def _send(stack: StackProcess, path: Path, *, paced: bool, cut_after: int | None
 
     with stack.sync_channel() as channel:
         stub = ingest_pb2_grpc.IngestServiceStub(channel)
-        return stub.Upload(requests(), timeout=120).summary.upload_id
+        return stub.Upload(requests(), timeout=300).summary.upload_id
 
 
 def _send_until_done(run: Run, path: Path, scenario: Scenario) -> None:
@@ -182,7 +199,10 @@ def _send_until_done(run: Run, path: Path, scenario: Scenario) -> None:
     deadline = time.monotonic() + 60
     while True:
         try:
-            run.uploads.append(_send(run.stack, path, paced=True, cut_after=cut_after))
+            hold = None if scenario.cut_stream else run.fault_landed
+            run.uploads.append(
+                _send(run.stack, path, paced=True, cut_after=cut_after, hold_last=hold)
+            )
             return
         except (grpc.RpcError, StreamCut):
             assert scenario.resend, f"the upload failed\n{run.stack.logs()}"
@@ -253,8 +273,11 @@ def test_fault_heals_with_exact_counts(
             )
             assert not sending.done(), "the file was through before the fault"
         hit_at = time.monotonic()
-        scenario.fault(run)
-        sending.result(timeout=120)
+        try:
+            scenario.fault(run)
+        finally:
+            run.fault_landed.set()
+        sending.result(timeout=300)
     wait_until(lambda: _everything_settled(run, len(expected)), SETTLE_WITHIN, "settled", stack)
     healed_in = time.monotonic() - hit_at
 
