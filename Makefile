@@ -22,7 +22,7 @@ ROWS ?=
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos test run bench bench-e2e bench-billing cost-guard migration lint format lock system-deps clean distclean
+.PHONY: help setup protos test run bench bench-e2e bench-billing cost-guard api-reference migration lint format lock system-deps clean distclean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) \
@@ -82,14 +82,19 @@ bench-billing: setup ## A day's remessas and retornos (ROWS=N titles, BENCH_ARGS
 	$(VENV_PY) -m boletos_bench.remessa_bench $(if $(ROWS),--titles $(ROWS)) $(BENCH_ARGS)
 	$(VENV_PY) -m boletos_bench.retorno_bench $(if $(ROWS),--titles $(ROWS)) $(BENCH_ARGS)
 
+api-reference: setup ## Write docs/api-reference.md from the protos, the roles table and the error reasons
+	$(VENV_PY) -m boletos_docs.api_reference
+
 migration: setup ## New schema revision from the tables' changes (SERVICE=ingest MESSAGE="...")
 	$(VENV_PY) -c 'import sys; from boletos.platform.migrations import new_revision; from $(SERVICE)_service.store.engine import HISTORY; new_revision(HISTORY, sys.argv[1])' "$(MESSAGE)"
 	$(BIN)/ruff format $(SERVICE)_service/store/migrations/versions
 
-lint: setup ## ruff check, format check and mypy
+lint: setup ## ruff check, format check, mypy, buf lint and buf breaking against each release
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/buf lint $(PROTO_DIR)
+	for image in $(PROTO_DIR)/releases/*.binpb; do $(BIN)/buf breaking $(PROTO_DIR) --against "$$image"; done
 
 format: setup ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

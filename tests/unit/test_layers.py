@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("ingest_service", "boleto_service", "mailer_service")
 KERNEL = "boletos"
-TOOLS = ("boletos_cli", "boletos_bench", "boletos_testing")
+TOOLS = ("boletos_cli", "boletos_bench", "boletos_testing", "boletos_docs")
 # What tests and benchmarks run against; the benchmarks build on it, never the other way.
 TESTING = "boletos_testing"
 # The benchmarks a test may import: the ones it tests. Data, servers, ports and samples a

@@ -1,0 +1,1 @@
+"""Documents written from the code, for people who call the services."""
