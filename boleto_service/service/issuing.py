@@ -19,7 +19,7 @@ from boleto_service.domain.discounts import Discount, discount_holding, discount
 from boleto_service.domain.errors import BoletoDomainError
 from boleto_service.domain.issuing import BoletoIssuer
 from boleto_service.domain.money import MAX_AMOUNT_CENTS
-from boletos.platform import brasilia
+from boletos.platform import brasilia, tracing
 from boletos.platform.beneficiaries_file import DEFAULT_KEY
 from boletos.platform.ids import is_canonical_uuid
 from boletos.platform.logs import get_logger
@@ -252,9 +252,16 @@ class IssueBoletos:
             refusals: list[Refusal] = []
             for offset, debt_id in enumerate(new_ids):
                 debt, sequence = debts[debt_id], first + offset
-                outcome = issue(
-                    issuer, event.upload_id, debt, sequence, today, key, number + offset
-                )
+                # Ids only on a span: whatever else the debt holds is personal data.
+                with tracing.span(
+                    "boleto.issue", attributes={"upload_id": event.upload_id, "debt_id": debt_id}
+                ) as span:
+                    outcome = issue(
+                        issuer, event.upload_id, debt, sequence, today, key, number + offset
+                    )
+                    span.set_attribute(
+                        "outcome", "issued" if isinstance(outcome, Boleto) else "refused"
+                    )
                 if isinstance(outcome, Boleto):
                     boletos.append(outcome)
                 else:

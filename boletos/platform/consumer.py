@@ -10,12 +10,18 @@ While idle it checks now and then that the server still has the durable consumer
 restarted without its state would not) and creates it again if not. The loop outlives
 broker hiccups and stops between batches, so a stopping service never drops a message it
 was working on: what it did not settle is redelivered after the ack wait.
+
+Each fetched batch is handled in one span, linked to the trace of every message in it (a
+batch serves many uploads at once); each message of a one-at-a-time consumer is handled in a
+span continuing the trace its headers carry, so what it does and publishes joins the trace
+of the operation that announced it, on every redelivery too.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -24,8 +30,12 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Counter
 
+from boletos.platform import trace_context, tracing
 from boletos.platform.logs import EventLogger
 from boletos.platform.stopping import Stopping
 
@@ -94,6 +104,8 @@ class Delivery(Generic[E]):
     # 1 on the first delivery; the server counts redeliveries.
     attempt: int
     msg: Msg
+    # The trace context the message's headers carry, None without one.
+    context: Context | None = None
 
 
 class RetryLater(Exception):
@@ -207,9 +219,22 @@ class PullConsumer(Generic[E]):
         await self._stopping.sleep(seconds)
 
     async def _dispatch(self, msgs: list[Msg]) -> None:
+        if not msgs:
+            return  # a fetch that ended empty: nothing to handle, no span to show for it
         working = asyncio.create_task(self._keep_in_progress(msgs), name="in-progress")
+        contexts = [trace_context.extract(msg.headers) for msg in msgs]
+        links = [link for context in contexts for link in trace_context.link_to(context)]
         try:
-            await self._dispatch_all(msgs)
+            with tracing.span(
+                f"{self.spec.durable} batch",
+                kind=SpanKind.CONSUMER,
+                links=links,
+                attributes={
+                    **self._messaging,
+                    "messaging.batch.message_count": len(msgs),
+                },
+            ):
+                await self._dispatch_all(msgs, contexts)
         finally:
             working.cancel()
             await asyncio.gather(working, return_exceptions=True)
@@ -225,9 +250,34 @@ class PullConsumer(Generic[E]):
                 except Exception:  # noqa: BLE001 - settled meanwhile, or the broker is away
                     pass
 
-    async def _dispatch_all(self, msgs: list[Msg]) -> None:
+    @property
+    def _messaging(self) -> dict[str, str]:
+        return {
+            "messaging.system": "nats",
+            "messaging.destination.name": self.spec.subject,
+            "messaging.consumer.group.name": self.spec.durable,
+        }
+
+    @contextmanager
+    def _message_span(self, delivery: Delivery[E]) -> Iterator[None]:
+        """Handling one message, as a child of the context it carries."""
+        batch = trace.get_current_span().get_span_context()
+        with tracing.span(
+            f"process {delivery.msg.subject}",
+            parent=delivery.context,
+            kind=SpanKind.CONSUMER,
+            links=[trace.Link(batch)] if batch.is_valid else [],
+            attributes={
+                **self._messaging,
+                "messaging.message.id": (delivery.msg.headers or {}).get("Nats-Msg-Id", ""),
+                "messaging.nats.delivery_attempt": delivery.attempt,
+            },
+        ):
+            yield
+
+    async def _dispatch_all(self, msgs: list[Msg], contexts: Sequence[Context | None]) -> None:
         readable: list[Delivery[E]] = []
-        for msg in msgs:
+        for msg, context in zip(msgs, contexts, strict=True):
             try:
                 event = self._decode(msg.data)
             except Exception as exc:  # noqa: BLE001 - no replica could read it either
@@ -239,10 +289,11 @@ class PullConsumer(Generic[E]):
                 )
                 await msg.term()
                 continue
-            readable.append(Delivery(event, msg.metadata.num_delivered or 1, msg))
+            readable.append(Delivery(event, msg.metadata.num_delivered or 1, msg, context))
         if self._per_message:
             for delivery in readable:
-                await self._settle([delivery])
+                with self._message_span(delivery):
+                    await self._settle([delivery])
         elif readable:
             await self._settle(readable)
 
@@ -250,15 +301,18 @@ class PullConsumer(Generic[E]):
         try:
             await self._handle(deliveries)
         except RetryLater as later:
+            _failed(f"retry in {later.delay:g}s")
             delay = later.delay
             await self._reply(deliveries, "nak", lambda m: m.nak(delay=delay))
             return
         except GiveUp:
+            _failed("given up")
             await self._reply(deliveries, "term", lambda m: m.term())
             return
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - redelivered after a pause, as any failure
+        except Exception as exc:  # noqa: BLE001 - redelivered after a pause, as any failure
+            _failed(type(exc).__name__)
             self._log.exception(
                 "consumer.handle_failed",
                 consumer=self.spec.durable,
@@ -286,6 +340,11 @@ class PullConsumer(Generic[E]):
                 self._log.warning(
                     "consumer.reply_failed", consumer=self.spec.durable, reply=what, error=repr(exc)
                 )
+
+
+def _failed(why: str) -> None:
+    """Marks the handling's span as failed; the message comes back, or never will."""
+    trace.get_current_span().set_status(Status(StatusCode.ERROR, why))
 
 
 def _describe(exc: BaseException) -> str:

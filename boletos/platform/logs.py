@@ -11,6 +11,9 @@ import sys
 import time
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import format_span_id, format_trace_id
+
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
 
 
@@ -69,19 +72,32 @@ class EventLogger:
         self._logger = logger
 
     def debug(self, event: str, **fields: Any) -> None:
-        self._logger.debug(event, extra=fields, stacklevel=2)
+        self._logger.debug(event, extra=_traced(fields), stacklevel=2)
 
     def info(self, event: str, **fields: Any) -> None:
-        self._logger.info(event, extra=fields, stacklevel=2)
+        self._logger.info(event, extra=_traced(fields), stacklevel=2)
 
     def warning(self, event: str, **fields: Any) -> None:
-        self._logger.warning(event, extra=fields, stacklevel=2)
+        self._logger.warning(event, extra=_traced(fields), stacklevel=2)
 
     def error(self, event: str, **fields: Any) -> None:
-        self._logger.error(event, extra=fields, stacklevel=2)
+        self._logger.error(event, extra=_traced(fields), stacklevel=2)
 
     def exception(self, event: str, **fields: Any) -> None:
-        self._logger.exception(event, extra=fields, stacklevel=2)
+        self._logger.exception(event, extra=_traced(fields), stacklevel=2)
+
+
+def _traced(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields, with the ids of the span current when the line is written: a log line
+    leads to its trace, and a trace to its lines."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return fields
+    return {
+        **fields,
+        "trace_id": format_trace_id(context.trace_id),
+        "span_id": format_span_id(context.span_id),
+    }
 
 
 def get_logger(name: str) -> EventLogger:

@@ -14,7 +14,7 @@ from typing import Any
 
 import grpc
 from nats.js import JetStreamContext
-from prometheus_client import Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from boletos.platform.logs import get_logger
 from boletos.platform.rpc_handlers import behavior_of, finished_status, rebuilt
@@ -35,6 +35,10 @@ CONSUMER_LAG = Gauge(
     "boletos_jetstream_consumer_lag_messages",
     "Messages of a durable JetStream consumer not yet delivered or not yet acknowledged.",
     ["stream", "consumer"],
+)
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "boletos_outbox_publish_failures_total",
+    "Relay rounds that failed to publish the outbox (NATS down, a stream full, a refusal).",
 )
 
 # Fresh enough for a dashboard; a handful of broker requests per interval costs nothing.

@@ -4,6 +4,10 @@ transaction as the state they announce, and a relay publishes them to JetStream 
 A crash after the commit and before the publish loses nothing: the rows stay pending and the
 next relay publishes them. A crash after the publish and before the mark publishes again, and
 JetStream drops the repeat by its Nats-Msg-Id.
+
+An event written inside a traced operation keeps that trace's context in its row, and goes
+out with it as the message's traceparent and tracestate headers: its consumers continue the
+trace however late the relay publishes it, and a redelivery carries the same headers.
 """
 
 from __future__ import annotations
@@ -11,14 +15,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from nats.js import JetStreamContext
 from sqlalchemy.engine import Engine
 
+from boletos.platform import trace_context
 from boletos.platform.database import writing
 from boletos.platform.logs import get_logger
+from boletos.platform.metrics import OUTBOX_PUBLISH_FAILURES
 
 log = get_logger("outbox")
 
@@ -41,6 +47,8 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("payload", sa.LargeBinary, nullable=False),
         sa.Column("published", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        # The W3C trace context of the operation that wrote the event, as JSON headers.
+        sa.Column("trace_context", sa.Text, nullable=True),
         sa.Index(
             "ix_outbox_pending",
             "id",
@@ -59,24 +67,40 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
 
 
 def insert_events(cursor: Any, dialect: str, events: Sequence[Event]) -> None:
-    """Adds events through a DBAPI cursor inside the caller's transaction, in bulk."""
+    """Adds events through a DBAPI cursor inside the caller's transaction, in bulk, with
+    the trace context current in the calling thread."""
     if not events:
         return
     created = dt.datetime.now(dt.UTC)
+    traced = trace_context.current_text()
     if dialect == "sqlite":
+        # The text form SQLAlchemy itself stores for DateTime on SQLite.
+        stamp = created.replace(tzinfo=None).isoformat(sep=" ")
         cursor.executemany(
-            "INSERT INTO outbox (subject, msg_id, payload, published, created_at) "
-            "VALUES (?, ?, ?, 0, ?)",
-            # The text form SQLAlchemy itself stores for DateTime on SQLite.
-            [(s, m, p, created.replace(tzinfo=None).isoformat(sep=" ")) for s, m, p in events],
+            "INSERT INTO outbox (subject, msg_id, payload, published, created_at, "
+            "trace_context) VALUES (?, ?, ?, 0, ?, ?)",
+            [(s, m, p, stamp, traced) for s, m, p in events],
         )
     else:
         # %b sends the payload as binary instead of escaping it to text.
         cursor.executemany(
-            "INSERT INTO outbox (subject, msg_id, payload, published, created_at) "
-            "VALUES (%s, %s, %b, false, %s)",
-            [(s, m, p, created) for s, m, p in events],
+            "INSERT INTO outbox (subject, msg_id, payload, published, created_at, "
+            "trace_context) VALUES (%s, %s, %b, false, %s, %s)",
+            [(s, m, p, created, traced) for s, m, p in events],
         )
+
+
+class Pending(NamedTuple):
+    """An event waiting for the relay."""
+
+    id: int
+    subject: str
+    msg_id: str
+    payload: bytes
+    trace_context: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        return {**trace_context.headers_of(self.trace_context), "Nats-Msg-Id": self.msg_id}
 
 
 class OutboxStore:
@@ -84,16 +108,16 @@ class OutboxStore:
         self._engine = engine
         self._table = table
 
-    def pending(self, limit: int) -> list[tuple[int, str, str, bytes]]:
+    def pending(self, limit: int) -> list[Pending]:
         c = self._table.c
         with self._engine.connect() as conn:
             rows = conn.execute(
-                sa.select(c.id, c.subject, c.msg_id, c.payload)
+                sa.select(c.id, c.subject, c.msg_id, c.payload, c.trace_context)
                 .where(c.published == sa.false())
                 .order_by(c.id)
                 .limit(limit)
             ).all()
-        return [(r.id, r.subject, r.msg_id, bytes(r.payload)) for r in rows]
+        return [Pending(r.id, r.subject, r.msg_id, bytes(r.payload), r.trace_context) for r in rows]
 
     def mark_published(self, ids: Sequence[int]) -> None:
         with writing(self._engine) as conn:
@@ -146,6 +170,7 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the relay must outlive any one failure
+                OUTBOX_PUBLISH_FAILURES.inc()
                 log.warning(
                     "outbox.publish_failed", error=str(exc) or repr(exc), retry_in=RETRY_SECONDS
                 )
@@ -170,11 +195,11 @@ class OutboxRelay:
                 return total
             acks = await asyncio.gather(
                 *(
-                    self._js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id})
-                    for _id, subject, msg_id, payload in batch
+                    self._js.publish(event.subject, event.payload, headers=event.headers())
+                    for event in batch
                 )
             )
-            await asyncio.to_thread(self._store.mark_published, [row[0] for row in batch])
+            await asyncio.to_thread(self._store.mark_published, [event.id for event in batch])
             dupes = sum(1 for ack in acks if ack.duplicate)
             self.published += len(batch) - dupes
             self.duplicates += dupes

@@ -31,7 +31,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from sqlalchemy.engine import Engine
 
-from boletos.platform import database, logs, metrics, migrations, nats_streams
+from boletos.platform import database, logs, metrics, migrations, nats_streams, tracing
 from boletos.platform.access.directory import KeyDirectory
 from boletos.platform.access.interceptor import AccessInterceptor, Authenticator
 from boletos.platform.access.keys import parse
@@ -171,7 +171,8 @@ class ServiceRuntime:
         server = self._server = GrpcServer(
             self.settings.grpc_listen_addr,
             [name for name, _, _ in services],
-            [metrics.RpcMetrics(), gate],
+            # The span outermost, so a call the gate refuses is traced with its status too.
+            [*tracing.server_interceptors(), metrics.RpcMetrics(), gate],
             tls=access.tls,
             serve_reflection=access.reflection,
             health_listen_addr=self.settings.health_listen_addr,
@@ -285,10 +286,17 @@ async def run_service(
     stop: asyncio.Event,
     name: str,
     bootstrap: Callable[[ServiceRuntime, S], Coroutine[Any, Any, None]],
+    traces: tracing.TraceSettings | None = None,
 ) -> None:
     """Builds the service with `bootstrap` (its composition root), serves until `stop` is
-    set, shuts down in order."""
+    set, shuts down in order. `traces` None reads the OTEL_* environment."""
     runtime = ServiceRuntime(settings, name)
+    if traces is None:
+        traces = tracing.TraceSettings.from_env(process_env())
+    traced = tracing.start(name, traces)
+    if traced is not None:
+        # Closed last: the spans of the shutdown itself are exported too.
+        runtime.on_close(traced.close)
     try:
         starting = asyncio.create_task(bootstrap(runtime, settings), name="start")
         stopped = asyncio.create_task(stop.wait(), name="stop-signal")
@@ -327,6 +335,7 @@ def main(
         return _migrate(name, history)
     try:
         settings = settings_from_env()
+        traces = tracing.TraceSettings.from_env(process_env())
     except ConfigError as exc:
         print(f"{name}: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -339,7 +348,7 @@ def main(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_service(settings, stop, name, bootstrap)
+        await run_service(settings, stop, name, bootstrap, traces)
 
     try:
         asyncio.run(serve())

@@ -42,9 +42,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="run NATS and every service locally until Ctrl-C",
         description="Run a JetStream nats-server and every service that exists as child "
         "processes, in the foreground, until Ctrl-C or SIGTERM. Ports: ingest P, boleto "
-        "P+1, mailer P+2, NATS P+3, SMTP catcher P+4; each service's metrics on its gRPC "
-        "port + 5; replica n of a service on its first replica's ports + 10(n-1); NATS node "
-        "n of a cluster on P+3 + 10(n-1), its routes on P+9 + 10(n-1). Boleto and mailer "
+        "P+1, mailer P+2, NATS P+3, SMTP catcher P+4, trace receiver (--traces) P+14; each "
+        "service's metrics on its gRPC port + 5; replica n of a service on its first "
+        "replica's ports + 10(n-1); NATS node n of a cluster on P+3 + 10(n-1), its routes "
+        "on P+9 + 10(n-1). Boleto and mailer "
         "processes run at nice +10, so uploads get the CPU first. Settings the stack does "
         "not set itself (SMTP_CONNECTIONS, LOG_LEVEL, ...) pass from the environment to "
         "every service.",
@@ -111,6 +112,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "receipts (default: on with --sample)",
     )
     parser.add_argument(
+        "--traces",
+        action="store_true",
+        help="collect the services' OpenTelemetry spans in DIR/traces.jsonl, one JSON object "
+        "a line, through an OTLP/gRPC receiver on P+14: `grep UPLOAD_ID` finds an upload's "
+        "trace id, `grep TRACE_ID` the upload's every span",
+    )
+    parser.add_argument(
         "--start-timeout",
         type=float,
         default=30.0,
@@ -145,6 +153,7 @@ async def run(args: argparse.Namespace, endpoints: Endpoints, out: Console, err:
             nats_cluster=args.nats_cluster,
             postgres=args.postgres,
             bank=bank_wanted(args),
+            traces=args.traces,
         )
     except StackError as exc:
         raise CliError(str(exc)) from exc

@@ -60,6 +60,9 @@ SMTP_CATCHER_PORT_OFFSET = 4
 METRICS_PORT_OFFSET = 5
 # The catcher's e-mails in a browser: free in the first row (8 is no service's).
 MAIL_VIEWER_PORT_OFFSET = 8
+# With --traces, the OTLP/gRPC receiver: 4 is the catcher's in the first row only, and free
+# in the second whatever the replicas and NATS nodes.
+TRACE_CATCHER_PORT_OFFSET = 14
 REPLICA_PORT_STRIDE = 10
 # Far more than two cores can use; the bound keeps a typo from claiming hundreds of ports.
 MAX_REPLICAS = 8
@@ -124,6 +127,8 @@ class StackLayout:
     # A simulated bank (`boletos bank --follow --send`) answering the boleto service's
     # remessas, so the loop from upload to payment runs on one machine.
     bank: bool = False
+    # An OTLP receiver writing the services' spans to traces_file.
+    traces: bool = False
 
     def __post_init__(self) -> None:
         if self.nats_cluster not in NATS_CLUSTER_SIZES:
@@ -194,6 +199,14 @@ class StackLayout:
     @property
     def mail_viewer_url(self) -> str:
         return f"http://{LOOPBACK}:{self.mail_viewer_port}/"
+
+    @property
+    def trace_catcher_port(self) -> int:
+        return self.base_port + TRACE_CATCHER_PORT_OFFSET
+
+    @property
+    def traces_file(self) -> Path:
+        return self.data_dir / "traces.jsonl"
 
     @property
     def maildir(self) -> Path:
@@ -337,6 +350,8 @@ class StackLayout:
                 ports[f"{node.name} routes"] = node.route_port
         ports["smtp catcher"] = self.smtp_catcher_port
         ports["mail viewer"] = self.mail_viewer_port
+        if self.traces:
+            ports["trace catcher"] = self.trace_catcher_port
         return ports
 
     def service_env(self, replica: Replica, inherited: Mapping[str, str]) -> dict[str, str]:
@@ -364,6 +379,13 @@ class StackLayout:
         # A local stack's stores are its own: each service brings its schema up to date at
         # start, unless the environment says otherwise.
         env.setdefault("DB_AUTO_MIGRATE", "true")
+        if self.traces:
+            env.update(
+                OTEL_EXPORTER_OTLP_ENDPOINT=f"http://{LOOPBACK}:{self.trace_catcher_port}",
+                OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
+            )
+            # Spans reach the file within a second, for a person following an upload.
+            env.setdefault("OTEL_BSP_SCHEDULE_DELAY", "1000")
         if spec.name == "boleto":
             # Shared by every boleto replica, like its store. One remessa per upload, cut
             # after a short quiet spell, so a demo sees its file moments after uploading;

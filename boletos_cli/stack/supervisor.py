@@ -57,6 +57,8 @@ BACKGROUND_NICENESS = 10
 BACKGROUND_SERVICES = ("boleto", "mailer")
 # The simulated bank's name among the children.
 BANK = "bank"
+# The OTLP receiver of --traces.
+TRACES = "traces"
 
 # Runs once every child is healthy (the CLI uses it for --sample); the stack keeps serving
 # afterwards whatever it returns.
@@ -181,6 +183,17 @@ class Stack:
             self.env,
         )  # fmt: skip
         await wait_for_port(catcher, LOOPBACK, self.layout.smtp_catcher_port, self.start_timeout)
+        if self.layout.traces:
+            # Before the services, so their first spans have somewhere to go.
+            traces = await self._launch(
+                TRACES,
+                [sys.executable, "-m", "boletos_cli.stack.trace_catcher", "--port",
+                 str(self.layout.trace_catcher_port), "--out", str(self.layout.traces_file)],
+                self.env,
+            )  # fmt: skip
+            await wait_for_port(
+                traces, LOOPBACK, self.layout.trace_catcher_port, self.start_timeout
+            )
         for replica in self.replicas:
             env = self.layout.service_env(replica, self.env)
             background = replica.spec.name in BACKGROUND_SERVICES
@@ -320,12 +333,16 @@ class Stack:
         # e-mails the catcher; then every NATS node at once (one by one, the cluster would
         # elect a new leader after each), then the catcher.
         smtp = self.children.get("smtp")
-        infrastructure = [*self.nats, *([smtp] if smtp else [])]
+        traces = self.children.get(TRACES)
+        infrastructure = [*self.nats, *([smtp] if smtp else []), *([traces] if traces else [])]
         services = [c for c in self.children.values() if c not in infrastructure]
         await asyncio.gather(*(c.stop(STOP_GRACE_SECONDS) for c in services))
         await asyncio.gather(*(c.stop(STOP_GRACE_SECONDS) for c in self.nats))
         if smtp is not None:
             await smtp.stop(STOP_GRACE_SECONDS)
+        # Last: the services' final spans were exported as they stopped.
+        if traces is not None:
+            await traces.stop(STOP_GRACE_SECONDS)
         await asyncio.gather(*self._watchers, return_exceptions=True)
 
     def _report(self, message: str) -> None:
@@ -366,6 +383,14 @@ class Stack:
             "the e-mails in a browser",
             self.children["smtp"].pid,
         )
+        if self.layout.traces:
+            row(
+                TRACES,
+                f"grpc://{LOOPBACK}:{self.layout.trace_catcher_port}",
+                "",
+                self.layout.traces_file,
+                self.children[TRACES].pid,
+            )
         if self.bank:
             # No address: it reads the remessas' directory and writes the retornos' one.
             row(BANK, "(files)", "", self.layout.retorno_dir, self.children[BANK].pid)

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 
+from opentelemetry import context as otel_context
 from prometheus_client import Counter
 
 from ingest_service.domain.columns import Rules
@@ -69,7 +70,14 @@ class UploadSession:
         self._header: bytes | None = None
         self._writer = BlockWriter(store, upload, on_commit, COMMIT_SECONDS, max_row_errors)
         self._prepare_pool = prepare_pool
-        self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="write")
+        # The write thread works in the Upload call's trace context, which executors do not
+        # pass on by themselves: the events it stores continue that trace.
+        self._write_pool = ThreadPoolExecutor(
+            1,
+            thread_name_prefix="write",
+            initializer=otel_context.attach,
+            initargs=(otel_context.get_current(),),
+        )
         self._writes: deque[asyncio.Future[None]] = deque()
         self._processing: asyncio.Future[None] | None = None
         self._closing: asyncio.Future[Upload] | None = None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from boletos.platform import trace_context
 from boletos.platform.outbox import Event
 from ingest_service.domain.upload import Upload, UploadState
 from ingest_service.store.rows import upload_from_row
@@ -49,7 +50,12 @@ def complete_settled(
         subject, msg_id, payload = announce(upload_from_row(row), now)
         conn.execute(
             outbox.insert().values(
-                subject=subject, msg_id=msg_id, payload=payload, published=False, created_at=now
+                subject=subject,
+                msg_id=msg_id,
+                payload=payload,
+                published=False,
+                created_at=now,
+                trace_context=trace_context.current_text(),
             )
         )
     return [row.upload_id for row in marked]

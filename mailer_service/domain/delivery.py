@@ -83,6 +83,9 @@ class Queued:
     # Only for the updated boleto: the instruction whose new due date it announces, which
     # its Message-ID names with the date.
     instruction_id: str = ""
+    # The trace context the boleto e-mail was queued in (as the outbox stores it), which its
+    # sending continues; None for a notice, or a row queued outside any trace.
+    trace_context: str | None = None
 
     @property
     def attempts_this_round(self) -> int:

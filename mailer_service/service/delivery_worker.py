@@ -22,12 +22,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
+from opentelemetry import trace
 from prometheus_client import Counter
 
+from boletos.platform import trace_context, tracing
 from boletos.platform.logs import get_logger
 from boletos.platform.outbox import Event
 from mailer_service.domain.backoff import MAX_DELAY_SECONDS, retry_delay
@@ -176,6 +179,19 @@ class DeliveryWorker:
     ) -> list[DeliveryKey]:
         """Sends and records each claimed delivery; returns those left untried because the
         worker is stopping: a stop waits for the messages being sent, never for a claim."""
+        # One span for the claim, linked to the trace of each e-mail in it: the PDF fetches
+        # it makes serve them all. Each e-mail's own span continues the trace it was queued in.
+        links = [
+            link
+            for item in claimed
+            for link in trace_context.link_to(trace_context.from_text(item.trace_context))
+        ]
+        with tracing.span("mailer.deliver_batch", links=links, attributes={"count": len(claimed)}):
+            return await self._deliver_claimed(claimed, gate, lease)
+
+    async def _deliver_claimed(
+        self, claimed: list[Queued], gate: asyncio.Semaphore, lease: dt.timedelta
+    ) -> list[DeliveryKey]:
         held = {item.key for item in claimed}
         renewing = asyncio.create_task(self._renew(held, lease), name="renew-leases")
         pdfs = self._prefetch_pdfs(
@@ -185,10 +201,15 @@ class DeliveryWorker:
         why = ""
 
         async def one(item: Queued) -> bool:
+            with _sending_span(item):
+                return await attempt(item)
+
+        async def attempt(item: Queued) -> bool:
             nonlocal waiting_for_pdf, why
             if _moot(item):
                 # Paid (or written off) after its notice was queued: recorded as dropped,
                 # and no SMTP connection is needed for that.
+                trace.get_current_span().set_attribute("status", "dropped")
                 await self._recorder.record(self._dropped(item))
                 assert item.settled_as is not None
                 SKIPPED_SETTLED.labels(item.kind.label, item.settled_as.label, "at_send").inc()
@@ -199,6 +220,7 @@ class DeliveryWorker:
                     return False
                 pdf = pdfs[item.mail.debt_id] if needs_pdf(item.kind) else None
                 outcome = await self._deliver(item, pdf)
+                trace.get_current_span().set_attribute("status", outcome.status.name.lower())
                 if outcome.refund_attempt:
                     waiting_for_pdf += 1
                     why = outcome.error
@@ -377,6 +399,25 @@ def _moot(item: Queued) -> bool:
         DeliveryKind.OVERDUE_NOTICE,
         DeliveryKind.UPDATED,
     )
+
+
+@contextmanager
+def _sending_span(item: Queued) -> Iterator[None]:
+    """One e-mail's attempt, in the trace its boleto was issued in. Ids only on a span: the
+    address, the name and the amounts are personal data."""
+    batch = trace.get_current_span().get_span_context()
+    with tracing.span(
+        "mailer.send",
+        parent=trace_context.from_text(item.trace_context),
+        links=[trace.Link(batch)] if batch.is_valid else [],
+        attributes={
+            "upload_id": item.mail.upload_id,
+            "debt_id": item.mail.debt_id,
+            "kind": item.kind.label,
+            "attempt": item.attempts,
+        },
+    ):
+        yield
 
 
 def claim_size(connections: int, rate_per_second: float, lease_seconds: float) -> int:

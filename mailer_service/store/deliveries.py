@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from boletos.platform import trace_context
 from boletos.platform.database import raw_cursor, writing
 from boletos.platform.outbox import Event, OutboxStore, insert_events
 from mailer_service.domain.boleto_mail import BoletoMail
@@ -48,6 +49,7 @@ class DeliveryStore(Store):
         if not mails:
             return 0
         now = utc_now()
+        traced = trace_context.current_text()
         rows = [
             {
                 "debt_id": self._key(m.debt_id),
@@ -64,6 +66,7 @@ class DeliveryStore(Store):
                 "due_at": now,
                 "updated_at": now,
                 "notice_stage": NoticeStage.AWAITING_REMINDER,
+                "trace_context": traced,
             }
             for m in mails
         ]
@@ -115,12 +118,15 @@ class DeliveryStore(Store):
                 sa.select(
                     c.debt_id, c.upload_id, c.payer_name, c.email, c.amount_cents, c.due_date,
                     c.digitable_line, c.nosso_numero, c.line, c.pix_payload, c.attempts,
-                    c.attempts_before_retry,
+                    c.attempts_before_retry, c.trace_context,
                 ).where(c.debt_id.in_(keys))
             ).all()  # fmt: skip
         return [
             Queued(
-                BoletoMail(self._id(r[0]), *r[1:10]), attempts=r[10], attempts_before_retry=r[11]
+                BoletoMail(self._id(r[0]), *r[1:10]),
+                attempts=r[10],
+                attempts_before_retry=r[11],
+                trace_context=r[12],
             )
             for r in rows
         ]

@@ -39,6 +39,8 @@ deliveries = sa.Table(
     # Where the boleto is in its schedule of notices (domain.schedule.NoticeStage); 0 for a
     # boleto queued before notices existed, which never gets one.
     sa.Column("notice_stage", sa.SmallInteger, nullable=False, server_default="0"),
+    # The trace context the e-mail was queued in: its sending joins the upload's trace.
+    sa.Column("trace_context", sa.Text, nullable=True),
     sa.Index("ix_deliveries_queue", "status", "due_at"),
     sa.Index("ix_deliveries_upload", "upload_id", "line"),
     # Only boletos still waiting for a notice: the scheduler's look costs what is due, not

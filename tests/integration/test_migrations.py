@@ -117,7 +117,7 @@ async def test_a_store_of_the_first_release_is_upgraded_with_every_row(store_url
     done = _migrate("ingest", store_url)
     assert done.returncode == 0, done.stderr
     assert '"event": "schema.migrated"' in done.stderr
-    assert migrations.current(engine, history) == history.head() == "0006"
+    assert migrations.current(engine, history) == history.head() == "0007"
 
     # A replica of the previous release, still running during the rollout, writes as it did.
     with database.writing(engine) as conn:

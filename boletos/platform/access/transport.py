@@ -16,6 +16,8 @@ from typing import Any
 
 import grpc
 
+from boletos.platform import tracing
+
 
 @dataclass(frozen=True)
 class ServerTls:
@@ -49,7 +51,8 @@ def channel(
     credential: str = "",
     options: Sequence[tuple[str, Any]] = (),
 ) -> grpc.aio.Channel:
-    interceptors = [*_bearer(credential)] if credential else []
+    # The client span outermost, so it times the whole call.
+    interceptors = [*tracing.client_interceptors(), *(_bearer(credential) if credential else [])]
     options = [*options, *_authority(target, options)]
     if tls.insecure:
         return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
