@@ -15,6 +15,7 @@ PACKAGES = {
     "zbarimg": "zbar-tools",
     "chromium": "chromium",
     "chromedriver": "chromium-driver",
+    "promtool": "prometheus",
 }
 
 

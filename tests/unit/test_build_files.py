@@ -13,6 +13,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from boletos.platform.tracing import TraceSettings
 from tests.support import access
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,9 +127,11 @@ class _RecordingEnv(dict[str, str]):
 
 
 def _settings_read_by(module: str) -> tuple[set[str], Any]:
-    """The variables the service's configuration reads, and its settings by default."""
+    """The variables the service's configuration reads (its own settings and the trace
+    settings every service reads at start), and its settings by default."""
     env = _RecordingEnv()
     settings = importlib.import_module(f"{module}.config").Settings.from_env(env)
+    TraceSettings.from_env(env)
     return env.asked, settings
 
 
