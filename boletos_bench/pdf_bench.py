@@ -19,22 +19,14 @@ from itertools import cycle
 from boleto_service.documents import BoletoDocument, PayerIdKind, render_pdf
 from boleto_service.domain import BeneficiaryConfig, BoletoIssuer, OverduePolicy
 from boleto_service.domain.boleto import Boleto, Payer
+from boletos_testing.beneficiary import BENEFICIARY
 from boletos_testing.datagen import iter_rows
 
 ISSUE_DATE = date(2025, 11, 26)  # fixed, so every run renders the same documents
 POOL_SIZE = 2_000
 POLICY = OverduePolicy(fine_percent=Decimal(2), monthly_interest_percent=Decimal(1))
 BENEFICIARIES = (
-    BeneficiaryConfig(
-        name="Cobranças Exemplo Ltda",
-        cnpj="11222333000181",
-        bank_code="001",
-        agencia="1234",
-        conta="123456",
-        conta_dv="X",
-        convenio="1234567",
-        carteira="17",
-    ),
+    BENEFICIARY,
     BeneficiaryConfig(
         name="Cobranças Exemplo Ltda",
         cnpj="11222333000181",

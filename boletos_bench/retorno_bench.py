@@ -30,7 +30,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.boleto import Boleto, Payer, PayerAddress
 from boleto_service.domain.cnab240 import PayerIdKind, RemessaHeader, RemessaPayer, RemessaTitle
 from boleto_service.domain.cnab240.remessa import remessa_lines
@@ -43,17 +42,8 @@ from boleto_service.store.tables import boletos
 from boletos.platform import logs
 from boletos_bench.ingest_bench import database_for
 from boletos_cli.bank import MAX_RECORDS_PER_FILE, Paid, Registered, Result, retorno_records
+from boletos_testing.beneficiary import BENEFICIARY
 
-BENEFICIARY = BeneficiaryConfig(
-    name="Cobranças Exemplo Ltda",
-    cnpj="11222333000181",
-    bank_code="001",
-    agencia="1234",
-    conta="123456",
-    conta_dv="X",
-    convenio="1234567",
-    carteira="17",
-)
 HEADER = RemessaHeader(BENEFICIARY, 1, dt.datetime(2026, 12, 1, 18), "0", variacao_carteira="19")
 TODAY = dt.date(2026, 12, 1)
 DUE = dt.date(2026, 12, 20)

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from boleto_service.domain.beneficiary import BeneficiaryConfig
+import dataclasses
 
-BB_FIELDS = dict(
-    name="Cobranças Exemplo Ltda",
-    cnpj="11222333000181",
-    bank_code="001",
-    agencia="1234",
-    conta="123456",
-    conta_dv="X",
-    convenio="1234567",
-    carteira="17",
-)
+from boleto_service.domain.beneficiary import BeneficiaryConfig
+from boletos_testing.beneficiary import BENEFICIARY
+
+BB_FIELDS = dataclasses.asdict(BENEFICIARY)
 ITAU_FIELDS = dict(
     name="Cobranças Exemplo Ltda",
     cnpj="11222333000181",

@@ -152,5 +152,5 @@ def test_error_message_lists_the_problems() -> None:
 
 def test_non_text_fields_are_refused() -> None:
     # Deliberately not text: the check under test is the one the type cannot express.
-    problems = _problems(**{**_VALID_BB, "agencia": 1234})  # type: ignore[arg-type]
+    problems = _problems(**{**_VALID_BB, "agencia": 1234})
     assert problems == ("agencia must be text, got 1234",)
