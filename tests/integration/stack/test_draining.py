@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,18 +28,25 @@ from tests.integration.stack.evidence import (
 from tests.integration.test_stack import StackFactory, StackProcess, _alive
 
 ROWS = 2000
-# Sent slowly, so debts keep arriving for several seconds and the replicas are stopped
-# with work in hand and more to come, not after the file is done.
+# Sent slowly, so debts keep arriving for several seconds, and the last chunk held until the
+# replicas are stopped: they stop with work in hand and more to come, however slow the
+# machine, never after the file is done.
 CHUNK_BYTES = 4096
 CHUNK_PAUSE_SECONDS = 0.12
 
 
-def paced_upload(stack: StackProcess, path: Path) -> ingest_pb2.UploadSummary:
+def paced_upload(
+    stack: StackProcess, path: Path, hold_last: threading.Event
+) -> ingest_pb2.UploadSummary:
+    last = (path.stat().st_size - 1) // CHUNK_BYTES
+
     def requests() -> Iterator[ingest_pb2.UploadRequest]:
         yield ingest_pb2.UploadRequest(header=ingest_pb2.UploadHeader(file_name=path.name))
         sent = 0
         with path.open("rb") as source:
-            while chunk := source.read(CHUNK_BYTES):
+            for n, chunk in enumerate(iter(lambda: source.read(CHUNK_BYTES), b"")):
+                if n == last:
+                    hold_last.wait()
                 yield ingest_pb2.UploadRequest(chunk=chunk)
                 sent += len(chunk)
                 time.sleep(CHUNK_PAUSE_SECONDS)
@@ -46,7 +54,7 @@ def paced_upload(stack: StackProcess, path: Path) -> ingest_pb2.UploadSummary:
 
     with stack.sync_channel() as channel:
         stub = ingest_pb2_grpc.IngestServiceStub(channel)
-        return stub.Upload(requests(), timeout=120).summary
+        return stub.Upload(requests(), timeout=300).summary
 
 
 def pid_listening_on(stack: StackProcess, address: str) -> int:
@@ -75,7 +83,10 @@ def test_sigterm_mid_file_drains_replicas_and_loses_or_repeats_nothing(
     stack_factory: StackFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A PDF fetch that lands on the boleto replica as it goes away is retried soon.
-    stack, base = start_replicated(stack_factory, monkeypatch, MAIL_RETRY_BASE_SECONDS="1")
+    # The client holds its last chunk until the replicas are stopped: longer than that takes.
+    stack, base = start_replicated(
+        stack_factory, monkeypatch, MAIL_RETRY_BASE_SECONDS="1", INGEST_IDLE_TIMEOUT_SECONDS="300"
+    )
     boleto_2 = pid_listening_on(stack, f"127.0.0.1:{base + 11}")
     mailer_2 = pid_listening_on(stack, f"127.0.0.1:{base + 12}")
     data_dir = tmp_path / "stack"
@@ -83,7 +94,10 @@ def test_sigterm_mid_file_drains_replicas_and_loses_or_repeats_nothing(
     csv_path = write_csv(tmp_path / "debts.csv", ROWS, seed=5151)
 
     with ThreadPoolExecutor(1) as pool:
-        upload: Future[ingest_pb2.UploadSummary] = pool.submit(paced_upload, stack, csv_path)
+        stopped = threading.Event()
+        upload: Future[ingest_pb2.UploadSummary] = pool.submit(
+            paced_upload, stack, csv_path, stopped
+        )
 
         # Both replicas are at work: boleto-2 has issued a batch, e-mails are going out.
         def working() -> bool:
@@ -97,16 +111,19 @@ def test_sigterm_mid_file_drains_replicas_and_loses_or_repeats_nothing(
         wait_until(working, 60, "both replicas working", stack)
         assert not upload.done(), "the file was through before the replicas could be stopped"
         sent_at = time.monotonic()
-        os.kill(boleto_2, signal.SIGTERM)
-        os.kill(mailer_2, signal.SIGTERM)
-        wait_until(
-            lambda: not _alive(boleto_2) and not _alive(mailer_2),
-            STOP_GRACE_SECONDS,
-            "the SIGTERMed replicas gone",
-            stack,
-        )
-        drained_in = time.monotonic() - sent_at
-        summary = upload.result(timeout=120)
+        try:
+            os.kill(boleto_2, signal.SIGTERM)
+            os.kill(mailer_2, signal.SIGTERM)
+            wait_until(
+                lambda: not _alive(boleto_2) and not _alive(mailer_2),
+                STOP_GRACE_SECONDS,
+                "the SIGTERMed replicas gone",
+                stack,
+            )
+            drained_in = time.monotonic() - sent_at
+        finally:
+            stopped.set()
+        summary = upload.result(timeout=300)
 
     log = stack.stderr.read_text()
     # The stack reaped both with exit code 0 and kept serving on the other replicas.
