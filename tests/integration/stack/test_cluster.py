@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -27,7 +28,6 @@ from boletos.platform.nats_permissions import PROBE_USER
 from boletos_testing.datagen import write_csv
 from boletos_testing.stack_ports import free_base_port
 from mailer_service.domain.delivery import DeliveryStatus
-from tests.integration.stack import test_faults
 from tests.integration.stack.evidence import debt_ids, mail_headers
 from tests.integration.stack.test_draining import wait_until
 from tests.integration.stack.test_faults import ENV, SETTLE_WITHIN, Run, _everything_settled
@@ -144,10 +144,11 @@ def test_killing_the_stream_leader_loses_and_repeats_nothing(
     maildir = data_dir / "mail" / "new"
     csv_path = write_csv(tmp_path / "debts.csv", ROWS, seed=4242)
     expected = debt_ids(csv_path)
-    # About eight seconds for the file, so the fault lands mid-file on a busy machine too.
-    monkeypatch.setattr(test_faults, "CHUNK_PAUSE_SECONDS", 0.25)
+    # The client holds the file's last chunk until the leader is killed: the fault lands
+    # mid-file however slow the machine.
+    killed = threading.Event()
     with ThreadPoolExecutor(1) as pool:
-        sending: Future[str] = pool.submit(send, stack, csv_path, paced=True)
+        sending: Future[str] = pool.submit(send, stack, csv_path, paced=True, hold_last=killed)
         # Mid-run: the first blocks' events are out and the file is still arriving.
         wait_until(lambda: published(urls[0]) >= 2, 60, "the first DebtsImported events", stack)
         assert not sending.done(), "the file was through before the fault"
@@ -155,7 +156,10 @@ def test_killing_the_stream_leader_loses_and_repeats_nothing(
         assert victim is not None
         victim_pid = nats_node_pid(stack, victim)
         hit_at = time.monotonic()
-        os.kill(victim_pid, signal.SIGKILL)
+        try:
+            os.kill(victim_pid, signal.SIGKILL)
+        finally:
+            killed.set()
 
         # INGEST is led again: by another node, or, when the stack restarted the victim before
         # the election ended (a loaded machine), by the victim. That the other two kept full
