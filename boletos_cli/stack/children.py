@@ -52,6 +52,8 @@ class Child:
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.proc: asyncio.subprocess.Process | None = None
         self._forwarder: asyncio.Task[None] | None = None
+        # Set once it has served: from then on its session's group yields the CPU too.
+        self._stepped_back = False
 
     async def start(self) -> None:
         if self.proc is not None:
@@ -74,22 +76,35 @@ class Child:
         )
         if self.niceness:
             self._lower_priority(self.proc.pid)
+            if self._stepped_back:
+                self._lower_group_priority(self.proc.pid)
         assert self.proc.stdout is not None
         self._forwarder = asyncio.create_task(self._forward(self.proc.stdout))
+
+    def step_back(self) -> None:
+        """Once the child serves, its whole session yields the CPU: see _lower_group_priority.
+        Until then it starts at its group's full share, so a busy machine slows its start
+        (imports, migrations) no more than the rest of the stack's."""
+        self._stepped_back = True
+        if self.niceness and self.proc is not None and self.proc.returncode is None:
+            self._lower_group_priority(self.proc.pid)
+
+    def _nice(self) -> int:
+        return min(os.getpriority(os.PRIO_PROCESS, 0) + self.niceness, MAX_NICENESS)
 
     def _lower_priority(self, pid: int) -> None:
         # Set from here rather than in the child before exec (preexec_fn), which is unsafe in a
         # process with threads. The child has only its main thread yet, so every thread and
         # worker process it starts later inherits the value.
-        mine = os.getpriority(os.PRIO_PROCESS, 0)
-        nice = min(mine + self.niceness, MAX_NICENESS)
         with contextlib.suppress(ProcessLookupError):
-            os.setpriority(os.PRIO_PROCESS, pid, nice)
+            os.setpriority(os.PRIO_PROCESS, pid, self._nice())
+
+    def _lower_group_priority(self, pid: int) -> None:
         # Its own session is its own autogroup where Linux groups by session (the default):
         # CPU is then shared per group whatever the processes' nice, so the group's nice is
         # the one the scheduler honours. Absent elsewhere; the process nice then does.
         with contextlib.suppress(OSError):
-            Path(f"/proc/{pid}/autogroup").write_text(f"{nice}\n")
+            Path(f"/proc/{pid}/autogroup").write_text(f"{self._nice()}\n")
 
     @property
     def pid(self) -> int | None:

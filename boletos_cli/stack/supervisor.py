@@ -214,6 +214,8 @@ class Stack:
                 for replica in self.replicas
             )
         )
+        for replica in self.replicas:
+            self.children[replica.name].step_back()
         if self.bank:
             # After the boleto service serves: the bank sends it what it answers at once.
             await self._launch(

@@ -125,10 +125,18 @@ def test_sigterm_mid_file_drains_replicas_and_loses_or_repeats_nothing(
             stopped.set()
         summary = upload.result(timeout=300)
 
-    log = stack.stderr.read_text()
-    # The stack reaped both with exit code 0 and kept serving on the other replicas.
-    assert "boleto-2 | exited with code 0; 1 other replica(s) still serving" in log, log
-    assert "mailer-2 | exited with code 0; 1 other replica(s) still serving" in log, log
+    # The stack reaped both with exit code 0 and kept serving on the other replicas. It says
+    # so once it has reaped them, a moment after they are gone.
+    reaped = [
+        f"{name} | exited with code 0; 1 other replica(s) still serving"
+        for name in ("boleto-2", "mailer-2")
+    ]
+    wait_until(
+        lambda: all(line in stack.stderr.read_text() for line in reaped),
+        STOP_GRACE_SECONDS,
+        "both replicas reaped with exit code 0",
+        stack,
+    )
     assert stack.proc.poll() is None, stack.logs()
     assert drained_in < STOP_GRACE_SECONDS
 
