@@ -14,6 +14,7 @@ import pytest
 
 from boletos.platform import tracing
 from boletos.platform.tracing import TraceSettings, Tracing
+from boletos_testing.cpf import valid_cpf
 from tests.support.boleto import running_boleto
 from tests.support.csvdata import Row, csv_bytes, valid_rows
 from tests.support.ingest import running_ingest, settled, upload
@@ -48,11 +49,13 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
 
 
 def debtors(count: int) -> list[Row]:
-    """Names and e-mail addresses distinct enough that finding one in a span is no chance."""
+    """Names, e-mail addresses and CPFs distinct enough that finding one in a span is no
+    chance: a generated row's four-digit id turns up in a random trace id now and then."""
     return [
         row.changed(
             name=f"{row.name.split()[0]}ízia Cavalcanti de Rastro{n:02d}",
             email=f"rastro{n:02d}.cavalcanti@correio.example",
+            government_id=valid_cpf(529_982_247 + 7_919 * n),
         )
         for n, row in enumerate(valid_rows(count, seed=31))
     ]
