@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nats
 from nats.js.api import ConsumerConfig, DeliverPolicy
@@ -110,3 +111,19 @@ async def announced(nats_url: str, subject: str, expected: int, within: float = 
                 await msg.ack()
     finally:
         await nc.close()
+
+
+def imported_debt(**fields: object) -> events_pb2.ImportedDebt:
+    """One debt as a DebtsImported event carries it; `fields` replace the sample's."""
+    values: dict[str, Any] = dict(
+        debt_id="8291a4c4-3b1e-4c3f-9e6b-5a7f6d9c2e10",
+        name="Miss Lisa Wright MD",
+        government_id="4821",
+        email="lisa@example.com",
+        amount_cents=781100,
+        due_date="2023-05-01",
+        line=7,
+        government_id_kind=events_pb2.GOVERNMENT_ID_KIND_OTHER,
+    )
+    values.update(fields)
+    return events_pb2.ImportedDebt(**values)

@@ -25,6 +25,7 @@ from boletos.platform.logs import get_logger
 from boletos.platform.outbox import OutboxRelay, OutboxStore, insert_events, outbox_table
 from boletos.v1 import events_pb2
 from tests.support import access
+from tests.support.boleto import imported_debt
 from tests.support.traces import in_memory_spans
 
 UPLOAD = "0b9a1f3e-5c2d-4e8f-9a7b-6c5d4e3f2a1b"
@@ -173,18 +174,7 @@ async def test_a_batch_is_linked_to_each_trace_and_each_message_continues_its_ow
 
 
 def _debt(**fields: object) -> events_pb2.ImportedDebt:
-    values: dict[str, object] = dict(
-        debt_id="8291a4c4-3b1e-4c3f-9e6b-5a7f6d9c2e10",
-        name="Lisa Wright",
-        government_id="4821",
-        email="lisa@example.com",
-        amount_cents=781100,
-        due_date="2027-05-01",
-        line=7,
-        government_id_kind=events_pb2.GOVERNMENT_ID_KIND_OTHER,
-    )
-    values.update(fields)
-    return events_pb2.ImportedDebt(**values)  # type: ignore[arg-type]
+    return imported_debt(name="Lisa Wright", due_date="2027-05-01", **fields)
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -20,23 +19,9 @@ from boletos.platform.brasilia import local_day
 from boletos.platform.settings import ConfigError
 from boletos.v1 import events_pb2
 from tests.support import access
+from tests.support.boleto import imported_debt as debt
 
 TODAY = dt.date(2026, 11, 26)
-
-
-def debt(**fields: object) -> events_pb2.ImportedDebt:
-    values: dict[str, Any] = dict(
-        debt_id="8291a4c4-3b1e-4c3f-9e6b-5a7f6d9c2e10",
-        name="Miss Lisa Wright MD",
-        government_id="4821",
-        email="lisa@example.com",
-        amount_cents=781100,
-        due_date="2023-05-01",
-        line=7,
-        government_id_kind=events_pb2.GOVERNMENT_ID_KIND_OTHER,
-    )
-    values.update(fields)
-    return events_pb2.ImportedDebt(**values)
 
 
 def issuer(**env: str) -> BoletoIssuer:
