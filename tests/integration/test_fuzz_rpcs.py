@@ -59,6 +59,9 @@ BROKEN = {grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL}
 CALL_TIMEOUT = 20.0
 # A server stream is read this far: enough to have passed the checks of its request.
 STREAM_READS = 3
+# Its first message comes after those checks; a later one is read only if it is on its way,
+# since a watch sends one only when its upload moves, which it may never do here.
+LATER_READ_SECONDS = 2.0
 # Per RPC. With 22 RPCs this keeps the module well under a minute on a busy 2-core machine.
 EXAMPLES = 30
 SEEDED_ROWS = 3
@@ -292,9 +295,7 @@ async def call(channel: grpc.aio.Channel, rpc: Rpc, request: Any) -> grpc.aio.Ai
     answer = stub(sent, timeout=CALL_TIMEOUT)
     try:
         if rpc.method.server_streaming:
-            for _ in range(STREAM_READS):
-                if await answer.read() is grpc.aio.EOF:
-                    break
+            await _read_some(answer)
             answer.cancel()
         else:
             await answer
@@ -326,6 +327,17 @@ def call_streaming(address: str, rpc: Rpc, request: Sequence[Message]) -> Any:
         except grpc.RpcError as exc:
             return exc
     return None
+
+
+async def _read_some(answer: Any) -> None:
+    if await answer.read() is grpc.aio.EOF:
+        return
+    for _ in range(STREAM_READS - 1):
+        try:
+            if await asyncio.wait_for(answer.read(), LATER_READ_SECONDS) is grpc.aio.EOF:
+                return
+        except TimeoutError:
+            return
 
 
 async def _stream(items: Sequence[Message]) -> AsyncIterator[Message]:

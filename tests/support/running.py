@@ -16,6 +16,7 @@ from tests.support import access
 from tests.support.processes import free_port
 
 S = TypeVar("S")
+START_SECONDS = 30.0
 
 
 @contextlib.asynccontextmanager
@@ -45,7 +46,7 @@ async def running_service(
     root.addHandler(journal)
     root.setLevel(min(level or logging.WARNING, logging.INFO))
     try:
-        await asyncio.wait_for(channel.channel_ready(), 30)
+        await _started(task, channel, journal)
         yield address, channel, settings
     finally:
         await channel.close()
@@ -64,6 +65,28 @@ async def running_service(
         finally:
             root.removeHandler(journal)
             root.setLevel(level)
+
+
+async def _started(task: asyncio.Task[None], channel: grpc.aio.Channel, journal: _Journal) -> None:
+    """Returns once the service answers; a service that ended while starting raises what
+    ended it, and one still starting after the wait says where it is parked."""
+    starting = time.monotonic()
+    ready = asyncio.ensure_future(channel.channel_ready())
+    try:
+        await asyncio.wait(
+            {ready, task}, timeout=START_SECONDS, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        ready.cancel()
+    if task.done():
+        task.result()
+        raise AssertionError("the service stopped before it served")
+    if not ready.done() or ready.cancelled():
+        raise AssertionError(
+            f"the service did not answer within {START_SECONDS:.0f} s.\n"
+            f"Its log lines, seconds from the start:\n{journal.since(starting)}\n"
+            f"Still running:\n{pending_tasks()}"
+        )
 
 
 def pending_tasks() -> str:
