@@ -31,6 +31,7 @@ COPY boletos ./boletos
 COPY ingest_service ./ingest_service
 COPY boleto_service ./boleto_service
 COPY mailer_service ./mailer_service
+COPY gateway_service ./gateway_service
 COPY boletos_cli ./boletos_cli
 RUN /opt/protoc/bin/python -m grpc_tools.protoc -Iprotos --python_out=. --grpc_python_out=. \
         protos/boletos/v1/*.proto \
@@ -55,6 +56,7 @@ COPY --from=code /src/boletos ./boletos
 COPY --from=code /src/ingest_service ./ingest_service
 COPY --from=code /src/boleto_service ./boleto_service
 COPY --from=code /src/mailer_service ./mailer_service
+COPY --from=code /src/gateway_service ./gateway_service
 # The operators' command, for `docker compose run --rm cli boletos ...` on the services' network.
 COPY --from=code /src/boletos_cli ./boletos_cli
 RUN printf '#!/bin/sh\nexec python -m boletos_cli "$@"\n' > /opt/venv/bin/boletos \
@@ -67,7 +69,7 @@ ENV PATH=/opt/venv/bin:$PATH \
 # By number: Kubernetes' runAsNonRoot can only verify a numeric user.
 USER 10001:10001
 # gRPC of ingest, boleto and mailer; Prometheus metrics when METRICS_ADDR asks for 9464.
-EXPOSE 50051 50052 50053 9464
+EXPOSE 50051 50052 50053 8443 9464
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-m", "boletos.healthcheck"]
 CMD ["python", "-m", "ingest_service"]

@@ -28,7 +28,8 @@ from boletos.platform.access.keys import new_key
 from boletos.platform.access.roles import Role
 from boletos.platform.nats_permissions import PROBE_USER, USERS, authorization_block
 
-SERVICES = ("ingest", "boleto", "mailer")
+# The gateway's certificate serves HTTPS and shows the services who calls them.
+SERVICES = ("ingest", "boleto", "mailer", "gateway")
 CA_DAYS = 3650
 CERT_DAYS = 825
 # Bytes of randomness in each NATS password.

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
+from boletos.report_columns import amount_text
 
-def amount_text(cents: int) -> str:
-    """'7811.00' for 781100: exact, from integer centavos."""
-    sign = "-" if cents < 0 else ""
-    whole, fraction = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{fraction:02d}"
+__all__ = ["amount_text", "reais_digits", "reais_text"]
 
 
 def reais_text(cents: int) -> str:

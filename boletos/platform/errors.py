@@ -110,6 +110,7 @@ def details_of(error: grpc.aio.AioRpcError) -> list[Message]:
             error_details_pb2.BadRequest,
             error_details_pb2.ResourceInfo,
             error_details_pb2.PreconditionFailure,
+            error_details_pb2.RetryInfo,
         ):
             if packed.Is(kind.DESCRIPTOR):
                 detail = kind()

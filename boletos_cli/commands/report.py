@@ -7,16 +7,14 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 from rich.console import Console
 
-from boletos.report_columns import REPORT_CSV_HEADER
+from boletos.report_columns import REPORT_CSV_HEADER, csv_row
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from boletos_cli.channels import INGEST, Endpoints, service_channel
 from boletos_cli.commands.status import add_upload_id, upload_id_or_newest
 from boletos_cli.csv_output import HeaderedWriter, write_csv
 from boletos_cli.failures import EXIT_OK
-from boletos_cli.money import amount_text
 
 STDOUT = Path("-")
 
@@ -64,21 +62,3 @@ async def write_report(address: str, upload_id: str, sink: TextIO) -> int:
             count += len(batch.lines)
     writer.finish()
     return count
-
-
-def csv_row(line: ingest_pb2.ReportLine) -> tuple[object, ...]:
-    return (
-        line.line,
-        line.debt_id,
-        _name(ingest_pb2.RowOutcome, "ROW_OUTCOME_", line.outcome),
-        _name(ingest_pb2.BoletoStatus, "BOLETO_STATUS_", line.boleto_status),
-        line.nosso_numero,
-        _name(ingest_pb2.EmailStatus, "EMAIL_STATUS_", line.email_status),
-        line.error,
-        amount_text(line.paid_cents) if line.paid_cents else "",
-        line.paid_on,
-    )
-
-
-def _name(enum: EnumTypeWrapper, prefix: str, value: int) -> str:
-    return enum.Name(value).removeprefix(prefix).lower() if value else ""

@@ -63,6 +63,12 @@ MAIL_VIEWER_PORT_OFFSET = 8
 # With --traces, the OTLP/gRPC receiver: 4 is the catcher's in the first row only, and free
 # in the second whatever the replicas and NATS nodes.
 TRACE_CATCHER_PORT_OFFSET = 14
+# The HTTP gateway (REST, /docs) and its metrics: the fourth column is the SMTP catcher's in
+# the first row and the trace catcher's in the second; the third's and fourth's are free
+# whatever the replicas (theirs are 0-2 and 5-7) and NATS nodes (3 and 9).
+GATEWAY_PORT_OFFSET = 24
+GATEWAY_METRICS_PORT_OFFSET = 34
+GATEWAY = "gateway"
 REPLICA_PORT_STRIDE = 10
 # Far more than two cores can use; the bound keeps a typo from claiming hundreds of ports.
 MAX_REPLICAS = 8
@@ -209,6 +215,53 @@ class StackLayout:
         return self.data_dir / "traces.jsonl"
 
     @property
+    def gateway_port(self) -> int:
+        return self.base_port + GATEWAY_PORT_OFFSET
+
+    @property
+    def gateway_url(self) -> str:
+        return f"https://{LOOPBACK}:{self.gateway_port}"
+
+    def gateway_env(self, inherited: Mapping[str, str]) -> dict[str, str]:
+        """The gateway in front of this stack's services, over HTTPS with the stack's CA."""
+        secrets = self.secrets
+        env = dict(inherited)
+        env.update(
+            HTTP_LISTEN_ADDR=f"{LOOPBACK}:{self.gateway_port}",
+            HTTP_TLS_CERT=str(secrets.cert(GATEWAY)),
+            HTTP_TLS_KEY=str(secrets.key(GATEWAY)),
+            INGEST_ADDR=self.service_target(SERVICES[0]),
+            BOLETO_ADDR=self.service_target(BOLETO),
+            MAILER_ADDR=self.service_target(SERVICES[2]),
+            GRPC_TLS_CA=str(secrets.ca),
+            GRPC_TLS_CERT=str(secrets.cert(GATEWAY)),
+            GRPC_TLS_KEY=str(secrets.key(GATEWAY)),
+            METRICS_ADDR=f"{LOOPBACK}:{self.base_port + GATEWAY_METRICS_PORT_OFFSET}",
+            LOG_FORMAT="console",
+            SHUTDOWN_GRACE_SECONDS="8",
+            PYTHONUNBUFFERED="1",
+        )
+        self._traced(env)
+        self._from_checkout(env)
+        return env
+
+    def _traced(self, env: dict[str, str]) -> None:
+        if self.traces:
+            env.update(
+                OTEL_EXPORTER_OTLP_ENDPOINT=f"http://{LOOPBACK}:{self.trace_catcher_port}",
+                OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
+            )
+            # Spans reach the file within a second, for a person following an upload.
+            env.setdefault("OTEL_BSP_SCHEDULE_DELAY", "1000")
+
+    def _from_checkout(self, env: dict[str, str]) -> None:
+        checkout = _source_checkout()
+        if checkout is not None:
+            # Run from a checkout rather than installed: children must import the same tree
+            # whatever directory the stack was started from.
+            env["PYTHONPATH"] = _prepend_path(str(checkout), env.get("PYTHONPATH", ""))
+
+    @property
     def maildir(self) -> Path:
         return self.data_dir / "mail"
 
@@ -263,6 +316,8 @@ class StackLayout:
             "BOLETOS_MAILER_ADDR": self.service_address(SERVICES[2]),
             "BOLETOS_CA_FILE": str(self.secrets.ca),
             "BOLETOS_API_KEY": self.secrets.admin_key.read_text().strip(),
+            # For curl and browsers: `curl --cacert "$BOLETOS_CA_FILE" "$BOLETOS_GATEWAY_URL/..."`.
+            "BOLETOS_GATEWAY_URL": self.gateway_url,
         }
         lines = [f"export {name}={shlex.quote(value)}" for name, value in addresses.items()]
         return (
@@ -348,6 +403,8 @@ class StackLayout:
             ports[node.name] = node.client_port
             if self.nats_cluster > 1:
                 ports[f"{node.name} routes"] = node.route_port
+        ports[GATEWAY] = self.gateway_port
+        ports[f"{GATEWAY} metrics"] = self.base_port + GATEWAY_METRICS_PORT_OFFSET
         ports["smtp catcher"] = self.smtp_catcher_port
         ports["mail viewer"] = self.mail_viewer_port
         if self.traces:
@@ -379,13 +436,7 @@ class StackLayout:
         # A local stack's stores are its own: each service brings its schema up to date at
         # start, unless the environment says otherwise.
         env.setdefault("DB_AUTO_MIGRATE", "true")
-        if self.traces:
-            env.update(
-                OTEL_EXPORTER_OTLP_ENDPOINT=f"http://{LOOPBACK}:{self.trace_catcher_port}",
-                OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
-            )
-            # Spans reach the file within a second, for a person following an upload.
-            env.setdefault("OTEL_BSP_SCHEDULE_DELAY", "1000")
+        self._traced(env)
         if spec.name == "boleto":
             # Shared by every boleto replica, like its store. One remessa per upload, cut
             # after a short quiet spell, so a demo sees its file moments after uploading;
@@ -405,11 +456,7 @@ class StackLayout:
                 # Payments arrive within a minute of an upload: a receipt for each shows
                 # the mailer hearing of them, where reminders wait for their day.
                 env.setdefault("MAILER_SEND_RECEIPTS", "true")
-        checkout = _source_checkout()
-        if checkout is not None:
-            # Run from a checkout rather than installed: children must import the same tree
-            # whatever directory the stack was started from.
-            env["PYTHONPATH"] = _prepend_path(str(checkout), env.get("PYTHONPATH", ""))
+        self._from_checkout(env)
         return env
 
 

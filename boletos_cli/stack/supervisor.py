@@ -39,6 +39,8 @@ from boletos_cli.stack.children import PREFIX_STYLES, Child
 from boletos_cli.stack.health import wait_for_port, wait_jetstream, wait_serving
 from boletos_cli.stack.layout import (
     BOLETO,
+    GATEWAY,
+    GATEWAY_METRICS_PORT_OFFSET,
     LOOPBACK,
     SERVICES,
     Replica,
@@ -216,6 +218,10 @@ class Stack:
         )
         for replica in self.replicas:
             self.children[replica.name].step_back()
+        gateway = await self._launch(
+            GATEWAY, [sys.executable, "-m", "gateway_service"], self.layout.gateway_env(self.env)
+        )
+        await wait_for_port(gateway, LOOPBACK, self.layout.gateway_port, self.start_timeout)
         if self.bank:
             # After the boleto service serves: the bank sends it what it answers at once.
             await self._launch(
@@ -373,6 +379,13 @@ class Stack:
                 self.layout.database_label(replica.spec),
                 self.children[replica.name].pid,
             )
+        row(
+            GATEWAY,
+            self.layout.gateway_url + "/docs",
+            f"http://{LOOPBACK}:{self.layout.base_port + GATEWAY_METRICS_PORT_OFFSET}/metrics",
+            "REST API and its docs (stateless)",
+            self.children[GATEWAY].pid,
+        )
         for node, child in zip(self.layout.nats_nodes, self.nats, strict=True):
             routes = f", routes :{node.route_port}" if self.layout.nats_cluster > 1 else ""
             row(node.name, node.url + routes, "", node.store, child.pid)

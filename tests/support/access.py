@@ -76,9 +76,13 @@ def health_channel(address: str, ca: Path | None = None) -> grpc.Channel:
 
 
 def minimal_env() -> dict[str, str]:
-    """The least a service's configuration accepts: plain text (said outright) and, for the
-    mailer, its service key."""
-    return {"GRPC_INSECURE": "true", "BOLETO_API_KEY_FILE": str(secrets().service_key)}
+    """The least a service's configuration accepts: plain text (said outright, for the
+    gateway's HTTP too) and, for the mailer, its service key."""
+    return {
+        "GRPC_INSECURE": "true",
+        "HTTP_INSECURE": "true",
+        "BOLETO_API_KEY_FILE": str(secrets().service_key),
+    }
 
 
 def server_credentials() -> grpc.ServerCredentials:

@@ -114,6 +114,16 @@ def _compose_services() -> dict[str, dict]:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
 
 
+# Stateless, over HTTP: no store, no migration, no gRPC port of its own.
+GATEWAY = "gateway_service"
+SERVICES = ("ingest_service", "boleto_service", "mailer_service", GATEWAY)
+
+
+def _grpc_services() -> dict[str, dict]:
+    """The compose services with a store and a gRPC port."""
+    return {n: s for n, s in _compose_services().items() if n.endswith("_service") and n != GATEWAY}
+
+
 class _RecordingEnv(dict[str, str]):
     """An empty environment that remembers every variable asked of it."""
 
@@ -137,7 +147,7 @@ def _settings_read_by(module: str) -> tuple[set[str], Any]:
 
 def test_compose_runs_each_service_as_its_code_expects() -> None:
     services = {n: s for n, s in _compose_services().items() if n.endswith("_service")}
-    assert services, "compose runs no service"
+    assert set(services) == set(SERVICES)
     for name, spec in services.items():
         assert spec["command"] == ["python", "-m", name]
         assert (ROOT / name / "__main__.py").is_file(), f"{name} has no entry point"
@@ -146,6 +156,9 @@ def test_compose_runs_each_service_as_its_code_expects() -> None:
         unknown = set(env) - known
         assert not unknown, f"{name}: compose sets {unknown}, which its config never reads"
         # The container listens where the service listens by default.
+        if name == GATEWAY:
+            assert env["HTTP_LISTEN_ADDR"].rsplit(":", 1)[1] == str(defaults.port)
+            continue
         assert (
             env["GRPC_LISTEN_ADDR"].rsplit(":", 1)[1] == defaults.grpc_listen_addr.rsplit(":")[-1]
         )
@@ -156,11 +169,7 @@ def test_compose_runs_each_service_as_its_code_expects() -> None:
 def test_compose_database_urls_name_databases_the_init_script_creates() -> None:
     init_sql = (ROOT / "deploy" / "postgres-init.sql").read_text()
     created = set(re.findall(r"CREATE DATABASE (\w+) OWNER (\w+);", init_sql))
-    urls = [
-        spec["environment"]["DATABASE_URL"]
-        for name, spec in _compose_services().items()
-        if name.endswith("_service")
-    ]
+    urls = [spec["environment"]["DATABASE_URL"] for spec in _grpc_services().values()]
     pairs = []
     for url in urls:
         match = re.fullmatch(r"postgresql\+psycopg://(\w+):\w+@postgres:5432/(\w+)", url)
@@ -170,12 +179,12 @@ def test_compose_database_urls_name_databases_the_init_script_creates() -> None:
     assert len({db for _, db in pairs}) == len(pairs), "each service needs a database of its own"
 
 
-def test_compose_publishes_only_ingest_and_names_no_container() -> None:
+def test_compose_publishes_only_ingest_and_the_gateway_and_names_no_container() -> None:
     services = _compose_services()
     for name, spec in services.items():
         assert "container_name" not in spec, f"{name}: a fixed name stops --scale"
     published = [n for n, s in services.items() if s.get("ports") and n.endswith("_service")]
-    assert published == ["ingest_service"]
+    assert sorted(published) == ["gateway_service", "ingest_service"]
 
 
 def test_env_example_lists_every_setting_the_services_read() -> None:
@@ -184,7 +193,7 @@ def test_env_example_lists_every_setting_the_services_read() -> None:
         for line in (ROOT / ".env.example").read_text().splitlines()
         if line and not line.startswith("#")
     }
-    for service in ("ingest_service", "boleto_service", "mailer_service"):
+    for service in SERVICES:
         read, _ = _settings_read_by(service)
         assert read <= listed, f"{service} reads {sorted(read - listed)}, not in .env.example"
 
@@ -196,7 +205,7 @@ def test_the_configuration_doc_explains_every_setting_the_services_read() -> Non
         for line in (ROOT / "docs" / "configuration.md").read_text().splitlines()
         if line.startswith("| `")
     )
-    for service in ("ingest_service", "boleto_service", "mailer_service"):
+    for service in SERVICES:
         read, _ = _settings_read_by(service)
         missing = sorted(name for name in read if f"`{name}`" not in rows)
         assert not missing, f"{service} reads {missing}, not explained in docs/configuration.md"
@@ -222,17 +231,16 @@ def test_every_compose_service_serves_tls_with_its_own_certificate() -> None:
             continue
         env = spec["environment"]
         short = name.removesuffix("_service")
-        assert env["GRPC_TLS_CERT"] == f"/secrets/{short}.pem"
-        assert env["GRPC_TLS_KEY"] == f"/secrets/{short}-key.pem"
-        assert "GRPC_INSECURE" not in env
+        prefix = "HTTP" if name == GATEWAY else "GRPC"
+        assert env[f"{prefix}_TLS_CERT"] == f"/secrets/{short}.pem"
+        assert env[f"{prefix}_TLS_KEY"] == f"/secrets/{short}-key.pem"
+        assert "GRPC_INSECURE" not in env and "HTTP_INSECURE" not in env
         assert spec["depends_on"]["secrets"]["condition"] == "service_completed_successfully"
 
 
 def test_every_compose_service_waits_for_its_own_store_to_be_migrated() -> None:
     services = _compose_services()
-    for name, spec in services.items():
-        if not name.endswith("_service"):
-            continue
+    for name, spec in _grpc_services().items():
         short = name.removesuffix("_service")
         job = services[f"{short}_migrate"]
         assert job["command"] == ["python", "-m", name, "migrate"]

@@ -51,7 +51,13 @@ def _mounts(spec: dict[str, Any]) -> dict[str, str]:
 
 
 def test_each_compose_service_connects_to_nats_as_its_own_user() -> None:
-    services = {n: s for n, s in _compose()["services"].items() if n.endswith("_service")}
+    # The gateway speaks to the services over gRPC only, never to NATS.
+    services = {
+        n: s
+        for n, s in _compose()["services"].items()
+        if n.endswith("_service") and n != "gateway_service"
+    }
+    assert "NATS_URL" not in _compose()["services"]["gateway_service"]["environment"]
     made = Secrets(Path(SECRETS_DIR))
     users = []
     for name, spec in services.items():

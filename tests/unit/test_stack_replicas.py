@@ -68,8 +68,9 @@ def test_every_process_gets_its_own_addresses_and_the_mailer_every_boleto() -> N
     assert env["DATABASE_URL"].endswith("/data/mailer.db")
     assert env["SMTP_CONNECTIONS"] == "24"
     ports = list(layout.reserved_ports().values())
-    # Four processes' gRPC and metrics ports, ingest's and boleto-1's, NATS, SMTP, the mail page.
-    assert len(ports) == len(set(ports)) == 13
+    # Four processes' gRPC and metrics ports, ingest's and boleto-1's, NATS, SMTP, the mail
+    # page, the gateway's HTTPS and metrics.
+    assert len(ports) == len(set(ports)) == 15
     assert layout.mail_viewer_port == 40008
 
 

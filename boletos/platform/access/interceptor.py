@@ -157,11 +157,21 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
         rule = self._table.get(method)
         if rule is None:
             log.error("access.unlisted_method", rpc=method)
-            return _refusal(handler, grpc.StatusCode.PERMISSION_DENIED, f"{method} is not open")
+            return _refusal(
+                handler,
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"{method} is not open",
+                errors.error_info("METHOD_NOT_OPEN"),
+            )
         headers = _authorization(details.invocation_metadata or ())
         if len(headers) > 1:
             REFUSED.labels("several_credentials").inc()
-            return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED, SEVERAL_CREDENTIALS_MESSAGE)
+            return _refusal(
+                handler,
+                grpc.StatusCode.UNAUTHENTICATED,
+                SEVERAL_CREDENTIALS_MESSAGE,
+                errors.error_info("SEVERAL_CREDENTIALS"),
+            )
         header = headers[0] if headers else ""
 
         async def admit(context: grpc.aio.ServicerContext) -> Principal:
@@ -179,8 +189,13 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
             await _too_many_attempts(context, found)
         if found is None:
             REFUSED.labels("unauthenticated").inc()
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
-            raise AssertionError("abort returns only by raising")
+            # One reason for every refused credential: which check failed would help a guesser.
+            await errors.abort(
+                context,
+                grpc.StatusCode.UNAUTHENTICATED,
+                UNAUTHENTICATED_MESSAGE,
+                errors.error_info("CREDENTIAL_REFUSED"),
+            )
         if not rule.allows(found.roles):
             REFUSED.labels("permission_denied").inc()
             if rule.audited:
@@ -188,9 +203,11 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
                     "audit", principal=found.id, rpc=_short(method), outcome="PERMISSION_DENIED"
                 )
             held = ", ".join(sorted(found.roles)) or "none"
-            await context.abort(
+            await errors.abort(
+                context,
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"the credential's role ({held}) may not call {_short(method)}",
+                errors.error_info("ROLE_NOT_ALLOWED", rpc=_short(method), roles=held),
             )
         return found
 
@@ -217,20 +234,23 @@ def _short(method: str) -> str:
 
 
 def _refusal(
-    handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str
+    handler: grpc.RpcMethodHandler,
+    code: grpc.StatusCode,
+    message: str,
+    reason: error_details_pb2.ErrorInfo,
 ) -> grpc.RpcMethodHandler:
     if handler.response_streaming:
 
         async def refuse_stream(
             request: Any, context: grpc.aio.ServicerContext
         ) -> AsyncIterator[Any]:
-            await context.abort(code, message)
+            await errors.abort(context, code, message, reason)
             yield  # pragma: no cover - abort raises
 
         return rebuilt(handler, refuse_stream)
 
     async def refuse(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        await context.abort(code, message)
+        await errors.abort(context, code, message, reason)
 
     return rebuilt(handler, refuse)
 
@@ -311,7 +331,12 @@ def _bound(
                 task.uncancel()
             REFUSED.labels("withdrawn").inc()
             log.warning("access.stream_ended", principal=who.id, rpc=_short(method))
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, call.ended_because)
+            await errors.abort(
+                context,
+                grpc.StatusCode.UNAUTHENTICATED,
+                call.ended_because,
+                errors.error_info("CREDENTIAL_EXPIRED"),
+            )
 
     if handler.response_streaming:
 

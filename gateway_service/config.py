@@ -1,0 +1,106 @@
+"""The gateway's configuration, read from the environment in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from boletos.platform.access.transport import ClientTls, ServerTls
+from boletos.platform.settings import (
+    LOG_FORMATS,
+    LOG_LEVELS,
+    ConfigError,
+    env_choice,
+    env_flag,
+    env_int,
+    env_str,
+    process_env,
+)
+
+DEFAULT_PORT = 8443
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    listen_addr: str
+    # None: plain HTTP, asked for with HTTP_INSECURE=true (behind a proxy that ends TLS).
+    tls: ServerTls | None
+    ingest_addr: str
+    boleto_addr: str
+    mailer_addr: str
+    # How the gateway's calls check the services, and the certificate it shows them.
+    client_tls: ClientTls
+    metrics_addr: str
+    log_format: str
+    log_level: str
+    shutdown_grace_seconds: int
+
+    @property
+    def host(self) -> str:
+        return self.listen_addr.rpartition(":")[0].strip("[]") or "0.0.0.0"
+
+    @property
+    def port(self) -> int:
+        return int(self.listen_addr.rpartition(":")[2])
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = process_env() if env is None else env
+        listen = env_str(env, "HTTP_LISTEN_ADDR", f"127.0.0.1:{DEFAULT_PORT}")
+        if not listen.rpartition(":")[2].isdigit():
+            raise ConfigError(f"HTTP_LISTEN_ADDR must be host:port, got {listen!r}")
+        return cls(
+            listen_addr=listen,
+            tls=_server_tls(env),
+            ingest_addr=env_str(env, "INGEST_ADDR", "localhost:50051"),
+            boleto_addr=env_str(env, "BOLETO_ADDR", "localhost:50052"),
+            mailer_addr=env_str(env, "MAILER_ADDR", "localhost:50053"),
+            client_tls=_client_tls(env),
+            metrics_addr=env_str(env, "METRICS_ADDR", ""),
+            log_format=env_choice(env, "LOG_FORMAT", "json", LOG_FORMATS),
+            log_level=env_choice(
+                {"LOG_LEVEL": env_str(env, "LOG_LEVEL", "INFO").upper()},
+                "LOG_LEVEL",
+                "INFO",
+                LOG_LEVELS,
+            ),
+            shutdown_grace_seconds=env_int(env, "SHUTDOWN_GRACE_SECONDS", 30, minimum=0),
+        )
+
+    def masked(self) -> dict[str, object]:
+        return {
+            "listen_addr": self.listen_addr,
+            "tls": "off (HTTP_INSECURE)" if self.tls is None else "on",
+            "ingest_addr": self.ingest_addr,
+            "boleto_addr": self.boleto_addr,
+            "mailer_addr": self.mailer_addr,
+            "grpc_tls": "off (GRPC_INSECURE)" if self.client_tls.insecure else "on",
+            "metrics_addr": self.metrics_addr,
+        }
+
+
+def _server_tls(env: Mapping[str, str]) -> ServerTls | None:
+    cert = env_str(env, "HTTP_TLS_CERT", "")
+    key = env_str(env, "HTTP_TLS_KEY", "")
+    if cert or key:
+        if not (cert and key):
+            raise ConfigError("HTTP_TLS_CERT and HTTP_TLS_KEY go together; one is unset")
+        return ServerTls(cert, key)
+    if env_flag(env, "HTTP_INSECURE"):
+        return None
+    raise ConfigError(
+        "HTTP_TLS_CERT and HTTP_TLS_KEY are required (HTTPS); HTTP_INSECURE=true serves "
+        "plain HTTP instead, behind a proxy that ends TLS"
+    )
+
+
+def _client_tls(env: Mapping[str, str]) -> ClientTls:
+    ca = env_str(env, "GRPC_TLS_CA", "")
+    cert = env_str(env, "GRPC_TLS_CERT", "")
+    key = env_str(env, "GRPC_TLS_KEY", "")
+    if env_flag(env, "GRPC_INSECURE"):
+        return ClientTls(insecure=True)
+    if bool(cert) != bool(key):
+        raise ConfigError("GRPC_TLS_CERT and GRPC_TLS_KEY go together; one is unset")
+    # A certificate shown to services that ask for mutual TLS; the CA checks theirs.
+    return ClientTls(ca, cert, key)
