@@ -199,8 +199,8 @@ def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: StackFactory) 
     stack.wait_for_output(READY_LINE)
     children = stack.children()
     services = [spec for spec in SERVICES if spec.exists()]
-    # NATS, the SMTP catcher, every service and, with the sample, the simulated bank
-    assert len(children) == 3 + len(services), stack.logs()
+    # NATS, the SMTP catcher, every service, the gateway and, with the sample, the bank
+    assert len(children) == 4 + len(services), stack.logs()
 
     serving(stack.ingest_address, 10, ca=stack.secrets.ca)
     # What `source .stack/cli.env` gives grpcurl is enough to list and call a service.
@@ -228,6 +228,15 @@ def test_stack_serves_and_stops_cleanly_on_sigterm(stack_factory: StackFactory) 
     assert status.returncode == 0, status.stderr
     assert "COMPLETED" in status.stdout
     assert "ingest |" in stack.stderr.read_text()
+    # The gateway serves the same upload over HTTPS with what cli.env gives curl.
+    over_http = subprocess.run(
+        ["curl", "--silent", "--fail-with-body", "--cacert", exported["BOLETOS_CA_FILE"],
+         "-H", f"Authorization: Bearer {exported['BOLETOS_API_KEY']}",
+         f"{exported['BOLETOS_GATEWAY_URL']}/v1/uploads/{upload_id}"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert over_http.returncode == 0, over_http.stdout + over_http.stderr
+    assert json.loads(over_http.stdout)["summary"]["fileName"] == "sample.csv"
 
     # Downstream of ingest, every accepted debt of the sample gets its boleto and its e-mail,
     # which the catcher keeps as one file each.
