@@ -145,11 +145,13 @@ def start(service: str, settings: TraceSettings) -> Tracing | None:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+    from boletos.platform.trace_scrubbing import ScrubbingExporter
+
     # Resource.create adds OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME; a name given
     # here would win over the latter.
     attributes = {} if settings.service_name else {SERVICE_NAME: service}
     provider = TracerProvider(resource=Resource.create(attributes))
-    provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
+    provider.add_span_processor(BatchSpanProcessor(ScrubbingExporter(_exporter(settings))))
     install(provider)
     return Tracing(provider, owned=True)
 

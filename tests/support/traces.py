@@ -18,15 +18,17 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from boletos.platform import tracing
+from boletos.platform.trace_scrubbing import ScrubbingExporter
 from boletos_cli.stack.trace_catcher import span_lines
 
 
 @contextlib.contextmanager
 def in_memory_spans() -> Iterator[InMemorySpanExporter]:
-    """Every span the code ends while the block runs, kept in order."""
+    """Every span the code ends while the block runs, kept in order, scrubbed as a service
+    exports them."""
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider.add_span_processor(SimpleSpanProcessor(ScrubbingExporter(exporter)))
     tracing.install(provider)
     try:
         yield exporter

@@ -205,3 +205,30 @@ def test_a_service_refuses_a_trace_setting_it_cannot_use_at_start(
     )
     assert code == runtime.EXIT_CONFIG
     assert "OTEL_EXPORTER_OTLP_PROTOCOL" in capsys.readouterr().err
+
+
+def test_an_exception_on_a_span_leaves_with_its_type_only() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from boletos.platform.trace_scrubbing import ScrubbingExporter
+
+    kept = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(ScrubbingExporter(kept)))
+    with provider.get_tracer("t").start_as_current_span("write") as span:
+        span.add_event("progress", {"rows": 3})
+        try:
+            raise ValueError("duplicate key: Maria Silva 123.456.789-09 maria@example.com")
+        except ValueError as exc:
+            span.record_exception(exc)
+    provider.shutdown()
+    (exported,) = kept.get_finished_spans()
+    progress, exception = exported.events
+    assert dict(progress.attributes or {}) == {"rows": 3}
+    assert dict(exception.attributes or {}) == {
+        "exception.type": "ValueError",
+        "exception.escaped": "False",
+    }
+    assert "Maria" not in repr([dict(e.attributes or {}) for e in exported.events])
