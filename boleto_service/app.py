@@ -15,6 +15,7 @@ from boleto_service.messaging.debts_consumer import (
 )
 from boleto_service.service.instructions import Instruct
 from boleto_service.service.issuing import IssueBoletos
+from boleto_service.service.payment_pages import PaymentPages
 from boleto_service.service.pdf import render_boleto
 from boleto_service.service.remessas import RemessaDesk, Remessas, RemessaScheduler
 from boleto_service.service.retornos import ProcessRetornos
@@ -23,7 +24,7 @@ from boleto_service.store.instructions import InstructionStore
 from boleto_service.store.remessas import RemessaStore
 from boleto_service.store.repository import BoletoStore
 from boleto_service.store.retornos import RetornoStore
-from boletos.platform import runtime
+from boletos.platform import brasilia, runtime
 from boletos.platform.runtime import ServiceRuntime
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 
@@ -64,6 +65,13 @@ async def bootstrap(rt: ServiceRuntime, settings: Settings) -> None:
                 remessas,
                 ProcessRetornos(RetornoStore(engine), on_commit=wake_relay),
                 Instruct(store, InstructionStore(engine)),
+                PaymentPages(
+                    settings.payment_link_keys,
+                    store,
+                    beneficiaries,
+                    settings.overdue,
+                    brasilia.today,
+                ),
             ),
         ),
     )

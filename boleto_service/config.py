@@ -22,6 +22,7 @@ from boleto_service.domain.remessa_policy import (
 )
 from boletos.platform.beneficiaries_file import DEFAULT_KEY, read_beneficiaries_file
 from boletos.platform.beneficiaries_file import VARIABLE as BENEFICIARIES_FILE
+from boletos.platform.payment_links import LinkKeys, keys_from_env
 from boletos.platform.settings import (
     ConfigError,
     ServiceSettings,
@@ -79,6 +80,8 @@ class Settings(ServiceSettings):
     ack_wait_seconds: int
     # CNAB 240 remessas; off (no directory) unless REMESSA_DIR is set.
     remessa: RemessaSettings = RemessaSettings()
+    # Checks debtors' payment links (PAYMENT_LINK_KEYS_FILE); None: no payment pages.
+    payment_link_keys: LinkKeys | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -90,6 +93,7 @@ class Settings(ServiceSettings):
             fetch_batch=env_int(env, "BOLETO_FETCH_BATCH", 4, minimum=1),
             ack_wait_seconds=env_int(env, "BOLETO_ACK_WAIT_SECONDS", 10, minimum=1),
             remessa=_remessa(env, beneficiaries),
+            payment_link_keys=keys_from_env(env),
         )
 
     @property
@@ -103,6 +107,7 @@ class Settings(ServiceSettings):
             f"{b.key}: bank {b.config.bank_code} carteira {b.config.carteira}"
             for b in self.beneficiaries
         )
+        values["payment_links"] = "on" if self.payment_link_keys else "off"
         values["overdue"] = (
             f"due +{self.overdue.days_after_issue}d, fine {self.overdue.fine_percent}%, "
             f"interest {self.overdue.monthly_interest_percent}%/month"

@@ -27,6 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from boletos.platform.access.keys import new_key
 from boletos.platform.access.roles import Role
 from boletos.platform.nats_permissions import PROBE_USER, USERS, authorization_block
+from boletos.platform.payment_links import new_key_line
 
 # The gateway's certificate serves HTTPS and shows the services who calls them.
 SERVICES = ("ingest", "boleto", "mailer", "gateway")
@@ -65,6 +66,12 @@ class Secrets:
     def service_key(self) -> Path:
         return self.directory / "service.key"
 
+    @property
+    def payment_link_keys(self) -> Path:
+        """The keys the mailer signs debtors' payment links with and the boleto service
+        checks them with (boletos.platform.payment_links)."""
+        return self.directory / "payment-links.keys"
+
     def nats_password(self, user: str) -> Path:
         return self.directory / f"nats-{user}.password"
 
@@ -99,6 +106,7 @@ class Secrets:
             "AUTH_ADMIN_KEY_FILE": str(self.admin_key),
             "AUTH_SERVICE_KEY_FILE": str(self.service_key),
             "BOLETO_API_KEY_FILE": str(self.service_key),
+            "PAYMENT_LINK_KEYS_FILE": str(self.payment_link_keys),
         }
 
 
@@ -134,6 +142,8 @@ def ensure_secrets(
         if not path.exists():
             key_text, _ = new_key(name, role, now)
             _write_secret(path, key_text.encode() + b"\n")
+    if not secrets.payment_link_keys.exists():
+        _write_secret(secrets.payment_link_keys, new_key_line().encode())
     for user in (*USERS, PROBE_USER):
         if not secrets.nats_password(user).exists():
             password = random_secrets.token_urlsafe(NATS_PASSWORD_BYTES)

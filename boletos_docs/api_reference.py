@@ -22,7 +22,7 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2
 from grpc_tools import protoc
 
-from boletos.platform.access.roles import ACCESS, Role, Rule
+from boletos.platform.access.roles import ACCESS, PAYMENT_LINKS, Role, Rule
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTOS = ROOT / "protos"
@@ -452,6 +452,8 @@ def _label(f: descriptor_pb2.FieldDescriptorProto, message: descriptor_pb2.Descr
 def _roles(method: str) -> tuple[str, str]:
     """Who may call it, and whether each call is audited."""
     rule: Rule | None = ACCESS.get(method)
+    if method in PAYMENT_LINKS:
+        return "anyone holding the payment link's signed token (no credential)", "—"
     if rule is None:
         return "nobody: not in the access table", "—"
     names = []

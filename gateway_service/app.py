@@ -18,6 +18,7 @@ from boletos.platform.metrics import MetricsEndpoint
 from gateway_service.api import web
 from gateway_service.clients.services import Addresses, Services
 from gateway_service.config import Settings
+from gateway_service.domain.rate_limit import RateLimit
 
 NAME = "gateway_service"
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -35,7 +36,11 @@ async def run(
     )
     metrics = MetricsEndpoint(settings.metrics_addr) if settings.metrics_addr else None
     config = uvicorn.Config(
-        web.build(services, hsts=settings.tls is not None),
+        web.build(
+            services,
+            hsts=settings.tls is not None,
+            page_limit=RateLimit(settings.page_rate_per_minute, settings.page_rate_burst),
+        ),
         host=settings.host,
         port=settings.port,
         ssl_certfile=settings.tls.cert_file if settings.tls else None,

@@ -31,6 +31,9 @@ class Settings:
     # How the gateway's calls check the services, and the certificate it shows them.
     client_tls: ClientTls
     metrics_addr: str
+    # Debtors' pages per client address: a steady rate, and the burst a bucket holds.
+    page_rate_per_minute: int
+    page_rate_burst: int
     log_format: str
     log_level: str
     shutdown_grace_seconds: int
@@ -57,6 +60,8 @@ class Settings:
             mailer_addr=env_str(env, "MAILER_ADDR", "localhost:50053"),
             client_tls=_client_tls(env),
             metrics_addr=env_str(env, "METRICS_ADDR", ""),
+            page_rate_per_minute=env_int(env, "PAGE_RATE_PER_MINUTE", 30, minimum=1),
+            page_rate_burst=env_int(env, "PAGE_RATE_BURST", 20, minimum=1),
             log_format=env_choice(env, "LOG_FORMAT", "json", LOG_FORMATS),
             log_level=env_choice(
                 {"LOG_LEVEL": env_str(env, "LOG_LEVEL", "INFO").upper()},

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from boletos.platform.access.settings import env_key_file
+from boletos.platform.payment_links import keys_from_env
 from boletos.platform.settings import (
     ConfigError,
     ServiceSettings,
@@ -19,6 +20,7 @@ from boletos.platform.settings import (
 )
 from mailer_service.delivery.smtp import Security, SmtpSettings
 from mailer_service.domain.errors import InvalidMailSettings
+from mailer_service.domain.payment_link import PaymentLinks
 from mailer_service.domain.schedule import NoticePolicy
 from mailer_service.domain.settings import MailSettings
 
@@ -70,6 +72,12 @@ class Settings(ServiceSettings):
             f"rate {self.smtp.rate_per_second or 'unlimited'}/s"
         )
         values["mail"] = self.mail.from_address
+        links = self.mail.links
+        values["payment_links"] = (
+            f"{links.base_url}/p/..., {links.days_after_due} days past the due date"
+            if links
+            else "off"
+        )
         values["boleto_api_key"] = "(set)"
         policy = self.notice_policy
         values["notice_policy"] = (
@@ -104,15 +112,30 @@ def _smtp(env: Mapping[str, str]) -> SmtpSettings:
 
 def _mail(env: Mapping[str, str]) -> MailSettings:
     reply_to = env_str(env, "MAIL_REPLY_TO", "")
+    links = _links(env)
     try:
         return MailSettings(
             from_address=env_str(
                 env, "MAIL_FROM", "Cobranças Exemplo <cobranca@cobrancas.example.com>"
             ),
             reply_to=reply_to or None,
+            links=links,
         )
     except InvalidMailSettings as exc:
         raise ConfigError(f"MAIL_FROM / MAIL_REPLY_TO: {exc}") from None
+
+
+def _links(env: Mapping[str, str]) -> PaymentLinks | None:
+    base = env_str(env, "PUBLIC_BASE_URL", "").rstrip("/")
+    keys = keys_from_env(env)
+    days = env_int(env, "PAYMENT_LINK_DAYS", 180, minimum=1)
+    if not base:
+        return None
+    if not base.startswith(("https://", "http://")) or any(c in base for c in '?#" \t'):
+        raise ConfigError(f"PUBLIC_BASE_URL must be an http(s):// address, got {base!r}")
+    if keys is None:
+        raise ConfigError("PUBLIC_BASE_URL needs PAYMENT_LINK_KEYS_FILE, to sign the links")
+    return PaymentLinks(base, keys, days)
 
 
 def _notice_policy(env: Mapping[str, str]) -> NoticePolicy:

@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator, Callable, Iterable
 import grpc
 
 from boleto_service.api.instruction_rpcs import InstructionRpcs
+from boleto_service.api.payment_page_rpcs import PaymentPageRpcs
 from boleto_service.api.remessa_rpcs import RemessaRpcs
 from boleto_service.api.retorno_rpcs import RetornoRpcs
 from boleto_service.domain.boleto import BankStatus, Boleto
 from boleto_service.service.instructions import Instruct
+from boleto_service.service.payment_pages import PaymentPages
 from boleto_service.service.remessas import RemessaDesk
 from boleto_service.service.retornos import ProcessRetornos
 from boleto_service.store.repository import BoletoStore
@@ -58,7 +60,11 @@ def to_message(b: Boleto) -> boleto_pb2.Boleto:
 
 
 class BoletoServicer(
-    RemessaRpcs, RetornoRpcs, InstructionRpcs, boleto_pb2_grpc.BoletoServiceServicer
+    RemessaRpcs,
+    RetornoRpcs,
+    InstructionRpcs,
+    PaymentPageRpcs,
+    boleto_pb2_grpc.BoletoServiceServicer,
 ):
     def __init__(
         self,
@@ -67,7 +73,9 @@ class BoletoServicer(
         remessas: RemessaDesk,
         retornos: ProcessRetornos,
         instruct: Instruct,
+        pages: PaymentPages,
     ) -> None:
+        self._pages = pages
         self._remessas = remessas
         self._retornos = retornos
         self._instruct = instruct

@@ -452,6 +452,8 @@ class StackLayout:
                 SMTP_PORT=str(self.smtp_catcher_port),
                 BOLETO_ADDR=self.service_target(BOLETO),
             )
+            # Each e-mail links to the debtor's page on the stack's gateway.
+            env.setdefault("PUBLIC_BASE_URL", self.gateway_url)
             if self.bank:
                 # Payments arrive within a minute of an upload: a receipt for each shows
                 # the mailer hearing of them, where reminders wait for their day.

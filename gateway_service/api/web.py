@@ -28,9 +28,11 @@ from boletos.platform import logs
 from boletos.platform.errors import details_of
 from gateway_service.api import openapi
 from gateway_service.api.handlers import ProblemRaised, handler_for
+from gateway_service.api.pages import add_pages
 from gateway_service.api.routes import ROUTES
 from gateway_service.clients.services import Services
 from gateway_service.domain.problems import MEDIA_TYPE, TITLES, Problem, from_rpc
+from gateway_service.domain.rate_limit import RateLimit
 
 log = logs.get_logger("gateway")
 SWAGGER_ASSETS = Path(swagger_ui.__file__).parent / "static"
@@ -82,7 +84,9 @@ DOCS_INIT = """window.ui = SwaggerUIBundle({
 """
 
 
-def build(services: Services, *, hsts: bool = False) -> FastAPI:
+def build(
+    services: Services, *, hsts: bool = False, page_limit: RateLimit | None = None
+) -> FastAPI:
     app = FastAPI(
         title="boletos",
         version=version("boletos"),
@@ -102,6 +106,7 @@ def build(services: Services, *, hsts: bool = False) -> FastAPI:
             openapi_extra=openapi.operation(route),
             include_in_schema=True,
         )
+    add_pages(app, services, page_limit or RateLimit(per_minute=30, burst=20))
     _docs(app)
     _errors(app)
     app.add_middleware(Guard, hsts=hsts)

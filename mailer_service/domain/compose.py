@@ -15,7 +15,7 @@ from .headers import format_mailbox, format_unstructured, single_line
 from .message_id import message_id
 from .mime import render_message
 from .settings import MailSettings
-from .templates import PIX_HTML, PIX_TEXT
+from .templates import LINK_HTML, LINK_TEXT, PIX_HTML, PIX_TEXT
 
 DEBT_ID_HEADER = "X-Boleto-Debt-Id"
 
@@ -69,8 +69,15 @@ def compose_mail(
         "debt_id": boleto.debt_id,
         "sender_name": prepared.sender_name,
         "pix_section": "",
+        "payment_link": "",
+        "link_section": "",
     }
+    if settings.links is not None:
+        fields["payment_link"] = settings.links.url(boleto.debt_id, boleto.due_date)
     html_fields = {key: escape(value) for key, value in fields.items()}
+    if fields["payment_link"]:
+        fields["link_section"] = LINK_TEXT.format(url=fields["payment_link"])
+        html_fields["link_section"] = LINK_HTML.format(url=escape(fields["payment_link"]))
     if boleto.pix_payload:
         # A BR Code is printable ASCII; one line, whatever a broken event might hold.
         payload = single_line(boleto.pix_payload)

@@ -39,7 +39,7 @@ MESSAGE_ID_PREFIX = {
 
 # A paragraph of text, or a code to copy (linha digitável, Pix), shown in a monospace font.
 Block = tuple[str, str]
-PARAGRAPH, CODE = "p", "code"
+PARAGRAPH, CODE, LINK = "p", "code", "a"
 
 
 def needs_pdf(kind: DeliveryKind) -> bool:
@@ -106,7 +106,7 @@ def compose_notice(
                 f"Lembramos que o seu boleto no valor de {amount} vence em {due}. "
                 "Ele segue novamente em anexo.",
             ),
-            *_how_to_pay(item),
+            *_how_to_pay(item, settings),
             (PARAGRAPH, "Se o pagamento já foi feito, por favor desconsidere esta mensagem."),
         ]
     elif kind == DeliveryKind.UPDATED:
@@ -119,7 +119,7 @@ def compose_notice(
                 "Segue em anexo o boleto atualizado, com o novo código de barras: ele "
                 "substitui o anterior, que não deve mais ser usado.",
             ),
-            *_how_to_pay(item),
+            *_how_to_pay(item, settings),
             (PARAGRAPH, "Se o pagamento já foi feito, por favor desconsidere esta mensagem."),
         ]
     elif kind == DeliveryKind.OVERDUE_NOTICE:
@@ -132,7 +132,7 @@ def compose_notice(
                 f"vencido em {due}. Ele segue novamente em anexo; pago após o vencimento, "
                 "pode ter multa e juros, conforme as instruções do boleto.",
             ),
-            *_how_to_pay(item),
+            *_how_to_pay(item, settings),
             (
                 PARAGRAPH,
                 "Se o pagamento já foi feito, por favor desconsidere esta mensagem: "
@@ -183,7 +183,7 @@ def compose_notice(
     return ComposedMail(MailEnvelope(sender.addr_spec, recipient, msg_id), data)
 
 
-def _how_to_pay(item: Queued) -> list[Block]:
+def _how_to_pay(item: Queued, settings: MailSettings) -> list[Block]:
     boleto = item.mail
     blocks: list[Block] = [
         (PARAGRAPH, "Para pagar pelo aplicativo ou site do seu banco, use a linha digitável:"),
@@ -200,6 +200,14 @@ def _how_to_pay(item: Queued) -> list[Block]:
             # A BR Code is printable ASCII; one line, whatever a broken event might hold.
             (CODE, single_line(boleto.pix_payload)),
         ]
+    if settings.links is not None:
+        blocks += [
+            (
+                PARAGRAPH,
+                "Veja o boleto, o valor atualizado e o código Pix a qualquer momento em:",
+            ),
+            (LINK, settings.links.url(boleto.debt_id, boleto.due_date)),
+        ]
     return blocks
 
 
@@ -211,7 +219,9 @@ def render_html(title: str, blocks: Sequence[Block]) -> str:
     body = []
     for kind, text in blocks:
         html = escape(text).replace("\n", "<br>\n")
-        if kind == CODE:
+        if kind == LINK:
+            body.append(f'<p><a href="{html}">{html}</a></p>')
+        elif kind == CODE:
             body.append(
                 "<p style=\"font-family: 'Courier New', monospace; font-size: 14px; "
                 f'word-break: break-all;">{html}</p>'

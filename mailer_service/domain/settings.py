@@ -8,6 +8,7 @@ from string import Template
 from .addresses import Mailbox, parse_mailbox
 from .errors import InvalidMailSettings
 from .headers import format_mailbox, single_line
+from .payment_link import PaymentLinks
 from .templates import DEFAULT_HTML, DEFAULT_SUBJECT, DEFAULT_TEXT, compile_template
 
 
@@ -37,6 +38,8 @@ class MailSettings:
     subject_template: str = DEFAULT_SUBJECT
     text_template: str = DEFAULT_TEXT
     html_template: str = DEFAULT_HTML
+    # None: the e-mails carry no link to the debtor's page.
+    links: PaymentLinks | None = None
     prepared: PreparedSettings = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

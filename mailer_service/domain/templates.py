@@ -20,6 +20,8 @@ FIELDS = frozenset(
         "debt_id",
         "sender_name",  # the From display name, or its address when it has none
         "pix_section",  # how to pay by Pix, with the code to copy; empty without Pix
+        "payment_link",  # the debtor's page (PUBLIC_BASE_URL/p/...); empty without links
+        "link_section",  # a sentence with that link; empty without links
     }
 )
 
@@ -35,7 +37,7 @@ Para pagar pelo aplicativo ou site do seu banco, use a linha digitável:
 $digitable_line
 
 Nosso número: $nosso_numero
-$pix_section
+$pix_section$link_section
 Se o pagamento já foi feito, por favor desconsidere esta mensagem.
 
 Atenciosamente,
@@ -57,6 +59,7 @@ com vencimento em <strong>$due_date</strong>.</p>
 <p style="font-family: 'Courier New', monospace; font-size: 15px;">$digitable_line</p>
 <p>Nosso número: $nosso_numero</p>
 $pix_section
+$link_section
 <p>Se o pagamento já foi feito, por favor desconsidere esta mensagem.</p>
 <p>Atenciosamente,<br>$sender_name</p>
 </body>
@@ -96,3 +99,13 @@ PIX_HTML = """\
 aplicativo do seu banco:</p>
 <p style="font-family: 'Courier New', monospace; font-size: 13px; word-break: break-all;">\
 {payload}</p>"""
+
+LINK_TEXT = """
+Veja o boleto, o valor atualizado e o código Pix a qualquer momento em:
+
+{url}
+"""
+
+LINK_HTML = """\
+<p>Veja o boleto, o valor atualizado e o código Pix a qualquer momento em:
+<a href="{url}">{url}</a></p>"""

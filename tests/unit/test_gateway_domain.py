@@ -160,3 +160,34 @@ async def test_a_form_cut_before_its_end_is_refused() -> None:
     opened = await open_file("multipart/form-data; boundary=XyZ", _arriving(cut, 50))
     with pytest.raises(BodyError, match="closing boundary"):
         _ = [piece async for piece in opened.pieces]
+
+
+def test_money_dates_and_cnpj_as_a_brazilian_reads_them() -> None:
+    from gateway_service.domain import brazil
+
+    assert brazil.reais(123456) == "R$ 1.234,56"
+    assert brazil.reais(5) == "R$ 0,05"
+    assert brazil.reais(100_000_000) == "R$ 1.000.000,00"
+    assert brazil.day("2026-12-05") == "05/12/2026"
+    assert brazil.cnpj("11222333000181") == "11.222.333/0001-81"
+
+
+def test_a_rate_limit_lets_a_person_through_and_slows_a_script() -> None:
+    from gateway_service.domain.rate_limit import RateLimit
+
+    limit = RateLimit(per_minute=30, burst=3)
+    assert [limit.wait("a", 0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limit.wait("a", 0.0) == pytest.approx(2.0)
+    assert limit.wait("b", 0.0) == 0.0  # another address has its own bucket
+    assert limit.wait("a", 2.0) == 0.0  # one token back after 2 s at 30 a minute
+
+
+def test_a_qr_code_is_one_small_path_with_its_quiet_zone() -> None:
+    from gateway_service.domain.qr_svg import QUIET_ZONE, qr_svg
+
+    svg = qr_svg("00020126580014BR.GOV.BCB.PIX0136abc", label="QR code Pix")
+    assert svg.startswith("<svg") and svg.count("<path") == 1
+    assert 'aria-label="QR code Pix"' in svg
+    size = int(svg.split('viewBox="0 0 ')[1].split()[0])
+    assert (size - 2 * QUIET_ZONE) % 4 == 1  # a QR code is 4v+17 modules wide
+    assert len(svg) < 20_000

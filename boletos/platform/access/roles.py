@@ -1,9 +1,9 @@
 """The access table: every RPC of every service, and the roles allowed to call it.
 
 Deny by default: a method missing from ACCESS is refused to everyone, so a new RPC is
-unreachable until someone decides who may call it. Health checking is the only thing open
-without a credential (probes need it). The access table in docs/access-and-security.md is
-this one; a test compares them.
+unreachable until someone decides who may call it. Open without a credential: health checking
+(probes need it) and a debtor's payment page, whose link carries its own signed authority.
+The access table in docs/access-and-security.md is this one; a test compares them.
 
 - uploader: uploads files, and reads only the uploads its own credential made;
 - viewer: reads everything (uploads, boletos, deliveries);
@@ -60,7 +60,10 @@ REFLECTION = (
     "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
 )
-PUBLIC = frozenset({"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"})
+# A debtor's page: no credential, because the signed token in the request (checked by the
+# servicer, boletos.platform.payment_links) is the authority, for one boleto only.
+PAYMENT_LINKS = frozenset({BOLETO + "GetPaymentPage", BOLETO + "GetPaymentPagePdf"})
+PUBLIC = frozenset({"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"}) | PAYMENT_LINKS
 
 ACCESS: Mapping[str, Rule] = {
     INGEST + "Upload": _rule(U, OP, audited=True),

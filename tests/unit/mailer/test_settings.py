@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from mailer_service.domain import InvalidMailSettings, MailSettings
@@ -52,7 +54,7 @@ def test_settings_compare_by_their_fields() -> None:
         ({"text_template": ""}, "non-empty"),
     ],
 )
-def test_bad_templates_fail_at_configuration(overrides: dict[str, str], reason: str) -> None:
+def test_bad_templates_fail_at_configuration(overrides: dict[str, Any], reason: str) -> None:
     with pytest.raises(InvalidMailSettings, match=reason):
         MailSettings(from_address="cobranca@example.com", **overrides)
 
