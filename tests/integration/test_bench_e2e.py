@@ -32,7 +32,7 @@ def test_a_small_file_is_measured_through_a_replicated_stack(
     assert 0 < seconds["last_email_in_maildir"] <= seconds["emails"]
     processes = {p["name"]: p for p in run["processes"]}
     assert set(processes) == {"nats", "smtp", "ingest", "boleto-1", "boleto-2", "mailer-1",
-                              "mailer-2"}  # fmt: skip
+                              "mailer-2", "gateway"}  # fmt: skip
     assert all(p["peak_rss_bytes"] > 0 for p in processes.values())
     sent = processes["mailer-1"]["work"]["sent"] + processes["mailer-2"]["work"]["sent"]
     assert sent == 300

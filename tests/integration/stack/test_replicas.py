@@ -28,8 +28,8 @@ def test_replicas_share_a_file_and_handle_each_debt_once(
 ) -> None:
     # Wide enough that no address in the endpoints table is folded.
     stack, base = start_replicated(stack_factory, monkeypatch, COLUMNS="250")
-    # NATS, the SMTP catcher, ingest, and two processes each of boleto and mailer
-    assert len(stack.children()) == 7, stack.logs()
+    # NATS, the SMTP catcher, ingest, two processes each of boleto and mailer, the gateway
+    assert len(stack.children()) == 8, stack.logs()
     rows = {line.split()[0]: line for line in stack.output().splitlines() if "127.0.0.1:" in line}
     for name, port in [("ingest", base), ("boleto-1", base + 1), ("mailer-1", base + 2),
                        ("boleto-2", base + 11), ("mailer-2", base + 12)]:  # fmt: skip
