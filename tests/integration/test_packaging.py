@@ -49,6 +49,9 @@ def test_the_wheel_imports_its_stubs_in_a_fresh_venv(tmp_path: Path) -> None:
         assert f"boletos/v1/{proto}_pb2.py" in names
         assert f"boletos/v1/{proto}_pb2_grpc.py" in names
     assert "boletos_cli/samples/sample.csv" in names
+    # The debtor's page renders from these; without them the gateway would answer 500.
+    assert "gateway_service/api/page_templates/payment.html" in names
+    assert "gateway_service/api/page_assets/page.js" in names
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -65,7 +68,8 @@ def test_the_wheel_imports_its_stubs_in_a_fresh_venv(tmp_path: Path) -> None:
     (site / "borrowed-dependencies.pth").write_text(f"{borrowed}\n")
 
     check = (
-        "import boletos.v1.ingest_pb2 as m, boletos_cli.main, ingest_service.app; print(m.__file__)"
+        "import boletos.v1.ingest_pb2 as m, boletos_cli.main, ingest_service.app, "
+        "gateway_service.app; print(m.__file__)"
     )
     done = subprocess.run(
         [str(python), "-I", "-c", check], capture_output=True, text=True, cwd=tmp_path, check=True

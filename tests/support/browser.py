@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -13,11 +14,21 @@ from tests.support.tools import require_tool
 
 
 @contextmanager
-def headless_chromium() -> Iterator[webdriver.Chrome]:
+def headless_chromium(
+    *, trust_test_certificates: bool = False, downloads: Path | None = None
+) -> Iterator[webdriver.Chrome]:
+    """`trust_test_certificates`: accept the tests' own CA's certificates (HTTPS pages);
+    `downloads`: where a clicked download lands."""
     options = webdriver.ChromeOptions()
     options.binary_location = require_tool("chromium")
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
         options.add_argument(argument)
+    options.accept_insecure_certs = trust_test_certificates
+    if downloads is not None:
+        options.add_experimental_option(
+            "prefs",
+            {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+        )
     driver = webdriver.Chrome(options=options, service=Service(require_tool("chromedriver")))
     try:
         yield driver

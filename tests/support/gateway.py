@@ -17,10 +17,12 @@ from tests.support.processes import free_port
 
 
 @contextlib.asynccontextmanager
-async def running_gateway(ingest: str, boleto: str, mailer: str, **env: str) -> AsyncIterator[str]:
-    """Yields the gateway's base URL (https://127.0.0.1:PORT)."""
+async def running_gateway(
+    ingest: str, boleto: str, mailer: str, port: int | None = None, **env: str
+) -> AsyncIterator[str]:
+    """Yields the gateway's base URL (https://127.0.0.1:PORT); `port` a free one by default."""
     s = access.secrets()
-    port = free_port()
+    port = port or free_port()
     settings = Settings.from_env(
         {
             "HTTP_LISTEN_ADDR": f"127.0.0.1:{port}",

@@ -15,7 +15,7 @@ from tests.support.boleto import running_boleto
 from tests.support.gateway import running_gateway
 from tests.support.ingest import running_ingest
 from tests.support.mailer import Sink, running_mailer, smtp_sink
-from tests.support.processes import NatsServer
+from tests.support.processes import NatsServer, free_port
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Stack:
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     root = tmp_path_factory.mktemp("gateway")
     nats = NatsServer(root / "nats").start()
+    # Chosen first: the mailer's e-mails link to the debtors' pages on it.
+    port = free_port()
     sink = Sink()
     try:
         with smtp_sink(sink) as smtp:
@@ -46,15 +48,21 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
                         REMESSA_DIR=str(root / "remessas"),
                         BENEFICIARY_AGENCIA_DV="3",
                         BENEFICIARY_VARIACAO_CARTEIRA="19",
+                        PIX_KEY="11222333000181",
+                        PIX_MERCHANT_CITY="SAO PAULO",
                     )
                 )
                 mailer = await running.enter_async_context(
                     running_mailer(
-                        f"sqlite:///{root / 'mailer.db'}", nats.url, boleto.address, smtp.port
+                        f"sqlite:///{root / 'mailer.db'}",
+                        nats.url,
+                        boleto.address,
+                        smtp.port,
+                        PUBLIC_BASE_URL=f"https://127.0.0.1:{port}",
                     )
                 )
                 url = await running.enter_async_context(
-                    running_gateway(ingest.address, boleto.address, mailer.address)
+                    running_gateway(ingest.address, boleto.address, mailer.address, port=port)
                 )
                 yield Stack(url, ingest.address, boleto.address, mailer.address, sink, root)
     finally:

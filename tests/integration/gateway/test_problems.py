@@ -4,19 +4,27 @@ gateway itself."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 from openapi_spec_validator import validate
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from gateway_service.api.routes import ROUTES
 from tests.integration.gateway.conftest import Stack
+from tests.support.browser import headless_chromium
 from tests.support.gateway import client, running_gateway
 from tests.support.processes import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 PROBLEM = "application/problem+json"
+# Where the pages' screenshots go for the docs, when asked (docs/images).
+SCREENSHOTS = os.environ.get("BOLETOS_SCREENSHOTS", "")
 
 
 async def _problem(answer: httpx.Response, status: int, reason: str) -> dict[str, object]:
@@ -120,3 +128,25 @@ async def test_docs_are_served_from_the_gateway_itself(stack: Stack):
             assert asset in page.text
             assert (await anonymous.get(asset)).status_code == 200
         assert (await anonymous.get("/docs/init.js")).status_code == 200
+
+
+async def test_swagger_ui_renders_every_operation_in_a_real_browser(stack: Stack) -> None:
+    def rendered() -> int:
+        with headless_chromium(trust_test_certificates=True) as driver:
+            driver.set_window_size(1280, 2000)
+            driver.get(f"{stack.url}/docs")
+            WebDriverWait(driver, 30).until(
+                lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) >= len(ROUTES)
+            )
+            if SCREENSHOTS:
+                Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+                driver.save_screenshot(str(Path(SCREENSHOTS) / "api-docs.png"))
+            errors = [
+                entry
+                for entry in driver.get_log("browser")
+                if entry["level"] == "SEVERE" and "favicon" not in entry["message"]
+            ]
+            assert not errors, errors
+            return len(driver.find_elements(By.CSS_SELECTOR, ".opblock"))
+
+    assert await asyncio.to_thread(rendered) == len(ROUTES)
