@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -47,7 +48,9 @@ async def _mailed_debt(stack: Stack, seed: int) -> tuple[str, str]:
 
     await wait_until(arrived, 60)
     [message] = [m for m in stack.sink.messages if m["X-Boleto-Debt-Id"] == row.debt_id]
-    text = message.get_body(("plain",)).get_content()
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
     [link] = [w for w in text.split() if w.startswith(f"{stack.url}/p/")]
     return row.debt_id, link
 
@@ -56,7 +59,7 @@ def _keys() -> LinkKeys:
     return read_keys(str(access.secrets().payment_link_keys))
 
 
-async def _boleto(stack: Stack, debt_id: str) -> dict[str, object]:
+async def _boleto(stack: Stack, debt_id: str) -> dict[str, Any]:
     async with client(stack.url) as http:
         answer = await http.get(f"/v1/boletos/{debt_id}")
     return answer.json()["boleto"]
@@ -76,7 +79,7 @@ async def test_a_debtor_opens_their_link_copies_the_pix_code_and_gets_the_pdf(
     downloads = tmp_path / "downloads"
     downloads.mkdir()
 
-    def in_the_browser() -> tuple[str, str, str, bytes]:
+    def in_the_browser() -> tuple[str, str, str, bytes, bytes]:
         with headless_chromium(trust_test_certificates=True, downloads=downloads) as driver:
             driver.set_window_size(390, 1400)  # a phone's width
             driver.execute_cdp_cmd(
