@@ -31,6 +31,17 @@ RPC_SECONDS = Histogram(
     ["service", "method", "code"],
     buckets=RPC_BUCKETS,
 )
+STREAM_BYTES = Gauge(
+    "boletos_jetstream_stream_bytes",
+    "Bytes a JetStream stream holds now.",
+    ["stream"],
+)
+STREAM_MAX_BYTES = Gauge(
+    "boletos_jetstream_stream_max_bytes",
+    "The most bytes a JetStream stream may hold (NATS_STREAM_MAX_DEBTS sizes it); past it, "
+    "publishing is refused.",
+    ["stream"],
+)
 CONSUMER_LAG = Gauge(
     "boletos_jetstream_consumer_lag_messages",
     "Messages of a durable JetStream consumer not yet delivered or not yet acknowledged.",
@@ -190,4 +201,19 @@ class ConsumerLag:
                     continue
                 lag = (info.num_pending or 0) + (info.num_ack_pending or 0)
                 CONSUMER_LAG.labels(stream, durable).set(lag)
+            for stream in dict.fromkeys(stream for stream, _ in self._consumers):
+                await self._measure_stream(stream)
             await self._stopping.sleep(self._every)
+
+    async def _measure_stream(self, stream: str) -> None:
+        """How full the stream is: a full one refuses every publish (discard new)."""
+        try:
+            info = await self._js.stream_info(stream)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - not created yet, or a broker hiccup
+            log.debug("metrics.stream_unknown", stream=stream, error=repr(exc))
+            return
+        STREAM_BYTES.labels(stream).set(info.state.bytes or 0)
+        if info.config.max_bytes and info.config.max_bytes > 0:
+            STREAM_MAX_BYTES.labels(stream).set(info.config.max_bytes)
