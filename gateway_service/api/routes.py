@@ -115,4 +115,5 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/keys", KEYS + "ListKeys", "List API keys"),
     Route("POST", "/v1/keys", KEYS + "CreateKey", "Create an API key", status=201),
     Route("DELETE", "/v1/keys/{key_id}", KEYS + "RevokeKey", "Revoke an API key"),
+    Route("GET", "/v1/caller", KEYS + "GetCaller", "Who the request's credential is"),
 )

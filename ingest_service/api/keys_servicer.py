@@ -11,7 +11,7 @@ from boletos.platform import errors
 from boletos.platform.access import interceptor as audit
 from boletos.platform.access.directory import KeyDirectory
 from boletos.platform.access.keys import ID_BYTES, KeyRecord, new_key, well_formed_id
-from boletos.platform.access.principal import caller_id
+from boletos.platform.access.principal import caller_id, current
 from boletos.platform.access.roles import Role
 from boletos.platform.beneficiaries_file import KEY_PATTERN
 from boletos.platform.logs import get_logger
@@ -78,6 +78,16 @@ class KeyServicer(keys_pb2_grpc.KeyServiceServicer):
             await self._directory.put(record)
             log.warning("access.key_revoked", key_id=record.key_id, by=caller_id())
         return keys_pb2.RevokeKeyResponse(key=describe(record))
+
+    async def GetCaller(
+        self, request: keys_pb2.GetCallerRequest, context: grpc.aio.ServicerContext
+    ) -> keys_pb2.GetCallerResponse:
+        who = current()
+        assert who is not None  # the access interceptor let the call in
+        roles = sorted(PROTO_ROLE[role] for role in who.roles)
+        return keys_pb2.GetCallerResponse(
+            caller=keys_pb2.Caller(id=who.id, name=who.name, roles=roles)
+        )
 
 
 def describe(record: KeyRecord) -> keys_pb2.ApiKey:

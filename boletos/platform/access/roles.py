@@ -89,6 +89,8 @@ ACCESS: Mapping[str, Rule] = {
     KEYS + "CreateKey": _rule(audited=True),
     KEYS + "ListKeys": _rule(audited=True),
     KEYS + "RevokeKey": _rule(audited=True),
+    # Who the caller is: what a client needs to show each person what their role allows.
+    KEYS + "GetCaller": _rule(*Role),
     # Describing the services needs a credential of any role, when reflection is on.
     **{method: _rule(*Role) for method in REFLECTION},
 }
