@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -65,6 +66,11 @@ class Secrets:
     @property
     def service_key(self) -> Path:
         return self.directory / "service.key"
+
+    @property
+    def console_session_key(self) -> Path:
+        """The key the gateway seals the operator console's session cookies with."""
+        return self.directory / "console-session.key"
 
     @property
     def payment_link_keys(self) -> Path:
@@ -144,6 +150,8 @@ def ensure_secrets(
             _write_secret(path, key_text.encode() + b"\n")
     if not secrets.payment_link_keys.exists():
         _write_secret(secrets.payment_link_keys, new_key_line().encode())
+    if not secrets.console_session_key.exists():
+        _write_secret(secrets.console_session_key, Fernet.generate_key() + b"\n")
     for user in (*USERS, PROBE_USER):
         if not secrets.nats_password(user).exists():
             password = random_secrets.token_urlsafe(NATS_PASSWORD_BYTES)

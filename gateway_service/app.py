@@ -19,6 +19,7 @@ from gateway_service.api import web
 from gateway_service.clients.services import Addresses, Services
 from gateway_service.config import Settings
 from gateway_service.domain.rate_limit import RateLimit
+from gateway_service.domain.sessions import Sessions
 
 NAME = "gateway_service"
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -40,6 +41,10 @@ async def run(
             services,
             hsts=settings.tls is not None,
             page_limit=RateLimit(settings.page_rate_per_minute, settings.page_rate_burst),
+            sessions=Sessions(
+                settings.console_session_key or Sessions.new_key(),
+                settings.console_session_hours * 3600,
+            ),
         ),
         host=settings.host,
         port=settings.port,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet
 
 from boletos.platform.access.transport import ClientTls, ServerTls
 from boletos.platform.settings import (
@@ -34,6 +37,10 @@ class Settings:
     # Debtors' pages per client address: a steady rate, and the burst a bucket holds.
     page_rate_per_minute: int
     page_rate_burst: int
+    # The console's session cookies are sealed with this key (Fernet); None: a key made at
+    # start, which signs everyone out at each restart and differs between replicas.
+    console_session_key: bytes | None
+    console_session_hours: int
     log_format: str
     log_level: str
     shutdown_grace_seconds: int
@@ -62,6 +69,8 @@ class Settings:
             metrics_addr=env_str(env, "METRICS_ADDR", ""),
             page_rate_per_minute=env_int(env, "PAGE_RATE_PER_MINUTE", 30, minimum=1),
             page_rate_burst=env_int(env, "PAGE_RATE_BURST", 20, minimum=1),
+            console_session_key=_session_key(env),
+            console_session_hours=env_int(env, "CONSOLE_SESSION_HOURS", 8, minimum=1),
             log_format=env_choice(env, "LOG_FORMAT", "json", LOG_FORMATS),
             log_level=env_choice(
                 {"LOG_LEVEL": env_str(env, "LOG_LEVEL", "INFO").upper()},
@@ -81,7 +90,27 @@ class Settings:
             "mailer_addr": self.mailer_addr,
             "grpc_tls": "off (GRPC_INSECURE)" if self.client_tls.insecure else "on",
             "metrics_addr": self.metrics_addr,
+            "console_sessions": (
+                f"{self.console_session_hours} h, "
+                + ("key from file" if self.console_session_key else "key made at start")
+            ),
         }
+
+
+def _session_key(env: Mapping[str, str]) -> bytes | None:
+    path = env_str(env, "CONSOLE_SESSION_KEY_FILE", "")
+    if not path:
+        return None
+    try:
+        key = Path(path).read_bytes().strip()
+        Fernet(key)
+    except OSError as exc:
+        raise ConfigError(f"CONSOLE_SESSION_KEY_FILE: cannot read it: {exc.strerror}") from None
+    except ValueError:
+        raise ConfigError(
+            "CONSOLE_SESSION_KEY_FILE must hold a Fernet key (32 bytes, url-safe base64)"
+        ) from None
+    return key
 
 
 def _server_tls(env: Mapping[str, str]) -> ServerTls | None:

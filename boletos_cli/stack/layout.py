@@ -237,6 +237,8 @@ class StackLayout:
             GRPC_TLS_CERT=str(secrets.cert(GATEWAY)),
             GRPC_TLS_KEY=str(secrets.key(GATEWAY)),
             METRICS_ADDR=f"{LOOPBACK}:{self.base_port + GATEWAY_METRICS_PORT_OFFSET}",
+            # Kept across restarts: a restarted gateway keeps the console signed in.
+            CONSOLE_SESSION_KEY_FILE=str(secrets.console_session_key),
             LOG_FORMAT="console",
             SHUTDOWN_GRACE_SECONDS="8",
             PYTHONUNBUFFERED="1",

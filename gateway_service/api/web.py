@@ -27,12 +27,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from boletos.platform import logs
 from boletos.platform.errors import details_of
 from gateway_service.api import openapi
+from gateway_service.api.console import add_console
 from gateway_service.api.handlers import ProblemRaised, handler_for
 from gateway_service.api.pages import add_pages
 from gateway_service.api.routes import ROUTES
 from gateway_service.clients.services import Services
 from gateway_service.domain.problems import MEDIA_TYPE, TITLES, Problem, from_rpc
 from gateway_service.domain.rate_limit import RateLimit
+from gateway_service.domain.sessions import Sessions
 
 log = logs.get_logger("gateway")
 SWAGGER_ASSETS = Path(swagger_ui.__file__).parent / "static"
@@ -85,7 +87,11 @@ DOCS_INIT = """window.ui = SwaggerUIBundle({
 
 
 def build(
-    services: Services, *, hsts: bool = False, page_limit: RateLimit | None = None
+    services: Services,
+    *,
+    hsts: bool = False,
+    page_limit: RateLimit | None = None,
+    sessions: Sessions | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="boletos",
@@ -107,6 +113,7 @@ def build(
             include_in_schema=True,
         )
     add_pages(app, services, page_limit or RateLimit(per_minute=30, burst=20))
+    add_console(app, services, sessions or Sessions(Sessions.new_key(), 8 * 3600))
     _docs(app)
     _errors(app)
     app.add_middleware(Guard, hsts=hsts)
