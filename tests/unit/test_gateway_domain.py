@@ -191,3 +191,26 @@ def test_a_qr_code_is_one_small_path_with_its_quiet_zone() -> None:
     size = int(svg.split('viewBox="0 0 ')[1].split()[0])
     assert (size - 2 * QUIET_ZONE) % 4 == 1  # a QR code is 4v+17 modules wide
     assert len(svg) < 20_000
+
+
+def test_a_console_session_opens_only_as_sealed_and_within_its_life() -> None:
+    from gateway_service.domain.sessions import Sessions, csrf_matches
+
+    sessions = Sessions(Sessions.new_key(), lifetime_seconds=3600)
+    cookie, made = sessions.seal("bk_secret", "Ana", now=1_000)
+    assert "bk_secret" not in cookie and "Ana" not in cookie
+    assert sessions.open(cookie, now=1_000 + 3599) == made
+    assert sessions.open(cookie, now=1_000 + 3601) is None
+    altered = cookie[:-5] + ("A" if cookie[-5] != "A" else "B") + cookie[-4:]
+    assert sessions.open(altered, now=1_000) is None
+    assert Sessions(Sessions.new_key(), 3600).open(cookie, now=1_000) is None
+    assert sessions.open("", now=1_000) is None
+    assert csrf_matches(made, made.csrf)
+    assert not csrf_matches(made, "") and not csrf_matches(made, made.csrf[:-1])
+
+
+def test_an_address_is_masked_as_the_console_shows_it() -> None:
+    from gateway_service.api.console import masked_email
+
+    assert masked_email("lisa@example.com") == "l***@example.com"
+    assert masked_email("not-an-address") == "***"
