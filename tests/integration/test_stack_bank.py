@@ -87,12 +87,15 @@ def test_the_sample_is_registered_rejected_and_paid_by_the_stacks_bank(
     }
     assert all(b.remessa_id for b in boletos if _status(b) != "ISSUED")
 
-    # One remessa, one retorno beside its marker, both for the service's user alone.
+    # One remessa, one retorno beside its marker, both for the service's user alone. The
+    # bank writes the marker once the boleto service has answered it, which is after the
+    # statuses above changed: waited for, not assumed.
     retornos = stack.data_dir / "retornos"
-    assert sorted(p.name for p in retornos.iterdir()) == [
-        "001_1234_123456_000001.ret",
-        "001_1234_123456_000001.ret.sent",
-    ]
+    expected = ["001_1234_123456_000001.ret", "001_1234_123456_000001.ret.sent"]
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while sorted(p.name for p in retornos.iterdir()) != expected:
+        assert time.monotonic() < deadline, (list(retornos.iterdir()), stack.logs())
+        time.sleep(0.2)
     assert stat.S_IMODE(retornos.stat().st_mode) == 0o700
     assert stat.S_IMODE((retornos / "001_1234_123456_000001.ret").stat().st_mode) == 0o600
     listed = cli(stack, "remessa", "list", "--json")
