@@ -75,6 +75,9 @@ bench: setup ## Benchmark ingest on a generated file (ROWS=N, BENCH_ARGS="--stor
 bench-e2e: setup ## Upload to last e-mail through the local stack (ROWS=N, BENCH_ARGS=...)
 	$(VENV_PY) -m boletos_bench.e2e $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)
 
+bench-gateway: setup ## A file through the HTTP gateway with curl: time and the gateway's memory (ROWS=N)
+	$(VENV_PY) -m boletos_bench.gateway_bench $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)
+
 cost-guard: setup ## Each stage's CPU per item against its budget (--write records new ones)
 	$(VENV_PY) -m boletos_bench.cost_guard $(BENCH_ARGS)
 

@@ -26,6 +26,7 @@ TESTING = "boletos_testing"
 BENCHMARKS_UNDER_TEST = {
     "boletos_bench.cost_guard",
     "boletos_bench.e2e",
+    "boletos_bench.gateway_bench",
     "boletos_bench.mail_bench",
     "boletos_bench.nats_auth_bench",
 }
