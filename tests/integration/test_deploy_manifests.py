@@ -29,6 +29,8 @@ OVERLAYS = ("dev", "prod")
 NAMESPACES = {"dev": "boletos-dev", "prod": "boletos"}
 # Deployment (and migration Job) name -> the module it runs.
 SERVICES = {"ingest": "ingest_service", "boleto": "boleto_service", "mailer": "mailer_service"}
+# The HTTP gateway: a Deployment without a store, NATS or gRPC port of its own.
+GATEWAY = "gateway"
 KUBECTL = shutil.which("kubectl")
 
 pytestmark = pytest.mark.skipif(
@@ -66,10 +68,19 @@ def _named(overlay: str, kind: str, name: str) -> Obj:
     return found[0]
 
 
-def _deployments(overlay: str) -> dict[str, Obj]:
+def _all_deployments(overlay: str) -> dict[str, Obj]:
     deployments = {d["metadata"]["name"]: d for d in _objects(overlay, "Deployment")}
-    assert set(deployments) == set(SERVICES), f"{overlay}: Deployments {sorted(deployments)}"
+    assert set(deployments) == {*SERVICES, GATEWAY}, f"{overlay}: Deployments {sorted(deployments)}"
     return deployments
+
+
+def _deployments(overlay: str) -> dict[str, Obj]:
+    """The gRPC services' Deployments; the gateway's has tests of its own below."""
+    return {n: d for n, d in _all_deployments(overlay).items() if n in SERVICES}
+
+
+def _gateway(overlay: str) -> Obj:
+    return _all_deployments(overlay)[GATEWAY]
 
 
 def _migration_jobs(overlay: str) -> list[Obj]:
@@ -81,7 +92,7 @@ def _migration_jobs(overlay: str) -> list[Obj]:
 
 
 def _workloads(overlay: str) -> list[Obj]:
-    return [*_deployments(overlay).values(), *_migration_jobs(overlay)]
+    return [*_all_deployments(overlay).values(), *_migration_jobs(overlay)]
 
 
 def _container(workload: Obj) -> Obj:
@@ -466,6 +477,10 @@ def test_each_service_connects_to_nats_as_its_own_user_with_a_mounted_password(
         for source in container.get("envFrom") or []:
             env.update(config_maps[source["configMapRef"]["name"]].get("data") or {})
         env.update({e["name"]: e["value"] for e in container.get("env") or [] if "value" in e})
+        if name == GATEWAY:
+            # It speaks to the services only: no NATS connection, no NATS credential.
+            assert not {"NATS_URL", "NATS_USER", "NATS_PASSWORD_FILE"} & set(env), env
+            continue
         assert env.get("NATS_USER") == name, f"{overlay}/{name}: NATS_USER {env.get('NATS_USER')}"
         assert "NATS_PASSWORD_FILE" in env, f"{overlay}/{name}: no NATS_PASSWORD_FILE"
         # The same Secret and key the NATS servers read the user's password from.
@@ -496,13 +511,13 @@ def test_the_nats_servers_read_the_passwords_of_secrets_the_overlay_makes_or_doc
 
 
 def test_dev_runs_one_replica_of_each_service_without_autoscaling() -> None:
-    for name, deployment in _deployments("dev").items():
+    for name, deployment in _all_deployments("dev").items():
         assert deployment["spec"].get("replicas") == 1, name
     assert not _objects("dev", "ScaledObject") and not _objects("dev", "HorizontalPodAutoscaler")
 
 
 def test_prod_runs_two_replicas_of_each_service_and_scales_the_consumers_with_keda() -> None:
-    deployments = _deployments("prod")
+    deployments = _all_deployments("prod")
     scaled = {o["spec"]["scaleTargetRef"]["name"]: o for o in _objects("prod", "ScaledObject")}
     assert set(scaled) == {"boleto", "mailer"}
     # KEDA and an HPA on the same Deployment would fight over its replica count.
@@ -637,6 +652,10 @@ def test_network_policies_deny_by_default_and_open_only_what_the_services_use(
         egress = _allowed(overlay, "egress", labels)
         name = workload["metadata"]["name"]
         assert any(53 in _ports(r) for r in egress), f"{overlay}: {name} has no DNS"
+        if name == GATEWAY:
+            # No store and no NATS: the services' gRPC ports are all it reaches.
+            assert not any({5432, 4222} & _ports(r) for r in egress), f"{overlay}: {egress}"
+            continue
         assert any(5432 in _ports(r) for r in egress), f"{overlay}: {name} cannot reach PostgreSQL"
     for deployment in deployments.values():
         labels = _pod_labels(deployment)
@@ -648,6 +667,63 @@ def test_network_policies_deny_by_default_and_open_only_what_the_services_use(
             _peers_select(r, "from", labels) and 4222 in _ports(r)
             for r in _allowed(overlay, "ingress", NATS_POD)
         ), f"{overlay}: NATS does not admit {deployment['metadata']['name']}"
+
+
+# --- the HTTP gateway ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_gateway_runs_with_only_what_it_reads_and_is_probed_over_https(overlay: str) -> None:
+    deployment = _gateway(overlay)
+    container = _container(deployment)
+    assert container["command"] == ["python", "-m", "gateway_service"]
+    known, defaults = _service_reads("gateway_service")
+    unknown = _env_names(overlay, container) - known
+    assert not unknown, f"{overlay}: the gateway is given {sorted(unknown)}, never read"
+    assert deployment["spec"]["template"]["spec"].get("enableServiceLinks") is False
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports["https"] == _port(_env_value(overlay, container, "HTTP_LISTEN_ADDR") or "")
+    assert ports["https"] == defaults.port
+    assert _port(_env_value(overlay, container, "METRICS_ADDR") or "") == ports["metrics"]
+    for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+        probe = container[kind]["httpGet"]
+        assert (probe["path"], probe["scheme"], probe["port"]) == ("/healthz", "HTTPS", "https")
+    # The console's sessions are sealed with one key that every replica mounts.
+    assert _mounted_secret(
+        deployment, _env_value(overlay, container, "CONSOLE_SESSION_KEY_FILE") or ""
+    )
+    exposing = [
+        s
+        for s in _objects(overlay, "Service")
+        if _selects({"matchLabels": s["spec"].get("selector")}, _pod_labels(deployment))
+    ]
+    assert [p["port"] for s in exposing for p in s["spec"]["ports"] if p["name"] == "https"] == [
+        ports["https"]
+    ]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_gateway_reaches_each_services_grpc_port_and_they_admit_it(overlay: str) -> None:
+    gateway = _pod_labels(_gateway(overlay))
+    container = _container(_gateway(overlay))
+    for name, deployment in _deployments(overlay).items():
+        port = {p["name"]: p["containerPort"] for p in _container(deployment)["ports"]}["grpc"]
+        target = _env_value(overlay, container, f"{name.upper()}_ADDR") or ""
+        assert _port(target) == port and f".{NAMESPACES[overlay]}.svc" in target, target
+        labels = _pod_labels(deployment)
+        assert any(
+            _peers_select(r, "to", labels) and port in _ports(r)
+            for r in _allowed(overlay, "egress", gateway)
+        ), f"{overlay}: the gateway cannot reach {name}"
+        assert any(
+            (_peers_select(r, "from", gateway) or not r.get("from")) and port in _ports(r)
+            for r in _allowed(overlay, "ingress", labels)
+        ), f"{overlay}: {name} does not admit the gateway"
+    # Its HTTPS port is for callers outside the namespace, as ingest's gRPC port is.
+    https = {p["name"]: p["containerPort"] for p in container["ports"]}["https"]
+    assert any(
+        not r.get("from") and _ports(r) == {https} for r in _allowed(overlay, "ingress", gateway)
+    )
 
 
 # --- NATS, PostgreSQL, CI ----------------------------------------------------------------------
