@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import grpc
@@ -18,7 +19,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from boletos.platform.access.roles import ACCESS, INGEST, KEYS, MAILER, Role
+from boletos.platform.access.roles import ACCESS, BOLETO, INGEST, KEYS, MAILER, Role
 from boletos.platform.errors import details_of
 from boletos.v1 import boleto_pb2, ingest_pb2, keys_pb2, mailer_pb2
 from gateway_service.api.handlers import Handler, ProblemRaised, handler_for
@@ -106,7 +107,11 @@ def add_console(
                 "upload": INGEST + "Upload",
                 "report": INGEST + "GetUploadReport",
                 "retry": MAILER + "RetryFailed",
-                "keys": KEYS + "ListKeys",
+                "api_keys": KEYS + "ListKeys",
+                "remessas": "/boletos.v1.BoletoService/ListRemessas",
+                "cut": "/boletos.v1.BoletoService/CreateRemessas",
+                "download": "/boletos.v1.BoletoService/GetRemessa",
+                "retorno": "/boletos.v1.BoletoService/ProcessRetorno",
                 "boletos": "/boletos.v1.BoletoService/GetBoleto",
                 "deliveries": MAILER + "ListDeliveries",
             }.items()
@@ -114,7 +119,8 @@ def add_console(
         return {
             "who": who.name or who.id,
             "roles": ", ".join(sorted(r.value for r in roles)),
-            "may": may,
+            # Attributes, not a dict: a template's `may.keys` would be the dict's method.
+            "may": SimpleNamespace(**may),
             "csrf": session.csrf,
         }
 
@@ -313,7 +319,121 @@ def add_console(
             f"/console/deliveries?upload_id={upload_id}&notice={queued}", 303, headers=HEADERS
         )
 
+    def checked(request: Request, session: Session, token: str) -> bool:
+        return same_origin(request) and csrf_matches(session, token)
+
+    async def refused_page(session: Session) -> HTMLResponse:
+        return render(
+            "console_error.html", 403, message="Pedido recusado.", **(await page_context(session))
+        )
+
+    async def failed_page(session: Session, exc: grpc.aio.AioRpcError) -> HTMLResponse:
+        status = 403 if exc.code() == grpc.StatusCode.PERMISSION_DENIED else 400
+        return render(
+            "console_error.html", status, message=problem_text(exc), **(await page_context(session))
+        )
+
+    @app.get("/console/remessas", include_in_schema=False)
+    async def remessas_page(request: Request, notice: str = "") -> Response:
+        session = session_of(request)
+        context = await page_context(session)
+        remessas: list[dict[str, Any]] = []
+        error = ""
+        try:
+            listed = await call(
+                session, BOLETO + "ListRemessas", boleto_pb2.ListRemessasRequest(page_size=50)
+            )
+            remessas = [proto_json.to_json(r) for r in listed.remessas]
+        except grpc.aio.AioRpcError as exc:
+            error = problem_text(exc)
+        return render(
+            "console_remessas.html", remessas=remessas, error=error, notice=notice, **context
+        )
+
+    @app.post("/console/remessas", include_in_schema=False)
+    async def cut_remessas(request: Request) -> Response:
+        session = session_of(request)
+        form = await request.form()
+        if not checked(request, session, str(form.get("csrf", ""))):
+            return await refused_page(session)
+        try:
+            made = await call(
+                session, BOLETO + "CreateRemessas", boleto_pb2.CreateRemessasRequest()
+            )
+        except grpc.aio.AioRpcError as exc:
+            return await failed_page(session, exc)
+        return RedirectResponse(
+            f"/console/remessas?notice={len(made.remessas)}", 303, headers=HEADERS
+        )
+
+    @app.get("/console/remessas/{remessa_id}/file", include_in_schema=False)
+    async def remessa_file(request: Request, remessa_id: str) -> Response:
+        return await rest["GetRemessa"](as_caller(request, session_of(request)))
+
+    @app.get("/console/keys", include_in_schema=False)
+    async def keys_page(request: Request) -> Response:
+        session = session_of(request)
+        context = await page_context(session)
+        try:
+            listed = await call(session, KEYS + "ListKeys", keys_pb2.ListKeysRequest())
+        except grpc.aio.AioRpcError as exc:
+            return render("console_error.html", 403, message=problem_text(exc), **context)
+        keys = [proto_json.to_json(k) for k in listed.keys]
+        return render("console_keys.html", keys=keys, made=None, **context)
+
+    @app.post("/console/keys", include_in_schema=False)
+    async def create_key(request: Request) -> Response:
+        session = session_of(request)
+        form = await request.form()
+        if not checked(request, session, str(form.get("csrf", ""))):
+            return await refused_page(session)
+        try:
+            made = await call(
+                session,
+                KEYS + "CreateKey",
+                keys_pb2.CreateKeyRequest(
+                    name=str(form.get("name", "")),
+                    role=str(form.get("role", "KEY_ROLE_UNSPECIFIED")),
+                ),
+            )
+            listed = await call(session, KEYS + "ListKeys", keys_pb2.ListKeysRequest())
+        except (grpc.aio.AioRpcError, ValueError) as exc:
+            if isinstance(exc, ValueError):
+                return render(
+                    "console_error.html",
+                    400,
+                    message="Papel desconhecido.",
+                    **(await page_context(session)),
+                )
+            return await failed_page(session, exc)
+        # Shown once, on this page only: the services keep no copy of the secret.
+        return render(
+            "console_keys.html",
+            keys=[proto_json.to_json(k) for k in listed.keys],
+            made={"name": made.key.name, "secret": made.secret_key},
+            **(await page_context(session)),
+        )
+
+    @app.post("/console/keys/{key_id}/revoke", include_in_schema=False)
+    async def revoke_key(request: Request, key_id: str) -> Response:
+        session = session_of(request)
+        form = await request.form()
+        if not checked(request, session, str(form.get("csrf", ""))):
+            return await refused_page(session)
+        try:
+            await call(session, KEYS + "RevokeKey", keys_pb2.RevokeKeyRequest(key_id=key_id))
+        except grpc.aio.AioRpcError as exc:
+            return await failed_page(session, exc)
+        return RedirectResponse("/console/keys", 303, headers=HEADERS)
+
     # What the pages' scripts call: the REST handlers, as the signed-in caller.
+    @app.post("/console/api/retornos", include_in_schema=False)
+    async def api_retorno(request: Request) -> Response:
+        session = session_of(request)
+        if not checked(request, session, request.headers.get("x-csrf-token", "")):
+            raise ProblemRaised(_refused())
+        return await rest["ProcessRetorno"](as_caller(request, session))
+
     @app.post("/console/api/uploads", include_in_schema=False)
     async def api_upload(request: Request) -> Response:
         session = session_of(request)

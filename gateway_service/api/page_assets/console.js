@@ -26,6 +26,35 @@
     });
   }
 
+  var retorno = document.getElementById("retorno-form");
+  if (retorno) {
+    retorno.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var file = document.getElementById("retorno-file").files[0];
+      var result = document.getElementById("retorno-result");
+      if (!file) { return; }
+      result.textContent = "Enviando " + file.name + "…";
+      fetch("/console/api/retornos?fileName=" + encodeURIComponent(file.name), {
+        method: "POST",
+        headers: { "Content-Type": "application/octet-stream",
+                   "X-CSRF-Token": csrf ? csrf.content : "" },
+        body: file,
+      }).then(function (response) {
+        return response.json().then(function (answer) {
+          if (!response.ok) {
+            result.textContent = "Retorno recusado: " + answer.detail;
+            return;
+          }
+          var s = answer.summary;
+          result.textContent = s.alreadyProcessed
+            ? "Este retorno já tinha sido processado."
+            : "Retorno processado: " + s.registered + " registrados, " + s.rejected +
+              " rejeitados, " + s.paid + " pagos, " + s.writtenOff + " baixados.";
+        });
+      });
+    });
+  }
+
   var form = document.getElementById("upload-form");
   if (form) {
     form.addEventListener("submit", function (event) {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 from pathlib import Path
 
 import httpx
@@ -16,8 +17,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from boletos_cli.bank.decisions import answer
 from boletos_testing.cpf import valid_cpf
 from tests.integration.gateway.conftest import Stack
+from tests.support import access
 from tests.support.browser import headless_chromium
 from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.gateway import client
@@ -218,3 +221,106 @@ async def test_a_wrong_key_or_no_session_gets_the_sign_in_page(stack: Stack) -> 
         http.cookies.set("__Host-boletos-console", "forged", domain="127.0.0.1")
         forged = await http.get("/console")
         assert forged.status_code == 303
+
+
+async def test_an_admin_makes_a_key_sees_it_once_and_revokes_it(stack: Stack) -> None:
+    key = await _key(stack, "ADMIN")
+
+    def in_the_browser() -> str:
+        with headless_chromium(trust_test_certificates=True) as driver:
+            _sign_in(driver, stack.url, key)
+            driver.find_element(By.LINK_TEXT, "Chaves").click()
+            driver.find_element(By.ID, "name").send_keys("Bia, atendimento")
+            driver.find_element(By.ID, "role").send_keys("viewer")
+            driver.find_element(By.ID, "create-key").click()
+            secret = driver.find_element(By.ID, "new-key").get_attribute("value") or ""
+            _shot(driver, "console-keys.png")
+            row = next(
+                r
+                for r in driver.find_elements(By.CSS_SELECTOR, "#keys tbody tr")
+                if "Bia, atendimento" in r.text
+            )
+            assert "viewer" in row.text and "ativa" in row.text
+            row.find_element(By.CSS_SELECTOR, "button.revoke").click()
+            row = next(
+                r
+                for r in driver.find_elements(By.CSS_SELECTOR, "#keys tbody tr")
+                if "Bia, atendimento" in r.text
+            )
+            assert "revogada" in row.text
+            # Shown once: the list never shows a secret again.
+            assert secret not in driver.page_source
+            return secret
+
+    secret = await asyncio.to_thread(in_the_browser)
+    assert secret.startswith("bk_")
+    async with client(stack.url, secret) as revoked:
+        assert (await revoked.get("/v1/caller")).status_code == 401
+
+
+async def test_an_operator_cuts_a_remessa_downloads_it_and_sends_the_banks_retorno(
+    stack: Stack, tmp_path: Path
+) -> None:
+    key = await _key(stack, "OPERATOR")
+    rows = [
+        r.changed(government_id=valid_cpf(9500 + n)).with_address(n)
+        for n, r in enumerate(valid_rows(2, seed=95))
+    ]
+    async with client(stack.url) as http:
+        made = await http.post("/v1/uploads", files={"file": ("bank.csv", csv_bytes(rows))})
+        upload_id = made.json()["summary"]["uploadId"]
+        for _ in range(300):
+            listed = await http.get("/v1/boletos", params={"uploadId": upload_id})
+            if listed.status_code == 200 and len(listed.json()["boletos"]) == 2:
+                break
+            await asyncio.sleep(0.2)
+
+    def cut_and_download() -> tuple[str, bytes]:
+        with headless_chromium(trust_test_certificates=True) as driver:
+            _sign_in(driver, stack.url, key)
+            driver.find_element(By.LINK_TEXT, "Remessas").click()
+            driver.find_element(By.ID, "cut").click()
+            notice = WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "notice"))
+            link = driver.find_element(By.CSS_SELECTOR, "#remessas tbody a")
+            href = link.get_attribute("href") or ""
+            cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
+            assert notice.text[0].isdigit()
+            # The download, with the browser's session cookie.
+            context = ssl.create_default_context(cafile=str(access.secrets().ca))
+            with httpx.Client(verify=context, cookies=cookies) as browser_like:
+                return href, browser_like.get(href).content
+
+    href, remessa = await asyncio.to_thread(cut_and_download)
+    assert remessa.startswith(b"0") and len(remessa.splitlines()) > 4  # a CNAB 240 file
+    retorno = tmp_path / "banco.ret"
+    retorno.write_bytes(answer(remessa.decode("latin-1")).text.encode("latin-1"))
+
+    def send_retorno() -> str:
+        with headless_chromium(trust_test_certificates=True) as driver:
+            _sign_in(driver, stack.url, key)
+            driver.get(f"{stack.url}/console/remessas")
+            driver.find_element(By.ID, "retorno-file").send_keys(str(retorno))
+            driver.find_element(By.ID, "send-retorno").click()
+            result = WebDriverWait(driver, 30).until(
+                lambda d: (
+                    d.find_element(By.ID, "retorno-result").text.startswith("Retorno")
+                    and d.find_element(By.ID, "retorno-result")
+                )
+            )
+            _shot(driver, "console-remessas.png")
+            return str(result.text)
+
+    text = await asyncio.to_thread(send_retorno)
+    assert text.startswith("Retorno processado") and "registrados" in text
+
+
+async def test_a_viewer_sees_no_billing_or_key_actions(stack: Stack) -> None:
+    key = await _key(stack, "VIEWER")
+    async with client(stack.url, "", follow_redirects=False) as http:
+        await _session(http, stack, key)
+        remessas = await http.get("/console/remessas")
+        assert remessas.status_code == 200
+        for absent in ('id="cut"', 'id="retorno-form"', '/file"', 'href="/console/keys"'):
+            assert absent not in remessas.text, absent
+        keys = await http.get("/console/keys")
+        assert keys.status_code == 403 and "may not call" in keys.text
