@@ -228,6 +228,7 @@ async def test_an_admin_makes_a_key_sees_it_once_and_revokes_it(stack: Stack) ->
 
     def in_the_browser() -> str:
         with headless_chromium(trust_test_certificates=True) as driver:
+            driver.set_window_size(1100, 1000)
             _sign_in(driver, stack.url, key)
             driver.find_element(By.LINK_TEXT, "Chaves").click()
             driver.find_element(By.ID, "name").send_keys("Bia, atendimento")
@@ -297,6 +298,7 @@ async def test_an_operator_cuts_a_remessa_downloads_it_and_sends_the_banks_retor
 
     def send_retorno() -> str:
         with headless_chromium(trust_test_certificates=True) as driver:
+            driver.set_window_size(1100, 1000)
             _sign_in(driver, stack.url, key)
             driver.get(f"{stack.url}/console/remessas")
             driver.find_element(By.ID, "retorno-file").send_keys(str(retorno))
