@@ -17,6 +17,7 @@ import grpc
 import swagger_ui
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from opentelemetry.trace import Span, SpanKind
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from boletos.platform import logs
+from boletos.platform import logs, trace_context, tracing
 from boletos.platform.errors import details_of
 from gateway_service.api import openapi
 from gateway_service.api.console import add_console
@@ -209,12 +210,31 @@ class Guard:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        # A caller's traceparent continues its trace; the gRPC calls below join this span.
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        with tracing.span(
+            f"HTTP {scope['method']}",
+            parent=trace_context.extract(headers),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": scope["method"]},
+        ) as span:
+            await self._serve(scope, receive, send, started, span)
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, started: float, span: Span
+    ) -> None:
         status = 0
 
         async def sending(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                # The route's template names the span; never the URL, which holds ids and
+                # the debtors' link tokens.
+                route = _route(scope)
+                span.update_name(f"{scope['method']} {route}")
+                span.set_attribute("http.route", route)
+                span.set_attribute("http.response.status_code", status)
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = [
                     *message.get("headers", []),
