@@ -9,6 +9,7 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium_axe_python import Axe
 
 from tests.support.tools import require_tool
 
@@ -34,3 +35,17 @@ def headless_chromium(
         yield driver
     finally:
         driver.quit()
+
+
+def accessibility_problems(driver: webdriver.Chrome) -> list[str]:
+    """What axe-core (WCAG 2.1 A and AA rules) finds serious or critical on the page shown."""
+    axe = Axe(driver)
+    axe.inject()
+    results = axe.run(
+        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}}
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -21,7 +22,7 @@ from boletos_cli.bank.decisions import answer
 from boletos_testing.cpf import valid_cpf
 from tests.integration.gateway.conftest import Stack
 from tests.support import access
-from tests.support.browser import headless_chromium
+from tests.support.browser import accessibility_problems, headless_chromium
 from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.gateway import client
 
@@ -68,6 +69,7 @@ async def _key(stack: Stack, role: str) -> str:
 
 def _sign_in(driver: WebDriver, url: str, key: str) -> None:
     driver.get(f"{url}/console/login")
+    assert accessibility_problems(driver) == []
     driver.find_element(By.ID, "key").send_keys(key)
     driver.find_element(By.ID, "sign-in").click()
     WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "who"))
@@ -108,15 +110,20 @@ async def test_an_operator_sends_a_file_follows_it_and_retries_a_failed_e_mail(
                 in driver.find_element(By.ID, "progress-text").text
             )
             _shot(driver, "console-upload.png")
+            assert accessibility_problems(driver) == []
             driver.find_element(By.ID, "upload-link").click()
             WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "errors"))
             refused = driver.find_element(By.ID, "line-5").text
             assert "5" in refused and "email" in refused.lower()
             _shot(driver, "console-errors.png")
+            assert accessibility_problems(driver) == []
             driver.find_element(By.ID, "failed-emails").click()
-            table = driver.find_element(By.ID, "deliveries").text
+            table = (
+                WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "deliveries")).text
+            )
             assert "r***@example.com" in table and REFUSED not in table
             _shot(driver, "console-deliveries.png")
+            assert accessibility_problems(driver) == []
             stack.sink.reply = lambda _rcpt: None  # the mailbox exists now
             driver.find_element(By.CSS_SELECTOR, "button.retry").click()
             notice = WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "notice"))
@@ -231,11 +238,14 @@ async def test_an_admin_makes_a_key_sees_it_once_and_revokes_it(stack: Stack) ->
             driver.set_window_size(1100, 1000)
             _sign_in(driver, stack.url, key)
             driver.find_element(By.LINK_TEXT, "Chaves").click()
+            WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "name"))
             driver.find_element(By.ID, "name").send_keys("Bia, atendimento")
             driver.find_element(By.ID, "role").send_keys("viewer")
             driver.find_element(By.ID, "create-key").click()
-            secret = driver.find_element(By.ID, "new-key").get_attribute("value") or ""
+            made = WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "new-key"))
+            secret = made.get_attribute("value") or ""
             _shot(driver, "console-keys.png")
+            assert accessibility_problems(driver) == []
             row = next(
                 r
                 for r in driver.find_elements(By.CSS_SELECTOR, "#keys tbody tr")
@@ -243,12 +253,13 @@ async def test_an_admin_makes_a_key_sees_it_once_and_revokes_it(stack: Stack) ->
             )
             assert "viewer" in row.text and "ativa" in row.text
             row.find_element(By.CSS_SELECTOR, "button.revoke").click()
-            row = next(
-                r
-                for r in driver.find_elements(By.CSS_SELECTOR, "#keys tbody tr")
-                if "Bia, atendimento" in r.text
+            # The page comes back with the key revoked: waited for, the old rows go stale.
+            WebDriverWait(driver, 20, ignored_exceptions=[StaleElementReferenceException]).until(
+                lambda d: any(
+                    "Bia, atendimento" in r.text and "revogada" in r.text
+                    for r in d.find_elements(By.CSS_SELECTOR, "#keys tbody tr")
+                )
             )
-            assert "revogada" in row.text
             # Shown once: the list never shows a secret again.
             assert secret not in driver.page_source
             return secret
@@ -280,7 +291,7 @@ async def test_an_operator_cuts_a_remessa_downloads_it_and_sends_the_banks_retor
         with headless_chromium(trust_test_certificates=True) as driver:
             _sign_in(driver, stack.url, key)
             driver.find_element(By.LINK_TEXT, "Remessas").click()
-            driver.find_element(By.ID, "cut").click()
+            WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "cut")).click()
             notice = WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "notice"))
             link = driver.find_element(By.CSS_SELECTOR, "#remessas tbody a")
             href = link.get_attribute("href") or ""
@@ -310,6 +321,7 @@ async def test_an_operator_cuts_a_remessa_downloads_it_and_sends_the_banks_retor
                 )
             )
             _shot(driver, "console-remessas.png")
+            assert accessibility_problems(driver) == []
             return str(result.text)
 
     text = await asyncio.to_thread(send_retorno)

@@ -22,7 +22,7 @@ from boletos_testing.cpf import valid_cpf
 from gateway_service.domain.brazil import reais
 from tests.integration.gateway.conftest import Stack
 from tests.support import access
-from tests.support.browser import headless_chromium
+from tests.support.browser import accessibility_problems, headless_chromium
 from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.gateway import client, running_gateway
 from tests.support.scan import rasterize, scan, scan_qr
@@ -93,6 +93,7 @@ async def test_a_debtor_opens_their_link_copies_the_pix_code_and_gets_the_pdf(
             amount = driver.find_element(By.ID, "amount-due").text
             line = driver.find_element(By.ID, "digitable-line").get_attribute("value") or ""
             _shot(driver, "debtor-page.png")
+            assert accessibility_problems(driver) == []
             driver.find_element(By.CSS_SELECTOR, 'button[data-copy="pix-code"]').click()
             copied = driver.execute_async_script(
                 "const done = arguments[0];"
