@@ -9,6 +9,7 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
 from selenium_axe_python import Axe
 
 from tests.support.tools import require_tool
@@ -37,7 +38,7 @@ def headless_chromium(
         driver.quit()
 
 
-def accessibility_problems(driver: webdriver.Chrome) -> list[str]:
+def accessibility_problems(driver: WebDriver) -> list[str]:
     """What axe-core (WCAG 2.1 A and AA rules) finds serious or critical on the page shown."""
     axe = Axe(driver)
     axe.inject()
