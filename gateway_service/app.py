@@ -16,6 +16,7 @@ from boletos.platform import logs, tracing
 from boletos.platform.env import ConfigError, process_env
 from boletos.platform.metrics import MetricsEndpoint
 from gateway_service.api import web
+from gateway_service.clients.oidc import OidcClient
 from gateway_service.clients.services import Addresses, Services
 from gateway_service.config import Settings
 from gateway_service.domain.rate_limit import RateLimit
@@ -36,6 +37,7 @@ async def run(
         settings.client_tls,
     )
     metrics = MetricsEndpoint(settings.metrics_addr) if settings.metrics_addr else None
+    oidc = OidcClient(settings.console_oidc) if settings.console_oidc else None
     config = uvicorn.Config(
         web.build(
             services,
@@ -45,6 +47,7 @@ async def run(
                 settings.console_session_key or Sessions.new_key(),
                 settings.console_session_hours * 3600,
             ),
+            oidc=oidc,
         ),
         host=settings.host,
         port=settings.port,
@@ -81,6 +84,8 @@ async def run(
             with contextlib.suppress(asyncio.CancelledError):
                 await serving
         await services.close()
+        if oidc is not None:
+            await oidc.close()
         if metrics is not None:
             await metrics.close()
         if traced is not None:

@@ -19,6 +19,7 @@ from boletos.platform.settings import (
     env_str,
     process_env,
 )
+from gateway_service.clients.oidc import OidcSettings
 
 DEFAULT_PORT = 8443
 
@@ -41,6 +42,8 @@ class Settings:
     # start, which signs everyone out at each restart and differs between replicas.
     console_session_key: bytes | None
     console_session_hours: int
+    # Signing in to the console through the company's OpenID Connect provider; None: keys only.
+    console_oidc: OidcSettings | None
     log_format: str
     log_level: str
     shutdown_grace_seconds: int
@@ -71,6 +74,7 @@ class Settings:
             page_rate_burst=env_int(env, "PAGE_RATE_BURST", 20, minimum=1),
             console_session_key=_session_key(env),
             console_session_hours=env_int(env, "CONSOLE_SESSION_HOURS", 8, minimum=1),
+            console_oidc=_oidc(env),
             log_format=env_choice(env, "LOG_FORMAT", "json", LOG_FORMATS),
             log_level=env_choice(
                 {"LOG_LEVEL": env_str(env, "LOG_LEVEL", "INFO").upper()},
@@ -90,11 +94,36 @@ class Settings:
             "mailer_addr": self.mailer_addr,
             "grpc_tls": "off (GRPC_INSECURE)" if self.client_tls.insecure else "on",
             "metrics_addr": self.metrics_addr,
+            "console_oidc": self.console_oidc.issuer if self.console_oidc else "off",
             "console_sessions": (
                 f"{self.console_session_hours} h, "
                 + ("key from file" if self.console_session_key else "key made at start")
             ),
         }
+
+
+def _oidc(env: Mapping[str, str]) -> OidcSettings | None:
+    issuer = env_str(env, "CONSOLE_OIDC_ISSUER", "")
+    client_id = env_str(env, "CONSOLE_OIDC_CLIENT_ID", "")
+    secret_file = env_str(env, "CONSOLE_OIDC_CLIENT_SECRET_FILE", "")
+    scopes = env_str(env, "CONSOLE_OIDC_SCOPES", "openid profile")
+    ca_file = env_str(env, "CONSOLE_OIDC_CA_FILE", "")
+    if not issuer:
+        return None
+    loopback = issuer.startswith(("http://127.0.0.1", "http://localhost"))
+    if not issuer.startswith("https://") and not loopback:
+        raise ConfigError("CONSOLE_OIDC_ISSUER must be https:// (or on this machine)")
+    if not client_id:
+        raise ConfigError("CONSOLE_OIDC_CLIENT_ID is required with CONSOLE_OIDC_ISSUER")
+    secret = ""
+    if secret_file:
+        try:
+            secret = Path(secret_file).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"CONSOLE_OIDC_CLIENT_SECRET_FILE: cannot read it: {exc.strerror}"
+            ) from None
+    return OidcSettings(issuer, client_id, secret, scopes, ca_file)
 
 
 def _session_key(env: Mapping[str, str]) -> bytes | None:

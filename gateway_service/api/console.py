@@ -7,6 +7,7 @@ session's CSRF token and comes from the console's own origin."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,15 +20,24 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from boletos.platform import logs
 from boletos.platform.access.roles import ACCESS, BOLETO, INGEST, KEYS, MAILER, Role
 from boletos.platform.errors import details_of
 from boletos.v1 import boleto_pb2, ingest_pb2, keys_pb2, mailer_pb2
 from gateway_service.api.handlers import Handler, ProblemRaised, handler_for
 from gateway_service.api.routes import ROUTES
+from gateway_service.clients.oidc import OidcClient, OidcError, Pkce
 from gateway_service.clients.services import Services
 from gateway_service.domain import brazil, proto_json
 from gateway_service.domain.problems import Problem, from_rpc
-from gateway_service.domain.sessions import COOKIE, Session, Sessions, csrf_matches
+from gateway_service.domain.sessions import (
+    COOKIE,
+    FLOW_COOKIE,
+    FLOW_SECONDS,
+    Session,
+    Sessions,
+    csrf_matches,
+)
 
 HERE = Path(__file__).parent
 # The console's own script and style only; no frames; forms post to the console alone.
@@ -50,6 +60,9 @@ ROLE_OF = {
     keys_pb2.KEY_ROLE_SERVICE: Role.SERVICE,
 }
 SHOWN_FAILURES = (mailer_pb2.DELIVERY_STATUS_FAILED, mailer_pb2.DELIVERY_STATUS_UNCERTAIN)
+SIGN_IN_FAILED = "Não foi possível entrar pela conta da empresa. Tente de novo."
+TOKEN_REFUSED = "A conta da empresa não dá acesso a este sistema (sem papel permitido)."
+log = logs.get_logger("gateway")
 
 
 def masked_email(address: str) -> str:
@@ -63,7 +76,11 @@ class NotSignedIn(Exception):
 
 
 def add_console(
-    app: FastAPI, services: Services, sessions: Sessions, clock: Callable[[], float] = time.time
+    app: FastAPI,
+    services: Services,
+    sessions: Sessions,
+    oidc: OidcClient | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> None:
     templates = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "page_templates"),
@@ -141,19 +158,10 @@ def add_console(
 
     @app.get("/console/login", include_in_schema=False)
     async def login_page(request: Request) -> Response:
-        return render("console_login.html", error="")
+        return render("console_login.html", error="", oidc=oidc is not None)
 
-    @app.post("/console/login", include_in_schema=False)
-    async def login(request: Request) -> Response:
-        if not same_origin(request):
-            return render("console_login.html", 403, error="Origem não permitida.")
-        form = await request.form()
-        key = str(form.get("key", "")).strip()
-        try:
-            who = await caller(key)
-        except grpc.aio.AioRpcError:
-            return render("console_login.html", 401, error="Chave não aceita.")
-        cookie, _ = sessions.seal(key, who.name or who.id, clock())
+    def signed_in(credential: str, name: str) -> Response:
+        cookie, _ = sessions.seal(credential, name, clock())
         response = RedirectResponse("/console", 303, headers=HEADERS)
         response.set_cookie(
             COOKIE,
@@ -165,6 +173,65 @@ def add_console(
             samesite="strict",
         )
         return response
+
+    def callback_uri(request: Request) -> str:
+        return f"{request.url.scheme}://{request.url.netloc}/console/oidc/callback"
+
+    @app.get("/console/oidc/start", include_in_schema=False)
+    async def oidc_start(request: Request) -> Response:
+        if oidc is None:
+            return render("console_login.html", 404, error="", oidc=False)
+        state, pkce = secrets.token_urlsafe(24), Pkce.new()
+        try:
+            target = await oidc.authorization_url(state, pkce, callback_uri(request))
+        except OidcError as exc:
+            log.warning("console.oidc_failed", error=str(exc))
+            return render("console_login.html", 502, error=SIGN_IN_FAILED, oidc=True)
+        response = RedirectResponse(target, 303, headers=HEADERS)
+        # Lax, not Strict: the provider's redirect back is a cross-site navigation.
+        response.set_cookie(
+            FLOW_COOKIE,
+            sessions.seal_flow(state, pkce.verifier, clock()),
+            max_age=FLOW_SECONDS,
+            path="/",
+            secure=True,
+            httponly=True,
+            samesite="lax",
+        )
+        return response
+
+    @app.get("/console/oidc/callback", include_in_schema=False)
+    async def oidc_callback(request: Request, code: str = "", state: str = "") -> Response:
+        flow = sessions.open_flow(request.cookies.get(FLOW_COOKIE, ""), clock())
+        if oidc is None or flow is None or not code or not secrets.compare_digest(flow[0], state):
+            return render("console_login.html", 400, error=SIGN_IN_FAILED, oidc=oidc is not None)
+        try:
+            token = await oidc.access_token(code, Pkce(flow[1], ""), callback_uri(request))
+            who = await caller(token)
+        except OidcError as exc:
+            log.warning("console.oidc_failed", error=str(exc))
+            return render("console_login.html", 401, error=SIGN_IN_FAILED, oidc=True)
+        except grpc.aio.AioRpcError:
+            return render("console_login.html", 401, error=TOKEN_REFUSED, oidc=True)
+        response = signed_in(token, who.name or who.id)
+        response.delete_cookie(FLOW_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+        return response
+
+    @app.post("/console/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        if not same_origin(request):
+            return render(
+                "console_login.html", 403, error="Origem não permitida.", oidc=oidc is not None
+            )
+        form = await request.form()
+        key = str(form.get("key", "")).strip()
+        try:
+            who = await caller(key)
+        except grpc.aio.AioRpcError:
+            return render(
+                "console_login.html", 401, error="Chave não aceita.", oidc=oidc is not None
+            )
+        return signed_in(key, who.name or who.id)
 
     @app.post("/console/logout", include_in_schema=False)
     async def logout(request: Request) -> Response:

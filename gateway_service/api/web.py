@@ -32,6 +32,7 @@ from gateway_service.api.console import add_console
 from gateway_service.api.handlers import ProblemRaised, handler_for
 from gateway_service.api.pages import add_pages
 from gateway_service.api.routes import ROUTES
+from gateway_service.clients.oidc import OidcClient
 from gateway_service.clients.services import Services
 from gateway_service.domain.problems import MEDIA_TYPE, TITLES, Problem, from_rpc
 from gateway_service.domain.rate_limit import RateLimit
@@ -93,6 +94,7 @@ def build(
     hsts: bool = False,
     page_limit: RateLimit | None = None,
     sessions: Sessions | None = None,
+    oidc: OidcClient | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="boletos",
@@ -114,7 +116,7 @@ def build(
             include_in_schema=True,
         )
     add_pages(app, services, page_limit or RateLimit(per_minute=30, burst=20))
-    add_console(app, services, sessions or Sessions(Sessions.new_key(), 8 * 3600))
+    add_console(app, services, sessions or Sessions(Sessions.new_key(), 8 * 3600), oidc)
     _docs(app)
     _errors(app)
     app.add_middleware(Guard, hsts=hsts)

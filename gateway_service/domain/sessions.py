@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from cryptography.fernet import Fernet, InvalidToken
 
 COOKIE = "__Host-boletos-console"
+FLOW_COOKIE = "__Host-boletos-sign-in"
+# A sign-in through the identity provider must come back within this.
+FLOW_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,21 @@ class Sessions:
         session = Session(credential, secrets.token_urlsafe(32), name)
         body = json.dumps({"c": credential, "x": session.csrf, "n": name}).encode()
         return self._fernet.encrypt_at_time(body, int(now)).decode("ascii"), session
+
+    def seal_flow(self, state: str, verifier: str, now: float) -> str:
+        """A sign-in on its way through the identity provider: the state it must come back
+        with and the PKCE verifier, for the callback alone."""
+        body = json.dumps({"s": state, "v": verifier}).encode()
+        return self._fernet.encrypt_at_time(body, int(now)).decode("ascii")
+
+    def open_flow(self, cookie: str, now: float) -> tuple[str, str] | None:
+        """(state, verifier) of a sign-in started in the last FLOW_SECONDS; None otherwise."""
+        try:
+            body = self._fernet.decrypt_at_time(cookie.encode("ascii"), FLOW_SECONDS, int(now))
+            fields = json.loads(body)
+            return str(fields["s"]), str(fields["v"])
+        except (InvalidToken, ValueError, KeyError, UnicodeError):
+            return None
 
     def open(self, cookie: str, now: float) -> Session | None:
         """The session a cookie holds; None when it is forged, altered or past its life."""
