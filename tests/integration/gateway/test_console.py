@@ -305,7 +305,8 @@ async def test_an_operator_cuts_a_remessa_downloads_it_and_sends_the_banks_retor
     href, remessa = await asyncio.to_thread(cut_and_download)
     assert remessa.startswith(b"0") and len(remessa.splitlines()) > 4  # a CNAB 240 file
     retorno = tmp_path / "banco.ret"
-    retorno.write_bytes(answer(remessa.decode("latin-1")).text.encode("latin-1"))
+    # The bank pays every title on its due date.
+    retorno.write_bytes(answer(remessa.decode("latin-1"), paid_share=1.0).text.encode("latin-1"))
 
     def send_retorno() -> str:
         with headless_chromium(trust_test_certificates=True) as driver:
@@ -326,6 +327,19 @@ async def test_an_operator_cuts_a_remessa_downloads_it_and_sends_the_banks_retor
 
     text = await asyncio.to_thread(send_retorno)
     assert text.startswith("Retorno processado") and "registrados" in text
+
+    # The debtor's page says it is paid, on the day the retorno says.
+    [message] = [m for m in stack.sink.messages if m["X-Boleto-Debt-Id"] == rows[0].debt_id]
+    body = message.get_body(("plain",))
+    assert body is not None
+    [link] = [w for w in body.get_content().split() if "/p/" in w]
+    async with client(stack.url, "") as debtor, client(stack.url) as admin:
+        page = await debtor.get(link)
+        boleto = (await admin.get(f"/v1/boletos/{rows[0].debt_id}")).json()["boleto"]
+    assert boleto["bankStatus"] == "BANK_STATUS_PAID"
+    day = boleto["paidOn"]
+    assert f"Pago em {day[8:10]}/{day[5:7]}/{day[:4]}" in page.text
+    assert "Copiar código Pix" not in page.text
 
 
 async def test_a_viewer_sees_no_billing_or_key_actions(stack: Stack) -> None:
