@@ -116,7 +116,13 @@ def add_console(
         return await services.unary(rpc, request, f"Bearer {session.credential}")
 
     async def page_context(session: Session) -> dict[str, Any]:
-        who = await caller(session.credential)
+        try:
+            who = await caller(session.credential)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+                # The key was revoked or the provider's token expired: sign in again.
+                raise NotSignedIn() from None
+            raise
         roles = {ROLE_OF[r] for r in who.roles if r in ROLE_OF}
         may = {
             name: ACCESS[rpc].allows(roles)

@@ -352,3 +352,15 @@ async def test_a_viewer_sees_no_billing_or_key_actions(stack: Stack) -> None:
             assert absent not in remessas.text, absent
         keys = await http.get("/console/keys")
         assert keys.status_code == 403 and "may not call" in keys.text
+
+
+async def test_a_session_whose_key_was_revoked_goes_back_to_the_sign_in(stack: Stack) -> None:
+    key = await _key(stack, "VIEWER")
+    async with client(stack.url, "", follow_redirects=False) as http:
+        await _session(http, stack, key)
+        assert (await http.get("/console")).status_code == 200
+        async with client(stack.url) as admin:
+            key_id = key.split("_")[1]
+            assert (await admin.delete(f"/v1/keys/{key_id}")).status_code == 200
+        answer = await http.get("/console")
+        assert (answer.status_code, answer.headers["location"]) == (303, "/console/login")
