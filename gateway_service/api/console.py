@@ -17,11 +17,13 @@ from typing import Any
 import grpc
 import jinja2
 from fastapi import FastAPI
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from boletos.platform import logs
-from boletos.platform.access.roles import ACCESS, BOLETO, INGEST, KEYS, MAILER, Role
+from boletos.platform.access.key_roles import ROLE_OF
+from boletos.platform.access.roles import ACCESS, BOLETO, INGEST, KEYS, MAILER
 from boletos.platform.errors import details_of
 from boletos.v1 import boleto_pb2, ingest_pb2, keys_pb2, mailer_pb2
 from gateway_service.api.handlers import Handler, ProblemRaised, handler_for
@@ -51,13 +53,6 @@ HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": POLICY,
     "Referrer-Policy": "same-origin",
-}
-ROLE_OF = {
-    keys_pb2.KEY_ROLE_UPLOADER: Role.UPLOADER,
-    keys_pb2.KEY_ROLE_VIEWER: Role.VIEWER,
-    keys_pb2.KEY_ROLE_OPERATOR: Role.OPERATOR,
-    keys_pb2.KEY_ROLE_ADMIN: Role.ADMIN,
-    keys_pb2.KEY_ROLE_SERVICE: Role.SERVICE,
 }
 SHOWN_FAILURES = (mailer_pb2.DELIVERY_STATUS_FAILED, mailer_pb2.DELIVERY_STATUS_UNCERTAIN)
 SIGN_IN_FAILED = "Não foi possível entrar pela conta da empresa. Tente de novo."
@@ -158,6 +153,26 @@ def add_console(
     def problem_text(exc: grpc.aio.AioRpcError) -> str:
         return from_rpc(exc.code(), exc.details() or "", details_of(exc)).detail
 
+    def checked(request: Request, session: Session, token: str) -> bool:
+        """A change from the console's own origin with the session's CSRF token."""
+        return same_origin(request) and csrf_matches(session, token)
+
+    async def checked_form(request: Request, session: Session) -> FormData | None:
+        """The form of a change, or None when it fails `checked`."""
+        form = await request.form()
+        return form if checked(request, session, str(form.get("csrf", ""))) else None
+
+    async def refused_page(session: Session) -> HTMLResponse:
+        return render(
+            "console_error.html", 403, message="Pedido recusado.", **(await page_context(session))
+        )
+
+    async def failed_page(session: Session, exc: grpc.aio.AioRpcError) -> HTMLResponse:
+        status = 403 if exc.code() == grpc.StatusCode.PERMISSION_DENIED else 400
+        return render(
+            "console_error.html", status, message=problem_text(exc), **(await page_context(session))
+        )
+
     @app.exception_handler(NotSignedIn)
     async def signed_out(request: Request, exc: Exception) -> Response:
         return RedirectResponse("/console/login", 303, headers=HEADERS)
@@ -242,14 +257,9 @@ def add_console(
     @app.post("/console/logout", include_in_schema=False)
     async def logout(request: Request) -> Response:
         session = session_of(request)
-        form = await request.form()
-        if not same_origin(request) or not csrf_matches(session, str(form.get("csrf", ""))):
-            return render(
-                "console_error.html",
-                403,
-                message="Pedido recusado.",
-                **(await page_context(session)),
-            )
+        form = await checked_form(request, session)
+        if form is None:
+            return await refused_page(session)
         response = RedirectResponse("/console/login", 303, headers=HEADERS)
         response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")
         return response
@@ -362,14 +372,9 @@ def add_console(
     @app.post("/console/deliveries/retry", include_in_schema=False)
     async def retry(request: Request) -> Response:
         session = session_of(request)
-        form = await request.form()
-        if not same_origin(request) or not csrf_matches(session, str(form.get("csrf", ""))):
-            return render(
-                "console_error.html",
-                403,
-                message="Pedido recusado.",
-                **(await page_context(session)),
-            )
+        form = await checked_form(request, session)
+        if form is None:
+            return await refused_page(session)
         try:
             answer = await call(
                 session,
@@ -379,31 +384,11 @@ def add_console(
                 ),
             )
         except grpc.aio.AioRpcError as exc:
-            status = 403 if exc.code() == grpc.StatusCode.PERMISSION_DENIED else 400
-            return render(
-                "console_error.html",
-                status,
-                message=problem_text(exc),
-                **(await page_context(session)),
-            )
+            return await failed_page(session, exc)
         queued = proto_json.to_json(answer).get("requeued", "0")
         upload_id = str(form.get("upload_id", ""))
         return RedirectResponse(
             f"/console/deliveries?upload_id={upload_id}&notice={queued}", 303, headers=HEADERS
-        )
-
-    def checked(request: Request, session: Session, token: str) -> bool:
-        return same_origin(request) and csrf_matches(session, token)
-
-    async def refused_page(session: Session) -> HTMLResponse:
-        return render(
-            "console_error.html", 403, message="Pedido recusado.", **(await page_context(session))
-        )
-
-    async def failed_page(session: Session, exc: grpc.aio.AioRpcError) -> HTMLResponse:
-        status = 403 if exc.code() == grpc.StatusCode.PERMISSION_DENIED else 400
-        return render(
-            "console_error.html", status, message=problem_text(exc), **(await page_context(session))
         )
 
     @app.get("/console/remessas", include_in_schema=False)
@@ -426,8 +411,8 @@ def add_console(
     @app.post("/console/remessas", include_in_schema=False)
     async def cut_remessas(request: Request) -> Response:
         session = session_of(request)
-        form = await request.form()
-        if not checked(request, session, str(form.get("csrf", ""))):
+        form = await checked_form(request, session)
+        if form is None:
             return await refused_page(session)
         try:
             made = await call(
@@ -457,27 +442,25 @@ def add_console(
     @app.post("/console/keys", include_in_schema=False)
     async def create_key(request: Request) -> Response:
         session = session_of(request)
-        form = await request.form()
-        if not checked(request, session, str(form.get("csrf", ""))):
+        form = await checked_form(request, session)
+        if form is None:
             return await refused_page(session)
+        role = str(form.get("role", ""))
+        if role not in keys_pb2.KeyRole.keys():
+            return render(
+                "console_error.html",
+                400,
+                message="Papel desconhecido.",
+                **(await page_context(session)),
+            )
         try:
             made = await call(
                 session,
                 KEYS + "CreateKey",
-                keys_pb2.CreateKeyRequest(
-                    name=str(form.get("name", "")),
-                    role=str(form.get("role", "KEY_ROLE_UNSPECIFIED")),
-                ),
+                keys_pb2.CreateKeyRequest(name=str(form.get("name", "")), role=role),
             )
             listed = await call(session, KEYS + "ListKeys", keys_pb2.ListKeysRequest())
-        except (grpc.aio.AioRpcError, ValueError) as exc:
-            if isinstance(exc, ValueError):
-                return render(
-                    "console_error.html",
-                    400,
-                    message="Papel desconhecido.",
-                    **(await page_context(session)),
-                )
+        except grpc.aio.AioRpcError as exc:
             return await failed_page(session, exc)
         # Shown once, on this page only: the services keep no copy of the secret.
         return render(
@@ -490,8 +473,8 @@ def add_console(
     @app.post("/console/keys/{key_id}/revoke", include_in_schema=False)
     async def revoke_key(request: Request, key_id: str) -> Response:
         session = session_of(request)
-        form = await request.form()
-        if not checked(request, session, str(form.get("csrf", ""))):
+        form = await checked_form(request, session)
+        if form is None:
             return await refused_page(session)
         try:
             await call(session, KEYS + "RevokeKey", keys_pb2.RevokeKeyRequest(key_id=key_id))
@@ -510,9 +493,7 @@ def add_console(
     @app.post("/console/api/uploads", include_in_schema=False)
     async def api_upload(request: Request) -> Response:
         session = session_of(request)
-        if not same_origin(request) or not csrf_matches(
-            session, request.headers.get("x-csrf-token", "")
-        ):
+        if not checked(request, session, request.headers.get("x-csrf-token", "")):
             raise ProblemRaised(_refused())
         return await rest["Upload"](as_caller(request, session))
 

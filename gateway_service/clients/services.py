@@ -4,6 +4,7 @@ limits and audit apply to the person behind the HTTP request exactly as over gRP
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +27,9 @@ SERVED_BY = {
 _MODULES = (ingest_pb2, keys_pb2, boleto_pb2, mailer_pb2)
 
 
+@functools.cache
 def method(path: str) -> MethodDescriptor:
-    """The RPC a path such as /boletos.v1.IngestService/GetUpload names."""
+    """The RPC a path such as /boletos.v1.IngestService/GetUpload names (looked up once)."""
     service, _, name = path.strip("/").partition("/")
     for module in _MODULES:
         for described in module.DESCRIPTOR.services_by_name.values():

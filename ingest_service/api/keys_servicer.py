@@ -10,23 +10,15 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from boletos.platform import errors
 from boletos.platform.access import interceptor as audit
 from boletos.platform.access.directory import KeyDirectory
+from boletos.platform.access.key_roles import PROTO_ROLE, ROLE_OF
 from boletos.platform.access.keys import ID_BYTES, KeyRecord, new_key, well_formed_id
 from boletos.platform.access.principal import caller_id, current
-from boletos.platform.access.roles import Role
 from boletos.platform.beneficiaries_file import KEY_PATTERN
 from boletos.platform.logs import get_logger
 from boletos.v1 import keys_pb2, keys_pb2_grpc
 
 log = get_logger("access")
 
-ROLE_OF = {
-    keys_pb2.KEY_ROLE_UPLOADER: Role.UPLOADER,
-    keys_pb2.KEY_ROLE_VIEWER: Role.VIEWER,
-    keys_pb2.KEY_ROLE_OPERATOR: Role.OPERATOR,
-    keys_pb2.KEY_ROLE_ADMIN: Role.ADMIN,
-    keys_pb2.KEY_ROLE_SERVICE: Role.SERVICE,
-}
-PROTO_ROLE = {role: number for number, role in ROLE_OF.items()}
 MAX_NAME = 100
 
 
