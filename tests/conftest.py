@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from boletos.platform import logs
 from tests.support import access
 from tests.support.processes import NatsServer
 
 DEFAULT_TEST_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+# Tests log at DEBUG to check every line; gRPC's own DEBUG lines can deadlock then.
+logs.keep_grpc_quiet()
 
 
 @pytest.fixture(autouse=True)

@@ -104,14 +104,22 @@ def get_logger(name: str) -> EventLogger:
     return EventLogger(logging.getLogger(name))
 
 
+def keep_grpc_quiet(level: int = logging.INFO) -> None:
+    """gRPC's own DEBUG lines never reach the handlers, whatever LOG_LEVEL says. Its Cython
+    layer logs every event loop lookup at DEBUG, while holding a lock of its own; a garbage
+    collection on another thread, started while that thread holds a handler's lock, finalizes
+    gRPC objects that wait for the same lock, and both threads stop for good (a test logging
+    at DEBUG hung so)."""
+    logging.getLogger("grpc").setLevel(max(level, logging.INFO))
+
+
 def configure(fmt: str = "json", level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(ConsoleFormatter() if fmt == "console" else JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # gRPC's Cython layer logs every event loop lookup at DEBUG.
-    logging.getLogger("grpc").setLevel(max(root.level, logging.INFO))
+    keep_grpc_quiet(root.level)
 
 
 def mask_email(value: str) -> str:
