@@ -104,13 +104,13 @@ def get_logger(name: str) -> EventLogger:
     return EventLogger(logging.getLogger(name))
 
 
-def keep_grpc_quiet(level: int = logging.INFO) -> None:
+def keep_grpc_quiet(level: int = logging.INFO, logger: str = "grpc") -> None:
     """gRPC's own DEBUG lines never reach the handlers, whatever LOG_LEVEL says. Its Cython
     layer logs every event loop lookup at DEBUG, while holding a lock of its own; a garbage
     collection on another thread, started while that thread holds a handler's lock, finalizes
     gRPC objects that wait for the same lock, and both threads stop for good (a test logging
     at DEBUG hung so)."""
-    logging.getLogger("grpc").setLevel(max(level, logging.INFO))
+    logging.getLogger(logger).setLevel(max(level, logging.INFO))
 
 
 def configure(fmt: str = "json", level: str = "INFO") -> None:
