@@ -66,8 +66,8 @@ TEST_WORKERS ?= 4
 test: setup system-deps ## Run the whole test suite (TEST_WORKERS=4 in parallel)
 	$(VENV_PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
-run: setup ## Start the whole stack locally with a sample file
-	$(BIN)/boletos stack --sample
+run: setup ## Start the whole stack locally with a sample file (BASE_PORT=P moves its ports)
+	$(BIN)/boletos stack --sample $(if $(BASE_PORT),--base-port $(BASE_PORT))
 
 bench: setup ## Benchmark ingest on a generated file (ROWS=N, BENCH_ARGS="--stores sqlite")
 	$(VENV_PY) -m boletos_bench $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)

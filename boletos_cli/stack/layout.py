@@ -469,7 +469,7 @@ def check_ports_free(layout: StackLayout) -> None:
     if busy:
         raise StackError(
             f"port(s) already in use: {', '.join(busy)}; stop whatever holds them or pick "
-            "another --base-port"
+            "another first port: --base-port P (make run BASE_PORT=P)"
         )
 
 

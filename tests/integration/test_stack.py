@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pty
 import re
 import shlex
 import signal
@@ -31,6 +32,12 @@ from tests.support.csvdata import csv_bytes, valid_rows
 from tests.support.processes import free_port, python_env
 
 READY_LINE = "serving; Ctrl-C stops the stack"
+# Run by the stack's first process: a new session (start_new_session) whose controlling
+# terminal is its stdin, then the stack itself in the same process.
+_ON_ITS_TERMINAL = (
+    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
 # The stack gives each service 10 s after SIGTERM before killing it, then stops NATS.
 STOP_TIMEOUT = 45.0
 START_TIMEOUT = 60.0
@@ -43,12 +50,21 @@ class StackProcess:
         self.seen_children: set[int] = set()
         self.stdout = data_dir.parent / "stack.out"
         self.stderr = data_dir.parent / "stack.err"
+        # A terminal of its own, as `make run` has, so that Ctrl-C typed on it reaches the
+        # stack the way a person's does: SIGINT to the terminal's foreground process group.
+        self.terminal, tty = pty.openpty()
         with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "boletos_cli", "stack", "--data-dir", str(data_dir),
-                 "--base-port", str(base_port), *extra],
-                cwd=REPO_ROOT, env=python_env(), stdout=out, stderr=err,
+                [sys.executable, "-c", _ON_ITS_TERMINAL, sys.executable, "-m", "boletos_cli",
+                 "stack", "--data-dir", str(data_dir), "--base-port", str(base_port), *extra],
+                cwd=REPO_ROOT, env=python_env(), stdin=tty, stdout=out, stderr=err,
+                start_new_session=True,
             )  # fmt: skip
+        os.close(tty)
+
+    def type_ctrl_c(self) -> None:
+        """^C on the stack's terminal: its line discipline signals the foreground group."""
+        os.write(self.terminal, b"\x03")
 
     @property
     def ingest_address(self) -> str:
@@ -98,7 +114,10 @@ class StackProcess:
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.proc.poll() is None:
-            self.proc.send_signal(sig)
+            if sig == signal.SIGINT:
+                self.type_ctrl_c()
+            else:
+                self.proc.send_signal(sig)
         try:
             return self.proc.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -188,6 +207,7 @@ def stack_factory(tmp_path: Path) -> Iterator[StackFactory]:
             stack.proc.kill()
             stack.proc.wait(5)
         groups |= stack.seen_children
+        os.close(stack.terminal)
     for group in groups:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(group, signal.SIGKILL)
@@ -313,7 +333,10 @@ def test_busy_ports_are_named_before_anything_starts(stack_factory: StackFactory
             raise AssertionError(stack.logs()) from None
 
     assert code != 0
-    assert f"{stack.base_port + 3} (nats)" in stack.stderr.read_text()
+    said = stack.stderr.read_text()
+    assert f"{stack.base_port + 3} (nats)" in said
+    # The way out it names is one `make run` takes.
+    assert "make run BASE_PORT=P" in said
 
 
 async def test_a_service_that_never_gets_healthy_is_named_with_its_log_tail(

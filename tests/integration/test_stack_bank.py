@@ -131,9 +131,14 @@ def test_the_sample_is_registered_rejected_and_paid_by_the_stacks_bank(
     names = [b.payer_name for b in boletos]
     assert not [x for x in bank_lines if any(name in x for name in names)]
 
-    # Ctrl-C, as a user stops `make run`: following the sample's upload must not have taken
-    # it from the stack for good.
+    # Ctrl-C typed on the stack's terminal, as a user stops `make run`: following the sample's
+    # upload must not have taken it from the stack for good, and each service ends its own way
+    # (its stop line), none killed past its grace.
     children = stack.children()
     assert stack.stop(signal.SIGINT) == 0, stack.logs()
     assert _left_behind(children) == [], stack.logs()
-    assert "bank stopped" in stack.logs()
+    logs = stack.logs()
+    assert "bank stopped" in logs
+    for service in ("ingest", "boleto", "mailer", "gateway"):
+        assert re.search(rf"^\s*{service} \| .*service\.stopped", logs, re.MULTILINE), service
+    assert "killing" not in logs, logs
