@@ -30,6 +30,7 @@ from mailer_service.store.schedule import ScheduleStore
 from mailer_service.store.settlements import SettlementStore
 
 NAME = "mailer_service"
+REPORT_EVERY_SECONDS = 1.0
 SERVICE_NAME = mailer_pb2.DESCRIPTOR.services_by_name["MailerService"].full_name
 
 
@@ -39,7 +40,9 @@ async def bootstrap(rt: ServiceRuntime, settings: Settings, today: Today = brasi
     rt.schema(engine, HISTORY)
     queue = DeliveryStore(engine)
     js = await rt.jetstream()
-    wake_relay = rt.outbox(queue.outbox, js)
+    # Every event the mailer publishes is a list of outcomes, a commit's few each; ingest
+    # records them item by item, so a second's worth goes out as one message.
+    wake_relay = rt.outbox(queue.outbox, js, lists_every=REPORT_EVERY_SECONDS)
 
     # BOLETO_ADDR may name several replicas (an ipv4: list, or a DNS name with one address
     # per replica); round_robin spreads the PDF fetches over all of them rather than pinning

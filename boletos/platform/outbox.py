@@ -13,6 +13,7 @@ trace however late the relay publishes it, and a redelivery carries the same hea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -32,6 +33,10 @@ log = get_logger("outbox")
 Event = tuple[str, str, bytes]
 
 BATCH = 64
+# Pending events a relay that merges lists reads at once, and the most bytes one merged
+# message carries (NATS refuses payloads over 1 MiB by default).
+LIST_BATCH = 2000
+MERGED_MAX_BYTES = 512 * 1024
 IDLE_POLL_SECONDS = 1.0
 RETRY_SECONDS = 2.0
 PURGE_EVERY_SECONDS = 600.0
@@ -141,13 +146,26 @@ class OutboxStore:
 
 
 class OutboxRelay:
+    """Publishes pending events. With `lists_every`, for a service whose every event is a
+    list (a message of repeated fields only, so that concatenated encodings are the merged
+    list), it publishes at most that often, each subject's pending events as one message:
+    a consumer then pays its per-message costs once for many small events. A merged message
+    published again after a crash may be merged differently and not be recognised as a
+    repeat, so only events whose consumers apply each item idempotently may be lists."""
+
     def __init__(
-        self, store: OutboxStore, js: JetStreamContext, retention: dt.timedelta | None = None
+        self,
+        store: OutboxStore,
+        js: JetStreamContext,
+        retention: dt.timedelta | None = None,
+        lists_every: float | None = None,
     ) -> None:
         self._store = store
         self._js = js
         self._retention = retention
+        self._lists_every = lists_every
         self._wake = asyncio.Event()
+        self._stopped = asyncio.Event()
         self._stopping = False
         self._last_purge = 0.0
         self.published = 0
@@ -160,6 +178,7 @@ class OutboxRelay:
         """End run() at its next pause. Not by cancellation alone: nats-py can swallow a
         cancellation that arrives while it flushes, and a loop would then go on."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
 
     async def run(self) -> None:
@@ -176,6 +195,10 @@ class OutboxRelay:
                 )
                 await self._pause(RETRY_SECONDS)
                 continue
+            if self._lists_every:
+                # Wake-ups meanwhile only say there is more to gather.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), self._lists_every)
             await self._pause(IDLE_POLL_SECONDS)
 
     async def _pause(self, seconds: float) -> None:
@@ -190,17 +213,21 @@ class OutboxRelay:
         total = 0
         while True:
             self._wake.clear()
-            batch = await asyncio.to_thread(self._store.pending, BATCH)
+            batch = await asyncio.to_thread(
+                self._store.pending, LIST_BATCH if self._lists_every else BATCH
+            )
             if not batch:
                 return total
+            runs = merged(batch) if self._lists_every else [[event] for event in batch]
+            messages = [as_message(run) for run in runs]
             acks = await asyncio.gather(
                 *(
                     self._js.publish(event.subject, event.payload, headers=event.headers())
-                    for event in batch
+                    for event in messages
                 )
             )
             await asyncio.to_thread(self._store.mark_published, [event.id for event in batch])
-            dupes = sum(1 for ack in acks if ack.duplicate)
+            dupes = sum(len(run) for run, ack in zip(runs, acks, strict=True) if ack.duplicate)
             self.published += len(batch) - dupes
             self.duplicates += dupes
             total += len(batch)
@@ -214,3 +241,31 @@ class OutboxRelay:
         purged = await asyncio.to_thread(self._store.purge_published, cutoff)
         if purged:
             log.info("outbox.purged", events=purged)
+
+
+def merged(events: Sequence[Pending]) -> list[list[Pending]]:
+    """Each subject's events in as few runs as MERGED_MAX_BYTES allows, subjects in the order
+    of their first events; each run goes out as one message (`as_message`)."""
+    by_subject: dict[str, list[list[Pending]]] = {}
+    for event in events:
+        runs = by_subject.setdefault(event.subject, [[]])
+        size = sum(len(e.payload) for e in runs[-1])
+        if runs[-1] and size + len(event.payload) > MERGED_MAX_BYTES:
+            runs.append([])
+        runs[-1].append(event)
+    return [run for runs in by_subject.values() for run in runs]
+
+
+def as_message(run: Sequence[Pending]) -> Pending:
+    """A run of one event is that event; a longer one, its payloads concatenated, with the
+    first event's trace and an id naming its first and last events and their number."""
+    first, last = run[0], run[-1]
+    if len(run) == 1:
+        return first
+    return Pending(
+        first.id,
+        first.subject,
+        f"{first.msg_id}..{last.msg_id}#{len(run)}",
+        b"".join(e.payload for e in run),
+        first.trace_context,
+    )

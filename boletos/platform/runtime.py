@@ -146,11 +146,13 @@ class ServiceRuntime:
             raise RuntimeError("call jetstream() first")
         return self._nats
 
-    def outbox(self, store: OutboxStore, js: JetStreamContext) -> Callable[[], None]:
-        """Runs the outbox relay; returns the wake-up call for code that just committed
-        events, safe to call from any thread."""
+    def outbox(
+        self, store: OutboxStore, js: JetStreamContext, lists_every: float | None = None
+    ) -> Callable[[], None]:
+        """Runs the outbox relay (`lists_every`: see OutboxRelay); returns the wake-up call
+        for code that just committed events, safe to call from any thread."""
         retention = dt.timedelta(hours=self.settings.outbox_retention_hours)
-        relay = self._relay = OutboxRelay(store, js, retention=retention)
+        relay = self._relay = OutboxRelay(store, js, retention=retention, lists_every=lists_every)
         self.run_background(relay, "outbox-relay")
         loop = asyncio.get_running_loop()
 

@@ -23,7 +23,11 @@ from ingest_service.store.repository import IngestStore
 log = get_logger("progress")
 
 DURABLE = "ingest-progress"
-FETCH_BATCH = 64
+# The mailer reports a few e-mails per event, as its sends finish, while each batch costs a
+# transaction and a round trip per message: a second's events are taken together (progress
+# moves at most that much later).
+FETCH_BATCH = 512
+GATHER_SECONDS = 1.0
 
 # (debt_id, upload_id, detail): the nosso número of an issued boleto, a failure's reason.
 Item = tuple[str, str, str]
@@ -45,6 +49,7 @@ class Route:
             durable=f"{DURABLE}-{self.subject.replace('.', '-')}",
             max_deliver=20,
             fetch_batch=FETCH_BATCH,
+            gather_seconds=GATHER_SECONDS,
         )
 
 

@@ -6,7 +6,6 @@ from the other outcome (a failed e-mail sent after a retry) leaves that count.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -52,7 +51,8 @@ def record_stage(
             # No upload of ours: nothing to move (the consumer refused malformed ids already).
             moved[upload_id] = 0
             continue
-        keys = [uuid.UUID(d).bytes if sqlite else d for d, _detail in entries]
+        # The consumer let only canonical UUIDs through: their hex digits are the key's bytes.
+        keys = [bytes.fromhex(d.replace("-", "")) if sqlite else d for d, _detail in entries]
         params = [
             {"k": k, "detail": detail} if with_detail else {"k": k}
             for k, (_d, detail) in zip(keys, entries, strict=True)

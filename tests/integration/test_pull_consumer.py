@@ -76,3 +76,51 @@ async def test_messages_held_by_a_dead_consumer_go_to_another_within_the_ack_wai
     await nc.close()
     assert sorted(got) == [b"0", b"1", b"2"]
     assert took < 3 * SPEC.ack_wait_seconds
+
+
+async def test_a_gathering_consumer_takes_a_trickle_in_few_batches_and_acks_every_message(
+    nats_server,
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await _publish(js, 0)
+    spec = ConsumerSpec(
+        stream="T", subject="t.work", durable="gathering", ack_wait_seconds=1.0,
+        fetch_batch=100, gather_seconds=0.5,
+    )  # fmt: skip
+    batches: list[int] = []
+
+    async def handle(deliveries: Sequence[Delivery[bytes]]) -> None:
+        batches.append(len(deliveries))
+
+    consumer = PullConsumer(js, spec, bytes, handle, log, per_message=False)
+    task = asyncio.create_task(consumer.run())
+    await consumer_bound(js, spec.durable)
+    # Forty events a few milliseconds apart, as a busy producer's small ones arrive.
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for n in range(40):
+        await js.publish("t.work", str(n).encode())
+        await asyncio.sleep(0.01)
+    publishing = loop.time() - started
+    await wait_for(lambda: sum(batches) >= 40)
+    # Past two ack waits, a message left unacknowledged would have come back.
+    await asyncio.sleep(2.5 * spec.ack_wait_seconds)
+    consumer.stop()
+    await task
+    info = await js.consumer_info("T", spec.durable)
+    await nc.close()
+    assert sum(batches) == 40, batches
+    # The first comes at once, then at most one batch per gathering pause (and one for
+    # what arrived during the last): each fetch alone would make forty.
+    assert len(batches) <= 2 + publishing / spec.gather_seconds, (batches, publishing)
+    assert info.num_ack_pending == 0 and info.num_redelivered == 0
+
+
+async def consumer_bound(js: nats.js.JetStreamContext, durable: str) -> None:
+    for _ in range(100):
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await js.consumer_info("T", durable)
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{durable} never bound")
