@@ -128,8 +128,58 @@ def _retorno_parse() -> Callable[[], object]:
     return lambda: parse_retorno(text.splitlines())
 
 
+def _ingest_progress() -> Callable[[], object]:
+    """A second's e-mails as the mailer's relay publishes them, one EmailsSent, recorded by
+    the ingest service on SQLite: read, checked, each debt moved in one transaction (rolled
+    back, so that every round moves them all)."""
+    import tempfile
+    import uuid
+
+    import sqlalchemy as sa
+
+    from boletos.v1 import events_pb2
+    from ingest_service.messaging.progress_consumer import checked
+    from ingest_service.service.events import upload_completed
+    from ingest_service.store import progress
+    from ingest_service.store.engine import create_engine, upgrade_schema
+    from ingest_service.store.repository import IngestStore
+    from ingest_service.store.tables import debts, uploads
+
+    engine = create_engine(f"sqlite:///{tempfile.mkdtemp(prefix='cost-guard-')}/ingest.db")
+    upgrade_schema(engine)
+    upload_id = IngestStore(engine, upload_completed).create_upload("f.csv", "").upload_id
+    ids = [str(uuid.UUID(int=n + 1, version=4)) for n in range(2_000)]
+    with engine.begin() as conn:
+        number = conn.execute(
+            sa.select(uploads.c.upload_no).where(uploads.c.upload_id == upload_id)
+        ).scalar_one()
+        conn.execute(
+            debts.insert(),
+            [
+                {"debt_id": uuid.UUID(d).bytes, "content_hash": n, "upload_no": number,
+                 "line": n + 2}
+                for n, d in enumerate(ids)
+            ],
+        )  # fmt: skip
+    event = events_pb2.EmailsSent(
+        emails=[events_pb2.SentEmail(debt_id=d, upload_id=upload_id, message_id=f"<{d}@x>")
+                for d in ids]
+    ).SerializeToString()  # fmt: skip
+
+    def record() -> None:
+        emails = events_pb2.EmailsSent.FromString(event).emails
+        items, _refused = checked((e.debt_id, e.upload_id, "") for e in emails)
+        with engine.connect() as conn, conn.begin() as transaction:
+            moved = progress.record_stage(conn, "email", 1, items)
+            assert moved[upload_id] == len(ids)
+            transaction.rollback()
+
+    return record
+
+
 STAGES = (
     Stage("ingest_prepare_per_row", 10_000, _ingest_prepare),
+    Stage("ingest_progress_per_debt", 2_000, _ingest_progress),
     Stage("boleto_pdf_per_boleto", 100, _boleto_pdf),
     Stage("mailer_compose_per_email", 500, _mailer_compose),
     Stage("remessa_per_title", 2_000, _remessa_lines),
