@@ -38,6 +38,36 @@ BOLETO = DeliveryKind.BOLETO
 UPDATED = DeliveryKind.UPDATED
 
 
+def _recording(table: sa.Table, key: sa.ColumnElement[bool]) -> sa.Update:
+    """An outcome's UPDATE of `table`, built once: a commit often carries one or two outcomes,
+    and building the statement anew took about as long as running it. A message id is only
+    ever set, never cleared."""
+    return (
+        table.update()
+        .where(key)
+        .values(
+            status=sa.bindparam("s"),
+            message_id=sa.func.coalesce(sa.bindparam("m"), table.c.message_id),
+            last_error=sa.bindparam("e"),
+            smtp_code=sa.bindparam("code"),
+            due_at=sa.bindparam("due"),
+            attempts=table.c.attempts - sa.bindparam("refund"),
+            updated_at=sa.bindparam("now"),
+        )
+    )
+
+
+_RECORD_BOLETO = _recording(deliveries, deliveries.c.debt_id == sa.bindparam("k"))
+_RECORD_NOTICE = _recording(
+    notices, (notices.c.debt_id == sa.bindparam("k")) & (notices.c.kind == sa.bindparam("knd"))
+)
+# Only while still sending: a new due date confirmed meanwhile queued the e-mail again, and
+# this outcome is of the e-mail for the date before.
+_RECORD_UPDATE = _recording(
+    updates, (updates.c.debt_id == sa.bindparam("k")) & (updates.c.status == SENDING)
+)
+
+
 class DeliveryStore(Store):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
@@ -240,7 +270,6 @@ class DeliveryStore(Store):
         if not outcomes and not events:
             return
         now = utc_now()
-        c = deliveries.c
         n = notices.c
         boletos = [o for o in outcomes if o.kind == BOLETO]
         kept = [o for o in outcomes if o.kind not in (BOLETO, UPDATED) and not o.dropped]
@@ -249,37 +278,16 @@ class DeliveryStore(Store):
         dropped_updates = [o for o in outcomes if o.kind == UPDATED and o.dropped]
         u = updates.c
         with writing(self.engine) as conn:
-            # One statement per table for the whole batch; a message id is only ever set,
-            # never cleared.
-            for table, key, done in (
-                (deliveries, c.debt_id == sa.bindparam("k"), boletos),
-                (
-                    notices,
-                    (n.debt_id == sa.bindparam("k")) & (n.kind == sa.bindparam("knd")),
-                    kept,
-                ),
-                (
-                    updates,
-                    # Only while still sending: a new due date confirmed meanwhile queued the
-                    # e-mail again, and this outcome is of the e-mail for the date before.
-                    (u.debt_id == sa.bindparam("k")) & (u.status == SENDING),
-                    kept_updates,
-                ),
+            # One statement per table for the whole batch.
+            for statement, done in (
+                (_RECORD_BOLETO, boletos),
+                (_RECORD_NOTICE, kept),
+                (_RECORD_UPDATE, kept_updates),
             ):
                 if not done:
                     continue
                 conn.execute(
-                    table.update()
-                    .where(key)
-                    .values(
-                        status=sa.bindparam("s"),
-                        message_id=sa.func.coalesce(sa.bindparam("m"), table.c.message_id),
-                        last_error=sa.bindparam("e"),
-                        smtp_code=sa.bindparam("code"),
-                        due_at=sa.bindparam("due"),
-                        attempts=table.c.attempts - sa.bindparam("refund"),
-                        updated_at=now,
-                    ),
+                    statement,
                     [
                         {
                             "k": self._key(o.debt_id),
@@ -290,6 +298,7 @@ class DeliveryStore(Store):
                             "code": o.smtp_code,
                             "due": o.retry_at or now,
                             "refund": int(o.refund_attempt),
+                            "now": now,
                         }
                         for o in done
                     ],
