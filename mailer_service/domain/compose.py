@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from html import escape
 
 from .addresses import parse_recipient
 from .boleto_mail import BoletoMail
 from .errors import InvalidAttachment
 from .formatting import format_brl, format_date_br
-from .headers import format_mailbox, format_unstructured, single_line
+from .headers import date_header, format_mailbox, format_unstructured, single_line
 from .message_id import message_id
 from .mime import render_message
 from .settings import MailSettings
@@ -93,7 +92,7 @@ def compose_mail(
         headers.append(("Reply-To", prepared.reply_to_header))
     headers += [
         ("Subject", format_unstructured("Subject", prepared.subject.substitute(fields))),
-        ("Date", format_datetime(date)),
+        ("Date", date_header(date)),
         ("Message-ID", msg_id),
         (DEBT_ID_HEADER, boleto.debt_id),
     ]

@@ -8,8 +8,10 @@ template contains can start a new header. Non-ASCII text becomes RFC 2047 encode
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from email.header import Header
-from email.utils import formataddr
+from email.utils import format_datetime, formataddr
+from functools import lru_cache
 
 from boletos.platform.text import CONTROLS, DIRECTION_MARKS, code_points
 
@@ -86,3 +88,15 @@ def header_line(header_name: str, value: str) -> bytes:
     if "\r" in unfolded or "\n" in unfolded or not value.isascii():
         raise ValueError(f"unsafe value for header {header_name}: {value!r}")
     return f"{header_name}: {value}{LINESEP}".encode("ascii")
+
+
+def date_header(moment: datetime) -> str:
+    """The Date header's value (RFC 5322, to the second) of a timezone-aware moment."""
+    return _date_header(moment.replace(microsecond=0), moment.utcoffset())
+
+
+# A sender writes thousands of messages a second, all with one of a few Date values. The
+# offset is part of the key: moments equal across zones are one key, and print differently.
+@lru_cache(maxsize=8)
+def _date_header(moment: datetime, _offset: timedelta | None) -> str:
+    return format_datetime(moment)

@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from html import escape
 
 from .addresses import parse_recipient
@@ -21,7 +20,7 @@ from .compose import DEBT_ID_HEADER, ComposedMail, MailEnvelope, attachment_name
 from .delivery import DeliveryKind, Queued
 from .errors import InvalidAttachment, InvalidBoletoMail
 from .formatting import format_brl, format_date_br
-from .headers import format_mailbox, format_unstructured, single_line
+from .headers import date_header, format_mailbox, format_unstructured, single_line
 from .message_id import message_id
 from .mime import render_message
 from .settings import MailSettings
@@ -168,7 +167,7 @@ def compose_notice(
         headers.append(("Reply-To", prepared.reply_to_header))
     headers += [
         ("Subject", format_unstructured("Subject", subject)),
-        ("Date", format_datetime(date)),
+        ("Date", date_header(date)),
         ("Message-ID", msg_id),
         (DEBT_ID_HEADER, boleto.debt_id),
         (KIND_HEADER, kind.label),

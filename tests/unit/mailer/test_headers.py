@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from email.headerregistry import AddressHeader, HeaderRegistry
 
 import pytest
@@ -7,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mailer_service.domain.headers import (
+    date_header,
     format_mailbox,
     format_unstructured,
     header_line,
@@ -97,3 +99,12 @@ def test_header_line_refuses_unfolded_breaks_and_non_ascii(value: str) -> None:
 
 def test_header_line_accepts_folds() -> None:
     assert header_line("Subject", "a\r\n b") == b"Subject: a\r\n b\r\n"
+
+
+def test_the_date_header_keeps_each_moments_zone_and_drops_microseconds() -> None:
+    utc = datetime(2026, 12, 5, 15, 4, 5, 123_456, tzinfo=UTC)
+    brasilia = utc.astimezone(timezone(timedelta(hours=-3)))
+    # Equal moments, so one would be served the other's header if the zone were not kept.
+    assert date_header(utc) == "Sat, 05 Dec 2026 15:04:05 +0000"
+    assert date_header(brasilia) == "Sat, 05 Dec 2026 12:04:05 -0300"
+    assert date_header(utc.replace(microsecond=999_999)) == date_header(utc)
