@@ -7,6 +7,7 @@ import datetime as dt
 
 import nats
 from nats.js.errors import NoKeysError
+from nats.js.kv import KeyValue
 
 from boletos.platform.access.directory import KeyDirectory
 from boletos.platform.access.keys import new_key
@@ -42,5 +43,32 @@ async def test_a_partial_read_of_the_bucket_forgets_no_key(nats_server, monkeypa
         await here.reload()
         assert await here.authenticate(first) is not None
         assert await here.authenticate(second) is not None
+    finally:
+        await nc.close()
+
+
+async def test_a_partial_read_by_a_process_that_knew_no_key_is_read_again(nats_server, monkeypatch):
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        writer = await KeyDirectory.open(js)
+        key, record = new_key("admin", Role.ADMIN, dt.datetime.now(dt.UTC))
+        await writer.put(record)
+
+        # A replica starting as the key is written: its first read comes back without it, and
+        # nothing it knew is missing to tell it the read was short.
+        real_keys = KeyValue.keys
+
+        async def nothing(self: KeyValue, *args: object, **kwargs: object) -> list[str]:
+            raise NoKeysError
+
+        monkeypatch.setattr(KeyValue, "keys", nothing)
+        reader = await KeyDirectory.open(js)
+        assert await reader.authenticate(key) is None
+
+        # Nothing is written meanwhile; the next read must look again all the same.
+        monkeypatch.setattr(KeyValue, "keys", real_keys)
+        await reader.reload()
+        assert await reader.authenticate(key) is not None
     finally:
         await nc.close()

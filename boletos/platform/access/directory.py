@@ -52,6 +52,7 @@ from boletos.platform.logs import get_logger
 from boletos.platform.stopping import Stopping
 
 BUCKET = "BOLETOS_KEYS"
+KEY_SUBJECT = f"$KV.{BUCKET}."
 RELOAD_SECONDS = 3.0
 # Forgotten this long after its last use; a revocation ends it sooner, at the next reload.
 VERIFIED_SECONDS = 60.0
@@ -126,13 +127,17 @@ class KeyDirectory:
 
     async def reload(self) -> None:
         """Reads the bucket again if anything was written to it since the last read."""
-        info = await self._js.stream_info(f"KV_{BUCKET}")
+        # With every key's subject: what a whole read must find.
+        info = await self._js.stream_info(f"KV_{BUCKET}", subjects_filter=">")
         if info.state.last_seq == self._seen_seq:
             return
+        in_bucket = {subject.removeprefix(KEY_SUBJECT) for subject in info.state.subjects or {}}
+        listed: set[str] = set()
         read: dict[str, KeyRecord] = {}
         invalid: set[str] = set()
         with contextlib.suppress(NotFoundError, NoKeysError):
             for name in await self._kv.keys():
+                listed.add(name)
                 with contextlib.suppress(NotFoundError):
                     entry = await self._kv.get(name)
                     if not entry.value:
@@ -144,10 +149,11 @@ class KeyDirectory:
                         read[name] = record
         INVALID_NOW.set(len(invalid))
         # Keys are never deleted (a revocation is a newer record), so a read that lacks a key
-        # this process knows saw only part of the bucket (a busy server, a watcher that gave
-        # up early): what it found is taken, nothing is forgotten, and it is read again. A
-        # record gone bad is forgotten: its key fails closed.
-        complete = read.keys() | invalid >= self._records.keys()
+        # the bucket held before it began, or one this process knows, saw only part of the
+        # bucket (a busy server, a watcher that gave up early): what it found is taken,
+        # nothing is forgotten, and it is read again. A record gone bad is forgotten: its key
+        # fails closed.
+        complete = listed >= in_bucket and read.keys() | invalid >= self._records.keys()
         before = self._records
         self._records = {
             key_id: record for key_id, record in {**before, **read}.items() if key_id not in invalid
