@@ -66,6 +66,14 @@ def masked_email(address: str) -> str:
     return f"{local[:1]}***{at}{domain}" if at else "***"
 
 
+class ChangeRefused(Exception):
+    """A change without its session's CSRF token, or from another origin: a 403 page."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__("change refused")
+        self.session = session
+
+
 class NotSignedIn(Exception):
     pass
 
@@ -157,14 +165,21 @@ def add_console(
         """A change from the console's own origin with the session's CSRF token."""
         return same_origin(request) and csrf_matches(session, token)
 
-    async def checked_form(request: Request, session: Session) -> FormData | None:
-        """The form of a change, or None when it fails `checked`."""
+    async def checked_form(request: Request, session: Session) -> FormData:
+        """The form of a change; raises ChangeRefused when it fails `checked`."""
         form = await request.form()
-        return form if checked(request, session, str(form.get("csrf", ""))) else None
+        if not checked(request, session, str(form.get("csrf", ""))):
+            raise ChangeRefused(session)
+        return form
 
-    async def refused_page(session: Session) -> HTMLResponse:
+    @app.exception_handler(ChangeRefused)
+    async def refused_page(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ChangeRefused)
         return render(
-            "console_error.html", 403, message="Pedido recusado.", **(await page_context(session))
+            "console_error.html",
+            403,
+            message="Pedido recusado.",
+            **(await page_context(exc.session)),
         )
 
     async def failed_page(session: Session, exc: grpc.aio.AioRpcError) -> HTMLResponse:
@@ -257,9 +272,7 @@ def add_console(
     @app.post("/console/logout", include_in_schema=False)
     async def logout(request: Request) -> Response:
         session = session_of(request)
-        form = await checked_form(request, session)
-        if form is None:
-            return await refused_page(session)
+        await checked_form(request, session)
         response = RedirectResponse("/console/login", 303, headers=HEADERS)
         response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")
         return response
@@ -373,8 +386,6 @@ def add_console(
     async def retry(request: Request) -> Response:
         session = session_of(request)
         form = await checked_form(request, session)
-        if form is None:
-            return await refused_page(session)
         try:
             answer = await call(
                 session,
@@ -411,9 +422,7 @@ def add_console(
     @app.post("/console/remessas", include_in_schema=False)
     async def cut_remessas(request: Request) -> Response:
         session = session_of(request)
-        form = await checked_form(request, session)
-        if form is None:
-            return await refused_page(session)
+        await checked_form(request, session)
         try:
             made = await call(
                 session, BOLETO + "CreateRemessas", boleto_pb2.CreateRemessasRequest()
@@ -443,8 +452,6 @@ def add_console(
     async def create_key(request: Request) -> Response:
         session = session_of(request)
         form = await checked_form(request, session)
-        if form is None:
-            return await refused_page(session)
         role = str(form.get("role", ""))
         if role not in keys_pb2.KeyRole.keys():
             return render(
@@ -473,9 +480,7 @@ def add_console(
     @app.post("/console/keys/{key_id}/revoke", include_in_schema=False)
     async def revoke_key(request: Request, key_id: str) -> Response:
         session = session_of(request)
-        form = await checked_form(request, session)
-        if form is None:
-            return await refused_page(session)
+        await checked_form(request, session)
         try:
             await call(session, KEYS + "RevokeKey", keys_pb2.RevokeKeyRequest(key_id=key_id))
         except grpc.aio.AioRpcError as exc:
