@@ -58,10 +58,11 @@ async def _key(stack: Stack, role: str) -> str:
         assert made.status_code == 201, made.text
         key = made.json()["secretKey"]
     async with client(stack.url, key) as http:
-        for _ in range(150):  # the other services learn the key from the bucket shortly
-            if all(
-                [(await http.get(p)).status_code != 401 for p in ("/v1/caller", "/v1/deliveries")]
-            ):
+        # The other services learn the key from the bucket within seconds: each of the three
+        # must, or a page calling one that has not yet is refused.
+        for _ in range(150):
+            answers = [await http.get(p) for p in ("/v1/caller", "/v1/remessas", "/v1/deliveries")]
+            if all(answer.status_code != 401 for answer in answers):
                 break
             await asyncio.sleep(0.2)
     return key
