@@ -83,7 +83,7 @@ async def test_a_gathering_consumer_takes_a_trickle_in_few_batches_and_acks_ever
 ) -> None:
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
-    await _publish(js, 0)
+    await js.add_stream(StreamConfig(name="T", subjects=["t.>"]))
     spec = ConsumerSpec(
         stream="T", subject="t.work", durable="gathering", ack_wait_seconds=1.0,
         fetch_batch=100, gather_seconds=0.5,
@@ -94,8 +94,8 @@ async def test_a_gathering_consumer_takes_a_trickle_in_few_batches_and_acks_ever
         batches.append(len(deliveries))
 
     consumer = PullConsumer(js, spec, bytes, handle, log, per_message=False)
+    await consumer.bind()  # fetching before the trickle starts, not after it ended
     task = asyncio.create_task(consumer.run())
-    await consumer_bound(js, spec.durable)
     # Forty events a few milliseconds apart, as a busy producer's small ones arrive.
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -115,12 +115,3 @@ async def test_a_gathering_consumer_takes_a_trickle_in_few_batches_and_acks_ever
     # what arrived during the last): each fetch alone would make forty.
     assert len(batches) <= 2 + publishing / spec.gather_seconds, (batches, publishing)
     assert info.num_ack_pending == 0 and info.num_redelivered == 0
-
-
-async def consumer_bound(js: nats.js.JetStreamContext, durable: str) -> None:
-    for _ in range(100):
-        with contextlib.suppress(nats.js.errors.NotFoundError):
-            await js.consumer_info("T", durable)
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{durable} never bound")
