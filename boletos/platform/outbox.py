@@ -166,7 +166,6 @@ class OutboxRelay:
         self._lists_every = lists_every
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
-        self._stopping = False
         self._last_purge = 0.0
         self.published = 0
         self.duplicates = 0
@@ -177,12 +176,11 @@ class OutboxRelay:
     def stop(self) -> None:
         """End run() at its next pause. Not by cancellation alone: nats-py can swallow a
         cancellation that arrives while it flushes, and a loop would then go on."""
-        self._stopping = True
         self._stopped.set()
         self._wake.set()
 
     async def run(self) -> None:
-        while not self._stopping:
+        while not self._stopped.is_set():
             try:
                 await self.publish_pending()
                 await self._purge()
@@ -247,12 +245,16 @@ def merged(events: Sequence[Pending]) -> list[list[Pending]]:
     """Each subject's events in as few runs as MERGED_MAX_BYTES allows, subjects in the order
     of their first events; each run goes out as one message (`as_message`)."""
     by_subject: dict[str, list[list[Pending]]] = {}
+    # The bytes of each subject's last run so far.
+    filled: dict[str, int] = {}
     for event in events:
         runs = by_subject.setdefault(event.subject, [[]])
-        size = sum(len(e.payload) for e in runs[-1])
-        if runs[-1] and size + len(event.payload) > MERGED_MAX_BYTES:
+        size = len(event.payload)
+        if runs[-1] and filled[event.subject] + size > MERGED_MAX_BYTES:
             runs.append([])
+            filled[event.subject] = 0
         runs[-1].append(event)
+        filled[event.subject] = filled.get(event.subject, 0) + size
     return [run for runs in by_subject.values() for run in runs]
 
 
