@@ -127,10 +127,12 @@ class KeyDirectory:
 
     async def reload(self) -> None:
         """Reads the bucket again if anything was written to it since the last read."""
-        # With every key's subject: what a whole read must find.
-        info = await self._js.stream_info(f"KV_{BUCKET}", subjects_filter=">")
-        if info.state.last_seq == self._seen_seq:
+        stream = f"KV_{BUCKET}"
+        if (await self._js.stream_info(stream)).state.last_seq == self._seen_seq:
             return
+        # Changed: now with every key's subject, which a whole read must find (asked only
+        # now, since the list grows with the keys and the check above runs every few seconds).
+        info = await self._js.stream_info(stream, subjects_filter=">")
         in_bucket = {subject.removeprefix(KEY_SUBJECT) for subject in info.state.subjects or {}}
         listed: set[str] = set()
         read: dict[str, KeyRecord] = {}
