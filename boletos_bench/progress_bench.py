@@ -215,8 +215,11 @@ async def _measure(
         async def mail() -> None:
             # Each commit of the mailer writes one event of `email_batch` outcomes; its relay
             # publishes what gathered over `report_every` seconds, merged as it merges them.
-            tick = report_every or email_batch / emails_per_s
-            per_tick = max(1, round(emails_per_s * tick)) if emails_per_s else len(announced)
+            if emails_per_s:
+                tick = report_every or email_batch / emails_per_s
+                per_tick = max(1, round(emails_per_s * tick))
+            else:  # as fast as NATS takes them: everything in one tick, no pause
+                tick, per_tick = 0.0, len(announced)
             next_at = time.perf_counter()
             for start in range(0, len(announced), per_tick):
                 due = announced[start : start + per_tick]
