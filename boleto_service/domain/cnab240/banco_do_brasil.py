@@ -85,23 +85,28 @@ class BancoDoBrasil(FebrabanLayout):
             return f"BB nosso número {nosso_numero} does not start with convênio {convenio}"
         return None
 
-    def title_block(self, header: RemessaHeader, nosso_numero: str) -> str:
+    def title_block_around(self, header: RemessaHeader) -> tuple[str, str]:
         config = header.beneficiary
         # C006: BB's manual gives 7 for carteira 17 simples; 18 takes FEBRABAN's 1 (simples).
         carteira_code = "7" if config.carteira == "17" else "1"
-        return (
+        account = (
             num(config.agencia, 5, "agência")
             + alpha(header.agencia_dv, 1)
             + num(config.conta, 12, "conta")
             + alpha(config.conta_dv, 1)
             + blanks(1)
-            + alpha(nosso_numero, 20)  # left-aligned with blanks, as BB asks
-            + carteira_code
+        )
+        registration = (
+            carteira_code
             + "1"  # forma de cadastramento: com registro
             + "1"  # tipo de documento: tradicional
             + "2"  # emissão: the beneficiary prints the boleto (this product's PDF)
             + "2"  # distribuição: the beneficiary delivers it (by e-mail)
         )
+        return account, registration
+
+    def nosso_numero_field(self, nosso_numero: str) -> str:
+        return alpha(nosso_numero, 20)  # left-aligned with blanks, as BB asks
 
     def interest_code(self, daily_interest_cents: int) -> str:
         # 1: value per day; 3: isento (BB only honours it if the carteira is set up that way).

@@ -120,6 +120,15 @@ class CnabBank(Protocol):
         """Segment P 18-62: account, nosso número and how the title is registered."""
         ...
 
+    def title_block_around(self, header: RemessaHeader) -> tuple[str, str]:
+        """Segment P 18-62 but the nosso número: the account before it and how the title is
+        registered after it, the same for every title of a file."""
+        ...
+
+    def nosso_numero_field(self, nosso_numero: str) -> str:
+        """The nosso número as segment P writes it, between `title_block_around`'s two."""
+        ...
+
     def interest_code(self, daily_interest_cents: int) -> str:
         """Segment P 118."""
         ...
@@ -253,6 +262,16 @@ class FebrabanLayout:
 
     def default_fine_date(self, due_date: date) -> date:
         return due_date + timedelta(days=1)
+
+    def title_block(self, header: RemessaHeader, nosso_numero: str) -> str:
+        account, registration = self.title_block_around(header)
+        return account + self.nosso_numero_field(nosso_numero) + registration
+
+    def title_block_around(self, header: RemessaHeader) -> tuple[str, str]:
+        raise NotImplementedError  # every bank's account and registration codes are its own
+
+    def nosso_numero_field(self, nosso_numero: str) -> str:
+        raise NotImplementedError
 
     def retorno_title_block(self, segment_p: str) -> str:
         return segment_p[17:57]

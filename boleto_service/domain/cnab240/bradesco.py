@@ -204,16 +204,18 @@ class Bradesco(FebrabanLayout):
             return f"Bradesco nosso número {nosso_numero} has check digit {dv}, expected {expected}"
         return None
 
-    def title_block(self, header: RemessaHeader, nosso_numero: str) -> str:
-        return (
-            self._account(header)
-            + _nosso_numero_field(nosso_numero)
-            + "1"  # C006: cobrança simples (the manual: not the carteira, fill with an option)
+    def title_block_around(self, header: RemessaHeader) -> tuple[str, str]:
+        registration = (
+            "1"  # C006: cobrança simples (the manual: not the carteira, fill with an option)
             + "1"  # C007: com cadastramento, a registered title
             + "1"  # C008: tradicional (not handled by the bank, filled as asked)
             + "2"  # C009: the beneficiary issues the boleto (this product's PDF)
             + "2"  # C010: the beneficiary delivers it (by e-mail)
         )
+        return self._account(header), registration
+
+    def nosso_numero_field(self, nosso_numero: str) -> str:
+        return _nosso_numero_field(nosso_numero)
 
     def nosso_numero_block(self, segment_p: str, nosso_numero: str) -> str:
         return segment_p[17:37] + _nosso_numero_field(nosso_numero)

@@ -228,17 +228,18 @@ class Caixa(FebrabanLayout):
             return f"Caixa nosso número {nosso_numero} has DV {dv}, expected {expected}"
         return None
 
-    def title_block(self, header: RemessaHeader, nosso_numero: str) -> str:
-        return (
-            self._agencia(header)
-            + self._codigo(header)
-            + _nosso_numero_field(nosso_numero)
-            + "1"  # carteira: cobrança simples
+    def title_block_around(self, header: RemessaHeader) -> tuple[str, str]:
+        registration = (
+            "1"  # carteira: cobrança simples
             + "1"  # forma de cadastramento: registrada
             + "2"  # tipo de documento: escritural, the only one Caixa takes
             + "2"  # emissão: the beneficiary prints the boleto (this product's PDF)
             + "0"  # entrega: by the beneficiary (e-mail delivery by Caixa is for boletos it prints)
         )
+        return self._agencia(header) + self._codigo(header), registration
+
+    def nosso_numero_field(self, nosso_numero: str) -> str:
+        return _nosso_numero_field(nosso_numero)
 
     def nosso_numero_block(self, segment_p: str, nosso_numero: str) -> str:
         return segment_p[17:29] + _nosso_numero_field(nosso_numero)

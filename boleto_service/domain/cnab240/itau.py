@@ -122,12 +122,11 @@ class Itau(FebrabanLayout):
             return f"Itaú nosso número {nosso_numero} has DAC {dac}, expected {expected}"
         return None
 
-    def title_block(self, header: RemessaHeader, nosso_numero: str) -> str:
-        return (
-            self.company_block(header, in_lot=True)[20:]
-            + _nosso_numero_field(nosso_numero)
-            + zeros(5)
-        )
+    def title_block_around(self, header: RemessaHeader) -> tuple[str, str]:
+        return self.company_block(header, in_lot=True)[20:], zeros(5)
+
+    def nosso_numero_field(self, nosso_numero: str) -> str:
+        return _nosso_numero_field(nosso_numero)
 
     def nosso_numero_block(self, segment_p: str, nosso_numero: str) -> str:
         return segment_p[17:37] + _nosso_numero_field(nosso_numero)

@@ -19,7 +19,21 @@ from ..errors import BoletoDomainError, Problem
 from ..money import MAX_AMOUNT_CENTS
 from .bank import CnabBank, Movement
 from .banks import cnab_bank_for
-from .fields import Part, alpha, blanks, build_record, ddmmyyyy, num, zeros
+from .fields import (
+    Part,
+    RecordTemplate,
+    TemplatePart,
+    alpha,
+    blanks,
+    build_record,
+    ddmmyyyy,
+    fold,
+    given,
+    num,
+    number,
+    text,
+    zeros,
+)
 
 MAX_NSA = 999_999
 # G038: a detail record's number in its lot has 5 digits. Tighter than the 6-digit record
@@ -100,7 +114,10 @@ class RemessaHeader:
 
 def payer_id_kind(government_id_kind: int) -> PayerIdKind:
     """boletos.v1.GovernmentIdKind: 2 CPF, 3 CNPJ, anything else is not a registrable id."""
-    return {2: PayerIdKind.CPF, 3: PayerIdKind.CNPJ}.get(government_id_kind, PayerIdKind.OTHER)
+    return _REGISTRABLE_IDS.get(government_id_kind, PayerIdKind.OTHER)
+
+
+_REGISTRABLE_IDS = {2: PayerIdKind.CPF, 3: PayerIdKind.CNPJ}
 
 
 def title_from_boleto(boleto: Boleto) -> RemessaTitle:
@@ -131,12 +148,13 @@ def remessa_lines(header: RemessaHeader, titles: Sequence[RemessaTitle]) -> list
     problems = _problems(bank, header, titles)
     if problems:
         raise InvalidRemessa(tuple(problems))
+    segments = _Details(bank, header)
     details: list[str] = []
     for title in titles:
-        details.append(_segment_p(bank, header, title, len(details) + 1))
-        details.append(_segment_q(bank, title, len(details) + 1))
+        details.append(segments.segment_p(title, len(details) + 1))
+        details.append(segments.segment_q(title, len(details) + 1))
         if title.fine_percent is not None:
-            details.append(_segment_r(bank, title, len(details) + 1))
+            details.append(segments.segment_r(title, len(details) + 1))
     lot = [_lot_header(bank, header), *details]
     lot.append(_lot_trailer(bank, len(lot) + 1, titles))
     return [_file_header(bank, header), *lot, _file_trailer(bank, len(lot) + 2)]
@@ -157,12 +175,13 @@ def _problems(
         problems.append(Problem("titles", "a remessa needs at least one title"))
     seen: set[str] = set()
     for index, title in enumerate(titles, start=1):
-        where = f"title {index} ({title.nosso_numero})"
         found = title_problems(header, title)
         if title.nosso_numero in seen:
             found.append(Problem("nosso_numero", "appears twice in this remessa"))
         seen.add(title.nosso_numero)
-        problems.extend(Problem(p.field, f"{where}: {p.text}") for p in found)
+        if found:
+            where = f"title {index} ({title.nosso_numero})"
+            problems.extend(Problem(p.field, f"{where}: {p.text}") for p in found)
     return problems
 
 
@@ -170,49 +189,47 @@ def title_problems(header: RemessaHeader, title: RemessaTitle) -> list[Problem]:
     """Why the header's bank would refuse this one title; empty when it would take it.
 
     Lets a caller leave out the titles a bank cannot register before it commits to a file,
-    instead of finding out from remessa_lines once the file is promised.
+    instead of finding out from remessa_lines once the file is promised. Run twice for every
+    title of a cut (there, and by remessa_lines), so the common path stays short.
     """
     bank = cnab_bank_for(header.beneficiary.bank_code)
     problems: list[Problem] = []
-
-    def add(field: str, text: str) -> None:
-        problems.append(Problem(field, text))
-
     issue = bank.nosso_numero_problem(header, title.nosso_numero)
     if issue:
-        add("nosso_numero", issue)
+        problems.append(Problem("nosso_numero", issue))
     doc = title.document_number
     if not doc.strip() or len(doc) > bank.document_number_width:
-        add("document_number", f"must be 1 to {bank.document_number_width} characters")
+        problems.append(
+            Problem("document_number", f"must be 1 to {bank.document_number_width} characters")
+        )
     amount = title.amount_cents
     if (
         isinstance(amount, bool)
         or not isinstance(amount, int)
         or not 0 < amount <= MAX_AMOUNT_CENTS
     ):
-        add("amount_cents", f"must be a positive int within the barcode's range, got {amount!r}")
+        problems.append(
+            Problem(
+                "amount_cents",
+                f"must be a positive int within the barcode's range, got {amount!r}",
+            )
+        )
     if title.issue_date > title.due_date:
-        add("issue_date", "is after the due date, which the banks refuse")
-    payer = title.payer
-    width = {PayerIdKind.CPF: 11, PayerIdKind.CNPJ: 14}.get(payer.id_kind)
-    if width is None:
-        add("payer", "the payer has no CPF or CNPJ, which registered boletos require")
-    elif not (
-        payer.id_number.isascii() and payer.id_number.isdigit() and len(payer.id_number) == width
-    ):
-        add("payer", f"{payer.id_kind.name} must have {width} digits, got {payer.id_number!r}")
-    if not payer.name.strip():
-        add("payer", "the payer's name is empty")
-    address = payer.address
-    if address is None:
-        add("address", "the payer has no address, which registered boletos require")
-    elif not (address.cep.isascii() and address.cep.isdigit() and len(address.cep) == 8):
-        add("address", f"CEP must have 8 digits, got {address.cep!r}")
-    elif not (address.street.strip() and address.city.strip() and len(address.uf) == 2):
-        add("address", "the payer's address needs a street, a city and a UF")
+        problems.append(Problem("issue_date", "is after the due date, which the banks refuse"))
+    problems.extend(_payer_problems(title.payer))
     if title.daily_interest_cents < 0:
-        add("daily_interest_cents", "cannot be negative")
-    problems.extend(_deduction_problems(title))
+        problems.append(Problem("daily_interest_cents", "cannot be negative"))
+    rebate, discount = title.rebate_cents, title.discount_cents
+    # Most titles have neither: int zeros (a bool or float is checked below), no date, an entry.
+    if (
+        type(rebate) is not int
+        or type(discount) is not int
+        or rebate
+        or discount
+        or title.discount_until is not None
+        or title.movement is Movement.REBATE
+    ):
+        problems.extend(_deduction_problems(title))
     percent = title.fine_percent
     if percent is not None and (
         not isinstance(percent, Decimal)
@@ -220,7 +237,40 @@ def title_problems(header: RemessaHeader, title: RemessaTitle) -> list[Problem]:
         or percent <= 0
         or percent != percent.quantize(Decimal("0.01"))
     ):
-        add("fine_percent", f"must be a positive Decimal with two decimals, got {percent!r}")
+        problems.append(
+            Problem(
+                "fine_percent", f"must be a positive Decimal with two decimals, got {percent!r}"
+            )
+        )
+    return problems
+
+
+_ID_WIDTHS = {PayerIdKind.CPF: 11, PayerIdKind.CNPJ: 14}
+
+
+def _payer_problems(payer: RemessaPayer) -> list[Problem]:
+    problems: list[Problem] = []
+    width = _ID_WIDTHS.get(payer.id_kind)
+    id_number = payer.id_number
+    if width is None:
+        problems.append(
+            Problem("payer", "the payer has no CPF or CNPJ, which registered boletos require")
+        )
+    elif not (id_number.isascii() and id_number.isdigit() and len(id_number) == width):
+        problems.append(
+            Problem("payer", f"{payer.id_kind.name} must have {width} digits, got {id_number!r}")
+        )
+    if not payer.name.strip():
+        problems.append(Problem("payer", "the payer's name is empty"))
+    address = payer.address
+    if address is None:
+        problems.append(
+            Problem("address", "the payer has no address, which registered boletos require")
+        )
+    elif not (address.cep.isascii() and address.cep.isdigit() and len(address.cep) == 8):
+        problems.append(Problem("address", f"CEP must have 8 digits, got {address.cep!r}"))
+    elif not (address.street.strip() and address.city.strip() and len(address.uf) == 2):
+        problems.append(Problem("address", "the payer's address needs a street, a city and a UF"))
     return problems
 
 
@@ -294,89 +344,154 @@ def _lot_header(bank: CnabBank, header: RemessaHeader) -> str:
     return build_record(parts)
 
 
-def _detail_start(bank: CnabBank, title: RemessaTitle, number: int, segment: str) -> list[Part]:
-    return [
-        (1, 3, bank.code),
-        (4, 7, "0001"),
-        (8, 8, "3"),
-        (9, 13, num(number, 5, "record number")),
-        (14, 14, segment),
-        (15, 15, blanks(1)),
-        (16, 17, bank.movement_code(title.movement)),
-    ]
+class _Details:
+    """Segments P, Q and R of one file: what the bank and the header fix, checked and joined
+    once; each title's own fields filled in."""
+
+    def __init__(self, bank: CnabBank, header: RemessaHeader) -> None:
+        self.bank = bank
+        account, registration = bank.title_block_around(header)
+        doc_width = bank.document_number_width
+        name_width = bank.payer_name_width
+        self.movements = {movement: bank.movement_code(movement) for movement in Movement}
+        self.p = RecordTemplate([
+            *self._start(bank, "P"),
+            (18, 17 + len(account), account),
+            (18 + len(account), 62 - len(registration), given("nosso_numero")),
+            (63 - len(registration), 62, registration),
+            (63, 62 + doc_width, text("document_number")),
+            (63 + doc_width, 77, blanks(15 - doc_width)),
+            (78, 85, given("due_date")),
+            (86, 100, number("amount")),
+            (101, 105, zeros(5)),  # agência cobradora: the bank picks it from the payer's CEP
+            (106, 106, bank.collecting_agency_dv),
+            (107, 108, bank.especie),
+            (109, 109, "N"),  # não aceite
+            (110, 117, given("issue_date")),
+            (118, 118, given("interest_code")),
+            (119, 126, given("interest_start")),
+            (127, 141, number("interest")),
+            # C021 code 1: a fixed value off for payment up to the date; 0: no discount.
+            (142, 142, given("discount_code")),
+            (143, 150, given("discount_until")),
+            (151, 165, number("discount")),
+            (166, 180, zeros(15)),  # IOF
+            (181, 195, number("rebate")),
+            (196, 220, text("document_number")),
+            (221, 221, bank.no_protest_code),
+            (222, 223, zeros(2)),
+            (224, 240, bank.title_tail()),
+        ], _P_SLOTS)  # fmt: skip
+        self.q = RecordTemplate([
+            *self._start(bank, "Q"),
+            (18, 18, given("id_kind")),
+            (19, 33, number("id_number")),
+            (34, 33 + name_width, text("name")),
+            (34 + name_width, 73, blanks(40 - name_width)),
+            (74, 113, text("street")),
+            (114, 128, text("district")),
+            (129, 133, number("cep")),
+            (134, 136, number("cep_suffix")),
+            (137, 151, text("city")),
+            (152, 153, text("uf")),
+            (154, 154, "0"),  # no sacador/avalista
+            (155, 169, zeros(15)),
+            (170, 209, blanks(40)),
+            (210, 212, zeros(3)),  # banco correspondente
+            (213, 240, bank.segment_q_213_240),
+        ], _Q_SLOTS)  # fmt: skip
+        self.r = RecordTemplate([
+            *self._start(bank, "R"),
+            (18, 18, "0"),  # second discount: none
+            (19, 26, zeros(8)),
+            (27, 41, zeros(15)),
+            (42, 65, bank.segment_r_42_65),
+            (66, 66, "2"),  # multa as a percentage
+            (67, 74, given("fine_date")),
+            (75, 89, number("fine")),
+            (90, 199, blanks(110)),  # messages to the payer
+            (200, 240, bank.segment_r_200_240),
+        ], _R_SLOTS)  # fmt: skip
+
+    @staticmethod
+    def _start(bank: CnabBank, segment: str) -> list[TemplatePart]:
+        return [
+            (1, 3, bank.code),
+            (4, 7, "0001"),
+            (8, 8, "3"),
+            (9, 13, number("record")),
+            (14, 14, segment),
+            (15, 15, blanks(1)),
+            (16, 17, given("movement")),
+        ]
+
+    def segment_p(self, title: RemessaTitle, record: int) -> str:
+        bank = self.bank
+        interest = title.daily_interest_cents
+        discount = title.discount_cents
+        document = fold(title.document_number)
+        return self.p.fill((
+            record,
+            self.movements[title.movement],
+            bank.nosso_numero_field(title.nosso_numero),
+            document,
+            ddmmyyyy(title.due_date),
+            title.amount_cents,
+            ddmmyyyy(title.issue_date),
+            bank.interest_code(interest),
+            ddmmyyyy(bank.interest_start(title.due_date) if interest else None),
+            interest,
+            "1" if discount else "0",
+            ddmmyyyy(title.discount_until if discount else None),
+            discount,
+            title.rebate_cents,
+            document,
+        ))  # fmt: skip
+
+    def segment_q(self, title: RemessaTitle, record: int) -> str:
+        payer = title.payer
+        address = payer.address or _NO_ADDRESS
+        cep = address.cep
+        return self.q.fill((
+            record,
+            self.movements[title.movement],
+            _ID_KINDS[payer.id_kind],
+            # Digits: remessa_lines checked every title (title_problems) before writing any.
+            int(payer.id_number),
+            fold(payer.name),
+            fold(address.street),
+            fold(address.district),
+            int(cep[:5]),
+            int(cep[5:]),
+            fold(address.city),
+            fold(address.uf),
+        ))  # fmt: skip
+
+    def segment_r(self, title: RemessaTitle, record: int) -> str:
+        percent = title.fine_percent or Decimal(0)
+        fine_date = title.fine_date or self.bank.default_fine_date(title.due_date)
+        return self.r.fill((
+            record,
+            self.movements[title.movement],
+            ddmmyyyy(fine_date),
+            int(percent.scaleb(2)),
+        ))  # fmt: skip
 
 
-def _segment_p(bank: CnabBank, header: RemessaHeader, title: RemessaTitle, number: int) -> str:
-    interest = title.daily_interest_cents
-    discount = title.discount_cents
-    doc_width = bank.document_number_width
-    parts = _detail_start(bank, title, number, "P") + [
-        (18, 62, bank.title_block(header, title.nosso_numero)),
-        (63, 62 + doc_width, alpha(title.document_number, doc_width)),
-        (63 + doc_width, 77, blanks(15 - doc_width)),
-        (78, 85, ddmmyyyy(title.due_date)),
-        (86, 100, num(title.amount_cents, 15, "amount")),
-        (101, 105, zeros(5)),  # agência cobradora: the bank picks it from the payer's CEP
-        (106, 106, bank.collecting_agency_dv),
-        (107, 108, bank.especie),
-        (109, 109, "N"),  # não aceite
-        (110, 117, ddmmyyyy(title.issue_date)),
-        (118, 118, bank.interest_code(interest)),
-        (119, 126, ddmmyyyy(bank.interest_start(title.due_date) if interest else None)),
-        (127, 141, num(interest, 15, "daily interest")),
-        # C021 code 1: a fixed value off for payment up to the date; 0: no discount.
-        (142, 142, "1" if discount else "0"),
-        (143, 150, ddmmyyyy(title.discount_until if discount else None)),
-        (151, 165, num(discount, 15, "discount")),
-        (166, 180, zeros(15)),  # IOF
-        (181, 195, num(title.rebate_cents, 15, "rebate")),
-        (196, 220, alpha(title.document_number, 25)),
-        (221, 221, bank.no_protest_code),
-        (222, 223, zeros(2)),
-        (224, 240, bank.title_tail()),
-    ]
-    return build_record(parts)
+# The slots of each segment, in the order its method fills them.
+_P_SLOTS = (
+    "record", "movement", "nosso_numero", "document_number", "due_date", "amount", "issue_date",
+    "interest_code", "interest_start", "interest", "discount_code", "discount_until", "discount",
+    "rebate", "document_number",
+)  # fmt: skip
+_Q_SLOTS = (
+    "record", "movement", "id_kind", "id_number", "name", "street", "district", "cep",
+    "cep_suffix", "city", "uf",
+)  # fmt: skip
+_R_SLOTS = ("record", "movement", "fine_date", "fine")
+_ID_KINDS = {kind: str(int(kind)) for kind in PayerIdKind}
 
-
-def _segment_q(bank: CnabBank, title: RemessaTitle, number: int) -> str:
-    payer = title.payer
-    address = payer.address or PayerAddress("", "", "00000000", "", "")
-    name_width = bank.payer_name_width
-    parts = _detail_start(bank, title, number, "Q") + [
-        (18, 18, str(int(payer.id_kind))),
-        (19, 33, num(payer.id_number, 15, "payer id")),
-        (34, 33 + name_width, alpha(payer.name, name_width)),
-        (34 + name_width, 73, blanks(40 - name_width)),
-        (74, 113, alpha(address.street, 40)),
-        (114, 128, alpha(address.district, 15)),
-        (129, 133, num(address.cep[:5], 5, "CEP")),
-        (134, 136, num(address.cep[5:], 3, "CEP suffix")),
-        (137, 151, alpha(address.city, 15)),
-        (152, 153, alpha(address.uf, 2)),
-        (154, 154, "0"),  # no sacador/avalista
-        (155, 169, zeros(15)),
-        (170, 209, blanks(40)),
-        (210, 212, zeros(3)),  # banco correspondente
-        (213, 240, bank.segment_q_213_240),
-    ]
-    return build_record(parts)
-
-
-def _segment_r(bank: CnabBank, title: RemessaTitle, number: int) -> str:
-    percent = title.fine_percent or Decimal(0)
-    fine_date = title.fine_date or bank.default_fine_date(title.due_date)
-    parts = _detail_start(bank, title, number, "R") + [
-        (18, 18, "0"),  # second discount: none
-        (19, 26, zeros(8)),
-        (27, 41, zeros(15)),
-        (42, 65, bank.segment_r_42_65),
-        (66, 66, "2"),  # multa as a percentage
-        (67, 74, ddmmyyyy(fine_date)),
-        (75, 89, num(int(percent.scaleb(2)), 15, "fine percent")),
-        (90, 199, blanks(110)),  # messages to the payer
-        (200, 240, bank.segment_r_200_240),
-    ]
-    return build_record(parts)
+_NO_ADDRESS = PayerAddress("", "", "00000000", "", "")
 
 
 def _lot_trailer(bank: CnabBank, records: int, titles: Sequence[RemessaTitle]) -> str:

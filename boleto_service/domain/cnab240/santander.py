@@ -225,10 +225,10 @@ class Santander(FebrabanLayout):
             return f"Santander nosso número {nosso_numero} has DV {dv}, expected {expected}"
         return None
 
-    def title_block(self, header: RemessaHeader, nosso_numero: str) -> str:
+    def title_block_around(self, header: RemessaHeader) -> tuple[str, str]:
         config = header.beneficiary
         account = num(config.conta, 9, "conta") + num(config.conta_dv, 1, "conta DV")
-        return (
+        accounts = (
             num(config.agencia, 4, "agência")
             + (header.agencia_dv or "0")
             + account
@@ -236,12 +236,17 @@ class Santander(FebrabanLayout):
             # bank echoes the conta corrente here in its retornos, so it is written the same.
             + account
             + blanks(2)
-            + nosso_numero.replace("-", "")
-            + _TIPO_DE_COBRANCA[config.carteira]
+        )
+        registration = (
+            _TIPO_DE_COBRANCA[config.carteira]
             + "1"  # forma de cadastramento: cobrança registrada
             + "1"  # tipo de documento: tradicional
             + blanks(2)
         )
+        return accounts, registration
+
+    def nosso_numero_field(self, nosso_numero: str) -> str:
+        return nosso_numero.replace("-", "")
 
     def interest_code(self, daily_interest_cents: int) -> str:
         return "1" if daily_interest_cents else "3"  # valor por dia, or isento

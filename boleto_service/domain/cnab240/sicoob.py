@@ -165,17 +165,18 @@ class Sicoob(FebrabanLayout):
             )
         return None
 
-    def title_block(self, header: RemessaHeader, nosso_numero: str) -> str:
-        return (
-            self._account(header)
-            + blanks(1)  # DV of agência/conta
-            + _nosso_numero_field(nosso_numero)
-            + header.beneficiary.carteira
+    def title_block_around(self, header: RemessaHeader) -> tuple[str, str]:
+        registration = (
+            header.beneficiary.carteira
             + "0"  # forma de cadastramento, as the manual fills it
             + blanks(1)  # tipo de documento
             + "2"  # emissão: the beneficiary prints the boleto (this product's PDF)
             + "2"  # distribuição: the beneficiary delivers it (by e-mail)
         )
+        return self._account(header) + blanks(1), registration  # blank: DV of agência/conta
+
+    def nosso_numero_field(self, nosso_numero: str) -> str:
+        return _nosso_numero_field(nosso_numero)
 
     def nosso_numero_block(self, segment_p: str, nosso_numero: str) -> str:
         return segment_p[17:37] + _nosso_numero_field(nosso_numero)

@@ -207,16 +207,18 @@ class Sicredi(FebrabanLayout):
             )
         return None
 
-    def title_block(self, header: RemessaHeader, nosso_numero: str) -> str:
-        return (
-            self.company_block(header, in_lot=True)[20:]
-            + _nosso_numero_field(nosso_numero)
-            + "1"  # carteira: cobrança simples
+    def title_block_around(self, header: RemessaHeader) -> tuple[str, str]:
+        registration = (
+            "1"  # carteira: cobrança simples
             + "1"  # forma de cadastramento: com registro
             + "1"  # tipo de documento: tradicional (Sicredi does not tell them apart)
             + "2"  # emissão: the beneficiary prints the boleto (this product's PDF)
             + "2"  # distribuição: the beneficiary delivers it (by e-mail)
         )
+        return self.company_block(header, in_lot=True)[20:], registration
+
+    def nosso_numero_field(self, nosso_numero: str) -> str:
+        return _nosso_numero_field(nosso_numero)
 
     def nosso_numero_block(self, segment_p: str, nosso_numero: str) -> str:
         return segment_p[17:37] + _nosso_numero_field(nosso_numero)
