@@ -13,7 +13,6 @@ by a crash is sent again and finishes, its applied batches now counted as repeat
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import re
@@ -35,7 +34,7 @@ from boleto_service.domain.bank_status import (
 )
 from boleto_service.domain.boleto import BankStatus
 from boleto_service.domain.cnab240.banks import CNAB_BANKS
-from boleto_service.domain.cnab240.fields import RECORD_LENGTH, CnabFieldError, cut
+from boleto_service.domain.cnab240.fields import RECORD_LENGTH, CnabFieldError
 from boleto_service.domain.cnab240.retorno import (
     FileError,
     Occurrence,
@@ -278,11 +277,10 @@ def check_retorno(path: Path) -> Checked:
     error_count = 0
     twice = Twice()
     with _lines(path) as lines:
-        for item in reader.read(_skeleton(lines, twice)):
-            if isinstance(item, FileError):
-                error_count += 1
-                if len(errors) < KEPT_FILE_ERRORS:
-                    errors.append(item)
+        for error in reader.file_errors(_noting_repeats(lines, twice)):
+            error_count += 1
+            if len(errors) < KEPT_FILE_ERRORS:
+                errors.append(error)
     if reader.bank_code is None:
         # Not once the first record passed the check above, which is the reader's own; here
         # so that a change to either cannot let a file of no bank through.
@@ -292,22 +290,35 @@ def check_retorno(path: Path) -> Checked:
     return Checked(reader.bank_code, reader.nsa, twice)
 
 
-def _skeleton(lines: Iterable[str], twice: Twice) -> Iterator[str]:
-    """The file's lines with each detail record's segment letter blanked: the reader then
-    counts and places the record, all its file errors depend on, without reading its fields,
-    which is most of its work. Adds each segment T's (nosso número, code) to `twice`."""
-    for raw in lines:
-        line = raw.rstrip("\r\n")
-        if len(line) != RECORD_LENGTH or line[7] != "3":
+def _noting_repeats(lines: Iterable[str], twice: Twice) -> Iterator[str]:
+    """The file's lines as they are, adding each segment T's (nosso número, code) to `twice`
+    as the reader would read them, so the second pass's hash is the same."""
+    banks = CNAB_BANKS
+    for line in lines:
+        if line[13:14] != "T" or line[7:8] != "3":
             yield line
             continue
-        if line[13] == "T" and line.isascii():
-            bank = CNAB_BANKS.get(line[:3])
-            if bank is not None:
-                # The reader's own reading of both, so the second pass's hash is the same.
-                with contextlib.suppress(CnabFieldError):
-                    twice.add((bank.retorno_nosso_numero(line), cut(line, 16, 17)))
-        yield line[:13] + " " + line[14:]
+        record = line.rstrip("\r\n")
+        bank = banks.get(record[:3])
+        if bank is not None and len(record) == RECORD_LENGTH and record.isascii():
+            try:
+                twice.add((bank.retorno_nosso_numero(record), record[15:17]))
+            except CnabFieldError:
+                pass  # the second pass reports the line
+        yield line
+
+
+def _skeleton(lines: Iterable[str], twice: Twice) -> Iterator[str]:
+    """The file's lines with each detail record's segment letter blanked: what
+    `RetornoReader.file_errors` reads of a file, written as lines for `RetornoReader.read`.
+    The check's own tests hold the reader's file errors to be the same for both, and for
+    the file itself. Adds each segment T's (nosso número, code) to `twice`."""
+    for line in _noting_repeats(lines, twice):
+        record = line.rstrip("\r\n")
+        if len(record) != RECORD_LENGTH or record[7] != "3":
+            yield record
+        else:
+            yield record[:13] + " " + record[14:]
 
 
 def _check_first_record(path: Path) -> None:
@@ -400,7 +411,8 @@ class Twice:
         self.any = False
 
     def add(self, value: Hashable) -> None:
-        byte, bit = self._slot(value)
+        at = hash(value) & (self.BITS - 1)
+        byte, bit = at >> 3, 1 << (at & 7)
         if self._once[byte] & bit:
             self._twice[byte] |= bit
             self.any = True
@@ -410,12 +422,8 @@ class Twice:
     def __contains__(self, value: Hashable) -> bool:
         if not self.any:
             return False
-        byte, bit = self._slot(value)
-        return bool(self._twice[byte] & bit)
-
-    def _slot(self, value: Hashable) -> tuple[int, int]:
         at = hash(value) & (self.BITS - 1)
-        return at >> 3, 1 << (at & 7)
+        return bool(self._twice[at >> 3] & (1 << (at & 7)))
 
 
 def _lines(path: Path) -> TextIO:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -67,15 +67,16 @@ _STATE_COLUMNS = (
 
 
 def _sqlite_statements() -> tuple[str, str]:
-    """(insert the occurrences, update the boletos' bank states), a row per execution: on
-    SQLite an executemany stays inside the process."""
+    """(insert the occurrences, update the boletos' bank states by rowid), a row per
+    execution: on SQLite an executemany stays inside the process."""
     insert = (
         f"INSERT INTO {occurrences.name} ({', '.join(_OCCURRENCE_COLUMNS)})"
         f" VALUES ({', '.join('?' * len(_OCCURRENCE_COLUMNS))})"
     )
+    # By rowid: the batch's lookup read it, and the table's own b-tree is probed once
+    # instead of the primary key's index and then the table.
     update = (
-        f"UPDATE {boletos.name} SET {', '.join(f'{c} = ?' for c in _STATE_COLUMNS)}"
-        " WHERE debt_id = ?"
+        f"UPDATE {boletos.name} SET {', '.join(f'{c} = ?' for c in _STATE_COLUMNS)} WHERE rowid = ?"
     )
     return insert, update
 
@@ -103,13 +104,28 @@ def _arrays(table: sa.Table, columns: Sequence[str]) -> str:
 # The batch's boletos, locked in one global order; the caller has the planner probe the
 # unique (bank, nosso número) index per title (it cannot see the arrays' length).
 _LOCK_WANTED = f"""
-SELECT b.debt_id, b.upload_id, b.amount_cents, b.bank_code, b.nosso_numero, b.bank_status,
-       b.paid_cents, b.paid_on, b.fee_cents, b.bank_reason, b.bank_status_at
+SELECT b.debt_id::text, b.debt_id::text, b.upload_id, b.amount_cents, b.bank_code,
+       b.nosso_numero, b.bank_status, b.paid_cents, b.paid_on, b.fee_cents, b.bank_reason,
+       b.bank_status_at
 FROM unnest(%s::varchar[], %s::varchar[]) AS w(bank, nosso)
 JOIN {boletos.name} b ON b.bank_code = w.bank AND b.nosso_numero = w.nosso
 ORDER BY b.bank_code, b.nosso_numero
 FOR UPDATE OF b
 """
+
+
+# The same columns on SQLite, with the rowid the batch's updates find each row by.
+_SQLITE_WANTED = f"""
+SELECT rowid, debt_id, upload_id, amount_cents, bank_code, nosso_numero, bank_status,
+       paid_cents, paid_on, fee_cents, bank_reason, bank_status_at
+FROM {boletos.name}
+WHERE bank_code = ? AND nosso_numero IN ({{marks}})
+ORDER BY nosso_numero
+"""
+_SQLITE_KNOWN = f"SELECT occurrence_key FROM {occurrences.name} WHERE occurrence_key IN ({{marks}})"
+_POSTGRES_KNOWN = (
+    f"SELECT occurrence_key FROM {occurrences.name} WHERE occurrence_key = ANY(%s::varchar[])"
+)
 
 
 def _same(value: Any) -> Any:
@@ -125,6 +141,10 @@ class RetornoStore:
         )
         self._day = sqlite_date if self._sqlite else _same
         self._moment = sqlite_datetime if self._sqlite else _same
+        # Rows read as the driver gives them: on SQLite, ids as 16 bytes and days as text.
+        self._debt_id = _uuid_text if self._sqlite else _same
+        self._read_day = _date_text if self._sqlite else _same
+        self._read_moment = _moment_text if self._sqlite else _same
 
     def summary(self, retorno_id: str) -> str | None:
         """The stored summary (JSON) of the file's first processing, if it was processed."""
@@ -191,44 +211,48 @@ class RetornoStore:
         at: dt.datetime,
         events: Events,
     ) -> BatchPlan:
-        found = self._boletos(conn, {(o.bank_code, o.nosso_numero) for o in batch})
+        found, ids = self._boletos(conn, batch)
         plan = plan_batch(batch, found, self._known(conn, batch, found), at)
-        day, moment, key = self._day, self._moment, self._key
-        recorded_at = moment(at)
+        day = _memo(self._day)
+        recorded_at = self._moment(at)
         if plan.recorded:
             self._write(
                 conn,
                 self._insert_occurrence,
                 [
                     (
-                        r.key, key(r.debt_id), retorno_id, o.line_number, o.code, o.outcome.value,
-                        reasons_text(o), o.paid_cents, o.fee_cents, day(o.occurrence_date),
-                        recorded_at,
+                        r.key, ids[r.debt_id].key, retorno_id, o.line_number, o.code,
+                        o.outcome.value, reasons_text(o), o.paid_cents, o.fee_cents,
+                        day(o.occurrence_date), recorded_at,
                     )
                     for r in plan.recorded
                     for o in (r.occurrence,)
                 ],
             )  # fmt: skip
         if plan.states:
+            moment = self._moment
             self._write(
                 conn,
                 self._update_state,
                 [
                     (
                         int(s.status), s.paid_cents, day(s.paid_on), s.fee_cents, s.reason,
-                        moment(s.changed_at), key(t.debt_id),
+                        recorded_at if s.changed_at is at else moment(s.changed_at),
+                        ids[t.debt_id].row,
                     )
                     for t in plan.states.values()
                     for s in (t.state,)
                 ],
             )  # fmt: skip
-        self._answer_instructions(conn, plan, at)
+        self._answer_instructions(conn, plan, at, ids)
         produced = events(plan)
         if produced:
             insert_events(raw_cursor(conn), conn.dialect.name, produced)
         return plan
 
-    def _answer_instructions(self, conn: Connection, plan: BatchPlan, at: dt.datetime) -> None:
+    def _answer_instructions(
+        self, conn: Connection, plan: BatchPlan, at: dt.datetime, ids: dict[str, _Ids]
+    ) -> None:
         """The bank's answer to an instruction it was sent: confirmed or rejected, and a
         confirmed new due date carried onto the boleto's printed numbers and announced
         (BoletosRedated) for the mailer to e-mail the updated boleto."""
@@ -239,7 +263,7 @@ class RetornoStore:
             if answered is None:
                 continue
             kind, state = answered
-            key = self._key(r.debt_id)
+            key = ids[r.debt_id].key
             waiting = [t.debt_id == key, t.state == int(InstructionState.SENT)]
             if kind is not None:
                 waiting.append(t.kind == int(kind))
@@ -309,53 +333,52 @@ class RetornoStore:
             insert_events(cursor, conn.dialect.name, redates)
 
     def _boletos(
-        self, conn: Connection, wanted: set[tuple[str, str]]
-    ) -> dict[tuple[str, str], Tracked]:
-        """The named boletos' states. Locked in one global order (bank, nosso número), so
-        two batches wanting some of the same rows never wait on each other in a circle."""
-        ordered = sorted(wanted)
+        self, conn: Connection, batch: Sequence[Occurrence]
+    ) -> tuple[dict[tuple[str, str], Tracked], dict[str, _Ids]]:
+        """The named boletos' states, and how the batch's writes name each row. Locked in one
+        global order (bank, nosso número), so two batches wanting some of the same rows never
+        wait on each other in a circle."""
+        wanted = sorted({(o.bank_code, o.nosso_numero) for o in batch})
         rows: Iterable[Sequence[Any]]
         if self._sqlite:
-            rows = self._sqlite_boletos(conn, ordered)
+            rows = self._sqlite_boletos(conn, wanted)
         else:
             # Joined to the arrays rather than filtered by IN: an IN on the index's second
             # column reads as a scan of every boleto of the bank without fresh statistics.
             prefer_index_probes(raw_cursor(conn))
             rows = (
                 row
-                for start in range(0, len(ordered), _ARRAY_LIST)
-                for part in (ordered[start : start + _ARRAY_LIST],)
+                for start in range(0, len(wanted), _ARRAY_LIST)
+                for part in (wanted[start : start + _ARRAY_LIST],)
                 for row in conn.exec_driver_sql(
                     _LOCK_WANTED, ([bank for bank, _ in part], [n for _, n in part])
+                ).fetchall()
+            )
+        found: dict[tuple[str, str], Tracked] = {}
+        ids: dict[str, _Ids] = {}
+        debt_id_of, day, moment = self._debt_id, self._read_day, self._read_moment
+        for row in rows:
+            debt_id = debt_id_of(row[1])
+            status, paid_cents, paid_on, fee_cents, reason, changed_at = row[6:]
+            if (status, paid_cents, paid_on, fee_cents, reason, changed_at) == _ISSUED_ROW:
+                state = _ISSUED  # what nearly every boleto a retorno names first is
+            else:
+                state = _bank_state(
+                    status, paid_cents, day(paid_on), fee_cents, reason, moment(changed_at)
                 )
-            )
-        return {
-            (row[3], row[4]): Tracked(
-                debt_id=_debt_id(row[0]),
-                upload_id=row[1],
-                amount_cents=row[2],
-                state=_bank_state(*row[5:]),
-            )
-            for row in rows
-        }
+            found[(row[4], row[5])] = Tracked(debt_id, row[2], row[3], state)
+            ids[debt_id] = _Ids(row[0], row[1])
+        return found, ids
 
     def _sqlite_boletos(
-        self, conn: Connection, ordered: list[tuple[str, str]]
+        self, conn: Connection, wanted: list[tuple[str, str]]
     ) -> Iterator[Sequence[Any]]:
-        b = boletos.c
-        columns = (
-            b.debt_id, b.upload_id, b.amount_cents, b.bank_code, b.nosso_numero, b.bank_status,
-            b.paid_cents, b.paid_on, b.fee_cents, b.bank_reason, b.bank_status_at,
-        )  # fmt: skip
-        for start in range(0, len(ordered), _IN_LIST):
-            part = ordered[start : start + _IN_LIST]
+        for start in range(0, len(wanted), _IN_LIST):
+            part = wanted[start : start + _IN_LIST]
             for bank in sorted({bank for bank, _ in part}):
-                numbers = [n for c, n in part if c == bank]
-                yield from conn.execute(
-                    sa.select(*columns)
-                    .where(b.bank_code == bank, b.nosso_numero.in_(numbers))
-                    .order_by(b.nosso_numero)
-                )
+                numbers = tuple(n for c, n in part if c == bank)
+                statement = _SQLITE_WANTED.format(marks=", ".join("?" * len(numbers)))
+                yield from conn.exec_driver_sql(statement, (bank, *numbers)).fetchall()
 
     def _known(
         self,
@@ -365,14 +388,14 @@ class RetornoStore:
     ) -> set[str]:
         keys = sorted({occurrence_key(o) for o in batch if (o.bank_code, o.nosso_numero) in found})
         known: set[str] = set()
-        c = occurrences.c
+        if not self._sqlite:
+            if keys:
+                known.update(k for (k,) in conn.exec_driver_sql(_POSTGRES_KNOWN, (keys,)))
+            return known
         for start in range(0, len(keys), _IN_LIST):
-            rows = conn.execute(
-                sa.select(c.occurrence_key).where(
-                    c.occurrence_key.in_(keys[start : start + _IN_LIST])
-                )
-            )
-            known.update(key for (key,) in rows)
+            part = tuple(keys[start : start + _IN_LIST])
+            statement = _SQLITE_KNOWN.format(marks=", ".join("?" * len(part)))
+            known.update(k for (k,) in conn.exec_driver_sql(statement, part))
         return known
 
     def _write(self, conn: Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:
@@ -383,9 +406,6 @@ class RetornoStore:
             conn.exec_driver_sql(
                 statement, tuple(list(column) for column in zip(*rows, strict=True))
             )
-
-    def _key(self, debt_id: str) -> bytes | str:
-        return uuid.UUID(debt_id).bytes if self._sqlite else debt_id
 
 
 def bank_state(m: Any) -> BankState:
@@ -422,6 +442,46 @@ def _bank_state(
 
 def _debt_id(key: bytes | str | uuid.UUID) -> str:
     return str(uuid.UUID(bytes=key)) if isinstance(key, bytes) else str(key)
+
+
+def _uuid_text(key: bytes) -> str:
+    """str(uuid.UUID(bytes=key)) for a fifth of its cost: a batch names thousands."""
+    h = key.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+class _Ids(NamedTuple):
+    """How a batch's writes name a boleto's row."""
+
+    row: Any  # in its UPDATE: the rowid on SQLite, the debt id on PostgreSQL
+    key: Any  # in an occurrence: the debt_id column's own value
+
+
+_ISSUED = BankState()
+_ISSUED_ROW = (int(BankStatus.ISSUED), None, None, None, "", None)
+
+
+def _memo(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert` remembering its answers: a batch's dates are a handful, each on thousands
+    of rows."""
+    done: dict[Any, Any] = {}
+
+    def converted(value: Any) -> Any:
+        try:
+            return done[value]
+        except KeyError:
+            done[value] = result = convert(value)
+            return result
+
+    return converted
+
+
+def _date_text(text: str | None) -> dt.date | None:
+    return None if text is None else dt.date.fromisoformat(text)
+
+
+def _moment_text(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
 
 
 def _retryable(exc: sa.exc.DBAPIError) -> bool:

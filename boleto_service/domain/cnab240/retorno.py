@@ -8,7 +8,7 @@ beside the occurrences instead of raising, so one bad line never hides the rest 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import Enum
 
@@ -123,6 +123,41 @@ class RetornoReader:
         blanks: list[tuple[int, str]] = []
         for number, raw in enumerate(lines, start=1):
             line = raw.rstrip("\r\n")
+            # Nearly every line is a segment T or U of the file's own bank, in an open lot:
+            # read here without the general path's checks, which it passes.
+            if not blanks and _is_plain_detail(state, line):
+                occurrence = _plain_detail(state, number, line)
+                if occurrence is not None:
+                    yield occurrence
+                    continue
+            elif line.strip(" \x1a") == "":
+                blanks.append((number, line))
+                continue
+            else:
+                for held in blanks:
+                    _read_line(state, *held)
+                blanks.clear()
+                _read_line(state, number, line)
+            if state.out:
+                yield from self._drain()
+        yield from self._drain()
+        yield from self._ends()
+
+    def file_errors(self, lines: Iterable[str]) -> Iterator[FileError]:
+        """The file errors `read` finds in `lines`, without reading the fields of their
+        detail records, which is most of its work: they are counted and placed, all the file
+        errors depend on. For a first look at a whole file before any of it is applied."""
+        state = self._state
+        blanks: list[tuple[int, str]] = []
+        for number, raw in enumerate(lines, start=1):
+            line = raw.rstrip("\r\n")
+            if not blanks and _is_plain_detail(state, line):
+                # No field of a detail makes a file error; a segment T waiting for its U
+                # makes none either.
+                state.records += 1
+                if state.lot_records is not None:
+                    state.lot_records += 1
+                continue
             if line.strip(" \x1a") == "":
                 blanks.append((number, line))
                 continue
@@ -130,8 +165,14 @@ class RetornoReader:
                 _read_line(state, *held)
             blanks.clear()
             _read_line(state, number, line)
-            yield from self._drain()
-        yield from self._drain()
+            if state.out:
+                yield from _errors_in(self._drain())
+        yield from _errors_in(self._drain())
+        yield from _errors_in(self._ends())
+
+    def _ends(self) -> Iterator[Item]:
+        """What the end of the file says: a segment T left without its U, missing records."""
+        state = self._state
         _flush_t(state)
         if not state.seen_header:
             state.out.append(FileError(None, "no file header (record type 0)"))
@@ -146,6 +187,10 @@ class RetornoReader:
         if out:
             self._state.out = []
             yield from out
+
+
+def _errors_in(items: Iterable[Item]) -> Iterator[FileError]:
+    return (item for item in items if isinstance(item, FileError))
 
 
 def parse_retorno(source: str | Iterable[str]) -> Retorno:
@@ -242,12 +287,56 @@ def _detail(state: _State, bank: CnabBank, number: int, line: str) -> None:
     if pending is None or line[3:7] != pending[1][3:7]:
         _unmatched(state, number, "segment U without its segment T before it")
         return
-    t_number, t_line = pending
+    _pair(state, bank, *pending, number, line)
+
+
+def _pair(
+    state: _State, bank: CnabBank, t_number: int, t_line: str, number: int, line: str
+) -> None:
     try:
         state.out.append(_occurrence(bank, t_number, t_line, line))
     except CnabFieldError as error:
         _unmatched(state, t_number, str(error))
         _unmatched(state, number, f"segment U of the unreadable segment T on line {t_number}")
+
+
+def _is_plain_detail(state: _State, line: str) -> bool:
+    """A detail record of the file's bank, whole and ASCII, before the file trailer: one
+    `_read_line` would pass to `_detail` with nothing to say of it."""
+    bank = state.bank
+    return (
+        line[7:8] == "3"
+        and len(line) == RECORD_LENGTH
+        and bank is not None
+        and line.startswith(bank.code)
+        and not state.seen_trailer
+        and line.isascii()
+    )
+
+
+def _plain_detail(state: _State, number: int, line: str) -> Occurrence | None:
+    """`_read_line` of a plain detail record: the occurrence its segment U completes, or
+    None (a segment T held, or what the line made in `state.out`)."""
+    bank = state.bank
+    assert bank is not None
+    state.records += 1
+    if state.lot_records is not None:
+        state.lot_records += 1
+    segment = line[13]
+    pending = state.pending_t
+    if segment == "U" and pending is not None and line[3:7] == pending[1][3:7]:
+        state.pending_t = None
+        try:
+            found = _quick_occurrence(bank, pending[0], pending[1], line)
+        except CnabFieldError:
+            found = None
+        if found is None:  # a field unread there: the general reading says which
+            _pair(state, bank, *pending, number, line)
+        return found
+    if segment != "U":
+        _flush_t(state)
+    _detail(state, bank, number, line)
+    return None
 
 
 def _occurrence(bank: CnabBank, t_number: int, t: str, u: str) -> Occurrence:
@@ -258,17 +347,7 @@ def _occurrence(bank: CnabBank, t_number: int, t: str, u: str) -> Occurrence:
         raise CnabFieldError(f"occurrence code at 16-17 is not alphanumeric: {code!r}")
     first = layout.reasons[0]
     motivos = cut(t, first, first - 1 + 2 * bank.reason_slots)
-    rejection = bank.is_rejection(code)
-    # Most occurrences carry no motivo at all.
-    reasons = (
-        tuple(
-            Reason(chunk, bank.reason_text(chunk) if rejection else "")
-            for chunk in (motivos[i : i + 2] for i in range(0, len(motivos), 2))
-            if chunk.strip("0 ")
-        )
-        if motivos.strip("0 ")
-        else ()
-    )
+    reasons = _reasons(bank, motivos, bank.is_rejection(code))
     doc = layout.document_number[0]
     return Occurrence(
         line_number=t_number,
@@ -288,6 +367,159 @@ def _occurrence(bank: CnabBank, t_number: int, t: str, u: str) -> Occurrence:
         occurrence_date=read_date(u, 138, 145, "data da ocorrência"),
         credit_date=read_date(u, 146, 153, "data do crédito"),
     )
+
+
+def _reasons(bank: CnabBank, motivos: str, rejection: bool) -> tuple[Reason, ...]:
+    if not motivos.strip("0 "):
+        return ()  # most occurrences carry no motivo at all
+    return tuple(
+        Reason(chunk, bank.reason_text(chunk) if rejection else "")
+        for chunk in (motivos[i : i + 2] for i in range(0, len(motivos), 2))
+        if chunk.strip("0 ")
+    )
+
+
+class _Slices:
+    """A bank's segment T fields as Python slices, and what each occurrence code it used
+    means, worked out once: a retorno reads them on every one of its titles."""
+
+    def __init__(self, bank: CnabBank) -> None:
+        layout = bank.segment_t
+        first = layout.reasons[0] - 1
+        self.motivos = slice(first, first + 2 * bank.reason_slots)
+        doc = layout.document_number[0] - 1
+        self.document_number = slice(doc, doc + bank.document_number_width)
+        self.face_value = _slice(layout.face_value)
+        self.fee = _slice(layout.fee)
+        self.due_date = _slice(layout.due_date)
+        # Code -> (outcome, description, whether its motivos are rejection reasons).
+        self.codes: dict[str, tuple[Outcome, str, bool]] = {}
+
+    def meaning(self, bank: CnabBank, code: str) -> tuple[Outcome, str, bool] | None:
+        found = self.codes.get(code)
+        if found is None and code.isascii() and code.isalnum():
+            # At most 36 * 36 codes, and a bank uses a few dozen.
+            found = (Outcome[bank.outcome_name(code)], bank.describe(code), bank.is_rejection(code))
+            self.codes[code] = found
+        return found
+
+
+def _slice(span: tuple[int, int]) -> slice:
+    return slice(span[0] - 1, span[1])
+
+
+_SLICES: dict[str, _Slices] = {}
+# Date texts read so far: a retorno's dates are few (its days of payment and credit, its
+# titles' due dates) and each is read on hundreds of thousands of lines.
+_DATES: dict[str, date | None] = {}
+_MAX_DATES = 4_096
+
+
+def _day(text: str) -> date | None:
+    """read_date of a field, known by its text; raises CnabFieldError when it is no date."""
+    try:
+        return _DATES[text]
+    except KeyError:
+        pass
+    day = read_date(text, 1, len(text), "date")
+    if len(_DATES) >= _MAX_DATES:
+        _DATES.clear()
+    _DATES[text] = day
+    return day
+
+
+def _quick_occurrence(bank: CnabBank, t_number: int, t: str, u: str) -> Occurrence | None:
+    """`_occurrence` of a pair whose every field reads, by slices worked out once per bank;
+    None when a field does not read (`_occurrence` then says which, with its positions).
+    The records are known to be 240 ASCII characters."""
+    slices = _SLICES.get(bank.code)
+    if slices is None:
+        slices = _SLICES[bank.code] = _Slices(bank)
+    code = t[15:17]
+    meaning = slices.meaning(bank, code)
+    if meaning is None:
+        return None
+    outcome, description, rejection = meaning
+    face_value = t[slices.face_value]
+    fee = t[slices.fee]
+    paid = u[77:92]
+    credited = u[92:107]
+    interest = u[17:32]
+    if not (
+        face_value.isdigit()
+        and fee.isdigit()
+        and paid.isdigit()
+        and credited.isdigit()
+        and interest.isdigit()
+    ):
+        return None
+    return _new_occurrence(
+        t_number,
+        bank.code,
+        bank.retorno_nosso_numero(t),
+        t[slices.document_number].strip(),
+        code,
+        outcome,
+        description,
+        _reasons(bank, t[slices.motivos], rejection),
+        int(face_value),
+        int(fee),
+        _day(t[slices.due_date]),
+        int(paid),
+        int(credited),
+        int(interest),
+        _day(u[137:145]),
+        _day(u[145:153]),
+    )
+
+
+# A frozen dataclass's __init__ sets each field through object.__setattr__, a tenth of a
+# retorno's reading; the slots' own setters do the same for half of that.
+_SETTERS = tuple(Occurrence.__dict__[f.name].__set__ for f in fields(Occurrence))
+(
+    _set_line, _set_bank, _set_nosso, _set_document, _set_code, _set_outcome,
+    _set_description, _set_reasons, _set_face, _set_fee, _set_due, _set_paid, _set_credited,
+    _set_interest, _set_occurred, _set_credited_on,
+) = _SETTERS  # fmt: skip
+
+
+def _new_occurrence(
+    line_number: int,
+    bank_code: str,
+    nosso_numero: str,
+    document_number: str,
+    code: str,
+    outcome: Outcome,
+    description: str,
+    reasons: tuple[Reason, ...],
+    face_value_cents: int,
+    fee_cents: int,
+    due_date: date | None,
+    paid_cents: int,
+    credited_cents: int,
+    interest_cents: int,
+    occurrence_date: date | None,
+    credit_date: date | None,
+) -> Occurrence:
+    """Occurrence(...) with these fields, in their order."""
+    o: Occurrence = object.__new__(Occurrence)
+    _set_line(o, line_number)
+    _set_bank(o, bank_code)
+    _set_nosso(o, nosso_numero)
+    _set_document(o, document_number)
+    _set_code(o, code)
+    _set_outcome(o, outcome)
+    _set_description(o, description)
+    _set_reasons(o, reasons)
+    _set_face(o, face_value_cents)
+    _set_fee(o, fee_cents)
+    _set_due(o, due_date)
+    _set_paid(o, paid_cents)
+    _set_credited(o, credited_cents)
+    _set_interest(o, interest_cents)
+    _set_occurred(o, occurrence_date)
+    _set_credited_on(o, credit_date)
+    return o
 
 
 def _lot_trailer(state: _State, number: int, line: str) -> None:

@@ -8,6 +8,8 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from boleto_service.domain.boleto import Boleto, Payer, PayerAddress
 from boleto_service.domain.cnab240 import (
@@ -397,3 +399,52 @@ def test_brcobranca_bb_liquidacao_apos_baixa() -> None:
             occurrence_date=date(2011, 12, 29), credit_date=date(2012, 1, 2),
         ),
     )  # fmt: skip
+
+
+def _read_field_by_field(lines: list[str]) -> Any:
+    """parse_retorno with every record through the reader's general path, field by field."""
+    from boleto_service.domain.cnab240 import retorno
+
+    plain = retorno._is_plain_detail
+    retorno._is_plain_detail = lambda state, line: False
+    try:
+        return parse_retorno(lines)
+    finally:
+        retorno._is_plain_detail = plain
+
+
+def _paid_and_rejected_retorno(bank: str) -> list[str]:
+    header = BB_HEADER if bank == "001" else ITAU_HEADER
+    titles = [title_from_boleto(_boleto(n, bank, 12345)) for n in (42, 43)]
+    return retorno_for(
+        remessa_lines(header, titles),
+        {0: Paid(12345, date(2025, 7, 10), date(2025, 7, 11)), 1: Rejected(("48",))},
+    )
+
+
+@pytest.mark.parametrize("bank", ["001", "341"])
+@settings(max_examples=150, deadline=None)
+@given(
+    damage=st.lists(
+        st.tuples(st.integers(2, 5), st.integers(0, 239), st.sampled_from("0 9A-\x1a")),
+        max_size=3,
+    )
+)
+def test_the_quick_reading_of_details_reads_as_the_field_by_field_one(
+    bank: str, damage: list[tuple[int, int, str]]
+) -> None:
+    """Details are read by slices worked out once per bank; a damaged field (letters in an
+    amount, a day that is no date, a code of symbols) is said as the general path says it."""
+    lines = _paid_and_rejected_retorno(bank)
+    for line, at, char in damage:
+        lines[line] = lines[line][:at] + char + lines[line][at + 1 :]
+    assert parse_retorno(lines) == _read_field_by_field(lines)
+
+
+def test_the_quick_reading_reads_every_field() -> None:
+    lines = _paid_and_rejected_retorno("001")
+    read = parse_retorno(lines)
+    assert read == _read_field_by_field(lines)
+    assert [o.outcome for o in read.occurrences] == [Outcome.PAID, Outcome.REJECTED]
+    assert read.occurrences[0].paid_cents == 12345
+    assert read.occurrences[1].reasons == (Reason("48", "CEP inválido"),)

@@ -407,3 +407,49 @@ def test_a_summary_stored_before_the_count_by_kind_reads_back() -> None:
         Problem(3, "x"),
         Problem(0, "7 more problems not listed here"),
     ]
+
+
+@pytest.mark.parametrize("spoiled", list(SPOILED))
+def test_the_readers_file_errors_alone_are_those_it_reads(spoiled: str) -> None:
+    lines = SPOILED[spoiled][0](list(GOOD)).split("\n")
+    assert list(RetornoReader().file_errors(lines)) == _file_errors(lines, skeleton=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["drop", "copy", "cut", "blank", "swap", "bank", "kind"]),
+            st.integers(0, 40),
+            st.integers(0, 260),
+        ),
+        max_size=4,
+    )
+)
+def test_the_readers_file_errors_alone_are_those_it_reads_for_any_damage(
+    damage: list[tuple[str, int, int]],
+) -> None:
+    """The first pass takes only the file errors, which skips reading the details' fields; a
+    file it finds whole must give the second pass no file error either."""
+    lines = list(GOOD + GOOD[2:6])
+    for what, at, width in damage:
+        at %= len(lines) or 1
+        if not lines:
+            break
+        if what == "drop":
+            del lines[at]
+        elif what == "copy":
+            lines.insert(at, lines[(at + 3) % len(lines)])
+        elif what == "cut":
+            lines[at] = lines[at][:width]
+        elif what == "blank":
+            lines.insert(at, "")
+        elif what == "bank":
+            lines[at] = _at(lines[at], 0, "341")
+        elif what == "kind":
+            lines[at] = _at(lines[at], 7, str(width % 10))
+        else:
+            lines[at], lines[-1 - at % len(lines)] = lines[-1 - at % len(lines)], lines[at]
+    file_errors = list(RetornoReader().file_errors(lines))
+    assert file_errors == _file_errors(lines, skeleton=False)
+    assert file_errors == _file_errors(lines, skeleton=True)
