@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Set
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .boleto import BankState, BankStatus
 from .cnab240.retorno import Occurrence, Outcome
@@ -155,6 +155,9 @@ def plan_batch(
     número) given the occurrence keys already stored."""
     plan = BatchPlan()
     seen: set[str] = set()
+    states = plan.states
+    # Every registration of a batch moves its boleto to the same state.
+    registered = BankState(status=BankStatus.REGISTERED, changed_at=at)
     for o in occurrences:
         found = boletos.get((o.bank_code, o.nosso_numero))
         if found is None:
@@ -165,13 +168,15 @@ def plan_batch(
             plan.repeated += 1
             continue
         seen.add(key)
-        current = plan.states.get(found.debt_id, found)
-        new = next_state(current.state, o, at)
-        plan.recorded.append(Recorded(key, found.debt_id, o, moved=new is not None))
-        if new is None:
+        current = states.get(found.debt_id, found)
+        target = transition(current.state.status, o.outcome)
+        plan.recorded.append(Recorded(key, found.debt_id, o, moved=target is not None))
+        if target is None:
             plan.unchanged.append((current, o))
             continue
-        moved = replace(current, state=new)
-        plan.states[found.debt_id] = moved
+        new = registered if target is BankStatus.REGISTERED else next_state(current.state, o, at)
+        assert new is not None  # the same transition next_state makes
+        moved = Tracked(current.debt_id, current.upload_id, current.amount_cents, new)
+        states[found.debt_id] = moved
         plan.changes.append(Change(moved, o))
     return plan

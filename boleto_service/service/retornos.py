@@ -218,35 +218,38 @@ def status_events(retorno_id: str, batch_no: int, changes: Sequence[Change]) -> 
             chunk = group[start : start + EVENT_PART]
             if status is BankStatus.PAID:
                 kind, subject = "paid", SUBJECT_BOLETOS_PAID
-                payload: Message = events_pb2.BoletosPaid(boletos=[_paid(c) for c in chunk])
+                payload: Message = _paid(chunk)
             else:
                 kind, subject, message = _KINDS[status]
-                payload = message(
-                    boletos=[
-                        events_pb2.BoletoStatusChange(
-                            debt_id=c.boleto.debt_id,
-                            upload_id=c.boleto.upload_id,
-                            reason=status_reason(c.occurrence),
-                        )
-                        for c in chunk
-                    ]
-                )
+                payload = message()
+                # Added in place: a message built and then copied into the list costs twice.
+                add = payload.boletos.add  # type: ignore[attr-defined]
+                for c in chunk:
+                    add(
+                        debt_id=c.boleto.debt_id,
+                        upload_id=c.boleto.upload_id,
+                        reason=status_reason(c.occurrence),
+                    )
             msg_id = f"retorno:{retorno_id}:{batch_no}:{kind}:{part}"
             events.append((subject, msg_id, payload.SerializeToString()))
     return events
 
 
-def _paid(c: Change) -> events_pb2.PaidBoleto:
-    state = c.boleto.state
-    return events_pb2.PaidBoleto(
-        debt_id=c.boleto.debt_id,
-        upload_id=c.boleto.upload_id,
-        amount_cents=c.boleto.amount_cents,
-        paid_cents=state.paid_cents or 0,
-        fee_cents=state.fee_cents or 0,
-        paid_on=state.paid_on.isoformat() if state.paid_on else "",
-        amount_differs=c.amount_differs,
-    )
+def _paid(chunk: Sequence[Change]) -> events_pb2.BoletosPaid:
+    paid = events_pb2.BoletosPaid()
+    add = paid.boletos.add
+    for c in chunk:
+        state = c.boleto.state
+        add(
+            debt_id=c.boleto.debt_id,
+            upload_id=c.boleto.upload_id,
+            amount_cents=c.boleto.amount_cents,
+            paid_cents=state.paid_cents or 0,
+            fee_cents=state.fee_cents or 0,
+            paid_on=state.paid_on.isoformat() if state.paid_on else "",
+            amount_differs=c.amount_differs,
+        )
+    return paid
 
 
 # --- the first pass: is this a whole retorno? ------------------------------------------------
