@@ -520,15 +520,9 @@ class ProcessRetornos:
             return earlier
         checked = self.check(path, retorno_id)
         run = _Run(Summary(retorno_id, file_name, bank_code=checked.bank_code), checked.repeated)
-        batch: list[Occurrence] = []
         with _lines(path) as lines:
-            for o in self._occurrences(run, lines):
-                batch.append(o)
-                if len(batch) >= self._batch_size:
-                    self._apply(run, batch)
-                    batch = []
-        if batch:
-            self._apply(run, batch)
+            for batch in self._batches(run, lines):
+                self._apply(run, batch)
         summary = run.summary
         self._log_problems(run)
         finished = self._ledger.finish(
@@ -565,9 +559,13 @@ class ProcessRetornos:
         )
         return summary
 
-    def _occurrences(self, run: _Run, lines: Iterable[str]) -> Iterator[Occurrence]:
-        """The occurrences to apply, in file order; every other line is a problem."""
+    def _batches(self, run: _Run, lines: Iterable[str]) -> Iterator[list[Occurrence]]:
+        """The occurrences to apply, in file order, in batches; every other line is a
+        problem."""
         summary = run.summary
+        repeats = run.repeated
+        size = self._batch_size
+        batch: list[Occurrence] = []
         for item in RetornoReader().read(lines):
             if isinstance(item, Occurrence):
                 summary.occurrences += 1
@@ -581,14 +579,20 @@ class ProcessRetornos:
                         "payment, not applied",
                     )
                     continue
-                self._note_repeat(run, item)
-                yield item
+                if repeats.any:  # most files repeat nothing
+                    self._note_repeat(run, item)
+                batch.append(item)
+                if len(batch) >= size:
+                    yield batch
+                    batch = []
             elif isinstance(item, Unmatched):
                 self._problem(run, "unreadable", item.line_number, _masked(item.reason))
             else:
                 # The first pass refuses every file error; here only if the file changed on
                 # disk between the passes, and then it is reported, not dropped.
                 self._problem(run, "file", item.line_number or 0, _masked(item.text))
+        if batch:
+            yield batch
 
     def _note_repeat(self, run: _Run, o: Occurrence) -> None:
         if (o.nosso_numero, o.code) not in run.repeated:
