@@ -333,6 +333,11 @@ def _plain_detail(state: _State, number: int, line: str) -> Occurrence | None:
         if found is None:  # a field unread there: the general reading says which
             _pair(state, bank, *pending, number, line)
         return found
+    if segment == "T":
+        if pending is not None:
+            _flush_t(state)
+        state.pending_t = (number, line)
+        return None
     if segment != "U":
         _flush_t(state)
     _detail(state, bank, number, line)
