@@ -19,9 +19,10 @@ HISTORY = History(
 
 SQLITE_PAGE_SIZE = 16384  # large pages halve the cost of random-key B-tree inserts
 # Each SQLite connection keeps a page cache of its own. Block writes need a large one (a
-# transaction's dirty pages must fit, or they are written twice); everything else (reads,
-# the outbox relay streaming payloads through) does fine with a small one, and would
-# otherwise fill its own large cache with pages read once.
+# transaction's dirty pages must fit, or they are written twice), and so do the progress
+# writes (each moves debts all over the id index); everything else (reads, the outbox relay
+# streaming payloads through) does fine with a small one, and would otherwise fill its own
+# large cache with pages read once.
 SQLITE_CACHE_KIB = 8 * 1024
 # New ids land all over the id index: a cache that holds the index of a 1.1M-row file
 # (about 100 MB with the debts' other columns) reads no page twice within a transaction.

@@ -270,8 +270,9 @@ class IngestStore:
         self, stage: str, outcome: int, items: Sequence[tuple[str, str, str]]
     ) -> dict[str, int]:
         """See progress.record_stage; an upload this settles is announced in the same
-        transaction."""
-        with self._writing() as conn:
+        transaction. On the bulk engine: each event moves debts all over the id index, which
+        an ordinary connection's cache holds only for a file of a few hundred thousand."""
+        with writing(self._bulk_engine) as conn:
             moved = progress.record_stage(conn, stage, outcome, items)
             settling = [upload_id for upload_id, count in moved.items() if count]
             if settling:
