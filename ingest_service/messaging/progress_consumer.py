@@ -82,14 +82,17 @@ def checked(items: Iterable[Item]) -> tuple[list[Item], list[tuple[str, str]]]:
     named upload's own is the store's to check."""
     good: list[Item] = []
     refused: list[tuple[str, str]] = []
+    # A second's events name one upload or a few: each is checked once.
+    uploads_seen: set[str] = set()
     for debt_id, upload_id, detail in items:
         if not is_canonical_uuid(debt_id):
             refused.append(("(malformed id)", "debt id is not a UUID"))
-        elif not is_canonical_uuid(upload_id):
+        elif upload_id not in uploads_seen and not is_canonical_uuid(upload_id):
             refused.append((debt_id, "upload id is not a UUID"))
         elif len(detail) > MAX_DETAIL_CHARS:
             refused.append((debt_id, f"detail longer than {MAX_DETAIL_CHARS} characters"))
         else:
+            uploads_seen.add(upload_id)
             good.append((debt_id, upload_id, detail))
     return good, refused
 
