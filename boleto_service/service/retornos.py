@@ -311,19 +311,6 @@ def _noting_repeats(lines: Iterable[str], twice: Twice) -> Iterator[str]:
         yield line
 
 
-def _skeleton(lines: Iterable[str], twice: Twice) -> Iterator[str]:
-    """The file's lines with each detail record's segment letter blanked: what
-    `RetornoReader.file_errors` reads of a file, written as lines for `RetornoReader.read`.
-    The check's own tests hold the reader's file errors to be the same for both, and for
-    the file itself. Adds each segment T's (nosso número, code) to `twice`."""
-    for line in _noting_repeats(lines, twice):
-        record = line.rstrip("\r\n")
-        if len(record) != RECORD_LENGTH or record[7] != "3":
-            yield record
-        else:
-            yield record[:13] + " " + record[14:]
-
-
 def _check_first_record(path: Path) -> None:
     """Junk is named for what it is, before the reader reports each of its lines."""
     with _lines(path) as lines:

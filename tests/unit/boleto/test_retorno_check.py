@@ -1,5 +1,5 @@
-"""The retorno use case without a database: the first pass that refuses a file whole, the
-skeleton it reads (the reader's file errors, at a fraction of the reading), and the second
+"""The retorno use case without a database: the first pass that refuses a file whole (the
+reader's file errors alone, at a fraction of the reading), and the second
 pass's listed problems and bounded log, over a ledger kept in memory that decides with the
 domain's own `plan_batch`."""
 
@@ -32,7 +32,6 @@ from boleto_service.service.retornos import (
     RetornoRefused,
     Summary,
     Twice,
-    _skeleton,
     check_retorno,
 )
 from boletos.platform.outbox import Event
@@ -215,49 +214,8 @@ def test_twice_never_misses_a_value_seen_twice() -> None:
     assert not Twice().any and values[0] not in Twice()
 
 
-def _file_errors(lines: list[str], skeleton: bool) -> list[FileError]:
-    source = _skeleton(lines, Twice()) if skeleton else lines
-    return [e for e in RetornoReader().read(source) if isinstance(e, FileError)]
-
-
-@pytest.mark.parametrize("spoiled", list(SPOILED))
-def test_the_skeleton_gives_the_readers_file_errors(spoiled: str) -> None:
-    lines = SPOILED[spoiled][0](list(GOOD)).split("\n")
-    assert _file_errors(lines, skeleton=True) == _file_errors(lines, skeleton=False)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["drop", "copy", "cut", "blank", "swap"]),
-            st.integers(0, 40),
-            st.integers(0, 260),
-        ),
-        max_size=4,
-    )
-)
-def test_the_skeleton_gives_the_readers_file_errors_for_any_damage(
-    damage: list[tuple[str, int, int]],
-) -> None:
-    """The first pass reads a skeleton of the file; a file it finds whole must give the
-    second pass no file error, whatever happened to it."""
-    lines = list(GOOD + GOOD[2:6])
-    for what, at, width in damage:
-        at %= len(lines) or 1
-        if not lines:
-            break
-        if what == "drop":
-            del lines[at]
-        elif what == "copy":
-            lines.insert(at, lines[(at + 3) % len(lines)])
-        elif what == "cut":
-            lines[at] = lines[at][:width]
-        elif what == "blank":
-            lines.insert(at, "")
-        else:
-            lines[at], lines[-1 - at % len(lines)] = lines[-1 - at % len(lines)], lines[at]
-    assert _file_errors(lines, skeleton=True) == _file_errors(lines, skeleton=False)
+def _file_errors(lines: list[str]) -> list[FileError]:
+    return [e for e in RetornoReader().read(lines) if isinstance(e, FileError)]
 
 
 # --- the use case over a ledger in memory -----------------------------------------------------
@@ -412,7 +370,7 @@ def test_a_summary_stored_before_the_count_by_kind_reads_back() -> None:
 @pytest.mark.parametrize("spoiled", list(SPOILED))
 def test_the_readers_file_errors_alone_are_those_it_reads(spoiled: str) -> None:
     lines = SPOILED[spoiled][0](list(GOOD)).split("\n")
-    assert list(RetornoReader().file_errors(lines)) == _file_errors(lines, skeleton=False)
+    assert list(RetornoReader().file_errors(lines)) == _file_errors(lines)
 
 
 @settings(max_examples=200, deadline=None)
@@ -451,5 +409,4 @@ def test_the_readers_file_errors_alone_are_those_it_reads_for_any_damage(
         else:
             lines[at], lines[-1 - at % len(lines)] = lines[-1 - at % len(lines)], lines[at]
     file_errors = list(RetornoReader().file_errors(lines))
-    assert file_errors == _file_errors(lines, skeleton=False)
-    assert file_errors == _file_errors(lines, skeleton=True)
+    assert file_errors == _file_errors(lines)
