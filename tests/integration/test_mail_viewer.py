@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import select
 import smtplib
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from boletos_testing.beneficiary import BENEFICIARY
 from boletos_testing.mails import DATE, SETTINGS, sample_mails
 from mailer_service.domain.compose import compose
 from tests.support.browser import headless_chromium
-from tests.support.processes import free_port, wait_for_port
+from tests.support.processes import free_port
 
 SENDER = "cobranca@example.com"
 HOSTILE_NAME = "<script>window.pwned=1</script><img src=x onerror=window.pwned=2>"
@@ -44,19 +45,33 @@ def _real_pdf() -> bytes:
 
 @pytest.fixture
 def catcher(tmp_path: Path) -> Iterator[tuple[int, str]]:
-    smtp, web = free_port(), free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "boletos_cli.stack.smtp_catcher", "--port", str(smtp),
-         "--maildir", str(tmp_path / "mail"), "--web-port", str(web)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    # A free port can be taken by another test's process before the catcher binds it; then
+    # something else answers on it (a gRPC server resets an HTTP request). The catcher prints
+    # its line only once both listeners are its own, and ends instead when a bind fails.
+    for _attempt in range(3):
+        smtp, web = free_port(), free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "boletos_cli.stack.smtp_catcher", "--port", str(smtp),
+             "--maildir", str(tmp_path / "mail"), "--web-port", str(web)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        if ready and proc.stdout.readline().startswith("smtp catcher on"):
+            break
+        proc.kill()
+        proc.wait(10)
+        proc.stdout.close()
+    else:
+        pytest.fail("the catcher did not start on free ports in three attempts")
     try:
-        wait_for_port(smtp, timeout=30)
-        wait_for_port(web, timeout=30)
         yield smtp, f"http://127.0.0.1:{web}"
     finally:
         proc.terminate()
         proc.wait(10)
+        proc.stdout.close()
 
 
 def test_a_boleto_email_reads_in_a_browser_with_its_pdf(catcher) -> None:
