@@ -71,20 +71,7 @@ def ddmmyyyy(day: date | None) -> str:
 
 def build_record(parts: Sequence[Part]) -> str:
     """Join parts that must cover 1..240 in order, each exactly as wide as its positions."""
-    expected_start = 1
-    for start, end, text in parts:
-        if start != expected_start or len(text) != end - start + 1:
-            raise CnabFieldError(
-                f"field {start}-{end} got {len(text)} characters ({text!r}) "
-                f"where position {expected_start} was expected next"
-            )
-        expected_start = end + 1
-    if expected_start != RECORD_LENGTH + 1:
-        raise CnabFieldError(f"record ends at position {expected_start - 1}, not 240")
-    record = "".join(text for _, _, text in parts)
-    if not record.isascii():
-        raise CnabFieldError("CNAB records are ASCII only")
-    return record
+    return RecordTemplate(parts, ()).fill(())
 
 
 @dataclass(frozen=True, slots=True)
