@@ -187,9 +187,14 @@ async def test_the_sample_file_moves_every_counter_by_exactly_the_work_done(
             ):
                 await expect(ingest, lag, 0, stream=stream, consumer=consumer)
             # How full each consumed stream is, against the room NATS_STREAM_MAX_DEBTS made.
-            scraped = await scrape(mailer)
-            held = value(scraped, "boletos_jetstream_stream_bytes", stream="BOLETO")
-            room = value(scraped, "boletos_jetstream_stream_max_bytes", stream="BOLETO")
+            # The gauges are sampled every few seconds: wait for a sample taken since the file.
+            for _ in range(100):
+                scraped = await scrape(mailer)
+                held = value(scraped, "boletos_jetstream_stream_bytes", stream="BOLETO")
+                room = value(scraped, "boletos_jetstream_stream_max_bytes", stream="BOLETO")
+                if held:
+                    break
+                await asyncio.sleep(0.2)
             assert held is not None and room is not None and 0 < held < room
 
             # Every e-mail carried a PDF; two more asked for directly render two more, and
