@@ -197,6 +197,30 @@ async def test_messages_arrive_intact_over_few_connections() -> None:
             assert len(sink.messages) == len(messages) + 10
 
 
+@pytest.mark.parametrize(
+    ("given", "arrives"),
+    [
+        # Bare LF and CR lines go out as CRLF, the way RFC 5321 carries every line.
+        (b"Subject: lf\n\nline one\nline two", b"Subject: lf\r\n\r\nline one\r\nline two\r\n"),
+        (b"Subject: cr\r\rbody\r\n", b"Subject: cr\r\n\r\nbody\r\n"),
+        # A dot on the first line is stuffed too, not only after a line break.
+        (b".first\r\n\r\n.body\r\n", b".first\r\n\r\n.body\r\n"),
+        (b"Subject: mixed\r\n\r\n.a\n.b\r\n", b"Subject: mixed\r\n\r\n.a\r\n.b\r\n"),
+    ],
+)
+async def test_any_message_is_carried_with_crlf_endings_and_its_dots(
+    given: bytes, arrives: bytes
+) -> None:
+    sink = Sink()
+    with smtp_server(sink) as server:
+        async with (
+            asyncio.timeout(TEST_TIMEOUT),
+            SmtpSender(settings_for(server.port, connections=1)) as sender,
+        ):
+            assert (await sender.send(SENDER, "lines@example.com", given)).code == 250
+            assert [m.content for m in sink.messages] == [arrives]
+
+
 async def test_concurrent_sessions_never_exceed_the_pool() -> None:
     sink = Sink()
     with smtp_server(sink) as server:
