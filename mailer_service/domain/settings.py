@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from string import Template
 
 from .addresses import Mailbox, parse_mailbox
 from .errors import InvalidMailSettings
 from .headers import format_mailbox, single_line
 from .payment_link import PaymentLinks
-from .templates import DEFAULT_HTML, DEFAULT_SUBJECT, DEFAULT_TEXT, compile_template
+from .templates import (
+    DEFAULT_HTML,
+    DEFAULT_SUBJECT,
+    DEFAULT_TEXT,
+    MailTemplate,
+    compile_template,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +25,9 @@ class PreparedSettings:
     from_header: str
     reply_to_header: str | None
     sender_name: str
-    subject: Template
-    text: Template
-    html: Template
+    subject: MailTemplate
+    text: MailTemplate
+    html: MailTemplate
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@ means nothing to it, unlike str.format.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from string import Template
 
 from .errors import InvalidMailSettings
@@ -67,8 +69,35 @@ $link_section
 """
 
 
-def compile_template(text: str, setting: str) -> Template:
-    """A Template using only known placeholders, or InvalidMailSettings naming the problem.
+@dataclass(frozen=True, slots=True)
+class MailTemplate:
+    """A checked `string.Template`, filled as str.format_map fills the same text written
+    for it: Template.substitute calls back into Python for every placeholder, a twentieth
+    of the mailer's CPU per e-mail."""
+
+    template: str  # as string.Template reads it
+    _format: str
+
+    def substitute(self, fields: Mapping[str, str]) -> str:
+        return self._format.format_map(fields)
+
+
+def _format_of(template: Template) -> str:
+    """The template as str.format text: literal braces doubled, $$ a plain $."""
+    text = template.template
+    parts: list[str] = []
+    end = 0
+    for match in template.pattern.finditer(text):
+        parts.append(text[end : match.start()].replace("{", "{{").replace("}", "}}"))
+        name = match.group("named") or match.group("braced")
+        parts.append("$" if name is None else "{" + name + "}")
+        end = match.end()
+    parts.append(text[end:].replace("{", "{{").replace("}", "}}"))
+    return "".join(parts)
+
+
+def compile_template(text: str, setting: str) -> MailTemplate:
+    """A template using only known placeholders, or InvalidMailSettings naming the problem.
 
     Checked at startup so that a typo fails there rather than on every message.
     """
@@ -84,7 +113,7 @@ def compile_template(text: str, setting: str) -> Template:
             f"{setting} uses unknown placeholder(s) {', '.join(sorted(unknown))}; "
             f"available: {', '.join(sorted(FIELDS))}"
         )
-    return template
+    return MailTemplate(template.template, _format_of(template))
 
 
 PIX_TEXT = """
