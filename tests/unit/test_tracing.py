@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode, format_span_id, format_trace_id
 
-from boletos.platform import logs, runtime, tracing
+from boletos.platform import logs, runtime, trace_context, tracing
 from boletos.platform.access.transport import ClientTls, channel
 from boletos.platform.env import ConfigError
 from boletos.platform.grpc_server import GrpcServer
@@ -232,3 +232,22 @@ def test_an_exception_on_a_span_leaves_with_its_type_only() -> None:
         "exception.escaped": "False",
     }
     assert "Maria" not in repr([dict(e.attributes or {}) for e in exported.events])
+
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+def test_without_traces_a_span_carries_the_trace_it_is_in_on() -> None:
+    # A service that collects no traces still hands its callers' traces on: what it writes
+    # in a span names the trace the span was started in, with or without a parent given.
+    assert tracing.installed() is None
+    outer = trace_context.extract({"traceparent": TRACEPARENT})
+    with tracing.span("outer", parent=outer):
+        assert trace_context.current_headers() == {"traceparent": TRACEPARENT}
+        with tracing.span("boleto.issue", attributes={"debt_id": "d-1"}) as inner:
+            inner.set_attribute("outcome", "issued")
+            assert trace_context.current_headers() == {"traceparent": TRACEPARENT}
+    with tracing.span("alone"):
+        assert trace_context.current_headers() == {}
+    with pytest.raises(ValueError), tracing.span("failing"):
+        raise ValueError("raised through an untraced span")
