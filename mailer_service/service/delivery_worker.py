@@ -181,9 +181,11 @@ class DeliveryWorker:
         worker is stopping: a stop waits for the messages being sent, never for a claim."""
         # One span for the claim, linked to the trace of each e-mail in it: the PDF fetches
         # it makes serve them all. Each e-mail's own span continues the trace it was queued in.
+        # Without a tracer nothing keeps links: reading each e-mail's context for them is spared.
         links = [
             link
             for item in claimed
+            if tracing.installed() is not None
             for link in trace_context.link_to(trace_context.from_text(item.trace_context))
         ]
         with tracing.span("mailer.deliver_batch", links=links, attributes={"count": len(claimed)}):

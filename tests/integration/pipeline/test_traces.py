@@ -121,6 +121,8 @@ async def test_one_upload_is_one_trace_from_the_call_to_each_email(
     # The batches are traces of their own, linked to the upload's.
     batches = [s for s in spans if s.name.endswith(" batch") and s.trace_id != trace_id]
     assert any(trace_id in s.link_trace_ids for s in batches)
+    # So is each claim of the mailer's queue, linked to the traces of the e-mails it sends.
+    assert any(trace_id in s.link_trace_ids for s in _named(spans, "mailer.deliver_batch"))
     # The mailer's PDF fetch is a client span, and the boleto service's answer its child.
     pdf_calls = _named(spans, "/boletos.v1.BoletoService/BatchGetBoletoPdfs")
     clients = {s.span_id for s in pdf_calls if s.kind == "client"}

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
 import email
+from base64 import encodebytes
 from email.policy import default
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from mailer_service.domain.mime import ALTERNATIVE_BOUNDARY, MIXED_BOUNDARY, render_message
+from mailer_service.domain.mime import (
+    ALTERNATIVE_BOUNDARY,
+    MIXED_BOUNDARY,
+    _base64,
+    render_message,
+)
 
 
 def _render(headers: list[tuple[str, str]], name: str = "boleto-1.pdf") -> bytes:
@@ -32,3 +40,8 @@ def test_unsafe_attachment_names_are_refused(name: str) -> None:
 def test_unsafe_header_values_are_refused() -> None:
     with pytest.raises(ValueError, match="unsafe"):
         _render([("Subject", "x\r\nBcc: evil@example.com")])
+
+
+@given(st.binary(max_size=2_000))
+def test_base64_bodies_are_encodebytes_lines_ended_by_crlf(data: bytes) -> None:
+    assert _base64(data) == encodebytes(data).replace(b"\n", b"\r\n")
