@@ -182,12 +182,15 @@ class DeliveryWorker:
         # One span for the claim, linked to the trace of each e-mail in it: the PDF fetches
         # it makes serve them all. Each e-mail's own span continues the trace it was queued in.
         # Without a tracer nothing keeps links: reading each e-mail's context for them is spared.
-        links = [
-            link
-            for item in claimed
+        links = (
+            [
+                link
+                for item in claimed
+                for link in trace_context.link_to(trace_context.from_text(item.trace_context))
+            ]
             if tracing.installed() is not None
-            for link in trace_context.link_to(trace_context.from_text(item.trace_context))
-        ]
+            else []
+        )
         with tracing.span("mailer.deliver_batch", links=links, attributes={"count": len(claimed)}):
             return await self._deliver_claimed(claimed, gate, lease)
 

@@ -3,31 +3,21 @@ C0 controls and DEL wherever they stand, and nothing else a name or address may 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 
 from boleto_service.service.issuing import malformed
 from boletos.v1 import events_pb2
+from tests.support.boleto import imported_debt
 
 TEXT_FIELDS = ("name", "address", "district", "city", "email")
 CONTROLS = [chr(c) for c in range(32)] + ["\x7f"]
 
 
 def _debt(**fields: Any) -> events_pb2.ImportedDebt:
-    good: dict[str, Any] = {
-        "debt_id": str(uuid.uuid4()),
-        "name": "Fulano de Tal",
-        "government_id": "52998224725",
-        "email": "fulano@example.com",
-        "amount_cents": 12_345,
-        "due_date": "2030-01-15",
-        "address": "Rua São Bento, 365",
-        "district": "Centro",
-        "city": "São Paulo",
-    }
-    return events_pb2.ImportedDebt(**(good | fields))
+    address = {"address": "Rua São Bento, 365", "district": "Centro", "city": "São Paulo"}
+    return imported_debt(**(address | fields))
 
 
 def _with(field: str, inserted: str) -> events_pb2.ImportedDebt:
