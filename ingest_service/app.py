@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 
 from boletos.platform import runtime
 from boletos.platform.logs import get_logger
 from boletos.platform.runtime import ServiceRuntime
+from boletos.platform.worker_processes import WorkerProcesses
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc, keys_pb2, keys_pb2_grpc
 from ingest_service.api.keys_servicer import KeyServicer
 from ingest_service.api.servicer import IngestServicer
@@ -19,7 +17,7 @@ from ingest_service.messaging.payments_consumer import payments_consumer
 from ingest_service.messaging.progress_consumer import CONSUMERS, progress_consumers
 from ingest_service.notifications.wiring import start_notifications
 from ingest_service.service.events import upload_completed
-from ingest_service.service.prepare import exit_with_parent, warm_up
+from ingest_service.service.prepare import warm_up
 from ingest_service.service.receiving import ReceivingKeeper
 from ingest_service.store.engine import HISTORY, create_engine
 from ingest_service.store.repository import IngestStore
@@ -42,17 +40,9 @@ async def bootstrap(rt: ServiceRuntime, settings: Settings) -> None:
     keys = rt.keys
 
     # Validation is pure CPU: worker processes run it beside this process's I/O.
-    prepare_pool = ProcessPoolExecutor(
-        settings.prepare_workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=exit_with_parent,
-        initargs=(os.getpid(),),
-    )
-    rt.on_close(prepare_pool.shutdown)
-    loop = asyncio.get_running_loop()
-    await asyncio.gather(
-        *(loop.run_in_executor(prepare_pool, warm_up) for _ in range(settings.prepare_workers))
-    )
+    prepare_pool = WorkerProcesses("ingest-prepare", settings.prepare_workers)
+    rt.on_close(prepare_pool.close)
+    await prepare_pool.start(warm_up)
 
     # Through the drain too: the uploads finishing then are still being received.
     stale = settings.receiver_stale_seconds

@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import Executor
 
 import grpc
 
@@ -15,6 +14,7 @@ from boletos.platform.access import interceptor as audit
 from boletos.platform.access.principal import caller_id, only_own_uploads
 from boletos.platform.logs import get_logger
 from boletos.platform.text import neutralized
+from boletos.platform.worker_processes import WorkerProcesses
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from ingest_service.api import convert, upload_header, upload_stream
 from ingest_service.domain.columns import Rules
@@ -44,7 +44,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self,
         store: IngestStore,
         on_commit: Callable[[], None],
-        prepare_pool: Executor,
+        prepare_pool: WorkerProcesses,
         block_bytes: int,
         max_line_bytes: int,
         idle_seconds: float,

@@ -8,9 +8,6 @@ objects: pickling tuples row by row would cost more than the validation saves.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import threading
-import time
 from array import array
 from dataclasses import dataclass, field
 
@@ -70,18 +67,6 @@ def _validator(header: bytes, max_line_bytes: int, rules: Rules) -> RowValidator
             _validators.clear()
         validator = _validators[key] = RowValidator(parse_header(header), rules, max_line_bytes)
     return validator
-
-
-def exit_with_parent(parent_pid: int) -> None:
-    """Worker initializer: a worker whose service was killed outright would otherwise live
-    on, holding the service's output pipes open for whoever supervises it."""
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def warm_up() -> None:

@@ -13,11 +13,12 @@ import contextlib
 import hashlib
 from collections import deque
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 from opentelemetry import context as otel_context
 from prometheus_client import Counter
 
+from boletos.platform.worker_processes import WorkerProcesses
 from ingest_service.domain.columns import Rules
 from ingest_service.domain.errors import HeaderError
 from ingest_service.domain.header import parse_header
@@ -56,7 +57,7 @@ class UploadSession:
         store: UploadLedger,
         upload: Upload,
         on_commit: Callable[[], None],
-        prepare_pool: Executor,
+        prepare_pool: WorkerProcesses,
         block_bytes: int,
         max_line_bytes: int,
         rules: Rules,
@@ -158,10 +159,10 @@ class UploadSession:
         if self._header is None:
             self._start_rows()
         assert self._header is not None
-        loop = asyncio.get_running_loop()
-        validated = await loop.run_in_executor(
-            self._prepare_pool, prepare, self._header, item, self._max_line, self._rules
+        validated = await self._prepare_pool.run(
+            prepare, self._header, item, self._max_line, self._rules
         )
+        loop = asyncio.get_running_loop()
         while len(self._writes) >= MAX_WRITES_IN_FLIGHT:
             await self._writes.popleft()
         received = self._assembler.bytes_received

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from boletos_testing.ports import free_port, wait_for_port
 from boletos_testing.processes import NatsServer
 
-__all__ = ["NatsServer", "free_port", "python_env", "wait_for_port"]
+__all__ = ["NatsServer", "free_port", "python_env", "spawned_workers", "wait_for_port"]
 
 
 def python_env(**extra: str) -> dict[str, str]:
@@ -21,3 +22,21 @@ def python_env(**extra: str) -> dict[str, str]:
     env.update(access.cli_env())
     env.update(extra)
     return env
+
+
+def spawned_workers() -> dict[int, int]:
+    """This process's live worker processes (multiprocessing's spawn), with their niceness:
+    the workers of the services a test runs in its own process."""
+    workers: dict[int, int] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            # After the command's closing parenthesis: state, ppid, ..., nice 17th.
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[1]) == os.getpid() and b"spawn_main" in command:
+            workers[int(proc.name)] = int(fields[16])
+    return workers

@@ -1,10 +1,11 @@
 """The ingest process killed outright mid-stream: what it had received a second earlier is
 durable, the upload does not stay RECEIVING for ever, and sending the file again completes
-it with nothing announced twice."""
+it with nothing announced twice. A validation worker killed outright is replaced."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -17,8 +18,8 @@ from boletos.v1 import ingest_pb2, ingest_pb2_grpc
 from tests.integration.conftest import wait_serving
 from tests.support import access
 from tests.support.csvdata import csv_bytes, valid_rows
-from tests.support.ingest import imported_debts, stream_message_count, upload
-from tests.support.processes import free_port, python_env
+from tests.support.ingest import imported_debts, running_ingest, stream_message_count, upload
+from tests.support.processes import free_port, python_env, spawned_workers
 
 BLOCK = 4096
 
@@ -102,3 +103,18 @@ async def test_kill_9_mid_stream_keeps_what_was_received_and_a_resend_completes_
             debts = await imported_debts(nats_server.url, expected=300)
     assert sorted(d.debt_id for d in debts) == sorted(r.debt_id for r in rows)
     assert await stream_message_count(nats_server.url) >= 1
+
+
+async def test_a_killed_validation_worker_is_replaced_and_the_next_upload_whole(
+    database_url, nats_server
+):
+    rows = valid_rows(1500, seed=54)
+    async with running_ingest(database_url, nats_server.url) as svc:
+        [worker] = spawned_workers()
+        os.kill(worker, signal.SIGKILL)
+
+        summary = await upload(svc.stub, csv_bytes(rows))
+        assert (summary.state, summary.accepted) == (ingest_pb2.UPLOAD_STATE_COMPLETED, 1500)
+        debts = await imported_debts(nats_server.url, expected=1500)
+        assert sorted(d.debt_id for d in debts) == sorted(r.debt_id for r in rows)
+        assert len(spawned_workers()) == 1
