@@ -54,9 +54,10 @@ from boletos_cli.stack.restarts import MAX_RESTARTS, RestartBudget
 
 # Services get this long after SIGTERM to finish in-flight calls before SIGKILL.
 STOP_GRACE_SECONDS = 10.0
-# Added to the niceness of the processes that work through the queues (nice -n 10).
-BACKGROUND_NICENESS = 10
-BACKGROUND_SERVICES = ("boleto", "mailer")
+# Added to the niceness of the processes that work through the queues: each stage yields the
+# processor to the one before it, so a file's boletos are issued before its e-mails take the
+# cores, and an upload is received before either.
+NICENESS = {"boleto": 5, "mailer": 10}
 # The simulated bank's name among the children.
 BANK = "bank"
 # The OTLP receiver of --traces.
@@ -198,12 +199,11 @@ class Stack:
             )
         for replica in self.replicas:
             env = self.layout.service_env(replica, self.env)
-            background = replica.spec.name in BACKGROUND_SERVICES
             await self._launch(
                 replica.name,
                 [sys.executable, "-m", replica.spec.module],
                 env,
-                niceness=BACKGROUND_NICENESS if background else 0,
+                niceness=NICENESS.get(replica.spec.name, 0),
             )
         await asyncio.gather(
             *(
