@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 
 import nats
 import sqlalchemy as sa
 
 from boletos.platform.nats_streams import ensure_streams
 from boletos.platform.outbox import OutboxRelay
+from boletos.platform.worker_processes import WorkerProcesses
 from ingest_service.domain.columns import Rules
 from ingest_service.service.events import upload_completed
 from ingest_service.service.upload_session import UploadSession
@@ -24,7 +23,8 @@ from tests.support.ingest import imported_debts, stream_message_count
 async def _ingest_without_publishing(store: IngestStore, data: bytes) -> None:
     """Stores a file the way the service does, with no relay running: as if the process
     died right after its commits."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = WorkerProcesses("test-prepare", 1)
+    try:
         session = UploadSession(
             store,
             store.create_upload("f.csv", ""),
@@ -37,6 +37,8 @@ async def _ingest_without_publishing(store: IngestStore, data: bytes) -> None:
         for i in range(0, len(data), 5000):
             await session.feed(data[i : i + 5000])
         await session.finish()
+    finally:
+        pool.close()
 
 
 async def test_relay_publishes_what_a_crash_left_pending_exactly_once(database_url, nats_server):
