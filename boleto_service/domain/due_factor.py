@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -45,6 +46,8 @@ class PayableWindow:
         return isinstance(day, date) and self.earliest <= day <= self.latest
 
 
+# Asked for every boleto issued, with the same day each time.
+@functools.lru_cache(maxsize=16)
 def payable_window(today: date) -> PayableWindow:
     return PayableWindow(
         earliest=today - timedelta(days=DAYS_BEFORE_TODAY),

@@ -18,7 +18,7 @@ from .cnab240.bank import Movement
 from .cnab240.retorno import Outcome
 from .due_factor import due_factor, ensure_payable
 from .errors import BoletoDomainError
-from .linha_digitavel import format_linha, linha_for_built_barcode
+from .linha_digitavel import formatted_linha_for_built_barcode
 
 
 class InstructionKind(IntEnum):
@@ -155,4 +155,4 @@ def redated(barcode: str, new_due_date: dt.date) -> tuple[str, str]:
     """(barcode, formatted linha digitável) of the same title due on another day: the bank
     changed its due date, so the printed numbers follow (same bank, amount, campo livre)."""
     moved = build_barcode(barcode[:3], due_factor(new_due_date), int(barcode[9:19]), barcode[19:])
-    return moved, format_linha(linha_for_built_barcode(moved))
+    return moved, formatted_linha_for_built_barcode(moved)

@@ -12,7 +12,7 @@ from .charges import ChargeBreakdown, OverduePolicy, apply_overdue_policy
 from .discounts import DiscountPolicy
 from .due_factor import due_factor, ensure_payable
 from .errors import InvalidAmount
-from .linha_digitavel import format_linha, linha_for_built_barcode
+from .linha_digitavel import formatted_linha_for_built_barcode
 from .money import to_cents
 from .pix import PixMerchant, pix_payload
 
@@ -72,12 +72,11 @@ def issue_boleto(
     barcode = build_barcode(
         bank.code, factor, charges.total_cents, bank.campo_livre(config, sequence)
     )
-    linha = linha_for_built_barcode(barcode)
     return IssuedBoleto(
         bank_code=bank.code,
         nosso_numero=bank.nosso_numero(config, sequence),
         barcode=barcode,
-        linha_digitavel_formatted=format_linha(linha),
+        linha_digitavel_formatted=formatted_linha_for_built_barcode(barcode),
         charges=charges,
     )
 

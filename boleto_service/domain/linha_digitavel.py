@@ -28,9 +28,16 @@ def barcode_to_linha(barcode: str) -> str:
 def linha_for_built_barcode(digits: str) -> str:
     """barcode_to_linha for 44 digits build_barcode just made: checking them again would
     only cost time on the path that issues a million boletos."""
-    data = (digits[0:4] + digits[19:24], digits[24:34], digits[34:44])
-    fields = "".join(part + str(mod10(part)) for part in data)
-    return fields + digits[DV_POSITION] + digits[5:19]
+    first, second, third = digits[0:4] + digits[19:24], digits[24:34], digits[34:44]
+    return (
+        f"{first}{mod10(first)}{second}{mod10(second)}{third}{mod10(third)}"
+        f"{digits[DV_POSITION]}{digits[5:19]}"
+    )
+
+
+def formatted_linha_for_built_barcode(digits: str) -> str:
+    """format_linha(linha_for_built_barcode(digits)), without reading its own digits back."""
+    return _grouped(linha_for_built_barcode(digits))
 
 
 def normalize_linha(text: str) -> str:
@@ -86,5 +93,8 @@ def linha_to_barcode(linha: str) -> str:
 
 def format_linha(linha: str) -> str:
     """Printed form: 'AAAAA.AAAAA BBBBB.BBBBBB CCCCC.CCCCCC D FFFFFFFFFFFFFF'."""
-    d = normalize_linha(linha)
+    return _grouped(normalize_linha(linha))
+
+
+def _grouped(d: str) -> str:
     return f"{d[0:5]}.{d[5:10]} {d[10:15]}.{d[15:21]} {d[21:26]}.{d[26:32]} {d[32]} {d[33:47]}"

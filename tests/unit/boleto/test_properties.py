@@ -10,6 +10,7 @@ from boleto_service.domain.checkdigits import mod10
 from boleto_service.domain.linha_digitavel import (
     barcode_to_linha,
     format_linha,
+    formatted_linha_for_built_barcode,
     linha_mismatches,
     linha_to_barcode,
     normalize_linha,
@@ -57,6 +58,7 @@ def test_barcode_linha_round_trip(barcode: str) -> None:
     assert linha_to_barcode(linha) == barcode
     assert linha_to_barcode(format_linha(linha)) == barcode
     assert normalize_linha(format_linha(linha)) == linha
+    assert formatted_linha_for_built_barcode(barcode) == format_linha(linha)
 
 
 @given(barcodes())
