@@ -24,19 +24,19 @@ def python_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def spawned_workers() -> dict[int, int]:
-    """This process's live worker processes (multiprocessing's spawn), with their niceness:
-    the workers of the services a test runs in its own process."""
-    workers: dict[int, int] = {}
+def spawned_workers() -> set[int]:
+    """This process's live worker processes (multiprocessing's spawn): the workers of the
+    services a test runs in its own process."""
+    workers: set[int] = set()
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            # After the command's closing parenthesis: state, ppid, ..., nice 17th.
+            # After the command's closing parenthesis: state, then ppid.
             fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
             command = (proc / "cmdline").read_bytes()
         except OSError:
             continue
         if fields[0] != "Z" and int(fields[1]) == os.getpid() and b"spawn_main" in command:
-            workers[int(proc.name)] = int(fields[16])
+            workers.add(int(proc.name))
     return workers
