@@ -56,7 +56,8 @@ class CatcherSMTP(SMTP):
     package's header parser. With those, the catcher spent nearly as much CPU per message as
     the mailer sending it, on the same two cores of a local run. Everything else (commands,
     states, their limits) is aiosmtpd's. Unlike aiosmtpd, DATA lines longer than 1,000 bytes
-    are taken as they come: the catcher keeps what the mailer sent, it does not judge it.
+    are taken as they come (the catcher keeps what the mailer sent, it does not judge it), and
+    the content is always bytes: the catcher never asks aiosmtpd to decode it.
     """
 
     # The reader's limit. aiosmtpd sizes it to one line, and a reader holding twice its limit

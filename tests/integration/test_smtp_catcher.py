@@ -141,10 +141,20 @@ async def test_data_is_the_message_sent_without_its_dot_stuffing(
     assert recorder.contents == [expected]
 
 
-async def test_a_message_over_the_limit_is_refused_and_the_next_one_taken() -> None:
+@pytest.mark.parametrize(
+    "oversized",
+    [
+        pytest.param(b"y" * 70 + b"\r\n" * 100 + b"z" * 2_000 + b"\r\n", id="within-the-buffer"),
+        # Dropped as it comes in: past the limit, only the end of what was read is kept.
+        pytest.param(_BASE64_LINES, id="past-the-buffer"),
+    ],
+)
+async def test_a_message_over_the_limit_is_refused_and_the_next_one_taken(
+    oversized: bytes,
+) -> None:
     small = b"Subject: ok\r\n\r\nfits\r\n"
     with _catcher(data_size_limit=1_000) as (port, recorder):
-        replies = await _send_raw(port, [b"y" * 70 + b"\r\n" * 100 + b"z" * 2_000 + b"\r\n", small])
+        replies = await _send_raw(port, [oversized, small])
     assert replies[0].startswith(b"552")
     assert replies[1].startswith(b"250")
     assert recorder.contents == [small]
