@@ -53,14 +53,15 @@ def processes_table(runs: list[E2eRun]) -> Table:
         title="processes",
         caption=(
             "peak RSS: VmHWM of the process and any workers it started, summed. cpu s: user "
-            "+ system time over the whole run, start-up included. work: its own count, logged "
-            "as it stopped."
+            "+ system time over the whole run, start-up included; system s: the kernel's part "
+            "of it. work: its own count, logged as it stopped."
         ),
     )
     table.add_column("replicas")
     table.add_column("process")
     table.add_column("peak RSS MB", justify="right")
     table.add_column("cpu s", justify="right")
+    table.add_column("system s", justify="right")
     table.add_column("work")
     for run in runs:
         for usage in run.processes:
@@ -70,6 +71,7 @@ def processes_table(runs: list[E2eRun]) -> Table:
                 usage.name,
                 _fmt(rss, ".0f"),
                 _fmt(usage.cpu_s, ".1f"),
+                _fmt(usage.system_s, ".1f"),
                 " ".join(f"{k}={v:,}" for k, v in usage.work.items()),
             )
         table.add_section()

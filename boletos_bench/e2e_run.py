@@ -22,7 +22,7 @@ import grpc
 from rich.console import Console
 
 from boletos.v1 import ingest_pb2, ingest_pb2_grpc
-from boletos_bench.procs import cpu_seconds, peak_rss_bytes
+from boletos_bench.procs import cpu_times, peak_rss_bytes
 from boletos_cli import channels
 from boletos_cli.channels import open_channel
 from boletos_cli.commands.stack import stack_access
@@ -62,6 +62,8 @@ class ProcessUsage:
     pid: int
     peak_rss_bytes: int | None
     cpu_s: float | None
+    # The part of cpu_s spent in the kernel on its behalf.
+    system_s: float | None
     # What it reported doing when it stopped (issued=..., sent=...).
     work: dict[str, int] = field(default_factory=dict)
 
@@ -243,8 +245,15 @@ async def _measure(
     # Read while every process is still up: VmHWM goes with the process.
     for name, child in stack.children.items():
         if child.pid is not None:
+            times = cpu_times(child.pid)
             result.processes.append(
-                ProcessUsage(name, child.pid, peak_rss_bytes(child.pid), cpu_seconds(child.pid))
+                ProcessUsage(
+                    name,
+                    child.pid,
+                    peak_rss_bytes(child.pid),
+                    None if times is None else sum(times),
+                    None if times is None else times[1],
+                )
             )
     last = result.samples[-1]
     result.boletos_issued = last.boletos_issued

@@ -60,7 +60,15 @@ def reset_peak_rss(pid: int) -> bool:
 
 def cpu_seconds(pid: int) -> float | None:
     """User plus system CPU time of the process tree, reaped children included."""
-    ticks = 0
+    times = cpu_times(pid)
+    return None if times is None else sum(times)
+
+
+def cpu_times(pid: int) -> tuple[float, float] | None:
+    """User and system CPU time of the process tree, reaped children included: the system
+    part is the kernel's work for it (sockets, files), which moves with the machine's state
+    more than its own code does."""
+    user = system = 0
     for index, p in enumerate(process_tree(pid)):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
@@ -69,5 +77,8 @@ def cpu_seconds(pid: int) -> float | None:
                 return None
             continue
         # Fields 14-17 of the whole line: utime, stime, cutime, cstime, in clock ticks.
-        ticks += sum(int(f) for f in fields[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
+        utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
+        user += utime + cutime
+        system += stime + cstime
+    ticks = os.sysconf("SC_CLK_TCK")
+    return user / ticks, system / ticks
