@@ -29,6 +29,7 @@ BENCHMARKS_UNDER_TEST = {
     "boletos_bench.gateway_bench",
     "boletos_bench.mail_bench",
     "boletos_bench.nats_auth_bench",
+    "boletos_bench.procs",
     "boletos_bench.progress_bench",
 }
 
