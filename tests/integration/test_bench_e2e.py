@@ -34,9 +34,9 @@ def test_a_small_file_is_measured_through_a_replicated_stack(
     assert set(processes) == {"nats", "smtp", "ingest", "boleto-1", "boleto-2", "mailer-1",
                               "mailer-2", "gateway"}  # fmt: skip
     assert all(p["peak_rss_bytes"] > 0 for p in processes.values())
-    # The kernel's part of each process's CPU time. A Python process's start alone reads
-    # hundreds of files and runs seconds of its own code: some of each, always.
-    assert all(0 <= p["system_s"] <= p["cpu_s"] for p in processes.values())
+    # The kernel's part of each Python process's CPU time: its start alone reads hundreds of
+    # files and runs seconds of its own code, so some of each, always (nats-server's may round
+    # to nothing on so small a file).
     assert all(0 < p["system_s"] < p["cpu_s"] for name, p in processes.items() if name != "nats")
     sent = processes["mailer-1"]["work"]["sent"] + processes["mailer-2"]["work"]["sent"]
     assert sent == 300
