@@ -16,9 +16,11 @@ command, ten for the reply to the final dot, which a busy server may well take.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import socket
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal, Self, get_args
@@ -31,6 +33,7 @@ from mailer_service.domain.errors import InvalidMailSettings
 from mailer_service.domain.failures import PermanentFailure, Stage, UncertainDelivery, one_line
 
 from .failures import classify
+from .pipelining import PipeliningProtocol, pipelining
 from .rate_limit import TokenBucket
 
 __all__ = ["Security", "SendResult", "SmtpSender", "SmtpSettings"]
@@ -131,31 +134,108 @@ def _tls_context(settings: SmtpSettings) -> ssl.SSLContext | None:
     return context
 
 
-async def _envelope(
-    client: aiosmtplib.SMTP, verb: bytes, path: bytes, address: str, options: list[str]
-) -> None:
-    """MAIL or RCPT, answered and refused as aiosmtplib's mail() and rcpt() are, without
-    their address parsing (5% of the mailer's CPU per e-mail): send() checked the
-    address, ASCII and printable with no space or bracket, so <address> is its quoted form."""
-    response = await client.execute_command(
-        verb, path + b"<" + address.encode("ascii") + b">", *(o.encode("ascii") for o in options)
+_ENVELOPE_STAGES: tuple[Stage, Stage, Stage] = ("mail", "rcpt", "data")
+
+
+def _envelope_commands(sender: str, recipient: str, options: list[str]) -> list[bytes]:
+    """MAIL, RCPT and DATA, without aiosmtplib's address parsing (5% of the mailer's CPU per
+    e-mail): send() checked the addresses, ASCII and printable with no space or bracket, so
+    <address> is their quoted form."""
+    mail = b" ".join(
+        [b"MAIL FROM:<" + sender.encode("ascii") + b">", *(o.encode("ascii") for o in options)]
     )
-    if verb == b"MAIL" and response.code != aiosmtplib.SMTPStatus.completed:
-        raise aiosmtplib.SMTPSenderRefused(response.code, response.message, address)
-    if verb == b"RCPT" and response.code not in (
-        aiosmtplib.SMTPStatus.completed,
-        aiosmtplib.SMTPStatus.will_forward,
-    ):
-        raise aiosmtplib.SMTPRecipientRefused(response.code, response.message, address)
+    return [mail, b"RCPT TO:<" + recipient.encode("ascii") + b">", b"DATA"]
 
 
-async def _data(
+def _refusal(
+    replies: Sequence[aiosmtplib.SMTPResponse], sender: str, recipient: str
+) -> tuple[Stage, aiosmtplib.SMTPResponseException] | None:
+    """The first of MAIL, RCPT and DATA's replies that refuses, as aiosmtplib's mail(),
+    rcpt() and data() would raise it."""
+    completed, will_forward = aiosmtplib.SMTPStatus.completed, aiosmtplib.SMTPStatus.will_forward
+    for stage, reply in zip(_ENVELOPE_STAGES, replies, strict=False):
+        if stage == "mail" and reply.code != completed:
+            return "mail", aiosmtplib.SMTPSenderRefused(reply.code, reply.message, sender)
+        if stage == "rcpt" and reply.code not in (completed, will_forward):
+            return "rcpt", aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, recipient)
+        if stage == "data" and reply.code != aiosmtplib.SMTPStatus.start_input:
+            return "data", aiosmtplib.SMTPDataError(reply.code, reply.message)
+    return None
+
+
+@dataclass(slots=True)
+class _Progress:
+    """How far a message got: the stage its failure, if any, belongs to."""
+
+    stage: Stage = "connect"
+
+
+async def _envelope(
+    client: aiosmtplib.SMTP,
+    sender: str,
+    recipient: str,
+    options: list[str],
+    settings: SmtpSettings,
+    progress: _Progress,
+) -> None:
+    """MAIL, RCPT and DATA, each answered before the next is sent."""
+    replies: list[aiosmtplib.SMTPResponse] = []
+    commands = _envelope_commands(sender, recipient, options)
+    for stage, command in zip(_ENVELOPE_STAGES, commands, strict=True):
+        progress.stage = stage
+        timeout = settings.data_timeout if stage == "data" else settings.timeout
+        replies.append(await client.execute_command(command, timeout=timeout))
+        refused = _refusal(replies, sender, recipient)
+        if refused is not None:
+            raise refused[1]
+
+
+async def _pipelined_envelope(
+    protocol: PipeliningProtocol,
+    sender: str,
+    recipient: str,
+    options: list[str],
+    settings: SmtpSettings,
+    progress: _Progress,
+) -> None:
+    """MAIL, RCPT and DATA in one write, their replies read in order (RFC 2920). Every reply
+    is read before any refusal is raised, so the session stays in step for the next message."""
+    progress.stage = "mail"
+    protocol.write_commands(_envelope_commands(sender, recipient, options))
+    replies: list[aiosmtplib.SMTPResponse] = []
+    for stage in _ENVELOPE_STAGES:
+        progress.stage = stage
+        timeout = settings.data_timeout if stage == "data" else settings.timeout
+        try:
+            replies.append(await protocol.read_response(timeout=timeout))
+        except Exception:
+            # A server that refuses and hangs up (421) explains the lost reply after it.
+            refused = _refusal(replies, sender, recipient)
+            if refused is None:
+                raise
+            progress.stage = refused[0]
+            raise refused[1] from None
+    refused = _refusal(replies, sender, recipient)
+    if refused is None:
+        return
+    progress.stage = refused[0]
+    if replies[2].code == aiosmtplib.SMTPStatus.start_input:
+        # A server that starts a message for a refused sender or recipient: end it, empty.
+        # The refusal stands whatever comes of that.
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+            protocol.write(b".\r\n")
+            await protocol.read_response(timeout=settings.data_timeout)
+    raise refused[1]
+
+
+async def _content(
     client: aiosmtplib.SMTP, data: bytes, reply_seconds: float
 ) -> aiosmtplib.SMTPResponse:
-    """DATA, answered and refused as aiosmtplib's data() does it. Its line-ending pass
-    substitutes every CRLF of a base64 body and its dot-stuffing tries a regex at every byte,
-    an eighth of the mailer's CPU per e-mail; a message composed with CRLF endings needs
-    neither, and a line that starts with a dot is found by a plain search."""
+    """The message after DATA's 354, answered and refused as aiosmtplib's data() does it. Its
+    line-ending pass substitutes every CRLF of a base64 body and its dot-stuffing tries a
+    regex at every byte, an eighth of the mailer's CPU per e-mail; a message composed with
+    CRLF endings needs neither, and a line that starts with a dot is found by a plain
+    search."""
     protocol = client.protocol
     if protocol is None:
         raise aiosmtplib.SMTPServerDisconnected("Connection lost")
@@ -164,9 +244,6 @@ async def _data(
     stuffed = data.replace(b"\r\n.", b"\r\n..")
     if stuffed.startswith(b"."):
         stuffed = b"." + stuffed
-    start = await client.execute_command(b"DATA", timeout=reply_seconds)
-    if start.code != aiosmtplib.SMTPStatus.start_input:
-        raise aiosmtplib.SMTPDataError(start.code, start.message)
     try:
         # Nothing runs between the write and read_response's wait, which marks the reply
         # expected: the server's answer cannot arrive unclaimed.
@@ -392,22 +469,26 @@ class SmtpSender:
     ) -> SendResult:
         for attempt in (1, 2):
             reused = client.is_connected
-            stage: Stage = "connect"
+            progress = _Progress()
             try:
                 if not reused:
                     await self._open(client)
-                stage = "mail"
-                await _envelope(client, b"MAIL", b"FROM:", sender, self._mail_options(client, data))
-                stage = "rcpt"
-                await _envelope(client, b"RCPT", b"TO:", recipient, [])
-                stage = "data"
-                reply = await _data(client, data, self.settings.data_timeout)
+                options = self._mail_options(client, data)
+                protocol = pipelining(client)
+                if protocol is not None:
+                    await _pipelined_envelope(
+                        protocol, sender, recipient, options, self.settings, progress
+                    )
+                else:
+                    await _envelope(client, sender, recipient, options, self.settings, progress)
+                reply = await _content(client, data, self.settings.data_timeout)
                 return SendResult(reply.code, reply.message)
             except asyncio.CancelledError:
                 # A command may be half-sent or its reply unread: the session is unusable.
                 client.close()
                 raise
             except Exception as exc:
+                stage = progress.stage
                 if reused and attempt == 1 and _is_stale(exc, stage):
                     client.close()
                     continue
@@ -449,6 +530,10 @@ class SmtpSender:
     async def _reset(client: aiosmtplib.SMTP) -> None:
         """Clear a refused transaction so the connection can carry the next message."""
         if not client.is_connected:
+            return
+        if isinstance(client.protocol, PipeliningProtocol) and client.protocol.owed:
+            # Replies still on their way would answer the RSET: the session is out of step.
+            client.close()
             return
         try:
             await client.rset(timeout=_HOUSEKEEPING_TIMEOUT)

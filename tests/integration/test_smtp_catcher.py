@@ -46,15 +46,29 @@ async def test_each_message_is_one_file_in_new_that_a_maildir_reader_opens(
                     filename=f"boleto-{n}.pdf",
                 )
                 await smtp.send_message(message)
+            assert smtp.supports_extension("pipelining")
+        # Pipelined, as the mailer sends when offered: the envelope in one write.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        replies = [await reader.readline()]
+        writer.write(b"EHLO client.test\r\n")
+        while not replies[-1].startswith(b"250 "):
+            replies.append(await reader.readline())
+        writer.write(b"MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n")
+        replies = [await reader.readline() for _ in range(3)]
+        assert [r[:3] for r in replies] == [b"250", b"250", b"354"]
+        writer.write(b"Subject: Boleto 3\r\n\r\n..pipelined\r\n.\r\nQUIT\r\n")
+        assert (await reader.readline())[:3] == b"250"
+        writer.close()
     finally:
         catcher.terminate()
         assert await asyncio.wait_for(catcher.wait(), 10) == 0
 
     assert list((tmp_path / "mail" / "tmp").iterdir()) == []
-    assert len(list((tmp_path / "mail" / "new").iterdir())) == 3
+    assert len(list((tmp_path / "mail" / "new").iterdir())) == 4
     box = mailbox.Maildir(tmp_path / "mail", create=False)
     received = sorted(box, key=lambda m: m["Subject"])
-    assert [m["Subject"] for m in received] == ["Boleto 0", "Boleto 1", "Boleto 2"]
+    assert [m["Subject"] for m in received] == ["Boleto 0", "Boleto 1", "Boleto 2", "Boleto 3"]
+    assert received[3].get_payload() == ".pipelined\n"
     parts = received[2].get_payload()
     assert isinstance(parts, list)
     attachment = parts[1]

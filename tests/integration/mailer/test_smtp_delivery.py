@@ -1,7 +1,9 @@
 """The SMTP delivery adapter against a real aiosmtpd server on a loopback port.
 
 Each test starts its own server (aiosmtpd's Controller runs it on a thread with its own
-event loop) with a handler that records what arrived and can be told to refuse.
+event loop) with a handler that records what arrived and can be told to refuse. Every test
+runs twice: against a server that offers PIPELINING, which the sender then uses, and against
+one that does not.
 """
 
 from __future__ import annotations
@@ -47,6 +49,17 @@ class Received:
     mail_options: list[str]
 
 
+# Whether the sinks of the running test offer PIPELINING (RFC 2920); see _both_ways.
+_OFFER_PIPELINING = {"on": False}
+
+
+@pytest.fixture(autouse=True, params=["one command at a time", "pipelined"])
+def _both_ways(request: pytest.FixtureRequest) -> Iterator[None]:
+    _OFFER_PIPELINING["on"] = request.param == "pipelined"
+    yield
+    _OFFER_PIPELINING["on"] = False
+
+
 @dataclass
 class Sink:
     """Records every accepted message; `refuse` scripts one-shot replies per command."""
@@ -71,6 +84,10 @@ class Sink:
             self.ehlo_count += 1
         # The new-style hook takes over what the server would otherwise record itself.
         session.host_name = hostname
+        if _OFFER_PIPELINING["on"]:
+            # aiosmtpd reads commands from a buffered stream, one after another, so it takes
+            # pipelined ones as they come; it only does not say so.
+            responses.insert(-1, "250-PIPELINING")
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
