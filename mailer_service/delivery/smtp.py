@@ -273,7 +273,10 @@ def _check_address(address: str, role: str, *, allow_empty: bool = False) -> Non
         not address
         or not address.isascii()
         or not address.isprintable()
-        or any(c.isspace() or c in "<>" for c in address)
+        # Printable ASCII has one space character: no need to ask each character.
+        or " " in address
+        or "<" in address
+        or ">" in address
     ):
         raise PermanentFailure(
             0,
