@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from boleto_service.domain.banks.itau import account_dac, nosso_numero_dac
 from boleto_service.domain.checkdigits import mod10, mod11_barcode, mod11_remainder
@@ -17,6 +19,17 @@ def _remainder_by_hand(barcode: str) -> int:
     payload = barcode[:4] + barcode[5:]
     assert len(payload) == 43
     return sum(int(d) * w for d, w in zip(reversed(payload), _WEIGHTS_FROM_RIGHT, strict=True)) % 11
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=64))
+def test_both_schemes_equal_their_definition_digit_by_digit(digits: str) -> None:
+    weights = ([2, 3, 4, 5, 6, 7, 8, 9] * 8)[: len(digits)]
+    assert (
+        mod11_remainder(digits)
+        == sum(int(d) * w for d, w in zip(reversed(digits), weights, strict=True)) % 11
+    )
+    products = [int(d) * (2 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits))]
+    assert mod10(digits) == (10 - sum(p // 10 + p % 10 for p in products) % 10) % 10
 
 
 @pytest.mark.parametrize(
