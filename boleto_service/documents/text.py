@@ -7,12 +7,13 @@ may arrive in. Characters outside it print as '?' rather than failing the boleto
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from enum import Enum
 
 from reportlab.pdfbase import pdfmetrics
 
-from boletos.platform.text import CONTROLS, DIRECTION_MARKS, code_points
+from boletos.platform.text import ACTED_ON, CONTROLS, DIRECTION_MARKS, char_class, code_points
 
 _ELLIPSIS = b"\x85"  # '…' in WinAnsiEncoding
 # Controls would be taken as line breaks or garbage by viewers; direction marks would print
@@ -20,6 +21,8 @@ _ELLIPSIS = b"\x85"  # '…' in WinAnsiEncoding
 _PRINTABLE = str.maketrans(
     {**dict.fromkeys(code_points(CONTROLS), " "), **dict.fromkeys(code_points(DIRECTION_MARKS))}
 )
+# Searched first: a translation by table looks every character up, and almost no text has any.
+_UNPRINTABLE = re.compile(f"[{char_class(ACTED_ON)}]")
 
 
 class Font(Enum):
@@ -33,6 +36,11 @@ class Font(Enum):
         self.base_font = base_font
         # reportlab's AFM metrics for the standard fonts, indexed by WinAnsi byte, in 1/1000 em.
         self.widths: tuple[int, ...] = tuple(pdfmetrics.getFont(base_font).widths)
+        # The same widths split into high and low bytes, for bytes.translate: a text's width
+        # is then two translations and two sums, without a Python call per character.
+        every_byte = bytes(range(256))
+        self.high_widths = bytes.maketrans(every_byte, bytes(w >> 8 for w in self.widths))
+        self.low_widths = bytes.maketrans(every_byte, bytes(w & 0xFF for w in self.widths))
 
 
 def encode(text: str) -> bytes:
@@ -42,12 +50,15 @@ def encode(text: str) -> bytes:
     if not text.isascii():
         # Decomposed accents (e + U+0301) have no WinAnsi code of their own.
         text = unicodedata.normalize("NFC", text)
-    return text.translate(_PRINTABLE).encode("cp1252", "replace")
+    if _UNPRINTABLE.search(text):
+        text = text.translate(_PRINTABLE)
+    return text.encode("cp1252", "replace")
 
 
 def width(raw: bytes, font: Font, size: float) -> float:
     """Advance width in points of WinAnsi bytes set in `font` at `size`."""
-    return sum(map(font.widths.__getitem__, raw)) * size / 1000
+    thousandths = (sum(raw.translate(font.high_widths)) << 8) + sum(raw.translate(font.low_widths))
+    return thousandths * size / 1000
 
 
 def fit(raw: bytes, font: Font, size: float, max_width: float) -> tuple[bytes, float]:

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import unicodedata
 import zlib
 from dataclasses import replace
 from datetime import date
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from boleto_service.documents import (
     MAX_INSTRUCTION_LINES,
@@ -38,6 +41,7 @@ from boleto_service.documents.text import Font, encode, escape, fit, width
 from boleto_service.domain import OverduePolicy, issue_boleto
 from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.boleto import Payer, PayerAddress
+from boletos.platform.text import CONTROLS, DIRECTION_MARKS, code_points
 from tests.support.beneficiaries import BB, ITAU
 from tests.support.printing import DEBT_ID, printable
 from tests.support.tools import require_tool
@@ -238,12 +242,40 @@ def test_barcode_amount_must_match_the_total() -> None:
 # --- text --------------------------------------------------------------------------------------
 
 
+CONTROL_POINTS = set(code_points(CONTROLS))
+MARK_POINTS = set(code_points(DIRECTION_MARKS))
+
+
 def test_text_is_winansi_with_unprintable_characters_replaced() -> None:
     assert encode("Conceição") == "Conceição".encode("cp1252")
     assert encode("Jose\u0301") == "José".encode("cp1252")  # decomposed accent composed first
     assert encode("Zoë 王") == b"Zo\xeb ?"
     assert encode("a\tb\nc") == b"a b c"
+    assert encode("Zoë\u202ex") == b"Zo\xebx"
     assert escape(b"a(b)c\\") == b"a\\(b\\)c\\\\"
+
+
+@given(st.binary(max_size=300), st.sampled_from(list(Font)))
+def test_width_is_the_sum_of_each_bytes_advance(raw: bytes, font: Font) -> None:
+    assert width(raw, font, 10) == sum(font.widths[b] for b in raw) * 10 / 1000
+
+
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.characters(), st.sampled_from(sorted(map(chr, CONTROL_POINTS | MARK_POINTS)))
+        ),
+        max_size=80,
+    )
+)
+def test_any_text_prints_as_its_composed_characters_without_controls_or_marks(
+    text: str,
+) -> None:
+    composed = unicodedata.normalize("NFC", text)
+    expected = "".join(
+        " " if ord(c) in CONTROL_POINTS else "" if ord(c) in MARK_POINTS else c for c in composed
+    )
+    assert encode(text) == expected.encode("cp1252", "replace")
 
 
 def test_fit_cuts_with_an_ellipsis_within_the_width() -> None:
