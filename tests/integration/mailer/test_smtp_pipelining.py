@@ -14,8 +14,9 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from mailer_service.delivery import SmtpSender, SmtpSettings
+from mailer_service.delivery import SmtpSender
 from mailer_service.domain.failures import PermanentFailure, TemporaryFailure
+from tests.integration.mailer.test_smtp_delivery import settings_for
 
 TEST_TIMEOUT = 15.0
 SENDER = "cobranca@example.com"
@@ -133,15 +134,7 @@ class ScriptedServer:
 @asynccontextmanager
 async def serving(server: ScriptedServer) -> AsyncIterator[SmtpSender]:
     listener = await asyncio.start_server(server.serve, "127.0.0.1", 0)
-    port = listener.sockets[0].getsockname()[1]
-    settings = SmtpSettings(
-        host="127.0.0.1",
-        port=port,
-        security="none",
-        timeout=5.0,
-        connections=1,
-        local_hostname="mailer.test",
-    )
+    settings = settings_for(listener.sockets[0].getsockname()[1], connections=1)
     try:
         async with asyncio.timeout(TEST_TIMEOUT), SmtpSender(settings) as sender:
             yield sender
