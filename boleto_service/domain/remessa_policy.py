@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
-from boleto_service.domain.cnab240 import PayerIdKind, RemessaHeader, RemessaTitle
-from boleto_service.domain.cnab240.remessa import MAX_NSA, max_titles_per_file, title_problems
+from boleto_service.domain.cnab240 import PayerIdKind, RemessaTitle
+from boleto_service.domain.cnab240.remessa import MAX_NSA, RemessaDetails, max_titles_per_file
+from boleto_service.domain.errors import Problem
 from boletos.platform.brasilia import BRASILIA
 
 # The most titles a file can number whatever segments a title takes (P, Q and R).
@@ -79,15 +80,25 @@ class NsaExhausted(RuntimeError):
     """The account has used every NSA the CNAB header can carry."""
 
 
-def unregistrable_reason(header: RemessaHeader, title: RemessaTitle) -> str | None:
-    """Why the header's bank would refuse the title, as a metric label (no personal data);
-    None when it would take it."""
+def taker(details: RemessaDetails) -> Take:
+    """Adds each title its bank would register to `details`; for any other, says why as a
+    metric label (no personal data)."""
+
+    def take(title: RemessaTitle) -> str | None:
+        problems = details.add(title)
+        return refusal_reason(title, problems) if problems else None
+
+    return take
+
+
+def refusal_reason(title: RemessaTitle, problems: list[Problem]) -> str:
+    """The label of a refused title: NO_CPF_CNPJ, NO_ADDRESS or the field of its first
+    problem."""
     if title.payer.id_kind is PayerIdKind.OTHER:
         return NO_CPF_CNPJ
     if title.payer.address is None:
         return NO_ADDRESS
-    problems = title_problems(header, title)
-    return problems[0].field if problems else None
+    return problems[0].field
 
 
 def parse_cut_at(text: str) -> dt.time:
@@ -160,16 +171,16 @@ class RemessaRecord:
 
 @dataclass(frozen=True)
 class Cut:
-    """One cutting transaction: the remessa it made, if any, and the boletos it left out."""
+    """One cutting transaction: the remessa it made, if any (its titles went to the cut's
+    Take), and the boletos it left out."""
 
     record: RemessaRecord | None
-    titles: list[RemessaTitle]
     # Boletos marked NOT_REGISTRABLE, by reason.
     left_out: Counter[str] = field(default_factory=Counter)
 
 
-# Why a title cannot be registered, or None when it can.
-Check = Callable[[RemessaTitle], str | None]
+# Takes a title into the remessa being cut, or says why the bank cannot register it.
+Take = Callable[[RemessaTitle], str | None]
 
 
 class CutInProgress(Exception):

@@ -24,20 +24,20 @@ from typing import Protocol
 from prometheus_client import Counter as MetricCounter
 
 from boleto_service.domain.beneficiaries import Beneficiary
-from boleto_service.domain.cnab240 import RemessaHeader, RemessaTitle, remessa_text
+from boleto_service.domain.cnab240 import RemessaDetails, RemessaHeader, RemessaTitle
 from boleto_service.domain.remessa_policy import (
     Account,
-    Check,
     Cut,
     CutInProgress,
     CutPer,
     Lock,
     RemessaRecord,
     RemessaSettings,
+    Take,
     last_cut,
     quiet_since,
+    taker,
     tick_seconds,
-    unregistrable_reason,
 )
 from boletos.platform.brasilia import BRASILIA
 from boletos.platform.logs import get_logger
@@ -55,7 +55,7 @@ class RemessaLedger(Protocol):
         *,
         limit: int,
         now: dt.datetime,
-        check: Check,
+        take: Take,
         upload_id: str | None = None,
         issued_before: dt.datetime | None = None,
         lock: Lock = Lock.WAIT,
@@ -154,11 +154,12 @@ class Remessas:
         self._require_directory()
         started = time.monotonic()
         now = self.now()
+        details = self.details(now)
         cut = self.store.cut(
             self.account,
             limit=self.settings.max_titles,
             now=now,
-            check=self.checker(now),
+            take=taker(details),
             upload_id=upload_id,
             issued_before=issued_before,
             lock=lock,
@@ -178,7 +179,7 @@ class Remessas:
             )
         if cut.record is None:
             return cut
-        record = self._write(cut.record, cut.titles)
+        record = self._write(cut.record, details)
         log.info(
             "remessa.cut",
             remessa_id=record.remessa_id,
@@ -225,9 +226,10 @@ class Remessas:
         made.extend(self.cut_all(entries=False))
         return made
 
-    def checker(self, now: dt.datetime) -> Check:
-        header = self._header(1, now)
-        return lambda title: unregistrable_reason(header, title)
+    def details(self, now: dt.datetime) -> RemessaDetails:
+        """The details of a remessa cut at `now`, empty, for the cut to take titles into."""
+        # The NSA is the store's to choose, and details do not depend on it.
+        return RemessaDetails(self._header(1, now))
 
     # -- files -------------------------------------------------------------------------
 
@@ -238,7 +240,7 @@ class Remessas:
         written = 0
         for record in self.store.unwritten():
             try:
-                self._write(record, self.store.titles_of(record.remessa_no))
+                self._write(record, self._details(record))
             except (OSError, RemessaUnavailable) as exc:
                 log.error("remessa.write_failed", remessa_id=record.remessa_id, error=str(exc))
                 continue
@@ -260,7 +262,7 @@ class Remessas:
         with contextlib.suppress(FileNotFoundError):
             if record.written_at is not None and path.stat().st_size == record.size_bytes:
                 return record, path
-        rewritten = self._write(record, self.store.titles_of(record.remessa_no))
+        rewritten = self._write(record, self._details(record))
         log.info("remessa.rewritten", remessa_id=record.remessa_id)
         return rewritten, path
 
@@ -275,7 +277,9 @@ class Remessas:
                 if path.stat().st_mtime < limit:
                     path.unlink()
 
-    def _write(self, record: RemessaRecord, titles: list[RemessaTitle]) -> RemessaRecord:
+    def _details(self, record: RemessaRecord) -> RemessaDetails:
+        """A committed remessa's details again, from the store; InvalidRemessa when what the
+        store holds would no longer make a valid file."""
         if record.account != self.account:
             raise RemessaUnavailable(
                 "REMESSA_ACCOUNT_CHANGED",
@@ -283,13 +287,19 @@ class Remessas:
                 f"remessa {record.remessa_id} was cut for another beneficiary account than "
                 "the one configured now",
             )
-        if len(titles) != record.titles:
+        return RemessaDetails.of(
+            self._header(record.nsa, record.created_at), self.store.titles_of(record.remessa_no)
+        )
+
+    def _write(self, record: RemessaRecord, details: RemessaDetails) -> RemessaRecord:
+        if details.titles != record.titles:
             # Only a hand-edited store gets here: the cut writes both in one transaction.
             raise RuntimeError(
-                f"remessa {record.remessa_id} lists {record.titles} titles, the store {len(titles)}"
+                f"remessa {record.remessa_id} lists {record.titles} titles, "
+                f"the store {details.titles}"
             )
         directory = self._require_directory()
-        data = remessa_text(self._header(record.nsa, record.created_at), titles).encode("ascii")
+        data = details.text(self._header(record.nsa, record.created_at)).encode("ascii")
         sha256 = hashlib.sha256(data).hexdigest()
         if record.sha256 is not None and record.sha256 != sha256:
             # The beneficiary's settings (name, convênio...) changed since the first writing.

@@ -29,11 +29,11 @@ from boleto_service.domain.discounts import discount_holding, discount_of
 from boleto_service.domain.instructions import InstructionKind, InstructionState
 from boleto_service.domain.remessa_policy import (
     Account,
-    Check,
     Cut,
     CutInProgress,
     Lock,
     RemessaRecord,
+    Take,
     file_name,
     next_nsa,
     remessa_id,
@@ -84,7 +84,7 @@ class RemessaStore:
         *,
         limit: int,
         now: dt.datetime,
-        check: Check,
+        take: Take,
         upload_id: str | None = None,
         issued_before: dt.datetime | None = None,
         lock: Lock = Lock.WAIT,
@@ -92,15 +92,15 @@ class RemessaStore:
     ) -> Cut | None:
         """Takes up to `limit` waiting boletos of the account's bank, oldest sequence first
         (only the upload's, with `upload_id`; only those issued before `issued_before`, with
-        it), into a new remessa created at `now`. Those `check` refuses are marked
-        NOT_REGISTRABLE instead. The beneficiary's waiting instructions go in too (only they,
-        with `entries` off). None when nothing was waiting; CutInProgress when another
-        replica holds the cut and `lock` is TRY."""
+        it), into a new remessa created at `now`: each goes to `take`, and those it refuses
+        are marked NOT_REGISTRABLE instead. The beneficiary's waiting instructions go in too
+        (only they, with `entries` off). None when nothing was waiting; CutInProgress when
+        another replica holds the cut and `lock` is TRY."""
         for attempt in range(_NSA_ATTEMPTS):
             try:
                 with writing(self.engine) as conn:
                     return self._cut(
-                        conn, account, limit, now, check, upload_id, issued_before, lock, entries
+                        conn, account, limit, now, take, upload_id, issued_before, lock, entries
                     )
             except _NothingToCut:
                 return None
@@ -115,7 +115,7 @@ class RemessaStore:
         account: Account,
         limit: int,
         now: dt.datetime,
-        check: Check,
+        take: Take,
         upload_id: str | None,
         issued_before: dt.datetime | None,
         lock: Lock,
@@ -173,17 +173,19 @@ class RemessaStore:
         instructed = self._take_instructions(conn, account, number, limit - taken)
         if not taken and not instructed:
             raise _NothingToCut
-        titles: list[RemessaTitle] = []
+        titles = amount = 0
         refused: dict[str, list[int]] = {}
         left_out: Counter[str] = Counter()
         # The driver's cursor: SQLAlchemy's rows cost more than everything else a title does.
+        # Row by row, so a cut holds no more than one title at a time.
         cursor = raw_cursor(conn)
         cursor.execute(_literal(conn, _entries(number)))
-        for row in cursor.fetchall():
+        for row in cursor:
             title = _title(row)
-            reason = check(title)
+            reason = take(title)
             if reason is None:
-                titles.append(title)
+                titles += 1
+                amount += title.amount_cents
             else:
                 refused.setdefault(reason, []).append(row[0])
                 left_out[reason] += 1
@@ -194,15 +196,20 @@ class RemessaStore:
                     .where(b.sequence.in_(sequences[start : start + _IN_LIST]))
                     .values(remessa_no=NOT_REGISTRABLE, bank_reason=LEFT_OUT + reason)
                 )
-        titles.extend(instructed)
+        for instruction_id, title in instructed:
+            reason = take(title)
+            if reason is not None:
+                # Requests are checked when they are made: only a hand-edited store gets here.
+                raise RuntimeError(f"instruction {instruction_id} cannot go to the bank: {reason}")
+            titles += 1
+            amount += title.amount_cents
         if not titles:
             conn.execute(remessas.delete().where(c.remessa_no == number))
-            return Cut(None, [], left_out)
-        amount = sum(t.amount_cents for t in titles)
+            return Cut(None, left_out)
         conn.execute(
             remessas.update()
             .where(c.remessa_no == number)
-            .values(titles=len(titles), amount_cents=amount)
+            .values(titles=titles, amount_cents=amount)
         )
         record = RemessaRecord(
             remessa_no=number,
@@ -210,7 +217,7 @@ class RemessaStore:
             account=account,
             nsa=nsa,
             upload_id=upload_id,
-            titles=len(titles),
+            titles=titles,
             amount_cents=amount,
             file_name=file_name(account, nsa),
             size_bytes=None,
@@ -218,7 +225,7 @@ class RemessaStore:
             created_at=created_at,
             written_at=None,
         )
-        return Cut(record, titles, left_out)
+        return Cut(record, left_out)
 
     def waiting_uploads(self, account: Account, quiet_before: dt.datetime | None) -> list[str]:
         """Uploads with boletos of the account's beneficiary and bank in no remessa yet,
@@ -283,7 +290,7 @@ class RemessaStore:
 
     def _take_instructions(
         self, conn: Connection, account: Account, number: int, limit: int
-    ) -> list[RemessaTitle]:
+    ) -> list[tuple[str, RemessaTitle]]:
         """The waiting instructions of the account's beneficiary whose boleto's entry went in
         an earlier remessa, at most one per boleto (a file names a title once), marked sent
         in remessa `number`."""
@@ -317,7 +324,7 @@ class RemessaStore:
                 .where(t.instruction_id.in_(ids[start : start + _IN_LIST]))
                 .values(state=int(InstructionState.SENT), remessa_no=number)
             )
-        return [_instruction_title(row) for row in chosen.values()]
+        return [(row.instruction_id, _instruction_title(row)) for row in chosen.values()]
 
     def mark_written(
         self, remessa_no: int, size_bytes: int, sha256: str, written_at: dt.datetime

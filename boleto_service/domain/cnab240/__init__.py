@@ -7,6 +7,7 @@ from .fields import RECORD_LENGTH, CnabFieldError
 from .remessa import (
     InvalidRemessa,
     PayerIdKind,
+    RemessaDetails,
     RemessaHeader,
     RemessaPayer,
     RemessaTitle,
@@ -30,6 +31,7 @@ __all__ = [
     "PayerIdKind",
     "PayerProblem",
     "Reason",
+    "RemessaDetails",
     "RemessaHeader",
     "RemessaPayer",
     "RemessaTitle",

@@ -8,7 +8,7 @@ the multa there). Fields are where FEBRABAN puts them unless the bank's `CnabBan
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import IntEnum
@@ -142,22 +142,91 @@ def title_from_boleto(boleto: Boleto) -> RemessaTitle:
     )
 
 
-def remessa_lines(header: RemessaHeader, titles: Sequence[RemessaTitle]) -> list[str]:
-    """Every record of the file, 240 ASCII characters each, without line terminators."""
-    bank = cnab_bank_for(header.beneficiary.bank_code)
-    problems = _problems(bank, header, titles)
-    if problems:
-        raise InvalidRemessa(tuple(problems))
-    segments = _Details(bank, header)
-    details: list[str] = []
-    for title in titles:
-        details.append(segments.segment_p(title, len(details) + 1))
-        details.append(segments.segment_q(title, len(details) + 1))
+class RemessaDetails:
+    """The lot's detail records (segments P, Q and R), made title by title as each is checked.
+
+    Details follow from the beneficiary and the titles alone, never from the file's NSA or
+    generation time, so a cut makes them while it takes its titles, before its file is
+    numbered, and checks each title once. `lines` then puts the headers and trailers of the
+    file around them.
+    """
+
+    def __init__(self, header: RemessaHeader) -> None:
+        self.header = header
+        self.bank = cnab_bank_for(header.beneficiary.bank_code)
+        self.records: list[str] = []
+        self.titles = 0
+        self.amount_cents = 0
+        self._segments = _Details(self.bank, header)
+        self._seen: set[str] = set()
+
+    @classmethod
+    def of(cls, header: RemessaHeader, titles: Sequence[RemessaTitle]) -> RemessaDetails:
+        """Every title's records; InvalidRemessa naming every refused title at once."""
+        details = cls(header)
+        problems: list[Problem] = []
+        for index, title in enumerate(titles, start=1):
+            found = details.add(title)
+            if found:
+                where = f"title {index} ({title.nosso_numero})"
+                problems.extend(Problem(p.field, f"{where}: {p.text}") for p in found)
+        if problems:
+            raise InvalidRemessa(tuple(problems))
+        return details
+
+    def add(self, title: RemessaTitle) -> list[Problem]:
+        """Adds the title's records, or leaves it out and says why the bank would refuse it."""
+        problems = title_problems(self.header, title, self.bank)
+        if title.nosso_numero in self._seen:
+            problems.append(Problem("nosso_numero", "appears twice in this remessa"))
+        if problems:
+            return problems
+        self._seen.add(title.nosso_numero)
+        segments, records = self._segments, self.records
+        records.append(segments.segment_p(title, len(records) + 1))
+        records.append(segments.segment_q(title, len(records) + 1))
         if title.fine_percent is not None:
-            details.append(segments.segment_r(title, len(details) + 1))
-    lot = [_lot_header(bank, header), *details]
-    lot.append(_lot_trailer(bank, len(lot) + 1, titles))
-    return [_file_header(bank, header), *lot, _file_trailer(bank, len(lot) + 2)]
+            records.append(segments.segment_r(title, len(records) + 1))
+        self.titles += 1
+        self.amount_cents += title.amount_cents
+        return problems
+
+    def lines(self, header: RemessaHeader) -> list[str]:
+        """Every record of the file numbered and dated by `header`, 240 ASCII characters
+        each, without line terminators."""
+        if replace(header, nsa=self.header.nsa, generated_at=self.header.generated_at) != (
+            self.header
+        ):
+            raise ValueError("the details were made for another beneficiary or account")
+        bank = self.bank
+        problems = _file_problems(bank, header, self.titles)
+        if problems:
+            raise InvalidRemessa(tuple(problems))
+        lot_records = len(self.records) + 2
+        return [
+            _file_header(bank, header),
+            _lot_header(bank, header),
+            *self.records,
+            _lot_trailer(bank, lot_records, self.titles, self.amount_cents),
+            _file_trailer(bank, lot_records + 2),
+        ]
+
+    def text(self, header: RemessaHeader) -> str:
+        """The file as banks take it: CRLF after every record, the last one included."""
+        return "".join(line + "\r\n" for line in self.lines(header))
+
+
+def remessa_lines(header: RemessaHeader, titles: Sequence[RemessaTitle]) -> list[str]:
+    """Every record of the file, 240 ASCII characters each, without line terminators;
+    InvalidRemessa when the bank would refuse the header or any title."""
+    try:
+        details = RemessaDetails.of(header, titles)
+    except InvalidRemessa as refused:
+        bank = cnab_bank_for(header.beneficiary.bank_code)
+        # Every reason at once: the file's too.
+        problems = _file_problems(bank, header, len(titles))
+        raise InvalidRemessa((*problems, *refused.problems)) from None
+    return details.lines(header)
 
 
 def remessa_text(header: RemessaHeader, titles: Sequence[RemessaTitle]) -> str:
@@ -165,34 +234,22 @@ def remessa_text(header: RemessaHeader, titles: Sequence[RemessaTitle]) -> str:
     return "".join(line + "\r\n" for line in remessa_lines(header, titles))
 
 
-def _problems(
-    bank: CnabBank, header: RemessaHeader, titles: Sequence[RemessaTitle]
-) -> list[Problem]:
+def _file_problems(bank: CnabBank, header: RemessaHeader, titles: int) -> list[Problem]:
     problems = list(bank.header_problems(header))
     if not 1 <= header.nsa <= MAX_NSA:
         problems.append(Problem("nsa", f"NSA must be 1..{MAX_NSA}, got {header.nsa}"))
     if not titles:
         problems.append(Problem("titles", "a remessa needs at least one title"))
-    seen: set[str] = set()
-    for index, title in enumerate(titles, start=1):
-        found = title_problems(header, title)
-        if title.nosso_numero in seen:
-            found.append(Problem("nosso_numero", "appears twice in this remessa"))
-        seen.add(title.nosso_numero)
-        if found:
-            where = f"title {index} ({title.nosso_numero})"
-            problems.extend(Problem(p.field, f"{where}: {p.text}") for p in found)
     return problems
 
 
-def title_problems(header: RemessaHeader, title: RemessaTitle) -> list[Problem]:
-    """Why the header's bank would refuse this one title; empty when it would take it.
-
-    Lets a caller leave out the titles a bank cannot register before it commits to a file,
-    instead of finding out from remessa_lines once the file is promised. Run twice for every
-    title of a cut (there, and by remessa_lines), so the common path stays short.
-    """
-    bank = cnab_bank_for(header.beneficiary.bank_code)
+def title_problems(
+    header: RemessaHeader, title: RemessaTitle, bank: CnabBank | None = None
+) -> list[Problem]:
+    """Why the header's bank (`bank`, when the caller has it) would refuse this one title;
+    empty when it would take it. Run for every title of every file, so the common path stays
+    short."""
+    bank = bank or cnab_bank_for(header.beneficiary.bank_code)
     problems: list[Problem] = []
     issue = bank.nosso_numero_problem(header, title.nosso_numero)
     if issue:
@@ -456,7 +513,7 @@ class _Details:
             record,
             self.movements[title.movement],
             _ID_KINDS[payer.id_kind],
-            # Digits: remessa_lines checked every title (title_problems) before writing any.
+            # Digits: RemessaDetails.add checked the title (title_problems) first.
             int(payer.id_number),
             fold(payer.name),
             fold(address.street),
@@ -494,13 +551,12 @@ _ID_KINDS = {kind: str(int(kind)) for kind in PayerIdKind}
 _NO_ADDRESS = PayerAddress("", "", "00000000", "", "")
 
 
-def _lot_trailer(bank: CnabBank, records: int, titles: Sequence[RemessaTitle]) -> str:
+def _lot_trailer(bank: CnabBank, records: int, titles: int, total: int) -> str:
     body: list[Part] = [(24, 240, blanks(217))]
     if bank.writes_lot_totals:
         # Every title of this product is cobrança simples; vinculada stays at zero.
-        total = sum(t.amount_cents for t in titles)
         body = [
-            (24, 29, num(len(titles), 6, "titles")),
+            (24, 29, num(titles, 6, "titles")),
             (30, 46, num(total, 17, "total")),
             (47, 69, zeros(23)),  # cobrança vinculada: count and value
             (70, 92, zeros(23)),  # cobrança caucionada

@@ -24,7 +24,7 @@ from boleto_service.service.retornos import ProcessRetornos
 from boleto_service.store.instructions import InstructionStore
 from boleto_service.store.repository import BoletoStore
 from boleto_service.store.retornos import RetornoStore
-from boleto_service.store.tables import boletos, outbox
+from boleto_service.store.tables import boletos, instructions, outbox
 from boletos.platform import brasilia
 from boletos.v1 import events_pb2
 from boletos_cli.bank import Registered, retorno_for
@@ -123,6 +123,31 @@ def test_an_instruction_goes_in_the_next_remessa_once_with_the_banks_movement_co
     (tmp_path / "remessas" / sent.file_name).unlink()
     remessas.ensure_file(sent)
     assert (tmp_path / "remessas" / sent.file_name).read_bytes() == before
+
+
+def test_an_instruction_the_bank_would_refuse_stops_the_cut_before_anything_is_committed(
+    store: BoletoStore, tmp_path: Path
+) -> None:
+    upload = issue(store, 2)
+    target, _ = _ids(store, upload)
+    remessas = remessas_for(store, tmp_path / "remessas")
+    [entries] = remessas.cut_now()
+    made, _ = _instruct(store).request(
+        target, Request(InstructionKind.REBATE, rebate_cents=150), "k"
+    )
+    # Requests are checked when made: only a hand edit gets a rebate past the amount.
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(instructions).values(rebate_cents=10**9))
+    issue(store, 1)
+
+    with pytest.raises(RuntimeError, match=f"instruction {made.instruction_id} .*rebate_cents"):
+        remessas.cut_now()
+
+    # The cut rolled back whole: the new boleto still waits, the instruction too, no file.
+    assert [r.remessa_id for r in remessas.page(None, 10)] == [entries.remessa_id]
+    [listed] = _instruct(store).of_debt(target)
+    assert listed.state is InstructionState.REQUESTED
+    assert sorted(p.name for p in (tmp_path / "remessas").iterdir()) == [entries.file_name]
 
 
 def test_the_same_instruction_twice_is_sent_once_and_two_for_one_boleto_in_two_files(

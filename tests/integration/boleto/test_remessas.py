@@ -26,7 +26,7 @@ from boleto_service.domain.beneficiary import BeneficiaryConfig
 from boleto_service.domain.charges import OverduePolicy
 from boleto_service.domain.cnab240 import RECORD_LENGTH, cnab_bank_for
 from boleto_service.domain.issuing import BoletoIssuer
-from boleto_service.domain.remessa_policy import CutPer, RemessaSettings
+from boleto_service.domain.remessa_policy import CutPer, RemessaSettings, taker
 from boleto_service.service.issuing import IssueBoletos
 from boleto_service.service.remessas import (
     RemessaDesk,
@@ -260,7 +260,7 @@ def test_a_remessa_committed_but_never_written_is_written_from_its_rows_alone(
     remessas = remessas_for(store, directory, beneficiary=ITAU, now=clock)
     # A crash right after the commit: the row and its boletos, no file.
     cut = remessas.store.cut(
-        remessas.account, limit=100, now=clock(), check=remessas.checker(clock())
+        remessas.account, limit=100, now=clock(), take=taker(remessas.details(clock()))
     )
     assert cut is not None and cut.record is not None
     assert not directory.exists() or not any(directory.iterdir())
@@ -348,7 +348,9 @@ async def test_the_scheduler_loop_cuts_on_its_own_and_stops_when_told(
         await wait_for(lambda: remessas.page(None, 10))
         # A crash between commit and file: the next tick writes it.
         issue(store, 2)
-        remessas.store.cut(remessas.account, limit=9, now=clock(), check=lambda t: None)
+        remessas.store.cut(
+            remessas.account, limit=9, now=clock(), take=taker(remessas.details(clock()))
+        )
         await wait_for(lambda: not remessas.store.unwritten() and len(remessas.page(None, 9)) == 2)
     finally:
         scheduler.stop()
@@ -489,7 +491,7 @@ async def test_the_service_writes_what_a_crash_left_cuts_quiet_uploads_and_serve
     before = Remessas(RemessaStore(store.engine), as_beneficiary(beneficiary), RemessaSettings())
     now = dt.datetime.now(dt.UTC)
     cut = before.store.cut(
-        before.account, limit=10, now=now, check=before.checker(now), upload_id=crashed
+        before.account, limit=10, now=now, take=taker(before.details(now)), upload_id=crashed
     )
     assert cut is not None and cut.record is not None
     later = issue(store, 3, beneficiary=beneficiary)

@@ -14,6 +14,7 @@ from boleto_service.domain.cnab240 import (
     CnabFieldError,
     PayerAddress,
     PayerIdKind,
+    RemessaDetails,
     RemessaHeader,
     RemessaPayer,
     RemessaTitle,
@@ -35,8 +36,8 @@ from boleto_service.domain.remessa_policy import (
     parse_cut_at,
     quiet_since,
     remessa_id,
+    taker,
     tick_seconds,
-    unregistrable_reason,
 )
 from boletos.platform.settings import ConfigError
 from tests.support import access
@@ -146,18 +147,26 @@ def test_anything_else_is_no_cut_time(text: str) -> None:
 
 
 def test_titles_a_bank_cannot_register_are_named_by_a_reason_without_personal_data() -> None:
-    assert unregistrable_reason(BB_HEADER, _title(1)) is None
+    details = RemessaDetails(BB_HEADER)
+    take = taker(details)
+    assert take(_title(1)) is None
     no_cpf = _title(2, payer=RemessaPayer("Pagador", PayerIdKind.OTHER, "4821", ADDRESS))
-    assert unregistrable_reason(BB_HEADER, no_cpf) == NO_CPF_CNPJ
+    assert take(no_cpf) == NO_CPF_CNPJ
     no_address = _title(2, payer=RemessaPayer("Pagador", PayerIdKind.CPF, "52998224725"))
-    assert unregistrable_reason(BB_HEADER, no_address) == NO_ADDRESS
+    assert take(no_address) == NO_ADDRESS
     no_cep = replace(ADDRESS, cep="")
     bad_cep = _title(2, payer=RemessaPayer("Pagador", PayerIdKind.CPF, "52998224725", no_cep))
-    assert unregistrable_reason(BB_HEADER, bad_cep) == "address"
+    assert take(bad_cep) == "address"
     # Issued under another convênio: not this account's nosso número.
-    assert unregistrable_reason(BB_HEADER, _title(3, "76543210000000003")) == "nosso_numero"
+    assert take(_title(3, "76543210000000003")) == "nosso_numero"
     no_name = _title(4, payer=RemessaPayer(" ", PayerIdKind.CPF, "52998224725", ADDRESS))
-    assert unregistrable_reason(BB_HEADER, no_name) == "payer"
+    assert take(no_name) == "payer"
+    assert take(_title(1)) == "nosso_numero"  # once a file
+    # Only the title taken is in the file.
+    assert (details.titles, len(details.records)) == (1, 2)
+    assert details.lines(replace(BB_HEADER, nsa=7)) == remessa_lines(
+        replace(BB_HEADER, nsa=7), [_title(1)]
+    )
 
 
 def _settings(**env: str) -> Settings:
