@@ -16,7 +16,6 @@ import functools
 import zlib
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -418,8 +417,7 @@ def _instruction_title(row: sa.Row[Any]) -> RemessaTitle:
     """The boleto's title with the instruction's movement (and new date or rebate)."""
     title = _title(row)
     kind = InstructionKind(row.kind)
-    return replace(
-        title,
+    return title._replace(
         movement=kind.movement,
         due_date=row.new_due_date or title.due_date,
         rebate_cents=row.rebate_cents if kind is InstructionKind.REBATE else 0,

@@ -5,7 +5,6 @@ reader."""
 from __future__ import annotations
 
 import stat
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -69,7 +68,7 @@ UNUSED_CEP = "00100000"
 
 def _with_payer(title: RemessaTitle, *, cpf: str = VALID_CPF, cep: str = VALID_CEP) -> RemessaTitle:
     address = PayerAddress("Rua das Flores, 12", "Centro", cep, "São Paulo", "SP")
-    return replace(title, payer=RemessaPayer("Ana Lima", PayerIdKind.CPF, cpf, address))
+    return title._replace(payer=RemessaPayer("Ana Lima", PayerIdKind.CPF, cpf, address))
 
 
 def _segment_q(kind: str, number: str, cep: str) -> str:
@@ -217,7 +216,7 @@ def test_the_same_remessa_always_gets_the_same_retorno() -> None:
 
 def test_the_paid_share_follows_the_nosso_numero_in_a_real_file() -> None:
     titles = [
-        replace(BB_TITLES[0], nosso_numero=f"12345670000000{n:03d}", document_number=str(n))
+        BB_TITLES[0]._replace(nosso_numero=f"12345670000000{n:03d}", document_number=str(n))
         for n in range(1, 61)
     ]
     result = answer(remessa_text(BB_HEADER, titles), paid_share=0.3)
@@ -293,8 +292,8 @@ def test_directories_that_do_not_exist_yet_hold_nothing_to_do(tmp_path: Path) ->
 @pytest.mark.parametrize("code", sorted(REMESSAS))
 def test_each_bank_carries_out_instructions_and_says_so_in_its_own_codes(code: str) -> None:
     header, (first, second) = REMESSAS[code]
-    later = replace(first, movement=Movement.DUE_DATE, due_date=date(2027, 3, 1))
-    off = replace(second, movement=Movement.WRITE_OFF)
+    later = first._replace(movement=Movement.DUE_DATE, due_date=date(2027, 3, 1))
+    off = second._replace(movement=Movement.WRITE_OFF)
 
     result = answer(remessa_text(header, [later, off]))
 

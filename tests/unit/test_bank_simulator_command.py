@@ -47,8 +47,8 @@ PAYERS = [_payer("52998224725", "01310100")] * 10 + [
     _payer("52998224725", "00100000"),
 ]
 TITLES = [
-    replace(
-        BB_TITLES[1], nosso_numero=f"12345670000000{n:03d}", document_number=str(n), payer=payer
+    BB_TITLES[1]._replace(
+        nosso_numero=f"12345670000000{n:03d}", document_number=str(n), payer=payer
     )
     for n, payer in enumerate(PAYERS, start=1)
 ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import IntEnum
+from typing import NamedTuple
 
 from ..beneficiary import BeneficiaryConfig
 from ..boleto import Boleto, PayerAddress
@@ -66,8 +67,9 @@ class PayerIdKind(IntEnum):
     OTHER = 9
 
 
-@dataclass(frozen=True, slots=True)
-class RemessaPayer:
+# Titles and payers are tuples: a cut makes one of each for every boleto it reads, and a tuple
+# is made four times faster than a frozen dataclass.
+class RemessaPayer(NamedTuple):
     name: str
     id_kind: PayerIdKind
     id_number: str
@@ -76,8 +78,7 @@ class RemessaPayer:
     address: PayerAddress | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RemessaTitle:
+class RemessaTitle(NamedTuple):
     nosso_numero: str  # exactly as IssuedBoleto.nosso_numero prints it
     # "Seu número": the boleto's sequence, since the 36-character debt id fits none of the banks'
     # 10 to 15 positions. Also written to "uso da empresa" (P 196-220), which the banks return

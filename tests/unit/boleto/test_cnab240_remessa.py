@@ -6,7 +6,6 @@ Positions are 1-based and inclusive as in the manuals: BB "Particularidades BB -
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -358,8 +357,8 @@ DEDUCTION_FIELDS: list[Field] = [
 def test_discount_and_rebate_are_written_in_segment_p(
     header: RemessaHeader, titles: list[RemessaTitle]
 ) -> None:
-    title = replace(
-        titles[1], discount_cents=1500, discount_until=date(2025, 7, 25), rebate_cents=700
+    title = titles[1]._replace(
+        discount_cents=1500, discount_until=date(2025, 7, 25), rebate_cents=700
     )
     p = remessa_lines(header, [title])[2]
     for start, end, name, expected in DEDUCTION_FIELDS:
@@ -367,7 +366,7 @@ def test_discount_and_rebate_are_written_in_segment_p(
 
 
 def test_a_rebate_movement_carries_its_amount() -> None:
-    title = replace(BB_TITLES[1], movement=Movement.REBATE, rebate_cents=2500)
+    title = BB_TITLES[1]._replace(movement=Movement.REBATE, rebate_cents=2500)
     p, q = remessa_lines(BB_HEADER, [title])[2:4]
     assert (p[15:17], q[15:17], p[180:195]) == ("04", "04", "000000000002500")
     # Nothing else of the title changes: no discount, and the same face value.
@@ -389,7 +388,7 @@ def test_a_rebate_movement_carries_its_amount() -> None:
     ],
 )  # fmt: skip
 def test_deductions_a_bank_would_refuse(changes: dict[str, object], field: str, text: str) -> None:
-    title = replace(BB_TITLES[1], **changes)  # type: ignore[arg-type]
+    title = BB_TITLES[1]._replace(**changes)  # type: ignore[arg-type]
     with pytest.raises(InvalidRemessa) as raised:
         remessa_lines(BB_HEADER, [title])
     assert [(p.field, text in p.text) for p in raised.value.problems] == [(field, True)]

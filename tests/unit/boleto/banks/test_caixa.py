@@ -11,7 +11,7 @@ sources, each cited where it is used: test data only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -546,7 +546,7 @@ def test_second_title_has_no_fine_nor_interest() -> None:
 def test_instruction_movements_use_caixa_codes(movement: Movement, code: str) -> None:
     title = _title(42, 12345, date(2025, 7, 10), JOSE, movement=movement)
     rebate = 2000 if movement is Movement.REBATE else 0
-    lines = remessa_lines(HEADER, [replace(title, rebate_cents=rebate)])
+    lines = remessa_lines(HEADER, [title._replace(rebate_cents=rebate)])
     assert [(line[13], line[15:17]) for line in lines[2:4]] == [("P", code), ("Q", code)]
     assert lines[2][180:195] == f"{rebate:015d}"  # 34.3P valor do abatimento
 

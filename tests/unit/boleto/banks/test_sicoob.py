@@ -12,7 +12,7 @@ only their numbers and a few lines of their test data are taken.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import cycle
@@ -252,7 +252,7 @@ def _title(sequence: int, cents: int, payer: RemessaPayer = ACME, **changes: Any
         nosso_numero=_nosso(sequence), document_number=str(sequence),
         due_date=date(2025, 8, 1), amount_cents=cents, issue_date=date(2025, 7, 1), payer=payer,
     )  # fmt: skip
-    return replace(title, **changes)
+    return title._replace(**changes)
 
 
 TITLES = [
@@ -471,7 +471,7 @@ def test_movement_codes(movement: Movement, code: str) -> None:
 
 
 def test_the_multa_starts_on_the_due_date_by_default() -> None:
-    title = replace(TITLES[0], fine_date=None)
+    title = TITLES[0]._replace(fine_date=None)
     assert remessa_lines(HEADER, [title])[4][66:74] == "10072025"  # 15.3R data da multa
 
 

@@ -572,7 +572,7 @@ def test_records_are_240_ascii_with_crlf() -> None:
 )
 def test_movement_codes(movement: Movement, code: str) -> None:
     rebate = 1000 if movement is Movement.REBATE else 0
-    title = replace(TITLES[1], movement=movement, rebate_cents=rebate)
+    title = TITLES[1]._replace(movement=movement, rebate_cents=rebate)
     p, q = remessa_lines(HEADER, [title])[2:4]
     assert (p[15:17], q[15:17]) == (code, code)
 
@@ -587,19 +587,19 @@ def test_movement_codes(movement: Movement, code: str) -> None:
 )
 def test_a_nosso_numero_not_of_this_beneficiary_is_refused(nosso: str, words: str) -> None:
     with pytest.raises(InvalidRemessa, match=words):
-        remessa_lines(HEADER, [replace(TITLES[0], nosso_numero=nosso)])
+        remessa_lines(HEADER, [TITLES[0]._replace(nosso_numero=nosso)])
 
 
 def test_a_nosso_numero_of_another_cooperativa_is_refused() -> None:
     other = _config(cooperativa="0710", posto="65", codigo="00129")
     nosso = other.bank.nosso_numero(other, 16208879)
     with pytest.raises(InvalidRemessa, match="for cooperativa 0165"):
-        remessa_lines(HEADER, [replace(TITLES[0], nosso_numero=nosso)])
+        remessa_lines(HEADER, [TITLES[0]._replace(nosso_numero=nosso)])
 
 
 def test_seu_numero_longer_than_sicredi_reads_is_refused() -> None:
     with pytest.raises(InvalidRemessa, match="1 to 10 characters"):
-        remessa_lines(HEADER, [replace(TITLES[0], document_number="12345678901")])
+        remessa_lines(HEADER, [TITLES[0]._replace(document_number="12345678901")])
 
 
 def test_no_test_file_flag() -> None:
