@@ -214,7 +214,7 @@ class RemessaDetails:
 
     def text(self, header: RemessaHeader) -> str:
         """The file as banks take it: CRLF after every record, the last one included."""
-        return "".join(line + "\r\n" for line in self.lines(header))
+        return _crlf(self.lines(header))
 
 
 def remessa_lines(header: RemessaHeader, titles: Sequence[RemessaTitle]) -> list[str]:
@@ -232,7 +232,11 @@ def remessa_lines(header: RemessaHeader, titles: Sequence[RemessaTitle]) -> list
 
 def remessa_text(header: RemessaHeader, titles: Sequence[RemessaTitle]) -> str:
     """The file as banks take it: CRLF after every record, the last one included."""
-    return "".join(line + "\r\n" for line in remessa_lines(header, titles))
+    return _crlf(remessa_lines(header, titles))
+
+
+def _crlf(lines: list[str]) -> str:
+    return "\r\n".join(lines) + "\r\n"
 
 
 def _file_problems(bank: CnabBank, header: RemessaHeader, titles: int) -> list[Problem]:
