@@ -398,7 +398,7 @@ def _of_account(account: Account) -> list[sa.ColumnElement[bool]]:
     ]
 
 
-_ROWID = sa.literal_column("boletos.rowid")
+_ROWID: sa.ColumnClause[Any] = sa.literal_column("boletos.rowid")
 _INSTRUCTED = instructions.join(boletos, boletos.c.debt_id == instructions.c.debt_id)
 _INSTRUCTION_COLUMNS = [
     instructions.c.kind,
