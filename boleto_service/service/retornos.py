@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol, TextIO
 
@@ -589,7 +589,7 @@ class ProcessRetornos:
             return
         # Applied once either way: the store knows an occurrence by its key.
         line = first.line_number
-        if replace(first, line_number=0) == replace(o, line_number=0):
+        if first._replace(line_number=0) == o._replace(line_number=0):
             said = f"repeats line {line} of this file: applied once"
         else:
             said = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -47,7 +46,7 @@ def occ(nosso: str, code: str, line: int = 3, **changes: object) -> Occurrence:
         occurrence_date=None,
         credit_date=None,
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return base._replace(**changes)  # type: ignore[arg-type]
 
 
 def paid(
@@ -115,12 +114,12 @@ def test_occurrence_key_tells_days_amounts_and_movements_apart() -> None:
         paid("12345670000000042", 101),
         paid("12345670000000042", 100, on=date(2025, 7, 4)),
         paid("12345670000000043", 100),
-        replace(first, code="17"),
-        replace(first, bank_code="341"),
+        first._replace(code="17"),
+        first._replace(bank_code="341"),
     ]
     assert len({occurrence_key(o) for o in [first, *others]}) == 6
     # Where a line sits in its file is not part of what happened.
-    assert occurrence_key(replace(first, line_number=99)) == occurrence_key(first)
+    assert occurrence_key(first._replace(line_number=99)) == occurrence_key(first)
     assert occurrence_key(occ("n", "02")) == "001:n:02:-:0"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -63,7 +62,7 @@ def _occurrence(
         occurrence_date=None,
         credit_date=None,
     )
-    return replace(base, **changes)
+    return base._replace(**changes)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ Only numbers and a few sample lines are taken from the implementations cited bel
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -603,7 +603,7 @@ def _occurrence(
         occurrence_date=None,
         credit_date=None,
     )
-    return replace(base, **changes)
+    return base._replace(**changes)
 
 
 def test_round_trip_through_the_simulated_bank() -> None:

@@ -642,7 +642,7 @@ def _occurrence(
         occurrence_date=None,
         credit_date=None,
     )
-    return replace(base, **changes)
+    return base._replace(**changes)
 
 
 def test_round_trip_remessa_retorno_occurrences() -> None:
