@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -123,6 +123,7 @@ class RecordTemplate:
     """
 
     def __init__(self, parts: Sequence[TemplatePart], names: Sequence[str]) -> None:
+        self._parts = tuple(parts)
         expected_start = 1
         pieces: list[str] = []
         self._slots: list[tuple[int, int, Slot]] = []
@@ -149,6 +150,18 @@ class RecordTemplate:
         if slotted != tuple(names):
             raise ValueError(f"the template's slots are {slotted}, not {tuple(names)}")
         self._format = "".join(pieces)
+
+    def fixed(self, values: Mapping[str, object]) -> RecordTemplate:
+        """This template with the slots named in `values` filled once: what most records
+        share (no interest, no discount) is then formatted with the template, not per record.
+        The rest keep their order."""
+        parts: list[TemplatePart] = []
+        for start, end, part in self._parts:
+            if isinstance(part, Slot) and part.name in values:
+                part = part.spec(end - start + 1) % (values[part.name],)
+            parts.append((start, end, part))
+        names = [p.name for _, _, p in parts if isinstance(p, Slot)]
+        return RecordTemplate(parts, names)
 
     def fill(self, values: tuple[object, ...]) -> str:
         record = self._format % values

@@ -444,6 +444,18 @@ class _Details:
             (222, 223, zeros(2)),
             (224, 240, bank.title_tail()),
         ], _P_SLOTS)  # fmt: skip
+        # An entry with no interest, discount or rebate, as nearly every title is: those
+        # fields filled as segment_p fills them for zeros.
+        self.plain_p = self.p.fixed({
+            "movement": self.movements[Movement.ENTRY],
+            "interest_code": bank.interest_code(0),
+            "interest_start": ddmmyyyy(None),
+            "interest": 0,
+            "discount_code": "0",
+            "discount_until": ddmmyyyy(None),
+            "discount": 0,
+            "rebate": 0,
+        })  # fmt: skip
         self.q = RecordTemplate([
             *self._start(bank, "Q"),
             (18, 18, given("id_kind")),
@@ -488,11 +500,29 @@ class _Details:
         ]
 
     def segment_p(self, title: RemessaTitle, record: int) -> str:
+        if title.movement is Movement.ENTRY and not (
+            title.daily_interest_cents or title.discount_cents or title.rebate_cents
+        ):
+            document = fold(title.document_number)
+            return self.plain_p.fill((
+                record,
+                self.bank.nosso_numero_field(title.nosso_numero),
+                document,
+                ddmmyyyy(title.due_date),
+                title.amount_cents,
+                ddmmyyyy(title.issue_date),
+                document,
+            ))  # fmt: skip
+        return self.p.fill(self.p_values(title, record))
+
+    def p_values(self, title: RemessaTitle, record: int) -> tuple[object, ...]:
+        """Segment P's slots for any title, in _P_SLOTS' order (plain_p's are these for a
+        plain entry)."""
         bank = self.bank
         interest = title.daily_interest_cents
         discount = title.discount_cents
         document = fold(title.document_number)
-        return self.p.fill((
+        return (
             record,
             self.movements[title.movement],
             bank.nosso_numero_field(title.nosso_numero),
@@ -508,7 +538,7 @@ class _Details:
             discount,
             title.rebate_cents,
             document,
-        ))  # fmt: skip
+        )  # fmt: skip
 
     def segment_q(self, title: RemessaTitle, record: int) -> str:
         payer = title.payer

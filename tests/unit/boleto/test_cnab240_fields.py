@@ -81,3 +81,12 @@ def test_a_template_whose_parts_do_not_tile_the_record_is_refused_when_made(
 def test_values_named_in_another_order_than_the_slots_are_refused_when_made() -> None:
     with pytest.raises(ValueError, match="slots are"):
         RecordTemplate(PARTS, ("record", "day", "name", "amount"))
+
+
+def test_slots_fixed_once_fill_as_the_template_fills_them_per_record() -> None:
+    template = RecordTemplate(PARTS, NAMES)
+    fixed = template.fixed({"day": "00000000", "amount": 0})
+    assert fixed.fill((7, "ANA")) == template.fill((7, "ANA", "00000000", 0))
+    # A value fixed too wide for its field is refused when the template is made.
+    with pytest.raises(CnabFieldError, match="field 38-52 got 16 characters"):
+        template.fixed({"amount": 10**15})

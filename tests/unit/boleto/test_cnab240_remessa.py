@@ -23,6 +23,8 @@ from boleto_service.domain.cnab240 import (
     remessa_lines,
     remessa_text,
 )
+from boleto_service.domain.cnab240.banks import cnab_bank_for
+from boleto_service.domain.cnab240.remessa import _Details
 
 BB = BeneficiaryConfig(
     name="Cobranças São João Ltda",
@@ -363,6 +365,16 @@ def test_discount_and_rebate_are_written_in_segment_p(
     p = remessa_lines(header, [title])[2]
     for start, end, name, expected in DEDUCTION_FIELDS:
         assert p[start - 1 : end] == expected, f"{start}-{end} {name}: {p[start - 1 : end]!r}"
+
+
+@pytest.mark.parametrize(("header", "titles"), [(BB_HEADER, BB_TITLES), (ITAU_HEADER, ITAU_TITLES)])
+def test_a_plain_entry_is_written_as_any_title_with_its_zeros(
+    header: RemessaHeader, titles: list[RemessaTitle]
+) -> None:
+    segments = _Details(cnab_bank_for(header.beneficiary.bank_code), header)
+    plain = titles[0]._replace(daily_interest_cents=0, fine_percent=None)
+    # The plain template's fixed slots are what the full one fills in for those zeros.
+    assert segments.segment_p(plain, 3) == segments.p.fill(segments.p_values(plain, 3))
 
 
 def test_a_rebate_movement_carries_its_amount() -> None:
