@@ -6,15 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 from .charges import ChargeBreakdown
 from .discounts import Discount, discount_holding
 from .issuing import IssuedBoleto
 
 
-@dataclass(frozen=True, slots=True)
-class PayerAddress:
-    """As the file gave it (accents kept); a CNAB file folds it to its own widths."""
+class PayerAddress(NamedTuple):
+    """As the file gave it (accents kept); a CNAB file folds it to its own widths. A tuple:
+    a remessa cut makes one for every boleto it reads."""
 
     street: str  # logradouro, número and complemento
     district: str  # bairro; may be empty

@@ -436,28 +436,19 @@ def _title(row: Sequence[Any]) -> RemessaTitle:
         street, district, cep, city, uf, discount_cents, discount_until,
     ) = row[:_TITLE_WIDTH]  # fmt: skip
     due_date, issue_date = _day(due), _day(issued)
-    discount = (
-        discount_holding(
-            discount_of(discount_cents, discount_until), issue_date, due_date, amount_cents
-        )
-        if discount_cents
-        else None
+    payer = RemessaPayer(
+        name, payer_id_kind(id_kind), government_id, payer_address(street, district, cep, city, uf)
     )
-    return RemessaTitle(
-        nosso_numero=nosso_numero,
-        document_number=str(sequence),
-        due_date=due_date,
-        amount_cents=amount_cents,
-        issue_date=issue_date,
-        payer=RemessaPayer(
-            name,
-            payer_id_kind(id_kind),
-            government_id,
-            payer_address(street, district, cep, city, uf),
-        ),
-        discount_cents=discount.cents if discount else 0,
-        discount_until=discount.until if discount else None,
+    # By position: keywords cost a tuple's making as much again.
+    title = RemessaTitle(nosso_numero, str(sequence), due_date, amount_cents, issue_date, payer)
+    if not discount_cents:
+        return title
+    discount = discount_holding(
+        discount_of(discount_cents, discount_until), issue_date, due_date, amount_cents
     )
+    if discount is None:
+        return title
+    return title._replace(discount_cents=discount.cents, discount_until=discount.until)
 
 
 _TITLE_WIDTH = len(_TITLE_COLUMNS)

@@ -154,7 +154,7 @@ def test_titles_a_bank_cannot_register_are_named_by_a_reason_without_personal_da
     assert take(no_cpf) == NO_CPF_CNPJ
     no_address = _title(2, payer=RemessaPayer("Pagador", PayerIdKind.CPF, "52998224725"))
     assert take(no_address) == NO_ADDRESS
-    no_cep = replace(ADDRESS, cep="")
+    no_cep = ADDRESS._replace(cep="")
     bad_cep = _title(2, payer=RemessaPayer("Pagador", PayerIdKind.CPF, "52998224725", no_cep))
     assert take(bad_cep) == "address"
     # Issued under another convênio: not this account's nosso número.
