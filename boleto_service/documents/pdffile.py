@@ -16,7 +16,12 @@ import zlib
 from .text import Font
 
 HEADER = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"  # binary comment: tells transfer tools it is binary
-COMPRESSION_LEVEL = 6
+# Level 2 and an 8 KiB window (the static part and a document's operators fit in it, about
+# 7.5 KB) and a smaller hash: the compressor state each document copies is a quarter of zlib's
+# default, and a document's deflate takes half the time, for files about 7% larger.
+COMPRESSION_LEVEL = 2
+WINDOW_BITS = 13
+MEMORY_LEVEL = 6
 
 # Object numbers. The content stream must stay last: nothing after it moves.
 CATALOG, PAGES, PAGE, CONTENT = range(1, 5)
@@ -62,7 +67,9 @@ class PdfFileTemplate:
         entries = [b"0000000000 65535 f \n"] + [b"%010d 00000 n \n" % at for at in offsets]
         self._xref = b"xref\n0 %d\n%s" % (OBJECT_COUNT, b"".join(entries))
         self._trailer_head = b"trailer\n<< /Size %d /Root %d 0 R /ID [<" % (OBJECT_COUNT, CATALOG)
-        self._compressor = zlib.compressobj(COMPRESSION_LEVEL)
+        self._compressor = zlib.compressobj(
+            COMPRESSION_LEVEL, zlib.DEFLATED, WINDOW_BITS, MEMORY_LEVEL
+        )
         # A sync flush ends the static part on a byte boundary and keeps the window.
         self._static_deflate = self._compressor.compress(static_content) + self._compressor.flush(
             zlib.Z_SYNC_FLUSH
