@@ -21,7 +21,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -83,6 +83,32 @@ def _boleto_pdf() -> Callable[[], object]:
         return render_pdf(BoletoDocument.of(boleto, BENEFICIARY))
 
     return lambda: [one(n) for n in range(100)]
+
+
+def _boleto_pix_pdf() -> Callable[[], object]:
+    """A boleto híbrido's PDF: the same, with its Pix QR code, whose encoding once cost two
+    hundred times the rest of the PDF."""
+    from boleto_service.documents.model import BoletoDocument
+    from boleto_service.documents.render import render_pdf
+    from boleto_service.domain.boleto import Boleto, Payer
+    from boleto_service.domain.issuing import issue_boleto
+    from boleto_service.domain.pix import PixMerchant, pix_payload
+    from boletos_testing.beneficiary import BENEFICIARY
+
+    today = dt.date(2026, 12, 1)
+    merchant = PixMerchant(
+        key="123e4567-e89b-12d3-a456-426614174000", name="Cobranças Exemplo", city="São Paulo"
+    )
+    documents = []
+    for n in range(20):
+        numbers = issue_boleto(BENEFICIARY, n + 1, 10_000 + n, dt.date(2026, 12, 20), today)
+        numbers = replace(
+            numbers, pix_payload=pix_payload(merchant, 10_000 + n, numbers.nosso_numero)
+        )
+        payer = Payer(f"Pagador {n}", "52998224725", 2, f"p{n}@example.com")
+        boleto = Boleto(f"00000000-0000-4000-8000-{n:012d}", "u", n, n + 1, today, payer, numbers)
+        documents.append(BoletoDocument.of(boleto, BENEFICIARY))
+    return lambda: [render_pdf(d) for d in documents]
 
 
 def _mailer_compose() -> Callable[[], object]:
@@ -181,6 +207,7 @@ STAGES = (
     Stage("ingest_prepare_per_row", 10_000, _ingest_prepare),
     Stage("ingest_progress_per_debt", 2_000, _ingest_progress),
     Stage("boleto_pdf_per_boleto", 100, _boleto_pdf),
+    Stage("boleto_pix_pdf_per_boleto", 20, _boleto_pix_pdf),
     Stage("mailer_compose_per_email", 500, _mailer_compose),
     Stage("remessa_per_title", 2_000, _remessa_lines),
     Stage("retorno_per_title", 2_000, _retorno_parse),
