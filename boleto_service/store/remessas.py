@@ -95,18 +95,13 @@ class RemessaStore:
         are marked NOT_REGISTRABLE instead. The beneficiary's waiting instructions go in too
         (only they, with `entries` off). None when nothing was waiting; CutInProgress when
         another replica holds the cut and `lock` is TRY."""
-        for attempt in range(_NSA_ATTEMPTS):
-            try:
-                with writing(self.engine) as conn:
-                    return self._cut(
-                        conn, account, limit, now, take, upload_id, issued_before, lock, entries
-                    )
-            except _NothingToCut:
-                return None
-            except sa.exc.IntegrityError:
-                if attempt == _NSA_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            with writing(self.engine) as conn:
+                return self._cut(
+                    conn, account, limit, now, take, upload_id, issued_before, lock, entries
+                )
+        except _NothingToCut:
+            return None
 
     def _cut(
         self,
@@ -128,29 +123,8 @@ class RemessaStore:
             ).scalar_one():
                 raise CutInProgress
         c = remessas.c
-        number = conn.execute(sa.select(sa.func.max(c.remessa_no))).scalar_one() or 0
-        number += 1
-        last_nsa = conn.execute(
-            sa.select(sa.func.max(c.nsa)).where(*_of_account(account))
-        ).scalar_one()
-        nsa = next_nsa(last_nsa)
         created_at = now.astimezone(dt.UTC)
-        conn.execute(
-            remessas.insert().values(
-                remessa_no=number,
-                remessa_id=remessa_id(account, nsa),
-                bank_code=account.bank_code,
-                agencia=account.agencia,
-                conta=account.conta,
-                beneficiary=account.beneficiary,
-                nsa=nsa,
-                upload_id=upload_id,
-                titles=0,
-                amount_cents=0,
-                file_name=file_name(account, nsa),
-                created_at=self._stamp(created_at),
-            )
-        )
+        number, nsa = self._numbered(conn, account, upload_id, created_at)
         b = boletos.c
         waiting = [
             b.remessa_no.is_(None),
@@ -228,6 +202,46 @@ class RemessaStore:
             written_at=None,
         )
         return Cut(record, left_out)
+
+    def _numbered(
+        self, conn: Connection, account: Account, upload_id: str | None, created_at: dt.datetime
+    ) -> tuple[int, int]:
+        """The remessa's number and the account's next NSA, taken by inserting its row. A
+        cutter that raced another for them (PostgreSQL, Lock.NONE: the insert waits for the
+        other's commit, then breaks a unique constraint) takes the next ones, in a savepoint:
+        before any title is taken, so `take` sees each title once."""
+        c = remessas.c
+        for attempt in range(_NSA_ATTEMPTS):
+            number = (conn.execute(sa.select(sa.func.max(c.remessa_no))).scalar_one() or 0) + 1
+            nsa = next_nsa(
+                conn.execute(
+                    sa.select(sa.func.max(c.nsa)).where(*_of_account(account))
+                ).scalar_one()
+            )
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        remessas.insert().values(
+                            remessa_no=number,
+                            remessa_id=remessa_id(account, nsa),
+                            bank_code=account.bank_code,
+                            agencia=account.agencia,
+                            conta=account.conta,
+                            beneficiary=account.beneficiary,
+                            nsa=nsa,
+                            upload_id=upload_id,
+                            titles=0,
+                            amount_cents=0,
+                            file_name=file_name(account, nsa),
+                            created_at=self._stamp(created_at),
+                        )
+                    )
+            except sa.exc.IntegrityError:
+                if attempt == _NSA_ATTEMPTS - 1:
+                    raise
+                continue
+            return number, nsa
+        raise AssertionError("unreachable")
 
     def waiting_uploads(self, account: Account, quiet_before: dt.datetime | None) -> list[str]:
         """Uploads with boletos of the account's beneficiary and bank in no remessa yet,
