@@ -167,6 +167,9 @@ def test_titles_a_bank_cannot_register_are_named_by_a_reason_without_personal_da
     assert details.lines(replace(BB_HEADER, nsa=7)) == remessa_lines(
         replace(BB_HEADER, nsa=7), [_title(1)]
     )
+    # Another number and time are the store's to choose; another account is a mistake.
+    with pytest.raises(ValueError, match="another beneficiary or account"):
+        details.lines(replace(BB_HEADER, agencia_dv="4"))
 
 
 def _settings(**env: str) -> Settings:
