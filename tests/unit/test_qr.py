@@ -1,8 +1,10 @@
 """The QR codes of the PDF and the debtor's page: level M, the size a version has, runs that
-tile each row's dark modules, and a clear error for a text too long. That a scanner reads one
-back is tests/integration/pipeline/test_pix.py's, through the printed PDF."""
+tile each row's dark modules, a clear error for a text too long, and threads at once. That a
+scanner reads one back is tests/integration/pipeline/test_pix.py's, through the printed PDF."""
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -61,3 +63,12 @@ def test_a_text_too_long_is_refused_without_quoting_it() -> None:
     with pytest.raises(ValueError, match="no QR code for 4800 characters") as raised:
         qr_symbol(secret)
     assert "maria" not in str(raised.value)
+
+
+def test_threads_encoding_at_once_get_what_one_thread_gets() -> None:
+    # The boleto service renders PDFs on a thread pool; zint must keep nothing between calls.
+    texts = [BR_CODE.replace("1234567000000004", f"{n:016d}") for n in range(300)]
+    alone = [qr_symbol(text) for text in texts]
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(qr_symbol, texts)) == alone
+    assert len({repr(symbol.runs) for symbol in alone}) == len(texts)  # all different
