@@ -24,6 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from boleto_service.domain.boleto import Boleto
 
 BUDGETS = Path(__file__).with_name("cost_budgets.json")
 GUARD_FACTOR = 1.4
@@ -67,29 +71,8 @@ def _ingest_prepare() -> Callable[[], object]:
     return lambda: prepare(header, Block(2, data), 16_384, rules)
 
 
-def _boleto_pdf() -> Callable[[], object]:
-    from boleto_service.documents.model import BoletoDocument
-    from boleto_service.documents.render import render_pdf
-    from boleto_service.domain.boleto import Boleto, Payer
-    from boleto_service.domain.issuing import issue_boleto
-    from boletos_testing.beneficiary import BENEFICIARY
-
-    today = dt.date(2026, 12, 1)
-
-    def one(n: int) -> bytes:
-        numbers = issue_boleto(BENEFICIARY, n + 1, 10_000 + n, dt.date(2026, 12, 20), today)
-        payer = Payer(f"Pagador {n}", "52998224725", 2, f"p{n}@example.com")
-        boleto = Boleto(f"00000000-0000-4000-8000-{n:012d}", "u", n, n + 1, today, payer, numbers)
-        return render_pdf(BoletoDocument.of(boleto, BENEFICIARY))
-
-    return lambda: [one(n) for n in range(100)]
-
-
-def _boleto_pix_pdf() -> Callable[[], object]:
-    """A boleto híbrido's PDF: the same, with its Pix QR code, whose encoding once cost two
-    hundred times the rest of the PDF."""
-    from boleto_service.documents.model import BoletoDocument
-    from boleto_service.documents.render import render_pdf
+def _boletos(pix: bool = False) -> Callable[[int], Boleto]:
+    """The PDF stages' nth boleto, issued by the domain, with a Pix BR Code if asked."""
     from boleto_service.domain.boleto import Boleto, Payer
     from boleto_service.domain.issuing import issue_boleto
     from boleto_service.domain.pix import PixMerchant, pix_payload
@@ -99,15 +82,36 @@ def _boleto_pix_pdf() -> Callable[[], object]:
     merchant = PixMerchant(
         key="123e4567-e89b-12d3-a456-426614174000", name="Cobranças Exemplo", city="São Paulo"
     )
-    documents = []
-    for n in range(20):
+
+    def one(n: int) -> Boleto:
         numbers = issue_boleto(BENEFICIARY, n + 1, 10_000 + n, dt.date(2026, 12, 20), today)
-        numbers = replace(
-            numbers, pix_payload=pix_payload(merchant, 10_000 + n, numbers.nosso_numero)
-        )
+        if pix:
+            payload = pix_payload(merchant, 10_000 + n, numbers.nosso_numero)
+            numbers = replace(numbers, pix_payload=payload)
         payer = Payer(f"Pagador {n}", "52998224725", 2, f"p{n}@example.com")
-        boleto = Boleto(f"00000000-0000-4000-8000-{n:012d}", "u", n, n + 1, today, payer, numbers)
-        documents.append(BoletoDocument.of(boleto, BENEFICIARY))
+        return Boleto(f"00000000-0000-4000-8000-{n:012d}", "u", n, n + 1, today, payer, numbers)
+
+    return one
+
+
+def _boleto_pdf() -> Callable[[], object]:
+    from boleto_service.documents.model import BoletoDocument
+    from boleto_service.documents.render import render_pdf
+    from boletos_testing.beneficiary import BENEFICIARY
+
+    boleto = _boletos()
+    return lambda: [render_pdf(BoletoDocument.of(boleto(n), BENEFICIARY)) for n in range(100)]
+
+
+def _boleto_pix_pdf() -> Callable[[], object]:
+    """A boleto híbrido's PDF, its document made beforehand: its Pix QR code's encoding once
+    cost two hundred times the rest of the PDF."""
+    from boleto_service.documents.model import BoletoDocument
+    from boleto_service.documents.render import render_pdf
+    from boletos_testing.beneficiary import BENEFICIARY
+
+    boleto = _boletos(pix=True)
+    documents = [BoletoDocument.of(boleto(n), BENEFICIARY) for n in range(20)]
     return lambda: [render_pdf(d) for d in documents]
 
 

@@ -177,7 +177,7 @@ class RemessaDetails:
 
     def add(self, title: RemessaTitle) -> list[Problem]:
         """Adds the title's records, or leaves it out and says why the bank would refuse it."""
-        problems = title_problems(self.header, title, self.bank)
+        problems = title_problems(self.bank, self.header, title)
         if title.nosso_numero in self._seen:
             problems.append(Problem("nosso_numero", "appears twice in this remessa"))
         if problems:
@@ -248,13 +248,9 @@ def _file_problems(bank: CnabBank, header: RemessaHeader, titles: int) -> list[P
     return problems
 
 
-def title_problems(
-    header: RemessaHeader, title: RemessaTitle, bank: CnabBank | None = None
-) -> list[Problem]:
-    """Why the header's bank (`bank`, when the caller has it) would refuse this one title;
-    empty when it would take it. Run for every title of every file, so the common path stays
-    short."""
-    bank = bank or cnab_bank_for(header.beneficiary.bank_code)
+def title_problems(bank: CnabBank, header: RemessaHeader, title: RemessaTitle) -> list[Problem]:
+    """Why the header's bank would refuse this one title; empty when it would take it. Run
+    for every title of every file, so the common path stays short."""
     problems: list[Problem] = []
     issue = bank.nosso_numero_problem(header, title.nosso_numero)
     if issue:
