@@ -39,7 +39,7 @@ from boleto_service.store.engine import create_engine, upgrade_schema
 from boleto_service.store.repository import BoletoStore
 from boleto_service.store.retornos import RetornoStore
 from boleto_service.store.tables import boletos
-from boletos.platform import logs
+from boletos.platform import heap, logs
 from boletos_bench.ingest_bench import database_for
 from boletos_cli.bank import MAX_RECORDS_PER_FILE, Paid, Registered, Result, retorno_records
 from boletos_testing.beneficiary import BENEFICIARY
@@ -145,6 +145,7 @@ def _process_all(url: str, paths: list[str], batch: int, queue: Any) -> None:
     """In the child: every file once, then every file again; timings and summaries back."""
     engine = create_engine(url)
     process = ProcessRetornos(RetornoStore(engine), batch_size=batch)
+    heap.freeze_startup_objects()  # as the service does once started
     passes = []
     for _ in range(2):
         started = time.perf_counter()

@@ -31,7 +31,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from sqlalchemy.engine import Engine
 
-from boletos.platform import database, logs, metrics, migrations, nats_streams, tracing
+from boletos.platform import database, heap, logs, metrics, migrations, nats_streams, tracing
 from boletos.platform.access.directory import KeyDirectory
 from boletos.platform.access.interceptor import AccessInterceptor, Authenticator
 from boletos.platform.access.keys import parse
@@ -311,6 +311,7 @@ async def run_service(
             runtime.log.info("service.stopped", reason="stopped while starting")
             return
         starting.result()
+        heap.freeze_startup_objects()
         await runtime.serve(stop)
     finally:
         await runtime.close()
