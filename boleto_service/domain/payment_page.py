@@ -11,12 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from .boleto import BankStatus, Boleto
-from .charges import DAYS_PER_MONTH, OverduePolicy
-
-_HUNDRED = Decimal(100)
+from .charges import OverduePolicy
 
 
 class PageStatus(enum.IntEnum):
@@ -74,12 +71,8 @@ def page_for(
     elif today > boleto.due_date:
         status = PageStatus.OVERDUE
         charges = boleto.charges
-        principal = Decimal(charges.principal_cents)
         days = (today - charges.original_due_date).days
-        fine = _cents(principal * policy.fine_percent / _HUNDRED)
-        interest = _cents(
-            principal * policy.monthly_interest_percent * days / (_HUNDRED * DAYS_PER_MONTH)
-        )
+        fine, interest = policy.fine_and_interest(charges.principal_cents, days)
         due = charges.principal_cents + fine + interest
     else:
         status = PageStatus.OPEN
@@ -105,7 +98,3 @@ def page_for(
         paid_on=bank.paid_on,
         paid_cents=bank.paid_cents or 0,
     )
-
-
-def _cents(amount: Decimal) -> int:
-    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))

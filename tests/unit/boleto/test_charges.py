@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import random
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -98,3 +99,31 @@ def test_invalid_policies(kwargs: dict[str, object]) -> None:
 def test_amount_must_be_integer_cents() -> None:
     with pytest.raises(InvalidAmount):
         apply_overdue_policy(date(2024, 1, 1), 100.0, ISSUE)  # type: ignore[arg-type]
+
+
+def _decimal_half_up(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def test_the_integer_arithmetic_gives_what_decimal_arithmetic_does() -> None:
+    """The charges are computed on exact fractions of the principal; the rules are written
+    in Decimal terms, so every case here is checked against them, ties included."""
+    cases = random.Random(20221005)
+    percents = [
+        Decimal(0),
+        Decimal(1),
+        Decimal(2),
+        Decimal("2.5"),
+        Decimal("0.033"),
+        Decimal("9.99"),
+    ]
+    for _ in range(20_000):
+        fine, monthly = cases.choice(percents), cases.choice(percents)
+        policy = OverduePolicy(cases.randint(1, 30), fine, monthly)
+        principal = cases.choice([cases.randint(1, 99), cases.randint(1, 10**10 - 1), 2, 50, 150])
+        days = cases.randint(0, 2000)
+        expected = (
+            _decimal_half_up(Decimal(principal) * fine / 100),
+            _decimal_half_up(Decimal(principal) * monthly * days / (100 * 30)),
+        )
+        assert policy.fine_and_interest(principal, days) == expected, (principal, fine, monthly)
