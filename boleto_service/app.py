@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from boleto_service.api.servicer import BoletoServicer
 from boleto_service.config import Settings
@@ -15,7 +16,7 @@ from boleto_service.messaging.debts_consumer import (
 from boleto_service.service.instructions import Instruct
 from boleto_service.service.issuing import IssueBoletos
 from boleto_service.service.payment_pages import PaymentPages
-from boleto_service.service.pdf import WORKER_NICENESS, PdfRenderer, warm_up
+from boleto_service.service.pdf import render_boleto
 from boleto_service.service.remessas import RemessaDesk, Remessas, RemessaScheduler
 from boleto_service.service.retornos import ProcessRetornos
 from boleto_service.store.engine import HISTORY, create_engine, seed
@@ -25,7 +26,6 @@ from boleto_service.store.repository import BoletoStore
 from boleto_service.store.retornos import RetornoStore
 from boletos.platform import brasilia, runtime
 from boletos.platform.runtime import ServiceRuntime
-from boletos.platform.worker_processes import WorkerProcesses
 from boletos.v1 import boleto_pb2, boleto_pb2_grpc
 
 NAME = "boleto_service"
@@ -50,9 +50,6 @@ async def bootstrap(rt: ServiceRuntime, settings: Settings) -> None:
     spec = consumer_spec(settings.ack_wait_seconds, settings.fetch_batch)
     rt.run_worker(debts_consumer(js, spec, handler), "debts-consumer")
     rt.track_lag(js, [(spec.stream, spec.durable)])
-    pdf_workers = WorkerProcesses("boleto-pdf", settings.pdf_workers, WORKER_NICENESS)
-    rt.on_close(pdf_workers.close)
-    await pdf_workers.start(warm_up)
     remessa_store = RemessaStore(engine)
     remessas = RemessaDesk([Remessas(remessa_store, b, settings.remessa) for b in beneficiaries])
     if remessas.enabled:
@@ -64,7 +61,7 @@ async def bootstrap(rt: ServiceRuntime, settings: Settings) -> None:
             boleto_pb2_grpc.add_BoletoServiceServicer_to_server,
             BoletoServicer(
                 store,
-                PdfRenderer(beneficiaries, pdf_workers),
+                functools.partial(render_boleto, beneficiaries),
                 remessas,
                 ProcessRetornos(RetornoStore(engine), on_commit=wake_relay),
                 Instruct(store, InstructionStore(engine)),

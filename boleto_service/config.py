@@ -78,8 +78,6 @@ class Settings(ServiceSettings):
     overdue: OverduePolicy
     fetch_batch: int
     ack_wait_seconds: int
-    # Worker processes rendering PDFs beside the service process.
-    pdf_workers: int = 1
     # CNAB 240 remessas; off (no directory) unless REMESSA_DIR is set.
     remessa: RemessaSettings = RemessaSettings()
     # Checks debtors' payment links (PAYMENT_LINK_KEYS_FILE); None: no payment pages.
@@ -94,7 +92,6 @@ class Settings(ServiceSettings):
             overdue=_overdue(env),
             fetch_batch=env_int(env, "BOLETO_FETCH_BATCH", 4, minimum=1),
             ack_wait_seconds=env_int(env, "BOLETO_ACK_WAIT_SECONDS", 10, minimum=1),
-            pdf_workers=env_int(env, "BOLETO_PDF_WORKERS", 1, minimum=1),
             remessa=_remessa(env, beneficiaries),
             payment_link_keys=keys_from_env(env),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable
 
 import grpc
 
@@ -69,7 +69,7 @@ class BoletoServicer(
     def __init__(
         self,
         store: BoletoStore,
-        render_pdfs: Callable[[Sequence[Boleto]], Awaitable[list[bytes]]],
+        render_pdf: Callable[[Boleto], bytes],
         remessas: RemessaDesk,
         retornos: ProcessRetornos,
         instruct: Instruct,
@@ -80,7 +80,7 @@ class BoletoServicer(
         self._retornos = retornos
         self._instruct = instruct
         self._store = store
-        self._render_pdfs = render_pdfs
+        self._render_pdf = render_pdf
 
     async def GetBoleto(
         self, request: boleto_pb2.GetBoletoRequest, context: grpc.aio.ServicerContext
@@ -119,7 +119,7 @@ class BoletoServicer(
         boleto = await self._find(request.debt_id, context)
         # Rendered on demand: the same boleto always gives the same bytes, and storing a
         # million PDFs would cost gigabytes for nothing.
-        [pdf] = await self._render_pdfs([boleto])
+        pdf = await asyncio.to_thread(self._render_pdf, boleto)
         for start in range(0, len(pdf), PDF_CHUNK_BYTES):
             yield boleto_pb2.GetBoletoPdfResponse(chunk=pdf[start : start + PDF_CHUNK_BYTES])
 
@@ -132,14 +132,14 @@ class BoletoServicer(
                 "debt_ids",
                 f"{len(request.debt_ids)} debt ids; at most {MAX_BATCH_PDFS} per call",
             )
-        debt_ids = _canonical(request.debt_ids)
-        boletos = await asyncio.to_thread(self._store.get_many, debt_ids)
-        found = [d for d in debt_ids if d in boletos]
-        pdfs = await self._render_pdfs([boletos[d] for d in found])
-        pairs = zip(found, pdfs, strict=True)
+        pdfs = await asyncio.to_thread(self._pdfs_for, _canonical(request.debt_ids))
         return boleto_pb2.BatchGetBoletoPdfsResponse(
-            pdfs=[boleto_pb2.BoletoPdf(debt_id=d, pdf=pdf) for d, pdf in pairs]
+            pdfs=[boleto_pb2.BoletoPdf(debt_id=d, pdf=pdf) for d, pdf in pdfs]
         )
+
+    def _pdfs_for(self, debt_ids: list[str]) -> list[tuple[str, bytes]]:
+        boletos = self._store.get_many(debt_ids)
+        return [(d, self._render_pdf(boletos[d])) for d in debt_ids if d in boletos]
 
     async def _find(self, raw_id: str, context: grpc.aio.ServicerContext) -> Boleto:
         debt_id = await _debt_id(raw_id, context)

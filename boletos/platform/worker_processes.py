@@ -33,13 +33,11 @@ log = get_logger("workers")
 
 
 class WorkerProcesses:
-    def __init__(self, name: str, processes: int, niceness: int = 0) -> None:
+    def __init__(self, name: str, processes: int) -> None:
         """Workers start on demand, with `spawn`: a fork would copy the locks of the service's
-        threads in whatever state they are. `niceness` is added to theirs, as `nice -n` does:
-        work that should yield the processor to the service's own."""
+        threads in whatever state they are."""
         self.name = name
         self._processes = processes
-        self._niceness = niceness
         self._pool = self._new_pool()
         REPLACED.labels(name)
 
@@ -47,8 +45,8 @@ class WorkerProcesses:
         return ProcessPoolExecutor(
             self._processes,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(os.getpid(), self._niceness),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
         )
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
@@ -85,12 +83,6 @@ class WorkerProcesses:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _start_worker(parent_pid: int, niceness: int) -> None:
-    if niceness:
-        os.nice(niceness)
-    _exit_with_parent(parent_pid)
 
 
 def _exit_with_parent(parent_pid: int) -> None:

@@ -57,11 +57,3 @@ async def test_work_that_kills_its_worker_fails_after_one_retry_and_the_next_wor
         await workers.run(os._exit, 1)
     assert replaced(workers.name) == before + 2
     assert await workers.run(sum, [1, 2]) == 3
-
-
-async def test_workers_can_yield_the_processor_to_the_service() -> None:
-    pool = WorkerProcesses("test-niceness", 1, niceness=3)
-    try:
-        assert await pool.run(os.nice, 0) == os.nice(0) + 3
-    finally:
-        pool.close()
