@@ -287,7 +287,9 @@ class BoletoStore:
         )
 
     def _key(self, debt_id: str) -> bytes | str:
-        return uuid.UUID(debt_id).bytes if self._sqlite else debt_id
+        # The services' ids are canonical UUIDs (boletos.platform.ids): their hex digits are
+        # the 16 bytes, read for a seventh of what uuid.UUID costs on a million-boleto file.
+        return bytes.fromhex(debt_id.replace("-", "")) if self._sqlite else debt_id
 
     def _now(self) -> object:
         now = dt.datetime.now(dt.UTC)
