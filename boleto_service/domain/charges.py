@@ -54,7 +54,8 @@ class OverduePolicy:
             _percent(self.monthly_interest_percent, "monthly_interest_percent"),
         )
         # The rates as exact fractions of the principal, kept for the million boletos of a
-        # file: integer arithmetic on them gives what Decimal's would at a third of the cost.
+        # file: integer arithmetic on them gives what Decimal's would, for less (a boleto's
+        # charges 2.1-2.3 us with Decimal, 1.3-1.4 us so).
         fine, per = self.fine_percent.as_integer_ratio()
         interest, interest_per = self.monthly_interest_percent.as_integer_ratio()
         object.__setattr__(self, "_fine", (fine, per * 100))
