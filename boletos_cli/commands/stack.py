@@ -45,8 +45,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "P+1, mailer P+2, NATS P+3, SMTP catcher P+4, trace receiver (--traces) P+14; each "
         "service's metrics on its gRPC port + 5; replica n of a service on its first "
         "replica's ports + 10(n-1); NATS node n of a cluster on P+3 + 10(n-1), its routes "
-        "on P+9 + 10(n-1). Boleto and mailer "
-        "processes run at nice +10, so uploads get the CPU first. Settings the stack does "
+        "on P+9 + 10(n-1). Boleto "
+        "processes run at nice +5 and the mailer's at +10, so uploads get the CPU first, "
+        "then boletos. Settings the stack does "
         "not set itself (SMTP_CONNECTIONS, LOG_LEVEL, ...) pass from the environment to "
         "every service.",
     )
