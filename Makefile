@@ -22,7 +22,7 @@ ROWS ?=
 BENCH_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup protos test run bench bench-e2e bench-billing cost-guard api-reference migration lint format lock system-deps clean distclean
+.PHONY: help setup protos test run bench bench-e2e bench-floor bench-gateway bench-billing cost-guard api-reference migration lint format lock system-deps clean distclean
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) \
@@ -75,6 +75,9 @@ bench: setup ## Benchmark ingest on a generated file (ROWS=N, BENCH_ARGS="--stor
 
 bench-e2e: setup ## Upload to last e-mail through the local stack (ROWS=N, BENCH_ARGS=...)
 	$(VENV_PY) -m boletos_bench.e2e $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)
+
+bench-floor: setup ## The least time ingest as built could take for a file, from its parts (ROWS=N)
+	$(VENV_PY) -m boletos_bench.ingest_floor $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)
 
 bench-gateway: setup ## A file through the HTTP gateway with curl: time and the gateway's memory (ROWS=N)
 	$(VENV_PY) -m boletos_bench.gateway_bench $(if $(ROWS),--rows $(ROWS)) $(BENCH_ARGS)

@@ -27,6 +27,7 @@ BENCHMARKS_UNDER_TEST = {
     "boletos_bench.cost_guard",
     "boletos_bench.e2e",
     "boletos_bench.gateway_bench",
+    "boletos_bench.ingest_floor",
     "boletos_bench.mail_bench",
     "boletos_bench.nats_auth_bench",
     "boletos_bench.procs",
