@@ -9,14 +9,18 @@ import sys
 
 from boletos_bench.procs import cpu_seconds, cpu_times
 
-# Some of each kind of time: Python work, and the kernel's work of reading a file many times.
+# Some of each kind of time: Python work, and the kernel's work of reading a file many times,
+# each until the process's own account shows several clock ticks of it (a fixed amount of
+# work can fall between the ticks the kernel samples on, and count as none).
 # Then it reports its own times and waits, idle, to be read.
 _CHILD = """
 import os, sys
-sum(range(3_000_000))
-for _ in range(3_000):
-    with open("/proc/self/stat", "rb") as stat:
-        stat.read()
+while os.times().user < 0.05:
+    sum(range(100_000))
+while os.times().system < 0.05:
+    for _ in range(100):
+        with open("/proc/self/stat", "rb") as stat:
+            stat.read()
 t = os.times()
 print(t.user, t.system, flush=True)
 sys.stdin.read()
