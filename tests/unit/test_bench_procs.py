@@ -14,10 +14,11 @@ from boletos_bench.procs import cpu_seconds, cpu_times
 # work can fall between the ticks the kernel samples on, and count as none).
 # Then it reports its own times and waits, idle, to be read.
 _CHILD = """
-import os, sys
-while os.times().user < 0.05:
+import os, sys, time
+deadline = time.monotonic() + 30  # past it, the assertions below say what was missing
+while os.times().user < 0.05 and time.monotonic() < deadline:
     sum(range(100_000))
-while os.times().system < 0.05:
+while os.times().system < 0.05 and time.monotonic() < deadline:
     for _ in range(100):
         with open("/proc/self/stat", "rb") as stat:
             stat.read()
