@@ -11,12 +11,13 @@ from boletos_bench.procs import cpu_seconds, cpu_times
 
 # Some of each kind of time: Python work, and the kernel's work of reading a file many times,
 # each until the process's own account shows several clock ticks of it (a fixed amount of
-# work can fall between the ticks the kernel samples on, and count as none).
+# work can fall between the ticks the kernel samples on, and count as none), and four times
+# as much of the first, so that the two read the wrong way round would not pass.
 # Then it reports its own times and waits, idle, to be read.
 _CHILD = """
 import os, sys, time
 deadline = time.monotonic() + 30  # past it, the assertions below say what was missing
-while os.times().user < 0.05 and time.monotonic() < deadline:
+while os.times().user < 0.2 and time.monotonic() < deadline:
     sum(range(100_000))
 while os.times().system < 0.05 and time.monotonic() < deadline:
     for _ in range(100):
