@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import os
 import tempfile
 import time
@@ -37,6 +36,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
+from boletos.platform import heap
 from boletos_bench.__main__ import csv_reader_seconds
 from boletos_bench.ingest_bench import STORES, database_for
 from boletos_testing.datagen import DEFAULT_SEED, cached_csv
@@ -183,10 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path("bench-data"))
     args = parser.parse_args(argv)
     csv_path = cached_csv(args.rows, args.seed, args.data_dir)
-    # As in the service, whose start is frozen (boletos.platform.heap): the collector then
-    # walks only what the work makes.
-    gc.collect()
-    gc.freeze()
+    heap.freeze_startup_objects()  # as the service does once started
     for store in args.stores.split(","):
         with tempfile.TemporaryDirectory(prefix="ingest-floor-") as workdir:
             for line in measure(csv_path, store, Path(workdir)).lines():
